@@ -1,0 +1,1 @@
+"""Seeded platform-telemetry store (DuckDB) with known anomalies."""
