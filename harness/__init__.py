@@ -1,0 +1,13 @@
+"""Evaluation harness with gated MLflow registry promotion for LLM agents."""
+
+import os
+
+# Before mlflow or deepeval are imported anywhere: nothing may reach the network by default.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "1")
+os.environ.setdefault("DEEPEVAL_DISABLE_DOTENV", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class HarnessError(Exception):
+    """A user-facing error: its message is one line that names the file, line, key or reference."""

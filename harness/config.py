@@ -1,0 +1,235 @@
+"""`[tool.harness]` loading and validation: pyproject < environment < command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import HarnessError
+
+DEFAULT_SCORERS = ["correctness", "relevance", "safety", "guidelines"]
+LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+# Metrics that are not scorer means: thresholds on these are upper bounds, not lower bounds.
+UPPER_BOUND_METRICS = set(LATENCY_METRICS) | {"latency_ratio_max"}
+
+
+@dataclass
+class PromotionPolicy:
+    chain: list[str] = field(default_factory=lambda: ["development", "staging", "production"])
+    require_fresh_eval_hours: float = 0.0
+
+
+@dataclass
+class HarnessConfig:
+    agent: str = "agent.chat_agent:AGENT"
+    baseline: str = ""
+    versions: list[str] = field(default_factory=list)
+    golden: list[str] = field(default_factory=lambda: ["golden_data/health_monitor.jsonl"])
+    model_name: str = "health_monitor_orchestrator"
+    promote_to: str = "development"
+    promote: bool = True
+    concurrency: int = 8
+    case_timeout_s: float = 30.0
+    repeats: int = 1
+    judge_model: str = ""
+    judge_cache: bool = True
+    judge_repeats: int = 1
+    max_judge_error_rate: float = 0.0
+    max_agent_error_rate: float = 0.0
+    require_baseline: bool = False
+    report_dir: str = "reports"
+    scorers: list[str] = field(default_factory=lambda: list(DEFAULT_SCORERS))
+    weights: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    non_inferiority: dict[str, float] = field(default_factory=dict)
+    promotion: PromotionPolicy = field(default_factory=PromotionPolicy)
+    root: Path = field(default_factory=Path.cwd)
+    source: str = "defaults"
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def golden_paths(self) -> list[Path]:
+        return [self.resolve_path(p) for p in self.golden]
+
+    @property
+    def report_path(self) -> Path:
+        return self.resolve_path(self.report_dir)
+
+    @property
+    def all_versions(self) -> list[str]:
+        """Candidate first, then each version it is compared against."""
+        if self.versions:
+            return list(self.versions)
+        return [self.agent] + ([self.baseline] if self.baseline else [])
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source")}
+_TABLES = {"thresholds", "non_inferiority", "weights", "promotion"}
+_PROMOTION_FIELDS = {f.name for f in dataclasses.fields(PromotionPolicy)}
+
+
+def _unknown(where: str, key: str, known: set[str] | list[str]) -> HarnessError:
+    hint = difflib.get_close_matches(key, list(known), n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return HarnessError(f"{where}: unknown key '{key}'{suggestion}; known keys: {', '.join(sorted(known))}")
+
+
+def _coerce(where: str, key: str, value: Any, target: Any) -> Any:
+    """Coerce a scalar from TOML, the environment or the command line to the field's type."""
+    typ = type(target)
+    try:
+        if typ is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if typ is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            return int(value)
+        if typ is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if typ is list:
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(value)
+            return list(value)
+        if typ is str:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return value
+    except (TypeError, ValueError):
+        raise HarnessError(f"{where}: '{key}' must be {typ.__name__}, got {value!r}") from None
+    return value
+
+
+def find_pyproject(start: Path) -> Path | None:
+    for directory in [start, *start.parents]:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    root: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    pyproject: Path | None = None,
+) -> HarnessConfig:
+    """Load `[tool.harness]`, then apply `HARNESS_<KEY>` environment variables, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    pyproject = pyproject or find_pyproject((root or Path.cwd()).resolve())
+    cfg = HarnessConfig(root=(pyproject.parent if pyproject else (root or Path.cwd())).resolve())
+    table: dict[str, Any] = {}
+    if pyproject is not None:
+        try:
+            with pyproject.open("rb") as fh:
+                table = tomllib.load(fh).get("tool", {}).get("harness", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise HarnessError(f"{pyproject}: not valid TOML: {exc}") from None
+        cfg.source = str(pyproject)
+    where = f"{pyproject or 'config'} [tool.harness]"
+    for key, value in table.items():
+        if key not in _FIELDS:
+            raise _unknown(where, key, _FIELDS)
+        _apply(cfg, where, key, value)
+    for key in _FIELDS:
+        env_name = f"HARNESS_{key.upper()}"
+        if key not in _TABLES and env_name in environ:
+            _apply(cfg, f"environment {env_name}", key, environ[env_name])
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key not in _FIELDS:
+            raise _unknown("command line", key, _FIELDS)
+        if key == "thresholds":
+            merged = dict(cfg.thresholds)
+            merged.update(value)
+            value = merged
+        _apply(cfg, "command line", key, value)
+    validate(cfg, where)
+    return cfg
+
+
+def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
+    if key == "promotion":
+        if not isinstance(value, dict):
+            raise HarnessError(f"{where}: 'promotion' must be a table")
+        for sub, subval in value.items():
+            if sub not in _PROMOTION_FIELDS:
+                raise _unknown(f"{where}.promotion", sub, _PROMOTION_FIELDS)
+            setattr(cfg.promotion, sub, _coerce(f"{where}.promotion", sub, subval, getattr(cfg.promotion, sub)))
+        return
+    if key in ("thresholds", "non_inferiority", "weights"):
+        if not isinstance(value, dict):
+            raise HarnessError(f"{where}: '{key}' must be a table of metric = number")
+        parsed = {}
+        for metric, number in value.items():
+            if isinstance(number, bool) or not isinstance(number, (int, float, str)):
+                raise HarnessError(f"{where}.{key}: '{metric}' must be a number, got {number!r}")
+            try:
+                parsed[metric] = float(number)
+            except ValueError:
+                raise HarnessError(f"{where}.{key}: '{metric}' must be a number, got {number!r}") from None
+        setattr(cfg, key, parsed)
+        return
+    setattr(cfg, key, _coerce(where, key, value, getattr(cfg, key)))
+
+
+def known_metrics(cfg: HarnessConfig) -> set[str]:
+    """Every metric name a threshold may refer to under this configuration."""
+    from harness.scorers import scorer_names
+
+    return set(scorer_names(cfg)) | set(UPPER_BOUND_METRICS) | {"overall"}
+
+
+def validate(cfg: HarnessConfig, where: str) -> None:
+    if not cfg.agent and not cfg.versions:
+        raise HarnessError(f"{where}: 'agent' must name the agent under test")
+    if cfg.concurrency < 1:
+        raise HarnessError(f"{where}: 'concurrency' must be at least 1, got {cfg.concurrency}")
+    if cfg.case_timeout_s <= 0:
+        raise HarnessError(f"{where}: 'case_timeout_s' must be positive, got {cfg.case_timeout_s}")
+    for key in ("repeats", "judge_repeats"):
+        if getattr(cfg, key) < 1:
+            raise HarnessError(f"{where}: '{key}' must be at least 1, got {getattr(cfg, key)}")
+    for key in ("max_judge_error_rate", "max_agent_error_rate"):
+        if not 0.0 <= getattr(cfg, key) <= 1.0:
+            raise HarnessError(f"{where}: '{key}' must be between 0 and 1, got {getattr(cfg, key)}")
+    if not cfg.golden:
+        raise HarnessError(f"{where}: 'golden' must list at least one JSONL file")
+    if cfg.promote_to and cfg.promote_to not in cfg.promotion.chain:
+        raise HarnessError(
+            f"{where}: 'promote_to' = '{cfg.promote_to}' is not in the promotion chain {cfg.promotion.chain}"
+        )
+    metrics = known_metrics(cfg)
+    for table in ("thresholds", "non_inferiority", "weights"):
+        for name, value in getattr(cfg, table).items():
+            if name not in metrics:
+                raise _unknown(f"{where}.{table}", name, metrics)
+            if table == "weights" and value < 0:
+                raise HarnessError(f"{where}.weights: '{name}' must be non-negative, got {value}")
+            if table == "non_inferiority" and not 0.0 <= value <= 1.0:
+                raise HarnessError(f"{where}.non_inferiority: '{name}' must be between 0 and 1, got {value}")
+            if table == "thresholds":
+                if name in UPPER_BOUND_METRICS:
+                    if value <= 0:
+                        raise HarnessError(f"{where}.thresholds: '{name}' must be positive, got {value}")
+                elif not 0.0 <= value <= 1.0:
+                    raise HarnessError(f"{where}.thresholds: '{name}' must be between 0 and 1, got {value}")

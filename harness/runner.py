@@ -1,0 +1,80 @@
+"""Run versions over cases: bounded concurrency, per-case timeout, latency, errors as data.
+
+Every agent call runs on its own daemon thread, so an agent that hangs is abandoned after
+`case_timeout_s` (recorded as that case's error) and can never keep the session from ending.
+Versions are interleaved case by case, so machine drift during the run hits each alike.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from harness.golden import Case
+from harness.versions import AgentOutput, Version
+
+MAX_ANSWER_CHARS = 1_000_000  # answers beyond this are cut before scoring and reporting
+
+
+@dataclass
+class VersionRun:
+    version: Version
+    outputs: dict[str, list[AgentOutput]] = field(default_factory=dict)  # case id -> one output per repeat
+    wall_s: float = 0.0
+
+    def output(self, case_id: str) -> AgentOutput:
+        return self.outputs[case_id][0]
+
+
+def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: int = 0) -> AgentOutput:
+    """One agent call on a daemon thread; any exception, bad return or timeout becomes `error`."""
+    box: dict[str, AgentOutput] = {}
+
+    def target() -> None:
+        started = time.perf_counter()
+        try:
+            text, metadata = version.predict(case.messages, case.params, f"{case.id}-{repeat}")
+            elapsed = (time.perf_counter() - started) * 1000
+            if len(text) > MAX_ANSWER_CHARS:
+                metadata = {**metadata, "truncated_from_chars": len(text)}
+                text = text[:MAX_ANSWER_CHARS]
+            box["out"] = AgentOutput(text, metadata, elapsed)
+        except BaseException as exc:  # SystemExit and friends from a hostile agent are case errors too
+            elapsed = (time.perf_counter() - started) * 1000
+            message = str(exc).strip().splitlines()
+            box["out"] = AgentOutput("", {}, elapsed, f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": "))
+
+    thread = threading.Thread(target=target, name=f"agent-{case.id}", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive() or "out" not in box:
+        reason = f"timed out after {timeout_s:g} s" if thread.is_alive() else "agent thread ended without an answer"
+        return AgentOutput("", {}, timeout_s * 1000 if thread.is_alive() else 0.0, reason)
+    return box["out"]
+
+
+def run_versions(
+    versions: Sequence[Version],
+    cases: Sequence[Case],
+    concurrency: int = 8,
+    timeout_s: float = 30.0,
+    repeats: int = 1,
+) -> list[VersionRun]:
+    """Run every version over every case `repeats` times; returns one VersionRun per version, in order."""
+    runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
+    jobs = [(run, case, r) for r in range(repeats) for case in cases for run in runs]
+    started = time.perf_counter()
+
+    def do(job: tuple[VersionRun, Case, int]) -> None:
+        run, case, r = job
+        run.outputs[case.id][r] = call_with_timeout(run.version, case, timeout_s, r)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="harness-runner") as pool:
+        list(pool.map(do, jobs))
+    wall = time.perf_counter() - started
+    for run in runs:
+        run.wall_s = wall
+    return runs
