@@ -28,6 +28,7 @@ class CaseResult:
             "id": self.case.id,
             "tags": self.case.tags,
             "question": self.case.question,
+            "messages": self.case.messages,
             "answer": self.output.text,
             "error": self.output.error,
             "latency_ms": self.output.latency_ms,
@@ -146,5 +147,29 @@ def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Versi
         for run in runs
     ]
     evaluation = Evaluation(cfg, list(cases), results)
+    evaluation.gate = evaluate_gate(cfg, evaluation.candidate)
+    return evaluation
+
+
+def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Evaluation:
+    """Rebuild an Evaluation from a results.json document (no re-run), gated again under `cfg`."""
+    from harness.golden import parse_case
+    from harness.scorers.base import Score
+
+    versions: list[VersionResult] = []
+    cases: dict[str, Case] = {}
+    for entry in document["versions"]:
+        results: dict[str, CaseResult] = {}
+        for row in entry["cases"]:
+            case = cases.setdefault(row["id"], parse_case(
+                {"id": row["id"], "inputs": {"messages": row.get("messages") or [{"role": "user", "content": row["question"]}]},
+                 "expectations": row.get("expectations", {}), "tags": row.get("tags", [])},
+                f"{document.get('report_dir', 'results.json')}:{row['id']}",
+            ))
+            output = AgentOutput(row["answer"], row.get("metadata") or {}, row["latency_ms"], row.get("error"))
+            scores = {name: Score(**score) for name, score in row["scores"].items()}
+            results[case.id] = CaseResult(case, output, scores)
+        versions.append(VersionResult(entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)))
+    evaluation = Evaluation(cfg, list(cases.values()), versions)
     evaluation.gate = evaluate_gate(cfg, evaluation.candidate)
     return evaluation
