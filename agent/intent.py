@@ -15,7 +15,7 @@ MAX_QUESTION_CHARS = 20_000
 _KW = {
     "cost": r"\bcosts?\b|\bcostly|\bspend|\bspent|\bbill(s|ing|ed)?\b|\bdbus?\b|\bexpens|\bprice|\bpricing|\bbudget|"
     r"\bmoney|\bdollars?\b|\busd\b|\$|\bcharge|\binvoice total|\bcostos?\b|\bcoste\b|\bkosten\b|\bcoûts?\b|\bgastos?\b",
-    "security": r"\bsecurity|\blog-?ins?\b|\blogged in|\bsign-?ins?\b|\blogon|\bauthenticat|\bsuspicious|\bbrute|"
+    "security": r"\bsecurity|\blog-?ins?\b|\blog(ged)? in\b|\blogged in|\bsign-?ins?\b|\blogon|\bauthenticat|\bsuspicious|\bbrute|"
     r"\battack|\bintrusion|\btokens?\b|\baudit|\b401\b|\bip addresse?s?\b|\bbreach|\bcompromis|\bunauthori[sz]ed|"
     r"\bsicherheit|\bseguridad|\bsécurité|\binicios? de sesión",
     "performance": r"\bperformance|\bslow|\blatenc|\bquery (time|duration|speed)|\bqueries\b|\bp9[059]\b|\bqueu|"
@@ -28,7 +28,8 @@ _KW = {
 _KW_RE = {d: re.compile(p, re.IGNORECASE) for d, p in _KW.items()}
 _LOGIN_FAIL_RE = re.compile(
     r"\bfail(ed|ing|ures?|s)?\s+(log-?ins?|sign-?ins?|logons?|auth\w*|attempts?|password)|"
-    r"\b(log-?in|sign-?in|logon|auth\w*)\s+(fail\w*|errors?|attempts?)",
+    r"\b(log-?in|sign-?in|logon|auth\w*)\s+(fail\w*|errors?|attempts?)|"
+    r"\bfail\w*\s+to\s+(log|sign)\s*-?\s*(in|on)\b|\b(log|sign)\s+in\s+attempts?",
     re.IGNORECASE,
 )
 _SUMMARY_RE = re.compile(
@@ -232,6 +233,8 @@ def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
         return intent
     if summary:
         domains = list(DOMAINS)
+    elif domains and (ent.get("email") or ent.get("ip")) and "security" not in domains:
+        domains = [d for d in DOMAINS if d in domains or d == "security"]
     if not domains:
         domains = entity_domains(ent)
     if not domains:
