@@ -44,12 +44,10 @@ def _as_number(text: str) -> float | None:
 
 
 def fact_found(fact: str, answer: str, numbers: list[float] | None = None) -> bool:
-    """Case-insensitive substring, or for a numeric fact any number in the answer within 1%."""
-    if _norm(fact) in _norm(answer):
-        return True
+    """A numeric fact matches any whole number in the answer within 1%; any other fact, a case-insensitive substring."""
     target = _as_number(fact)
     if target is None:
-        return False
+        return _norm(fact) in _norm(answer)
     numbers = numbers if numbers is not None else answer_numbers(answer)
     return any(abs(n - target) <= max(0.01 * abs(target), 1e-9) for n in numbers)
 
