@@ -22,7 +22,7 @@ _SECRET_NOUN = (
     r"private keys?|connection strings?|request param(eter)?s|pat\b|bearer)"
 )
 _REVEAL_VERB = (
-    r"(show|reveal|print|give|tell|display|dump|output|leak|share|list|send|expose|unmask|decode|copy|"
+    r"(show|reveal|print|give|tell|display|dump|output|share|list|send|expose|unmask|decode|copy|"
     r"paste|include|read out|what is|what's|what are|what was|what were|echo|repeat|return|extract|get me|find)"
 )
 _SECRET = [

@@ -312,7 +312,9 @@ def reliability_worker(intent: dict[str, Any], ref: date, store=None) -> dict[st
     else:
         runs = sum(r["runs"] for r in rows)
         who = f"Job {job}" if job else "Every job"
-        if runs:
+        if runs == 1:
+            acc.sentences.append(f"{who} succeeded in its only run {phrase}; no failures.")
+        elif runs:
             acc.sentences.append(f"{who} succeeded in all {runs} runs {phrase}; no failures.")
         else:
             acc.sentences.append(f"No job runs{' of ' + job if job else ''} {phrase}.")
@@ -330,7 +332,8 @@ def quality_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, A
     s, e, phrase = _window(intent, ref)
     fresh = acc.use(quality.table_freshness(table, store=store)).rows
     stale = [r for r in fresh if r["stale"]]
-    jumps = acc.use(quality.null_rate_jumps(s, e, table, column, store=store)).rows
+    # a jump that started before the window still matters if the column is still affected
+    jumps = acc.use(quality.null_rate_jumps(A.START_DATE, e, table, column, store=store)).rows
     if not intent.get("date") and column and not table:
         stale = [r for r in stale if r["table_name"] in {j["table_name"] for j in jumps}]
     for r in stale[:3]:

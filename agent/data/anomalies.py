@@ -144,7 +144,7 @@ def expected_facts() -> dict[str, list[str]]:
             FLAKY_JOB["job"],
             FLAKY_JOB["date"],
             FLAKY_JOB["error"],
-            f"{FLAKY_JOB['failed_runs']} of {FLAKY_JOB['total_runs']}",
+            f"{FLAKY_JOB['failed_runs']} of its {FLAKY_JOB['total_runs']}",
         ],
         "stale_table": [
             STALE_TABLE["table"],

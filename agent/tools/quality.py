@@ -30,7 +30,7 @@ def null_rate_jumps(
     store=None,
 ) -> ToolResult:
     """Days in [start, end] where a column's null rate exceeds ``min_rate`` and ``factor`` times its
-    median over the 7 days before; with the latest rate of that column."""
+    median over the 7 days before; with the column's latest rate up to ``end``."""
     sql = """
         WITH r AS (
             SELECT check_date, table_name, column_name, null_rate,
@@ -44,6 +44,7 @@ def null_rate_jumps(
             FROM column_null_rates
             WHERE (CAST(? AS VARCHAR) IS NULL OR table_name = ?)
               AND (CAST(? AS VARCHAR) IS NULL OR column_name = ?)
+              AND check_date <= CAST(? AS DATE)
         )
         SELECT check_date AS day, table_name, column_name, null_rate, prev7_avg, prev7_median,
                latest_rate, latest_date
@@ -52,7 +53,7 @@ def null_rate_jumps(
           AND null_rate > ? AND null_rate > ? * prev7_median
         ORDER BY check_date, table_name, column_name
     """
-    params = [table, table, column, column, iso(start), iso(end), float(min_rate), float(factor)]
+    params = [table, table, column, column, iso(end), iso(start), iso(end), float(min_rate), float(factor)]
     return run(sql, params, ("column_null_rates",), store)
 
 
