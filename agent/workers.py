@@ -132,6 +132,8 @@ def cost_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]
     s, e, phrase = _window(intent, ref, min_start=A.START_DATE + timedelta(days=7))
     rows = acc.use(cost.daily_spend(s - timedelta(days=7), e, ws, store=store)).rows
     byday = {r["day"]: r["cost_usd"] for r in rows}
+    dbus = {r["day"]: r["dbus"] for r in rows}
+    in_dbu = (intent.get("prefs") or {}).get("currency_unit") == "dbu"
 
     def ratio_of(d: date) -> tuple[float, float]:
         prev = [byday[x] for x in byday if d - timedelta(days=7) <= x < d]
@@ -149,6 +151,8 @@ def cost_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]
     d0, d1 = day - timedelta(days=7), day - timedelta(days=1)
     drivers = acc.use(cost.spend_drivers(day, d0, d1, ws, store=store)).rows
     acc.focus_date = day.isoformat()
+    if in_dbu:  # long-term preference: state usage in DBUs as well
+        acc.sentences.append(f"Usage on {day.isoformat()} was {dbus[day]:,.0f} DBUs.")
     if ratio >= 1.5:
         acc.found = True
         acc.sentences.append(
@@ -180,6 +184,8 @@ def cost_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]
             f"highest day relative to its previous week was {day.isoformat()} at {money(total)} ({ratio:.1f}x)."
         )
         acc.vague = "Costs looked normal."
+    if in_dbu:
+        acc.sentences.append(acc.sentences.pop(0))
     return acc.out()
 
 

@@ -1,0 +1,43 @@
+"""Fixtures for the agent tests. Preferences go to a temporary SQLite file, never ~/.cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault(
+    "HEALTH_MONITOR_PREFS_DB", str(Path(tempfile.mkdtemp(prefix="hm_prefs_")) / "preferences.sqlite3")
+)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `import rules`
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def store():
+    from agent.data.store import get_store
+
+    return get_store()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from agent.graph import HealthMonitor
+
+    return HealthMonitor("v1")
+
+
+@pytest.fixture(scope="session")
+def agent_v1():
+    from agent.variants import V1
+
+    return V1
+
+
+def ask(agent, text, **kw):
+    """Ask a ChatAgent one question; returns (text, custom_outputs)."""
+    r = agent.predict({"messages": [{"role": "user", "content": text}], **kw})
+    return r.messages[0].content, r.custom_outputs
