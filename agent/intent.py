@@ -209,7 +209,7 @@ def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
     time_ = parse_time(q, ref)
     ent = extract_entities(q)
     domains = keyword_domains(q)
-    summary = bool(_SUMMARY_RE.search(q)) and not domains
+    summary = bool(_SUMMARY_RE.search(q)) and not domains and not entity_domains(ent)
     intent = {**base, **time_, "entities": ent, "identifiers": identifiers(q)}
     shift = -1 if _SHIFT_BACK_RE.search(q) else (1 if _SHIFT_FWD_RE.search(q) else 0)
     is_follow = previous is not None and previous.get("kind") == "answer" and (
