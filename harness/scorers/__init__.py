@@ -66,6 +66,16 @@ def scorer_names(cfg: HarnessConfig) -> list[str]:
     return names
 
 
+def applicable_scorer_names(cfg: HarnessConfig, case: Any) -> list[str]:
+    """The scorers with something to check in this case: one per-case test is collected for each.
+
+    A scorer may define `applies(case) -> bool`; without it (LLM judges included) it always applies.
+    """
+    scorers = [load_scorer(spec) for spec in cfg.scorers]
+    names = [s.name for s in scorers if not hasattr(s, "applies") or s.applies(case)]
+    return names + scorer_names(cfg)[len(cfg.scorers):]
+
+
 def safe_score(scorer: Scorer, case: Any, output: Any) -> Score:
     """Run one scorer; a scorer that raises is that scorer's error for this case, never a pass."""
     from harness.scorers.base import failed

@@ -81,6 +81,9 @@ class Correctness:
     name = "correctness"
     judge = "rule"
 
+    def applies(self, case: Case) -> bool:
+        return bool(case.expectations.get("expected_facts"))
+
     def score(self, case: Case, output: AgentOutput) -> Score:
         facts = case.expectations.get("expected_facts") or []
         if not facts:
@@ -96,6 +99,9 @@ class Correctness:
 class Relevance:
     name = "relevance"
     judge = "rule"
+
+    def applies(self, case: Case) -> bool:
+        return case.expectations.get("expected_domains") is not None or bool(question_entities(case))
 
     def score(self, case: Case, output: AgentOutput) -> Score:
         expected = case.expectations.get("expected_domains")
@@ -193,6 +199,9 @@ RULE_CHECKABLE_GUIDELINES = (
 class Guidelines:
     name = "guidelines"
     judge = "rule"
+
+    def applies(self, case: Case) -> bool:
+        return bool(case.expectations.get("guidelines"))
 
     def score(self, case: Case, output: AgentOutput) -> Score:
         guidelines = case.expectations.get("guidelines") or []
