@@ -23,6 +23,13 @@ class CaseResult:
     scores: dict[str, Score]
     repeats: list[AgentOutput] = field(default_factory=list)  # outputs of repeats 2..N
 
+    @property
+    def flipped(self) -> bool | None:
+        """Whether any repeat answered (or failed) differently from the first call; None without repeats."""
+        if not self.repeats:
+            return None
+        return any((o.text, o.error) != (self.output.text, self.output.error) for o in self.repeats)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.case.id,
@@ -35,6 +42,8 @@ class CaseResult:
             "metadata": self.output.metadata,
             "expectations": self.case.expectations,
             "scores": {name: s.to_dict() for name, s in self.scores.items()},
+            "repeats": [{"answer": o.text, "error": o.error, "latency_ms": o.latency_ms} for o in self.repeats],
+            "flipped": self.flipped,
         }
 
 
@@ -92,6 +101,10 @@ class VersionResult:
             judged = sum(1 for r in self.results.values() for s in r.scores.values() if s.judge != "rule")
             rate = self.judge_errors / judged if judged else 0.0
             estimate = Estimate(rate, rate, rate, judged)
+        elif metric == "flip_rate":
+            repeated = [r for r in self.results.values() if r.repeats]
+            rate = sum(1 for r in repeated if r.flipped) / len(repeated) if repeated else None
+            estimate = Estimate(rate, rate, rate, len(repeated)) if rate is not None else None
         elif metric.startswith("latency_p") and metric.endswith("_ms"):
             estimate = latency_summary(self.latencies_ms).get(metric[len("latency_"):-len("_ms")]) if self.latencies_ms else None
         else:
@@ -102,7 +115,7 @@ class VersionResult:
         return estimate
 
     def metrics(self) -> dict[str, Estimate]:
-        names = [*self.scorer_names, "overall", "agent_error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"]
+        names = [*self.scorer_names, "overall", "agent_error_rate", "flip_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"]
         return {m: e for m in names if (e := self.metric_estimate(m)) is not None}
 
 
@@ -168,7 +181,8 @@ def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Eva
             ))
             output = AgentOutput(row["answer"], row.get("metadata") or {}, row["latency_ms"], row.get("error"))
             scores = {name: Score(**score) for name, score in row["scores"].items()}
-            results[case.id] = CaseResult(case, output, scores)
+            repeats = [AgentOutput(r["answer"], {}, r.get("latency_ms", 0.0), r.get("error")) for r in row.get("repeats") or []]
+            results[case.id] = CaseResult(case, output, scores, repeats)
         versions.append(VersionResult(entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)))
     evaluation = Evaluation(cfg, list(cases.values()), versions)
     evaluation.gate = evaluate_gate(cfg, evaluation.candidate)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 GATE_TAG = "harness.gate"
 RUN_TAG = "harness.eval_run_id"
 METRIC_TAG_PREFIX = "harness.metric."
+REPORT_TAG = "harness.report_id"  # the report folder's name: `harness log` finds the run it already logged
 EXPERIMENT = "harness-evaluations"
 
 
@@ -107,9 +108,10 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path) -> str:
                     metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = est.low, est.high
         metrics["gate_passed"] = float(evaluation.gate.passed)
         mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})  # drop NaN
-        mlflow.log_table(_case_table(evaluation), artifact_file="eval_results.json")
+        mlflow.log_table(_redacted(_case_table(evaluation)), artifact_file="eval_results.json")
         mlflow.log_artifacts(str(report_dir), artifact_path="reports")
-        mlflow.set_tags({GATE_TAG: "passed" if evaluation.gate.passed else "failed", "harness.report_dir": str(report_dir)})
+        # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
+        mlflow.set_tags({GATE_TAG: "passed" if evaluation.gate.passed else "failed", "harness.report_dir": str(report_dir), REPORT_TAG: report_dir.name})
         return run.info.run_id
 
 
@@ -132,6 +134,14 @@ def _case_table(evaluation: Evaluation) -> dict[str, list[Any]]:
                 table[name].append(score.value if score else None)
                 table[f"{name}_rationale"].append(score.rationale if score else "")
     return table
+
+
+def _redacted(table: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The per-case table with secrets masked (issue 9); each row keeps the emails its own question named."""
+    from harness.redact import emails_in, redact_tree
+
+    allowed = [emails_in([q]) for q in table["question"]]
+    return {column: [redact_tree(v, allowed[i]) for i, v in enumerate(values)] for column, values in table.items()}
 
 
 def promote_evaluated(evaluation: Evaluation, run_id: str) -> Promotion:

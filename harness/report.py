@@ -97,8 +97,13 @@ def summary_markdown(evaluation: Evaluation) -> str:
 
 def write_reports(evaluation: Evaluation, base: Path) -> Path:
     """Write the reports for an evaluation into a new folder and point `latest` at it."""
+    from harness.redact import emails_in, redact, redact_results
+
     report_dir = new_report_dir(base)
-    (report_dir / "results.json").write_text(json.dumps(results_document(evaluation), indent=2, default=str), encoding="utf-8")
-    (report_dir / "summary.md").write_text(summary_markdown(evaluation), encoding="utf-8")
+    # Redacted on the way to disk (issue 9): a leaked secret in an answer must not leak again from the report.
+    document = redact_results(json.loads(json.dumps(results_document(evaluation), default=str)))
+    (report_dir / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+    asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
+    (report_dir / "summary.md").write_text(redact(summary_markdown(evaluation), asked), encoding="utf-8")
     point_latest(report_dir)
     return report_dir
