@@ -149,11 +149,12 @@ class HealthMonitor:
             return {**reset, "intent": {"kind": "prefs_saved", "saved": to_save, "domains": [], "allowed_emails": allowed},
                     "prefs": {**prefs, **to_save}}
         it = intent_mod.classify(question, self.ref, prev, allowed)
+        if (it["kind"] in ("answer", "out_of_scope") and self.llm is not None and not it.get("follow_up")
+                and self.cfg.section("routing").get("mode") == "llm"):
+            llm_domains = self._llm_route(question)
+            if llm_domains:
+                it["domains"], it["kind"] = llm_domains, "answer"
         if it["kind"] == "answer":
-            if self.llm is not None and self.cfg.section("routing").get("mode") == "llm" and not it.get("follow_up"):
-                llm_domains = self._llm_route(question)
-                if llm_domains:
-                    it["domains"] = llm_domains
             max_d = int(self.cfg.section("routing").get("max_domains") or 5)
             it["domains"] = it["domains"][:max_d]
             if prefs.get("default_workspace") and "workspace" not in it["entities"]:

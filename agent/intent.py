@@ -239,7 +239,8 @@ def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
         domains = entity_domains(ent)
     if not domains:
         kind = "greeting" if _GREETING_RE.search(q) else "out_of_scope"
-        return {**base, "kind": kind}
+        # time and entities are kept so an LLM router may still route the question
+        return {**intent, "kind": kind, "domains": []}
     intent["domains"] = domains
     intent["summary"] = summary
     intent["kind"] = "answer"
