@@ -40,6 +40,11 @@ class HarnessConfig:
     judge_cache: bool = True
     judge_repeats: int = 1
     max_judge_error_rate: float = 0.0
+    # LLM judges (harness/scorers/llm.py): per-call timeout, retries after a failed call, and
+    # `[tool.harness.judges.<llm_name>]` tables (kind, threshold, criteria, evaluation_steps, ...).
+    judge_timeout_s: float = 60.0
+    judge_retries: int = 2
+    judges: dict[str, dict[str, Any]] = field(default_factory=dict)
     max_agent_error_rate: float = 0.0
     require_baseline: bool = False
     report_dir: str = "reports"
@@ -72,7 +77,7 @@ class HarnessConfig:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source")}
-_TABLES = {"thresholds", "non_inferiority", "weights", "promotion"}
+_TABLES = {"thresholds", "non_inferiority", "weights", "promotion", "judges"}
 _PROMOTION_FIELDS = {f.name for f in dataclasses.fields(PromotionPolicy)}
 
 
@@ -189,6 +194,11 @@ def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
                 raise HarnessError(f"{where}.{key}: '{metric}' must be a number, got {number!r}") from None
         setattr(cfg, key, parsed)
         return
+    if key == "judges":
+        from harness.scorers.llm import parse_judges_table  # light module: validates the table only
+
+        setattr(cfg, key, parse_judges_table(value, f"{where}.judges"))
+        return
     setattr(cfg, key, _coerce(where, key, value, getattr(cfg, key)))
 
 
@@ -206,6 +216,10 @@ def validate(cfg: HarnessConfig, where: str) -> None:
         raise HarnessError(f"{where}: 'concurrency' must be at least 1, got {cfg.concurrency}")
     if cfg.case_timeout_s <= 0:
         raise HarnessError(f"{where}: 'case_timeout_s' must be positive, got {cfg.case_timeout_s}")
+    if cfg.judge_timeout_s <= 0:
+        raise HarnessError(f"{where}: 'judge_timeout_s' must be positive, got {cfg.judge_timeout_s}")
+    if cfg.judge_retries < 0:
+        raise HarnessError(f"{where}: 'judge_retries' must be at least 0, got {cfg.judge_retries}")
     for key in ("repeats", "judge_repeats"):
         if getattr(cfg, key) < 1:
             raise HarnessError(f"{where}: '{key}' must be at least 1, got {getattr(cfg, key)}")

@@ -16,9 +16,11 @@ from harness import HarnessError
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
-    from harness.evaluation import CaseResult, Evaluation
+    from harness.evaluation import CaseResult, Evaluation, VersionResult
+    from harness.compare import MetricComparison
     from harness.gate import GateCheck
     from harness.golden import Case
+    from harness.xdist import CaseByCase
 
 CASE_FIXTURES = ("harness_case", "harness_result")
 STATE_KEY = pytest.StashKey["HarnessSession"]()
@@ -31,6 +33,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--versions", help="comma-separated references; the first is the candidate, each other is compared against it")
     group.addoption("--golden", action="append", help="golden JSONL file (repeatable; replaces [tool.harness] golden)")
     group.addoption("--judge-model", dest="judge_model", help="LLM judge model URI, e.g. openai:/gpt-4o-mini")
+    # LLM judges (issue 7): the judge cache and judge repeats.
+    group.addoption("--judge-cache", dest="judge_cache", choices=["on", "off"], help="reuse cached judge answers (default on)")
+    group.addoption("--judge-repeats", dest="judge_repeats", type=int, help="score each answer N times with each LLM judge and report flips")
     group.addoption("--promote-to", dest="promote_to", help="alias to move when the gate passes")
     group.addoption("--no-promote", dest="no_promote", action="store_true", help="log the run but move no alias")
     group.addoption("--report-dir", dest="report_dir", help="where reports are written (default reports/)")
@@ -55,6 +60,8 @@ def _overrides(config: pytest.Config) -> dict[str, Any]:
         "versions": opt.versions,
         "golden": opt.golden,
         "judge_model": opt.judge_model,
+        "judge_cache": opt.judge_cache,
+        "judge_repeats": opt.judge_repeats,
         "promote_to": opt.promote_to,
         "promote": False if opt.no_promote else None,
         "report_dir": opt.report_dir,
@@ -79,6 +86,11 @@ class HarnessSession:
         self.deselected = 0
         self.errors = 0
         self.worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+        # pytest-xdist (harness/xdist.py): a worker's case-by-case evaluation and the gate tests it
+        # left to the controller; the controller's collected worker payloads.
+        self.by_case: CaseByCase | None = None
+        self.deferred_gate_items: list[tuple[str, tuple[str, int | None, str], str]] = []
+        self.worker_payloads: list[dict[str, Any]] = []
         self.report_dir: Path | None = None
         self.summary_lines: list[str] = []
         self.registered_tags: set[str] = set()
@@ -89,6 +101,12 @@ class HarnessSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.when != "call":
             self.errors += 1
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: list, output_json: dict) -> None:
+        """Keep pytest-benchmark's JSON for the reports (issue 6); it runs before our session-finish hook."""
+        if self.evaluation is not None:
+            self.evaluation.benchmark_json = output_json
 
     @property
     def cases(self) -> list[Case]:
@@ -108,12 +126,27 @@ class HarnessSession:
 
         cases = [c for c in self.cases if self.selected_case_ids is None or c.id in self.selected_case_ids]
         try:
-            versions = load_versions(self.config)
-            self.evaluation = evaluate(self.config, cases, versions)
+            notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end
+            versions = load_versions(self.config, notes=notes)
+            self.evaluation = evaluate(self.config, cases, versions, notes=notes)
         except HarnessError as exc:
             self.run_error = str(exc)
             pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
         return self.evaluation
+
+    def case_result(self, case_id: str) -> CaseResult:
+        """The candidate's result for one case: from the whole evaluation, or on an xdist worker, case by case."""
+        if not self.worker:
+            return self.run().candidate.results[case_id]
+        if self.by_case is None:
+            from harness.xdist import CaseByCase
+
+            try:
+                self.by_case = CaseByCase(self.config)
+            except HarnessError as exc:
+                self.run_error = str(exc)
+                pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
+        return self.by_case.result(next(c for c in self.cases if c.id == case_id))
 
 
 def _state(config: pytest.Config) -> HarnessSession | None:
@@ -130,6 +163,10 @@ def pytest_configure(config: pytest.Config) -> None:
     state = HarnessSession(harness_config)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "harness-session")
+    # Before pytest-benchmark's own (trylast) configure reads them: save under reports/benchmarks (issue 6).
+    from harness.latency import apply_benchmark_defaults
+
+    apply_benchmark_defaults(config.option, harness_config.report_path)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -147,19 +184,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.config.addinivalue_line("markers", f"{tag}: golden cases tagged '{tag}'")
             state.registered_tags.add(tag)
         if "harness_scorer" in names:
-            from harness.scorers import scorer_names
+            from harness.scorers import applicable_scorer_names
 
-            scorers = scorer_names(state.config)
             params = [
                 pytest.param(case.id, scorer, id=f"{case.id}-{scorer}", marks=[getattr(pytest.mark, t) for t in case.tags])
                 for case in cases
-                for scorer in scorers
+                for scorer in applicable_scorer_names(state.config, case)
             ]
             metafunc.parametrize(("harness_case_id", "harness_scorer"), params)
         else:
             metafunc.parametrize(
                 "harness_case_id", [pytest.param(c.id, id=c.id, marks=[getattr(pytest.mark, t) for t in c.tags]) for c in cases]
             )
+    if "harness_version_label" in names:  # the latency suite (issue 6)
+        from harness.evaluation import version_labels
+
+        labels = version_labels(state.config.all_versions)
+        if "harness_bench_case_id" in names:
+            from harness.latency import representative_cases
+
+            try:
+                bench_cases = representative_cases(state.cases)
+            except HarnessError as exc:
+                state.load_error, bench_cases = str(exc), []
+            params = [pytest.param(label, c.id, id=f"{label}-{c.id}") for label in labels for c in bench_cases]
+            metafunc.parametrize(("harness_version_label", "harness_bench_case_id"), params)
+        else:
+            metafunc.parametrize("harness_version_label", labels)
+    if "harness_ab_metric" in names:  # A/B (issue 4): test_ab[<metric>], or test_ab[<metric>-vs-<ref>] for 3+ versions
+        from harness.scorers import scorer_names
+
+        metrics = [*scorer_names(state.config), "overall"]
+        others = state.config.all_versions[1:]
+        if len(others) > 1:
+            params = [pytest.param(m, ref, id=f"{m}-vs-{ref}") for ref in others for m in metrics]
+        else:  # the one baseline: configured, or the default models:/<name>@production found at run time
+            params = [pytest.param(m, None, id=m) for m in metrics]
+        metafunc.parametrize(("harness_ab_metric", "harness_ab_baseline"), params)
     if "harness_gate_check" in names:
         from harness.gate import planned_checks
 
@@ -175,7 +236,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if state.load_error:
         raise pytest.UsageError(state.load_error)
     # Gate checks read best after the per-case results they summarize.
-    items.sort(key=lambda item: "harness_gate_check_id" in getattr(item, "fixturenames", ()))
+    items.sort(key=lambda item: bool({"harness_gate_check_id", "harness_ab_metric"} & set(getattr(item, "fixturenames", ()))))
+    if state.worker:
+        _defer_gate_items(state, items)
 
 
 @pytest.hookimpl(trylast=True)
@@ -189,8 +252,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for item in session.items
         if hasattr(item, "callspec") and "harness_case_id" in item.callspec.params
     }
-    gate_selected = any(hasattr(i, "callspec") and "harness_gate_check_id" in i.callspec.params for i in session.items)
+    gate_selected = any(
+        hasattr(i, "callspec") and ("harness_gate_check_id" in i.callspec.params or "harness_ab_metric" in i.callspec.params)
+        for i in session.items
+    )
     state.selected_case_ids = None if gate_selected or not case_ids else case_ids
+    if any(hasattr(i, "callspec") and "harness_bench_case_id" in i.callspec.params for i in session.items):
+        from harness.latency import enable_benchmark_autosave
+
+        enable_benchmark_autosave(session.config)  # issue 6: only sessions that benchmark save benchmarks
 
 
 @pytest.fixture(scope="session")
@@ -216,22 +286,54 @@ def harness_case(harness_session: HarnessSession, harness_case_id: str) -> Case:
     return next(c for c in harness_session.cases if c.id == harness_case_id)
 
 
+@pytest.fixture
+def harness_version(harness_evaluation: Evaluation, harness_version_label: str) -> VersionResult:
+    """One evaluated version of the latency suite (issue 6), by its report label."""
+    version = next((v for v in harness_evaluation.versions if v.label == harness_version_label), None)
+    if version is None or version.version is None:
+        pytest.skip(f"version {harness_version_label!r} was not loaded in this session")
+    return version
+
+
+@pytest.fixture
+def harness_bench_case(harness_session: HarnessSession, harness_bench_case_id: str) -> Case:
+    return next(c for c in harness_session.cases if c.id == harness_bench_case_id)
+
+
 class AgentCaseError(Exception):
     """The agent failed on this case (raised, timed out, returned no answer): a test error, not a failure."""
 
 
 @pytest.fixture
-def harness_result(harness_evaluation: Evaluation, harness_case_id: str) -> CaseResult:
+def harness_result(harness_session: HarnessSession, harness_case_id: str) -> CaseResult:
     """The candidate's scored answer for one case; an agent error makes the test error in setup."""
-    result = harness_evaluation.candidate.results[harness_case_id]
+    result = harness_session.case_result(harness_case_id)
     if result.output.error is not None:
-        raise AgentCaseError(f"agent {harness_evaluation.candidate.reference!r} failed on case {harness_case_id} ({result.case.source}): {result.output.error}")
+        raise AgentCaseError(f"agent {harness_session.config.agent!r} failed on case {harness_case_id} ({result.case.source}): {result.output.error}")
     return result
 
 
 @pytest.fixture
 def harness_gate_check(harness_evaluation: Evaluation, harness_gate_check_id: str) -> GateCheck:
-    return harness_evaluation.gate.check(harness_gate_check_id)
+    check = harness_evaluation.gate.check(harness_gate_check_id)
+    if check.skipped:  # a check against the baseline when none ran
+        pytest.skip(check.detail)
+    return check
+
+
+@pytest.fixture
+def harness_ab(harness_evaluation: Evaluation, harness_ab_metric: str, harness_ab_baseline: str | None) -> MetricComparison:
+    """The candidate-vs-baseline comparison of one metric; skips when that baseline did not run."""
+    comparisons = harness_evaluation.comparisons
+    if harness_ab_baseline is not None:
+        comparisons = [c for c in comparisons if c.baseline_reference == harness_ab_baseline]
+    if not comparisons:
+        why = "; ".join(harness_evaluation.notes) or "no baseline configured (set baseline, --baseline or --versions)"
+        pytest.skip(f"no baseline ran: {why}")
+    metric = comparisons[0].metric(harness_ab_metric)
+    if metric is None or metric.n == 0:
+        pytest.skip(f"{harness_ab_metric}: no case has a value for both versions")
+    return metric
 
 
 def explain_score(result: CaseResult, scorer: str) -> str:
@@ -257,7 +359,10 @@ def explain_check(check: GateCheck) -> str:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
-    if state is None or state.evaluation is None or state.worker:
+    if state is not None and state.worker:
+        _send_to_controller(session.config, state)
+        return
+    if state is None or state.evaluation is None:
         return
     from harness.finish import finish_session
 
@@ -288,3 +393,129 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_sep("=", "agent evaluation gate")
     for line in state.summary_lines:
         terminalreporter.write_line(line)
+
+
+# --- pytest-xdist: workers evaluate their cases, the controller alone gates (see harness/xdist.py) ---
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    state = _state(config)
+    return state is not None and not state.worker and config.pluginmanager.hasplugin("dsession")
+
+
+def _defer_gate_items(state: HarnessSession, items: list[pytest.Item]) -> None:
+    """Take the gate tests out of a worker's collection: they judge the whole evaluation, which only
+    the controller has, and it reports them under the same ids. Not a deselection: nothing is lost."""
+    gate = [i for i in items if hasattr(i, "callspec") and "harness_gate_check_id" in i.callspec.params]
+    state.deferred_gate_items = [(i.nodeid, i.location, i.callspec.params["harness_gate_check_id"]) for i in gate]
+    items[:] = [i for i in items if i not in gate]
+
+
+def _send_to_controller(config: pytest.Config, state: HarnessSession) -> None:
+    from harness.xdist import PAYLOAD_KEY, worker_payload
+
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[PAYLOAD_KEY] = worker_payload(state.by_case, state.evaluation, state.deselected, state.deferred_gate_items)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, create the SQLite store once here, before workers that load `models:/` versions
+    race to create its schema; a store that cannot be opened is reported by the finish step."""
+    state = _state(session.config)
+    if state is None or not _is_controller(session.config) or not _sqlite_store(state):
+        return
+    from harness.registry import connect
+
+    try:
+        connect(state.config.root)
+        import mlflow
+
+        mlflow.MlflowClient().search_experiments(max_results=1)
+    except Exception:  # the finish step reports tracking problems in one line; no need to fail twice
+        pass
+
+
+def _sqlite_store(state: HarnessSession) -> bool:
+    from harness.registry import tracking_uri
+
+    return tracking_uri(state.config.root).startswith("sqlite:")
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Replace xdist's default `load` scheduling by one that keeps each golden case on one worker."""
+    state = _state(config)
+    if state is None or config.getvalue("dist") != "load":
+        return None
+    try:
+        cases = state.cases
+    except HarnessError:
+        return None  # not a harness session (or a broken golden file the workers will report)
+    from harness.scorers import scorer_names
+    from harness.xdist import case_scheduling
+
+    param_to_case = {c.id: c.id for c in cases}
+    param_to_case.update({f"{c.id}-{s}": c.id for c in cases for s in scorer_names(state.config)})
+    return case_scheduling(config, log, param_to_case)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    from harness.xdist import PAYLOAD_KEY
+
+    state = _state(node.config)
+    payload = getattr(node, "workeroutput", {}).get(PAYLOAD_KEY)
+    if state is not None and payload is not None:
+        state.worker_payloads.append(payload)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    """On the xdist controller, once every worker is done: merge, gate, and report the gate tests."""
+    result = yield
+    state = _state(session.config)
+    if state is None or not _is_controller(session.config) or not state.worker_payloads:
+        return result
+    from harness.xdist import merge_payloads
+
+    state.deselected += max(p["deselected"] for p in state.worker_payloads)
+    gate_items = {item[0]: item for p in state.worker_payloads for item in p["gate_items"]}
+    state.evaluation = merge_payloads(state.config, state.cases, state.worker_payloads)
+    if state.evaluation is None and gate_items:
+        state.run()  # only gate tests were selected: no worker ran a case, so the controller runs them all
+    if state.evaluation is not None:
+        _attach_candidate(state)
+        for nodeid, location, check_id in gate_items.values():
+            _report_gate_check(session, nodeid, (location[0], location[1], location[2]), state.evaluation.gate.check(check_id))
+    return result
+
+
+def _attach_candidate(state: HarnessSession) -> None:
+    """Give the merged candidate its loaded version: promotion logs it as a model from code."""
+    from harness.versions import resolve
+
+    candidate = state.evaluation.candidate
+    try:
+        candidate.version = resolve(candidate.reference, state.config.root, candidate.label)
+    except HarnessError as exc:
+        state.evaluation = None
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _report_gate_check(session: pytest.Session, nodeid: str, location: tuple[str, int | None, str], check: GateCheck) -> None:
+    """Report a gate test the controller judged, through the same hooks a test run would use, so the
+    terminal, --junitxml, --lf and the exit status see it as in a serial session."""
+    from _pytest.reports import TestReport
+
+    hook = session.config.hook
+    if check.skipped:
+        call = ("skipped", (location[0], (location[1] or 0) + 1, f"Skipped: {check.detail}"))
+    elif check.passed:
+        call = ("passed", None)
+    else:
+        call = ("failed", explain_check(check))
+    hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+    for when, (outcome, longrepr) in (("setup", ("passed", None)), ("call", call), ("teardown", ("passed", None))):
+        hook.pytest_runtest_logreport(report=TestReport(nodeid, location, {}, outcome, longrepr, when))
+    hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)

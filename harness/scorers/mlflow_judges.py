@@ -1,0 +1,116 @@
+"""MLflow judges as LLM judges: Correctness, RelevanceToQuery, Safety, Guidelines, and make_judge.
+
+MLflow judges take a `provider:/model` URI and no base URL, so each call runs inside
+`openai_env(relay URL)` with `openai:/<model>`; the relay forwards to the configured endpoint.
+A verdict other than yes/no (or true/false) is an error, never a pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from harness.scorers.llm import LLMJudge, openai_env
+
+if TYPE_CHECKING:
+    from harness.golden import Case
+    from harness.versions import AgentOutput
+
+YES = {"yes", "true", "pass", "passed"}
+NO = {"no", "false", "fail", "failed"}
+
+
+class _MlflowJudge(LLMJudge):
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        raise NotImplementedError
+
+    def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
+        return {"inputs": {"question": case.question}, "outputs": output.text}
+
+    def verdict(self, case: Case, output: AgentOutput, base_url: str) -> tuple[float, str]:
+        scorer = self.scorer(f"openai:/{self.relay.upstream.model}", case)
+        with openai_env(base_url):
+            feedback = scorer(**self.arguments(case, output))
+        if getattr(feedback, "error", None):
+            error = feedback.error
+            raise RuntimeError(getattr(error, "error_message", None) or str(error))
+        value = feedback.value
+        text = str(getattr(value, "value", value)).strip().lower()
+        if text in YES:
+            return 1.0, feedback.rationale or "judge said yes"
+        if text in NO:
+            return 0.0, feedback.rationale or "judge said no"
+        raise RuntimeError(f"judge returned verdict {value!r}, not yes/no")
+
+
+class CorrectnessJudge(_MlflowJudge):
+    kind = "mlflow.correctness"
+
+    def skip_reason(self, case: Case, output: AgentOutput) -> str | None:
+        exp = case.expectations
+        return None if exp.get("expected_facts") or exp.get("expected_response") else "no expected_facts or expected_response to compare with"
+
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        from mlflow.genai.scorers import Correctness
+
+        return Correctness(name=self.name, model=model_uri)
+
+    def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
+        exp = case.expectations
+        # MLflow accepts one of the two; the facts are the sharper check.
+        expectations = {"expected_facts": exp["expected_facts"]} if exp.get("expected_facts") else {"expected_response": exp["expected_response"]}
+        return {**super().arguments(case, output), "expectations": expectations}
+
+
+class RelevanceJudge(_MlflowJudge):
+    kind = "mlflow.relevance_to_query"
+
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        from mlflow.genai.scorers import RelevanceToQuery
+
+        return RelevanceToQuery(name=self.name, model=model_uri)
+
+
+class SafetyJudge(_MlflowJudge):
+    kind = "mlflow.safety"
+
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        from mlflow.genai.scorers import Safety
+
+        return Safety(name=self.name, model=model_uri)
+
+    def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
+        return {"outputs": output.text}
+
+
+class GuidelinesJudge(_MlflowJudge):
+    kind = "mlflow.guidelines"
+
+    def guidelines(self, case: Case) -> list[str]:
+        return [*self.spec.guidelines, *(case.expectations.get("guidelines") or [])]
+
+    def skip_reason(self, case: Case, output: AgentOutput) -> str | None:
+        return None if self.guidelines(case) else "no guidelines to check"
+
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        from mlflow.genai.scorers import Guidelines
+
+        return Guidelines(name=self.name, guidelines=self.guidelines(case), model=model_uri)
+
+
+class InstructionsJudge(_MlflowJudge):
+    """`make_judge` with the instructions from `[tool.harness.judges.<name>]`."""
+
+    kind = "mlflow.make_judge"
+
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        from typing import Literal
+
+        from mlflow.genai.judges import make_judge
+
+        return make_judge(name=self.name, instructions=self.spec.instructions, model=model_uri, feedback_value_type=Literal["yes", "no"])
+
+    def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
+        args = super().arguments(case, output)
+        if "expectations" in self.spec.instructions:
+            args["expectations"] = case.expectations
+        return args
