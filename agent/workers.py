@@ -241,8 +241,14 @@ def performance_worker(intent: dict[str, Any], ref: date, store=None) -> dict[st
     ent = intent.get("entities") or {}
     wh = ent.get("warehouse")
     s, e, phrase = _window(intent, ref, min_start=A.START_DATE + timedelta(days=7))
-    rows = acc.use(performance.warehouse_daily_latency(s, e, wh, store=store)).rows
-    rows = [r for r in rows if r["prev7_p95_ms"]]
+    screen = acc.use(performance.warehouse_daily_latency(s, e, wh, store=store)).rows
+    screen = [r for r in screen if r["prev7_median_p95_ms"]]
+    rows = []
+    for r in screen[:2]:  # exact pooled 7-day p95 for the top candidates only
+        prev = acc.use(performance.trailing_p95(r["warehouse_name"], r["day"], store=store)).rows[0]
+        if prev["prev7_p95_ms"]:
+            rows.append({**r, "prev7_p95_ms": prev["prev7_p95_ms"], "ratio": r["p95_ms"] / prev["prev7_p95_ms"]})
+    rows.sort(key=lambda r: -r["ratio"])
     if not rows:
         acc.sentences.append(f"There is no query history{' for ' + wh if wh else ''} {phrase}.")
         acc.confidence = 0.5

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -92,16 +93,27 @@ def ensure_store(path: str | os.PathLike | None = None, *, force: bool = False) 
     return path
 
 
-class Store:
-    """One read-only DuckDB connection; each thread queries through its own cursor."""
+CACHE_ENV = "HEALTH_MONITOR_QUERY_CACHE"
 
-    def __init__(self, path: str | os.PathLike | None = None):
+
+class Store:
+    """One read-only DuckDB connection; each thread queries through its own cursor.
+
+    Because the store is read-only and immutable, results are memoised per (SQL, parameters)
+    in a small LRU cache; set ``HEALTH_MONITOR_QUERY_CACHE=0`` (or ``cache_size=0``) to disable.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, cache_size: int | None = None):
         import duckdb
 
         self.path = ensure_store(path)
         self._con = duckdb.connect(str(self.path), read_only=True)
         self._lock = threading.Lock()
         self._local = threading.local()
+        if cache_size is None:
+            cache_size = 0 if os.environ.get(CACHE_ENV, "1").lower() in ("0", "false", "no", "off") else 512
+        self.cache_size = cache_size
+        self._cache: "OrderedDict[tuple, list[dict[str, Any]]]" = OrderedDict()
 
     def _cursor(self):
         cur = getattr(self._local, "cursor", None)
@@ -113,10 +125,28 @@ class Store:
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run one parameterised, read-only statement and return its rows as dicts."""
+        key = (sql, tuple(params or ()))
+        if self.cache_size:
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return [dict(r) for r in hit]
         cur = self._cursor()
         cur.execute(sql, list(params or []))
         cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row)) for row in cur.fetchall()]
+        rows = [dict(zip(cols, row)) for row in cur.fetchall()]
+        if self.cache_size:
+            with self._lock:
+                self._cache[key] = rows
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            return [dict(r) for r in rows]
+        return rows
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     def tables(self) -> list[str]:
         return [r["table_name"] for r in self.query("SELECT table_name FROM information_schema.tables ORDER BY 1")]

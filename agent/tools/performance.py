@@ -1,4 +1,10 @@
-"""Performance tools over query_history: per-warehouse latency against its trailing week."""
+"""Performance tools over query_history: per-warehouse latency against its trailing week.
+
+Scanning a window is two-stage, as an on-call engineer would do it: a cheap per-day screen
+(:func:`warehouse_daily_latency`, each day's p95 against the median daily p95 of the week
+before) and then the exact pooled p95 of the previous 7 days for the few candidates
+(:func:`trailing_p95`).
+"""
 
 from __future__ import annotations
 
@@ -12,34 +18,38 @@ TABLES = ("query_history",)
 def warehouse_daily_latency(
     start: date | str, end: date | str, warehouse: str | None = None, store=None
 ) -> ToolResult:
-    """Per warehouse and day in [start, end]: query count, p95 duration and queued time (ms),
-    queueing share of total time, and the p95 duration over the 7 days before (pooled)."""
+    """Per warehouse and day in [start, end]: query count, p95 duration and queued time (ms), the
+    queueing share of total time, and the median of the daily p95s over the 7 days before;
+    most deviating day first."""
     sql = """
-        WITH q AS (
-            SELECT warehouse_name, CAST(start_time AS DATE) AS day, duration_ms, queued_ms
-            FROM query_history
-            WHERE CAST(start_time AS DATE) BETWEEN CAST(? AS DATE) - INTERVAL 7 DAY AND CAST(? AS DATE)
-              AND (CAST(? AS VARCHAR) IS NULL OR warehouse_name = ?)
-        ),
-        days AS (SELECT DISTINCT warehouse_name, day FROM q WHERE day >= CAST(? AS DATE)),
-        today AS (
-            SELECT warehouse_name, day, COUNT(*) AS queries,
+        WITH d AS (
+            SELECT warehouse_name, CAST(start_time AS DATE) AS day, COUNT(*) AS queries,
                    quantile_cont(duration_ms, 0.95) AS p95_ms,
                    quantile_cont(queued_ms, 0.95) AS p95_queued_ms,
                    SUM(queued_ms) / SUM(duration_ms) AS queued_share
-            FROM q GROUP BY ALL
-        ),
-        prev AS (
-            SELECT d.warehouse_name, d.day, quantile_cont(q.duration_ms, 0.95) AS prev7_p95_ms,
-                   COUNT(*) AS prev7_queries
-            FROM days d JOIN q ON q.warehouse_name = d.warehouse_name
-             AND q.day BETWEEN d.day - INTERVAL 7 DAY AND d.day - INTERVAL 1 DAY
+            FROM query_history
+            WHERE start_time >= CAST(? AS DATE) - INTERVAL 7 DAY AND start_time < CAST(? AS DATE) + INTERVAL 1 DAY
+              AND (CAST(? AS VARCHAR) IS NULL OR warehouse_name = ?)
             GROUP BY ALL
+        ),
+        w AS (
+            SELECT *, median(p95_ms) OVER (PARTITION BY warehouse_name ORDER BY day
+                       RANGE BETWEEN INTERVAL 7 DAY PRECEDING AND INTERVAL 1 DAY PRECEDING) AS prev7_median_p95_ms
+            FROM d
         )
-        SELECT t.warehouse_name, t.day, t.queries, t.p95_ms, t.p95_queued_ms, t.queued_share,
-               p.prev7_p95_ms, t.p95_ms / p.prev7_p95_ms AS ratio
-        FROM today t JOIN days USING (warehouse_name, day)
-        LEFT JOIN prev p USING (warehouse_name, day)
-        ORDER BY ratio DESC NULLS LAST, t.warehouse_name, t.day
+        SELECT *, p95_ms / prev7_median_p95_ms AS screen_ratio FROM w
+        WHERE day >= CAST(? AS DATE)
+        ORDER BY screen_ratio DESC NULLS LAST, warehouse_name, day
     """
     return run(sql, [iso(start), iso(end), warehouse, warehouse, iso(start)], TABLES, store)
+
+
+def trailing_p95(warehouse: str, day: date | str, store=None) -> ToolResult:
+    """The p95 query duration (ms) of one warehouse over the 7 days before ``day``, pooled."""
+    sql = """
+        SELECT quantile_cont(duration_ms, 0.95) AS prev7_p95_ms, COUNT(*) AS prev7_queries
+        FROM query_history
+        WHERE warehouse_name = ?
+          AND start_time >= CAST(? AS DATE) - INTERVAL 7 DAY AND start_time < CAST(? AS DATE)
+    """
+    return run(sql, [warehouse, iso(day), iso(day)], TABLES, store)

@@ -41,7 +41,10 @@ def test_performance_tool():
     _check(r, ["query_history"])
     top = r.rows[0]
     assert (top["warehouse_name"], top["day"].isoformat()) == (A.SLOW_WAREHOUSE["warehouse"], A.SLOW_WAREHOUSE["date"])
-    assert top["ratio"] >= 3 and top["queued_share"] > 0.5
+    assert top["screen_ratio"] >= 3 and top["queued_share"] > 0.5
+    prev = performance.trailing_p95(top["warehouse_name"], top["day"])
+    _check(prev, ["query_history"])
+    assert top["p95_ms"] / prev.rows[0]["prev7_p95_ms"] >= A.SLOW_WAREHOUSE["min_ratio"]
     assert {x["warehouse_name"] for x in performance.warehouse_daily_latency(
         "2026-11-18", "2026-11-18", "etl-warehouse").rows} == {"etl-warehouse"}
 
