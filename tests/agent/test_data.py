@@ -139,3 +139,14 @@ def test_parallel_builders_do_not_race(tmp_path):
     outs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert len(set(outs)) == 1 and int(outs[0]) > 0
+
+
+def test_query_cache_returns_copies_and_can_be_disabled(tmp_path):
+    from agent.data.store import Store, ensure_store
+
+    p = ensure_store(tmp_path / "c.duckdb")
+    s = Store(p)
+    a = s.query("SELECT COUNT(*) n FROM job_runs")
+    a[0]["n"] = -1
+    assert s.query("SELECT COUNT(*) n FROM job_runs")[0]["n"] > 0
+    assert Store(p, cache_size=0).query("SELECT COUNT(*) n FROM job_runs") == s.query("SELECT COUNT(*) n FROM job_runs")
