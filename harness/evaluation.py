@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config import HarnessConfig
 from harness.gate import GateResult, evaluate_gate
@@ -14,6 +14,9 @@ from harness.scorers import Scorer, build_scorers, safe_score
 from harness.scorers.base import Score, failed
 from harness.stats import Estimate, latency_summary, mean_ci
 from harness.versions import AgentOutput, Version, resolve
+
+if TYPE_CHECKING:
+    from harness.latency import NodeBreakdown
 
 
 @dataclass
@@ -57,6 +60,7 @@ class VersionResult:
     version: Version | None = None  # None when read back from results.json
     weights: dict[str, float] = field(default_factory=dict)
     _metrics: dict[str, Estimate] = field(default_factory=dict)
+    first_answer: AgentOutput | None = None  # cold start (issue 6): timed alone, not among `results`
 
     @property
     def scorer_names(self) -> list[str]:
@@ -125,6 +129,9 @@ class Evaluation:
     cases: list[Case]
     versions: list[VersionResult]
     gate: GateResult | None = None
+    # Filled by the latency suite (issue 6): per-version node breakdowns, pytest-benchmark's JSON.
+    node_breakdowns: dict[str, NodeBreakdown] = field(default_factory=dict)
+    benchmark_json: dict[str, Any] | None = None
 
     @property
     def candidate(self) -> VersionResult:
@@ -147,8 +154,12 @@ def score_run(run: VersionRun, cases: Sequence[Case], scorers: Sequence[Scorer])
 def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None) -> list[Version]:
     """Resolve the candidate and what it is compared against; labels name them in reports."""
     references = list(references or cfg.all_versions)
-    labels = ["candidate", "baseline"] if len(references) == 2 else ["candidate", *references[1:]]
-    return [resolve(ref, cfg.root, label) for ref, label in zip(references, labels)]
+    return [resolve(ref, cfg.root, label) for ref, label in zip(references, version_labels(references))]
+
+
+def version_labels(references: Sequence[str]) -> list[str]:
+    """How reports name each version: candidate and baseline, or candidate and the other references."""
+    return ["candidate", "baseline"] if len(references) == 2 else ["candidate", *references[1:]]
 
 
 def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Version], scorers: Sequence[Scorer] | None = None) -> Evaluation:
@@ -156,7 +167,8 @@ def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Versi
     scorers = list(scorers) if scorers is not None else build_scorers(cfg)
     runs = run_versions(versions, cases, cfg.concurrency, cfg.case_timeout_s, cfg.repeats)
     results = [
-        VersionResult(run.version.label, run.version.reference, run.version.kind, run.version.load_s, score_run(run, cases, scorers), run.version, dict(cfg.weights))
+        VersionResult(run.version.label, run.version.reference, run.version.kind, run.version.load_s, score_run(run, cases, scorers), run.version, dict(cfg.weights),
+                      first_answer=run.first_answer)
         for run in runs
     ]
     evaluation = Evaluation(cfg, list(cases), results)

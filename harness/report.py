@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.evaluation import Evaluation
+from harness.latency import latency_document, latency_markdown, write_latency_files
 
 SCHEMA_VERSION = 1
 
@@ -64,6 +65,7 @@ def results_document(evaluation: Evaluation) -> dict[str, Any]:
             }
             for v in evaluation.versions
         ],
+        "latency": latency_document(evaluation),  # issue 6: percentiles with CIs, cold start, nodes, benchmarks
     }
 
 
@@ -92,6 +94,7 @@ def summary_markdown(evaluation: Evaluation) -> str:
     ]
     if failing:
         lines += ["## Failing case checks", "", tabulate(failing, headers=["case", "scorer", "why"], tablefmt="github"), ""]
+    lines.append(latency_markdown(evaluation))  # issue 6
     return "\n".join(lines)
 
 
@@ -105,5 +108,6 @@ def write_reports(evaluation: Evaluation, base: Path) -> Path:
     (report_dir / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
     asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
     (report_dir / "summary.md").write_text(redact(summary_markdown(evaluation), asked), encoding="utf-8")
+    write_latency_files(evaluation, report_dir)  # issue 6: benchmarks.json, logged to MLflow with the reports
     point_latest(report_dir)
     return report_dir

@@ -24,6 +24,7 @@ class VersionRun:
     version: Version
     outputs: dict[str, list[AgentOutput]] = field(default_factory=dict)  # case id -> one output per repeat
     wall_s: float = 0.0
+    first_answer: AgentOutput | None = None  # cold start: the version's first call, timed alone, not in `outputs`
 
     def output(self, case_id: str) -> AgentOutput:
         return self.outputs[case_id][0]
@@ -66,6 +67,11 @@ def run_versions(
     """Run every version over every case `repeats` times; returns one VersionRun per version, in order."""
     runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
     jobs = [(run, case, r) for r in range(repeats) for case in cases for run in runs]
+    if cases:
+        # Cold start (issue 6): one answer per version, alone and before the pool, so lazy
+        # initialisation is reported as the first answer and stays out of the warm percentiles.
+        for run in runs:
+            run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1)
     started = time.perf_counter()
 
     def do(job: tuple[VersionRun, Case, int]) -> None:
