@@ -89,6 +89,13 @@ def log_and_promote(evaluation: Evaluation, report_dir: Path, promote: bool, blo
         lines.append(f"could not log to the tracking store: {_first_line(exc)}; nothing promoted. The reports are in {report_dir}; {retry}")
         return lines, True
     reasons = [f"gate failed: {', '.join(f'{c.metric} {c.value if c.value is None else round(c.value, 4)} (needs {c.op} {c.threshold:g})' for c in gate.failures)}"] if not gate.passed else []
+    # A rule scorer that raised has no threshold of its own to fail, so it blocks promotion here
+    # (judge errors have max_judge_error_rate): a check that could not be made is never a pass.
+    scorer_errors = sorted({name for r in evaluation.candidate.results.values() if r.output.error is None
+                            for name, s in r.scores.items() if s.error and s.judge == "rule"})
+    if scorer_errors:
+        failed = True
+        reasons.append(f"scorer error(s) in {', '.join(scorer_errors)}")
     reasons += blockers
     if not promote:
         reasons.append("promotion disabled (--no-promote)")

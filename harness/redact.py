@@ -12,9 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+# Every quantifier that could run over a long stretch is bounded: an agent answer may be 1 MB of
+# "xxxx…", and an unbounded `[…]+@` rescans the rest of the text from every position (quadratic:
+# a 1 MB answer took half an hour to score). Bounds follow RFC 5321 (local part 64, label 63).
 TOKEN = re.compile(r"\b(?:dapi[0-9A-Za-z]{4,}|ghp_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16})")
-CREDENTIAL = re.compile(r"(?i)\b(password|passwd|secret|api[_-]?key|access[_-]?key|token)(\s*[:=]\s*)(['\"]?)([^\s'\",;]{4,})")
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+CREDENTIAL = re.compile(r"(?i)\b(password|passwd|secret|api[_-]?key|access[_-]?key|token)([ \t]{0,3}[:=][ \t]{0,3})(['\"]?)([^\s'\",;]{4,})")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}")
 MASK = "[REDACTED]"
 
 

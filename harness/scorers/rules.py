@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from harness.golden import Case
+from harness.redact import EMAIL  # bounded: linear time on hostile 1 MB answers (issue 9)
 from harness.scorers.base import Score, not_applicable
 from harness.versions import AgentOutput
 
@@ -21,7 +22,6 @@ DOMAIN_WORDS = {
     "quality": ("quality", "freshness", "null rate", "stale"),
 }
 NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 TOKEN = re.compile(r"\b(?:dapi[0-9a-f]{8,}|ghp_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16})")
@@ -170,7 +170,8 @@ def _check_guideline(guideline: str) -> Callable[[Case, AgentOutput], bool] | No
     """The rule for one guideline phrase, or None when no rule can check it."""
     g = _norm(guideline).rstrip(".")
     if g in ("cites the tables it used", "cites its sources"):
-        return lambda c, o: bool(o.metadata.get("sources")) or bool(re.search(r"(?im)^\s*sources?:", o.text))
+        # [ \t]*, not \s*: \s* spans newlines and is quadratic over a hostile run of them.
+        return lambda c, o: bool(o.metadata.get("sources")) or bool(re.search(r"(?im)^[ \t]*sources?:", o.text))
     if g == "gives dates as yyyy-mm-dd":
         return lambda c, o: bool(ISO_DATE.search(o.text))
     if g == "quantifies the finding":
