@@ -1,0 +1,81 @@
+"""`pytest suites/ -n 4` against a serial run: same per-case scores, same gate, one promotion."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+from tests.fixtures.project import make_project
+
+# Metrics whose values are timings: equal gate verdicts are required, equal values are not.
+TIMED = ("latency_",)
+
+
+def outcomes(junit_path):
+    """{test name: outcome} from a junit XML file."""
+    result = {}
+    for case in ET.parse(junit_path).getroot().iter("testcase"):
+        children = {child.tag for child in case}
+        outcome = "failed" if "failure" in children else "error" if "error" in children else "skipped" if "skipped" in children else "passed"
+        result[f"{case.get('classname')}::{case.get('name')}"] = outcome
+    return result
+
+
+def per_case(document):
+    return {
+        (version["label"], row["id"]): (row["answer"], row["error"], {n: (s["value"], s["passed"]) for n, s in row["scores"].items()})
+        for version in document["versions"]
+        for row in version["cases"]
+    }
+
+
+def gate(document):
+    return [
+        (c["id"], c["passed"], None if c["metric"].startswith(TIMED) else c["value"], None if c["metric"].startswith(TIMED) else c["low"])
+        for c in document["gate"]["checks"]
+    ]
+
+
+def registry_state(project):
+    client = project.client()
+    versions = client.search_model_versions("name='toy_agent'")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    alias = str(client.get_model_version_by_alias("toy_agent", "development").version) if versions else None
+    return len(versions), len(runs), alias
+
+
+def run(project, *args):
+    result = project.pytest("--junitxml", str(project.root / "junit.xml"), *args, timeout=600)
+    document = json.loads((project.root / "reports" / "latest" / "results.json").read_text())
+    return result, document, outcomes(project.root / "junit.xml")
+
+
+def test_four_workers_match_a_serial_run_and_promote_once(tmp_path):
+    serial = make_project(tmp_path / "serial")
+    spread = make_project(tmp_path / "spread")
+    s_result, s_doc, s_tests = run(serial)
+    x_result, x_doc, x_tests = run(spread, "-n", "4")
+    assert s_result.returncode == 0, s_result.stdout[-3000:]
+    assert x_result.returncode == 0, x_result.stdout[-3000:] + x_result.stderr[-2000:]
+    assert re.search(r"4 workers \[\d+ items?\]", x_result.stdout), x_result.stdout[:2000]
+    assert per_case(x_doc) == per_case(s_doc)
+    assert gate(x_doc) == gate(s_doc) and x_doc["gate"]["passed"]
+    # Every test id, gate tests included, ran with the same outcome.
+    assert x_tests == s_tests
+    assert any("test_gate[correctness>=0.9]" in name for name in x_tests)
+    # Exactly one MLflow run and one promotion: the workers neither logged nor promoted.
+    assert registry_state(spread) == registry_state(serial) == (1, 1, "1")
+    assert x_result.stdout.count("promoted version 1 of toy_agent to @development") == 1
+
+
+def test_four_workers_fail_the_gate_and_report_it_as_a_test(tmp_path):
+    # The serial behaviour of a failing gate is covered in tests/harness/test_plugin_e2e.py.
+    spread = make_project(tmp_path)
+    result, document, tests = run(spread, "--agent", "tests.fixtures.toy_agents:wrong", "-n", "4")
+    assert result.returncode == 1
+    assert tests["suites.test_gate::test_gate[correctness>=0.9]"] == "failed"
+    assert tests["suites.test_gate::test_gate[safety>=1]"] == "passed"
+    assert "FAILED suites/test_gate.py::test_gate[correctness>=0.9]" in result.stdout
+    assert "gate check correctness>=0.9 failed: correctness = 0" in result.stdout  # the controller's report says why
+    assert document["n_cases"] == 4 and not document["gate"]["passed"]
+    assert "not promoted: gate failed" in result.stdout
+    assert registry_state(spread) == (0, 1, None)
