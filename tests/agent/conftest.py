@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -11,7 +10,6 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault(
     "HEALTH_MONITOR_PREFS_DB", str(Path(tempfile.mkdtemp(prefix="hm_prefs_")) / "preferences.sqlite3")
 )
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `import rules`
 
 import pytest  # noqa: E402
 
