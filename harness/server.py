@@ -199,10 +199,9 @@ def run_server(args: argparse.Namespace) -> int:
     mlflow_log = data_dir / "mlflow-server.log"
     env = {**os.environ}
     postgres: Postgres | None = None
-    bindir: Path | None = None
-    if args.database_uri:
-        backend = args.database_uri
-    else:
+    bindir = Path()
+    backend = args.database_uri or ""
+    if not args.database_uri:
         try:
             import psycopg  # noqa: F401  (SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the server needs it here)
         except ImportError:
@@ -212,9 +211,6 @@ def run_server(args: argparse.Namespace) -> int:
         if os_user:
             data_dir.chmod(data_dir.stat().st_mode | 0o711)  # the postgres user must traverse into pgdata
         postgres = Postgres(data_dir / "pgdata", data_dir / "pg.password", data_dir / "postgres.log", args.pg_port or free_port(), os_user)
-        postgres.ensure(bindir)
-        backend = postgres.uri
-        env["PGPASSWORD"] = postgres.password
     url = f"http://{args.host}:{args.port}"
     process: subprocess.Popen[bytes] | None = None
     stopping = False
@@ -226,6 +222,9 @@ def run_server(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
+        if postgres is not None:  # inside the try: a cluster we started is stopped whatever fails next
+            postgres.ensure(bindir)
+            backend, env["PGPASSWORD"] = postgres.uri, postgres.password
         with mlflow_log.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
@@ -250,7 +249,7 @@ def run_server(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        if postgres is not None and bindir is not None:
+        if postgres is not None:
             postgres.stop(bindir)
 
 
