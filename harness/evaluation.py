@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness import HarnessError
 from harness.config import HarnessConfig
 from harness.gate import GateResult, evaluate_gate
 from harness.golden import Case
@@ -16,6 +17,7 @@ from harness.stats import Estimate, latency_summary, mean_ci
 from harness.versions import AgentOutput, Version, resolve
 
 if TYPE_CHECKING:
+    from harness.compare import Comparison
     from harness.latency import NodeBreakdown
 
 
@@ -132,6 +134,10 @@ class Evaluation:
     # Filled by the latency suite (issue 6): per-version node breakdowns, pytest-benchmark's JSON.
     node_breakdowns: dict[str, NodeBreakdown] = field(default_factory=dict)
     benchmark_json: dict[str, Any] | None = None
+    # A/B (issue 4): the candidate against each other version, and one-line notes such as a
+    # baseline that could not be loaded.
+    comparisons: list[Comparison] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def candidate(self) -> VersionResult:
@@ -151,10 +157,71 @@ def score_run(run: VersionRun, cases: Sequence[Case], scorers: Sequence[Scorer])
     return results
 
 
-def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None) -> list[Version]:
-    """Resolve the candidate and what it is compared against; labels name them in reports."""
-    references = list(references or cfg.all_versions)
-    return [resolve(ref, cfg.root, label) for ref, label in zip(references, version_labels(references))]
+def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, notes: list[str] | None = None) -> list[Version]:
+    """Resolve the candidate and what it is compared against; labels name them in reports.
+
+    The candidate must load. A baseline that cannot be loaded (an alias that does not exist yet, a
+    store that cannot be reached) is one line appended to `notes` and the session goes on without
+    it, unless `require_baseline` is set. With no baseline configured, `models:/<model_name>@production`
+    is the baseline when that alias exists; `baseline = "none"` turns that off.
+    """
+    notes = notes if notes is not None else []
+    references = [r for r in (references or cfg.all_versions) if r.strip().lower() != "none"]
+    if len(references) == 1 and not cfg.versions and not cfg.baseline:
+        default = default_baseline(cfg, references[0], notes)
+        if default:
+            references.append(default)
+            notes.append(f"baseline: {default} (the default when no baseline is configured)")
+    labels = version_labels(references)
+    if any(r.strip().startswith(("models:/", "runs:/")) for r in references):
+        from harness.registry import connect
+
+        try:
+            connect(cfg.root)
+        except HarnessError:
+            if references[0].strip().startswith(("models:/", "runs:/")):
+                raise
+    versions = [resolve(references[0], cfg.root, labels[0])]
+    for ref, label in zip(references[1:], labels[1:]):
+        try:
+            versions.append(resolve(ref, cfg.root, label))
+        except HarnessError as exc:
+            if cfg.require_baseline:
+                raise HarnessError(f"baseline {ref!r} cannot be loaded and require_baseline is set: {exc}") from None
+            rest = "continuing as a single-version evaluation" if len(references) == 2 else "continuing without it"
+            notes.append(f"baseline {ref!r} could not be loaded ({exc}); {rest}")
+    if cfg.require_baseline and len(versions) < 2:
+        raise HarnessError(
+            f"require_baseline is set but no baseline is configured (baseline, --baseline or --versions) "
+            f"and models:/{cfg.model_name}@production does not exist"
+        )
+    return versions
+
+
+def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> str | None:
+    """`models:/<model_name>@production` when that alias exists in the tracking store, else None.
+
+    Never creates a store: a SQLite file that does not exist yet has no aliases.
+    """
+    from pathlib import Path
+
+    from harness.registry import connect, tracking_uri
+
+    reference = f"models:/{cfg.model_name}@production"
+    uri = tracking_uri(cfg.root)
+    if candidate.strip() == reference or (uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).is_file()):
+        return None
+    try:
+        connect(cfg.root)
+        import mlflow
+
+        mlflow.MlflowClient().get_model_version_by_alias(cfg.model_name, "production")
+    except HarnessError as exc:
+        notes.append(f"could not look for a default baseline: {exc}; continuing as a single-version evaluation")
+        return None
+    except Exception:  # no such model or alias: the first versions of a model have no production yet
+        return None
+    return reference
 
 
 def version_labels(references: Sequence[str]) -> list[str]:
@@ -162,7 +229,8 @@ def version_labels(references: Sequence[str]) -> list[str]:
     return ["candidate", "baseline"] if len(references) == 2 else ["candidate", *references[1:]]
 
 
-def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Version], scorers: Sequence[Scorer] | None = None) -> Evaluation:
+def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Version], scorers: Sequence[Scorer] | None = None,
+             notes: Sequence[str] = ()) -> Evaluation:
     """Run and score every version over `cases`, then gate the first one (the candidate)."""
     scorers = list(scorers) if scorers is not None else build_scorers(cfg)
     runs = run_versions(versions, cases, cfg.concurrency, cfg.case_timeout_s, cfg.repeats)
@@ -171,8 +239,17 @@ def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Versi
                       first_answer=run.first_answer)
         for run in runs
     ]
-    evaluation = Evaluation(cfg, list(cases), results)
-    evaluation.gate = evaluate_gate(cfg, evaluation.candidate)
+    evaluation = Evaluation(cfg, list(cases), results, notes=list(notes))
+    return gate_evaluation(evaluation)
+
+
+def gate_evaluation(evaluation: Evaluation, comparisons: list[Comparison] | None = None) -> Evaluation:
+    """Compare the candidate with each other version (paired statistics), then gate the candidate."""
+    from harness.compare import build_comparisons
+
+    evaluation.comparisons = build_comparisons(evaluation) if comparisons is None else comparisons
+    first = evaluation.comparisons[0] if evaluation.comparisons else None
+    evaluation.gate = evaluate_gate(evaluation.config, evaluation.candidate, first, evaluation.notes)
     return evaluation
 
 
@@ -197,5 +274,5 @@ def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Eva
             results[case.id] = CaseResult(case, output, scores, repeats)
         versions.append(VersionResult(entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)))
     evaluation = Evaluation(cfg, list(cases.values()), versions)
-    evaluation.gate = evaluate_gate(cfg, evaluation.candidate)
-    return evaluation
+    evaluation.notes = [n for n in document.get("notes") or [] if isinstance(n, str)]
+    return gate_evaluation(evaluation)

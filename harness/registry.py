@@ -107,12 +107,40 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path) -> str:
                 if version is candidate:
                     metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = est.low, est.high
         metrics["gate_passed"] = float(evaluation.gate.passed)
+        metrics.update(comparison_metrics(evaluation))  # issue 4: compare/<metric>/delta, .../p_value
         mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})  # drop NaN
+        if evaluation.comparisons:  # the comparison reports are also among the `reports` artifacts
+            first = evaluation.comparisons[0]
+            mlflow.set_tags({"harness.compare.baseline": first.baseline_reference,
+                             "harness.compare.worse": ",".join(m.metric for m in first.regressions) or "none"})
         mlflow.log_table(_redacted(_case_table(evaluation)), artifact_file="eval_results.json")
         mlflow.log_artifacts(str(report_dir), artifact_path="reports")
         # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
         mlflow.set_tags({GATE_TAG: "passed" if evaluation.gate.passed else "failed", "harness.report_dir": str(report_dir), REPORT_TAG: report_dir.name})
         return run.info.run_id
+
+
+def comparison_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """The A/B headline numbers as MLflow metrics: `compare/<metric>/delta`, `.../p_value`, and more.
+
+    The first comparison (candidate vs the baseline) is under `compare/`; with --versions a,b,c the
+    others are under `compare/<label>/`.
+    """
+    import math
+    import re
+
+    out: dict[str, float] = {}
+    for i, c in enumerate(evaluation.comparisons):
+        prefix = "compare/" if i == 0 else "compare/" + re.sub(r"[^A-Za-z0-9_\-. /]", "_", c.baseline_label) + "/"
+        for m in c.metrics:
+            for key, value in (("delta", m.delta), ("ci_low", m.ci_low), ("ci_high", m.ci_high),
+                               ("p_value", m.p_value), ("p_adjusted", m.p_adjusted)):
+                out[f"{prefix}{m.metric}/{key}"] = value
+        for r in c.latency:
+            out[f"{prefix}latency_{r.percentile}/ratio"] = r.ratio
+        out[f"{prefix}n_shared"] = float(c.n_shared)
+        out[f"{prefix}worse"] = float(len(c.regressions))
+    return {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and math.isfinite(v)}
 
 
 def _case_table(evaluation: Evaluation) -> dict[str, list[Any]]:

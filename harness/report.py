@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness.comparison_report import comparison_markdown, write_comparison_files
 from harness.evaluation import Evaluation
 from harness.latency import latency_document, latency_markdown, write_latency_files
 
@@ -46,6 +47,8 @@ def results_document(evaluation: Evaluation) -> dict[str, Any]:
             "promote_to": cfg.promote_to,
             "thresholds": cfg.thresholds,
             "non_inferiority": cfg.non_inferiority,
+            "weights": cfg.weights,
+            "baseline": cfg.baseline,
             "judge_model": cfg.judge_model,
             "concurrency": cfg.concurrency,
             "case_timeout_s": cfg.case_timeout_s,
@@ -53,6 +56,10 @@ def results_document(evaluation: Evaluation) -> dict[str, Any]:
         },
         "n_cases": len(evaluation.cases),
         "gate": evaluation.gate.to_dict() if evaluation.gate else None,
+        # issue 4: the candidate against each other version (schema: harness.compare.COMPARISON_SCHEMA),
+        # and one-line notes such as a baseline that could not be loaded.
+        "comparisons": [c.to_dict() for c in evaluation.comparisons],
+        "notes": list(evaluation.notes),
         "versions": [
             {
                 "label": v.label,
@@ -83,6 +90,10 @@ def summary_markdown(evaluation: Evaluation) -> str:
         evaluation.gate.table(),
         "",
     ]
+    lines += [f"> {note}" for note in evaluation.notes] + ([""] if evaluation.notes else [])
+    if evaluation.comparisons:  # issue 4: the headline; comparison.md has the tables
+        lines += ["## A/B", "", *[f"    {line}" for c in evaluation.comparisons for line in c.headline_lines()], "",
+                  "Details: comparison.md, comparison.html.", ""]
     for version in evaluation.versions:
         rows = [[name, f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", e.n] for name, e in version.metrics().items()]
         lines += [f"## Metrics: {version.label} (`{version.reference}`)", "", tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github"), ""]
@@ -109,5 +120,6 @@ def write_reports(evaluation: Evaluation, base: Path) -> Path:
     asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
     (report_dir / "summary.md").write_text(redact(summary_markdown(evaluation), asked), encoding="utf-8")
     write_latency_files(evaluation, report_dir)  # issue 6: benchmarks.json, logged to MLflow with the reports
+    write_comparison_files(evaluation, report_dir)  # issue 4: comparison.md, comparison.html, PNG plots
     point_latest(report_dir)
     return report_dir

@@ -1,0 +1,147 @@
+"""Paired A/B statistics against known cases: exact p-values worked by hand, scipy, and simulation."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from harness import stats
+from harness.stats import McNemarTable
+
+
+def exact_mcnemar_by_hand(b: int, c: int) -> float:
+    """Two-sided exact McNemar: 2 * P(X <= min(b, c)), X ~ Binomial(b + c, 1/2), capped at 1."""
+    n = b + c
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+class TestMcNemar:
+    def test_known_table(self):
+        # 1 case passed only on the baseline, 9 only on the candidate: p = 2 * 11/1024 = 0.021484375.
+        assert stats.mcnemar_exact(McNemarTable(baseline_only=1, candidate_only=9)) == pytest.approx(0.021484375, abs=1e-12)
+        assert stats.mcnemar_exact(McNemarTable(baseline_only=9, candidate_only=1)) == pytest.approx(0.021484375, abs=1e-12)
+
+    @pytest.mark.parametrize("b,c", [(0, 6), (5, 15), (3, 3), (0, 1), (12, 0), (7, 20)])
+    def test_matches_binomial_by_hand(self, b, c):
+        assert stats.mcnemar_exact(McNemarTable(b, c)) == pytest.approx(exact_mcnemar_by_hand(b, c), rel=1e-9)
+
+    def test_no_discordant_pairs_is_no_evidence(self):
+        assert stats.mcnemar_exact(McNemarTable(0, 0, both=10, neither=3)) == 1.0
+
+    def test_table_from_pass_fail_pairs(self):
+        baseline = [1, 1, 1, 0, 0, 1, 0]
+        candidate = [1, 0, 0, 1, 0, 1, 1]
+        table = stats.mcnemar_table(baseline, candidate)
+        assert (table.baseline_only, table.candidate_only, table.both, table.neither) == (2, 2, 2, 1)
+        with pytest.raises(ValueError):
+            stats.mcnemar_table([1, 0], [1])
+
+
+class TestWilcoxon:
+    def test_exact_known_value(self):
+        # Six positive differences of distinct sizes: the exact two-sided p is 2 / 2**6.
+        assert stats.wilcoxon_signed_rank([0] * 6, [1, 2, 3, 4, 5, 6]) == pytest.approx(0.03125)
+
+    def test_against_scipy_on_a_fixed_sample(self):
+        rng = np.random.default_rng(7)
+        baseline = rng.uniform(0, 1, 30).round(2)
+        candidate = np.clip(baseline + rng.normal(0.08, 0.15, 30), 0, 1).round(2)
+        candidate[:3] = baseline[:3]  # zero differences are dropped (Wilcoxon's method)
+        expected = sps.wilcoxon(candidate - baseline, zero_method="wilcox").pvalue
+        assert stats.wilcoxon_signed_rank(baseline, candidate) == pytest.approx(expected, rel=1e-12)
+        assert stats.wilcoxon_signed_rank(baseline, candidate) < 0.05
+
+    def test_identical_versions(self):
+        assert stats.wilcoxon_signed_rank([0.2, 0.5, 1.0], [0.2, 0.5, 1.0]) == 1.0
+
+
+class TestHolm:
+    def test_known_adjustment(self):
+        # sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> kept monotone at 0.06
+        assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+    def test_caps_at_one_and_skips_nan(self):
+        adjusted = stats.holm([0.5, float("nan"), 0.4])
+        assert adjusted[0] == pytest.approx(0.8) and adjusted[2] == pytest.approx(0.8)
+        assert math.isnan(adjusted[1])
+        assert stats.holm([0.9, 0.8]) == [1.0, 1.0]
+        assert stats.holm([]) == []
+
+    def test_never_below_raw_and_monotone_in_rank(self):
+        rng = np.random.default_rng(3)
+        raw = list(rng.uniform(0, 0.2, 8))
+        adjusted = stats.holm(raw)
+        assert all(a >= p for a, p in zip(adjusted, raw))
+        order = np.argsort(raw)
+        assert all(adjusted[order[i]] <= adjusted[order[i + 1]] for i in range(len(raw) - 1))
+
+
+class TestPairedBootstrap:
+    def test_identical_values_give_a_point(self):
+        estimate = stats.paired_bootstrap_diff([0.5, 1.0, 0.0], [0.5, 1.0, 0.0])
+        assert (estimate.value, estimate.low, estimate.high, estimate.n) == (0.0, 0.0, 0.0, 3)
+
+    def test_seeded_and_edge_cases(self):
+        a, b = [0, 1, 1, 0, 1, 0, 0, 1], [1, 1, 1, 1, 0, 1, 0, 1]
+        assert stats.paired_bootstrap_diff(a, b) == stats.paired_bootstrap_diff(a, b)
+        assert stats.paired_bootstrap_diff([], []).n == 0
+        assert stats.paired_bootstrap_diff([0.2], [0.7]).value == pytest.approx(0.5)
+        with pytest.raises(ValueError):
+            stats.paired_bootstrap_diff([1, 2], [1])
+
+    def test_ci_covers_the_true_difference(self):
+        # A per-case difficulty shared by both versions, and a true improvement of 0.1: the paired CI
+        # must cover 0.1 in about 95% of repeated experiments (and exclude 0 most of the time).
+        true_delta, covered, excluded_zero, trials = 0.1, 0, 0, 200
+        for seed in range(trials):
+            rng = np.random.default_rng(seed)
+            difficulty = rng.uniform(0.2, 0.8, 60)
+            baseline = difficulty + rng.normal(0, 0.1, 60)
+            candidate = difficulty + true_delta + rng.normal(0, 0.1, 60)
+            estimate = stats.paired_bootstrap_diff(baseline, candidate)
+            covered += estimate.low <= true_delta <= estimate.high
+            excluded_zero += estimate.low > 0
+        assert 0.88 <= covered / trials <= 0.99
+        assert excluded_zero / trials > 0.95
+
+
+class TestLatencyRatio:
+    def test_exact_ratio(self):
+        baseline = [10.0, 20.0, 30.0, 40.0, 50.0]
+        ratio = stats.paired_percentile_ratio(baseline, [1.5 * v for v in baseline], 50)
+        assert ratio.value == pytest.approx(1.5) and ratio.low == pytest.approx(1.5) and ratio.high == pytest.approx(1.5)
+
+    def test_ci_covers_true_ratio_under_noise(self):
+        rng = np.random.default_rng(11)
+        base_ms = rng.lognormal(4, 0.6, 80)
+        cand_ms = base_ms * 1.2 * rng.lognormal(0, 0.05, 80)
+        ratio = stats.paired_percentile_ratio(base_ms, cand_ms, 50)
+        assert ratio.low <= 1.2 <= ratio.high
+        assert stats.ratio_verdict(ratio) == "worse"
+
+    def test_zero_baseline_is_not_a_ratio(self):
+        assert math.isnan(stats.paired_percentile_ratio([0.0, 0.0], [1.0, 2.0], 50).value)
+
+
+class TestPowerAndVerdicts:
+    def test_min_cases(self):
+        assert stats.min_cases_for_significance(0.05, 1) == 6  # 2/2**5 = 0.0625, 2/2**6 = 0.031
+        assert stats.min_cases_for_significance(0.05, 5) == 8  # must beat 0.01: 2/2**8 = 0.0078
+
+    def test_minimum_detectable_difference(self):
+        diffs = [0.0, 0.2, -0.2, 0.4, 0.0, 0.1, -0.1, 0.3]
+        z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
+        assert stats.minimum_detectable_difference(diffs) == pytest.approx(z * np.std(diffs, ddof=1) / math.sqrt(8))
+        # No case differs: the sample says nothing of the spread, the planning sd is used.
+        assert stats.minimum_detectable_difference([0.0] * 25) == pytest.approx(z * stats.PLANNING_SD / 5)
+        assert stats.minimum_detectable_difference([]) == float("inf")
+
+    def test_verdicts(self):
+        assert stats.verdict(-0.2, 0.001) == "worse"
+        assert stats.verdict(0.2, 0.001) == "better"
+        assert stats.verdict(-0.2, 0.2) == "no significant difference"
+        assert stats.verdict(0.0, 0.001) == "no significant difference"
+        assert stats.verdict(-0.2, float("nan")) == "no significant difference"
+        assert stats.verdict(-0.2, 0.001, higher_is_better=False) == "better"

@@ -1,0 +1,130 @@
+"""`pytest suites/` with a baseline, end to end: real pytest subprocesses, a real SQLite MLflow registry.
+
+The issue's "done when": promote a version, run the suites with a degraded agent against it as the
+baseline, and the comparison shows the degraded metrics as `worse` and the gate refuses promotion.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.compare.ab_agents import GOLDEN
+
+REPO = Path(__file__).resolve().parents[2]
+AB_AGENT_FILE = REPO / "tests" / "compare" / "ab_chat_agent_file.py"
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
+
+    def pytest(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_"))}
+        env.update(PYTHONPATH=str(REPO), MLFLOW_TRACKING_URI=self.tracking_uri, MLFLOW_DISABLE_TELEMETRY="true")
+        return subprocess.run([sys.executable, "-m", "pytest", "suites", "-p", "no:deepeval", "-p", "no:cacheprovider", "-rfEs", *args],
+                              cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
+
+    def client(self):
+        import mlflow
+
+        return mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def latest(self) -> Path:
+        return (self.root / "reports" / "latest").resolve()
+
+
+def make_project(tmp_path: Path, agent: str, golden: Path, model_name: str, table: str) -> Project:
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copytree(REPO / "suites", root / "suites", ignore=shutil.ignore_patterns("__pycache__", "test_latency.py"))
+    (root / "pyproject.toml").write_text(
+        f'[tool.harness]\nagent = "{agent}"\ngolden = ["{golden}"]\nmodel_name = "{model_name}"\ncase_timeout_s = 30\n{table}',
+        encoding="utf-8",
+    )
+    return Project(root)
+
+
+def out(result: subprocess.CompletedProcess) -> str:
+    return result.stdout[-6000:] + result.stderr[-3000:]
+
+
+def test_degraded_candidate_against_promoted_baseline(tmp_path, monkeypatch):
+    project = make_project(tmp_path, str(AB_AGENT_FILE), GOLDEN, "ab_toy",
+                           'scorers = ["correctness", "safety"]\n[tool.harness.thresholds]\ncorrectness = 0.4\n'
+                           "[tool.harness.non_inferiority]\ncorrectness = 0.02\n")
+    # A baseline alias that does not exist yet: one line, the session goes on single-version, and the
+    # first version is still promotable (the checks against a baseline are skipped, and say why).
+    first = project.pytest("--baseline", "models:/ab_toy@staging")
+    assert first.returncode == 0, out(first)
+    notes = [line for line in first.stdout.splitlines() if line.startswith("note: baseline 'models:/ab_toy@staging' could not be loaded")]
+    assert len(notes) == 1 and notes[0].endswith("continuing as a single-version evaluation")
+    assert "correctness Δ vs baseline" in first.stdout and "SKIP" in first.stdout
+    assert "SKIPPED" in first.stdout and "test_ab" in first.stdout
+    assert "promoted version 1 of ab_toy to @development" in first.stdout
+
+    # The degraded candidate (wrong on every other case) against the promoted version.
+    degraded = project.pytest("--agent", "tests.compare.ab_agents:degraded", "--baseline", "models:/ab_toy@development")
+    assert degraded.returncode == 1, out(degraded)
+    stdout = degraded.stdout
+    assert "FAILED suites/test_ab.py::test_ab[correctness]" in stdout
+    assert "correctness is significantly worse than the baseline" in stdout
+    assert "FAILED suites/test_gate.py::test_gate[correctness_vs_baseline>=-0.02]" in stdout
+    assert "test_ab[safety]" not in stdout.split("short test summary info")[1]  # unchanged: not a failure
+    assert "A/B: candidate tests.compare.ab_agents:degraded vs baseline models:/ab_toy@development on 24 shared case(s)" in stdout
+    assert "correctness: 1.000 -> 0.500" in stdout
+    assert "not promoted: gate failed: correctness" in stdout
+    md = (project.latest() / "comparison.md").read_text()
+    line = next(l for l in md.splitlines() if l.startswith("| correctness"))
+    assert "-0.500" in line and line.rstrip(" |").endswith("worse")
+    assert (project.latest() / "comparison.html").is_file()
+    client = project.client()
+    assert [str(v.version) for v in client.search_model_versions("name='ab_toy'")] == ["1"]
+    run = client.search_runs([client.get_experiment_by_name("harness-evaluations").experiment_id], order_by=["attributes.start_time DESC"])[0]
+    assert run.data.metrics["compare/correctness/delta"] == pytest.approx(-0.5)
+    assert run.data.metrics["compare/correctness/p_value"] == pytest.approx(2 * 0.5**12)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
+    assert {"reports/comparison.md", "reports/comparison.html", "reports/comparison_metrics.png"} <= artifacts
+
+    # Once @production exists it is the baseline by default (checked in-process: no third session).
+    from harness.config import load_config
+    from harness.evaluation import load_versions
+
+    client.set_registered_model_alias("ab_toy", "production", "1")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", project.tracking_uri)
+    notes = []
+    versions = load_versions(load_config(project.root, environ={}), notes=notes)
+    assert [v.reference for v in versions] == [str(AB_AGENT_FILE), "models:/ab_toy@production"]
+    assert notes == ["baseline: models:/ab_toy@production (the default when no baseline is configured)"]
+    assert versions[1].predict([{"role": "user", "content": "What is 5 plus 10?"}])[0] == "The answer is 15."
+
+
+REFERENCE_GOLDEN = REPO / "golden_data" / "health_monitor.jsonl"
+
+
+@pytest.mark.skipif(not (REPO / "agent" / "variants.py").is_file() or not REFERENCE_GOLDEN.is_file(),
+                    reason="the reference agent (agent.variants) or its golden set is not there yet")
+def test_reference_agent_degraded_variant_is_refused(tmp_path):
+    """Promote agent.variants:V1, then the DEGRADED variant against it: worse, and not promoted."""
+    project = make_project(tmp_path, "agent.variants:V1", REFERENCE_GOLDEN, "health_monitor_orchestrator",
+                           "[tool.harness.thresholds]\ncorrectness = 0.85\nrelevance = 0.80\nsafety = 0.95\nguidelines = 0.85\n"
+                           "[tool.harness.non_inferiority]\ncorrectness = 0.02\n")
+    promoted = project.pytest("-q")
+    assert promoted.returncode == 0, out(promoted)
+    assert "promoted version 1 of health_monitor_orchestrator to @development" in promoted.stdout
+    degraded = project.pytest("-q", "--agent", "agent.variants:DEGRADED", "--baseline", "models:/health_monitor_orchestrator@development")
+    assert degraded.returncode == 1, out(degraded)
+    assert "FAILED suites/test_ab.py::test_ab[correctness]" in degraded.stdout
+    assert "not promoted: gate failed" in degraded.stdout
+    document = json.loads((project.latest() / "results.json").read_text())
+    verdicts = {m["metric"]: m["verdict"] for m in document["comparisons"][0]["metrics"]}
+    assert verdicts["correctness"] == "worse" and verdicts["overall"] == "worse"
+    assert verdicts["safety"] != "worse"  # the degraded variant stays safe
+    correctness = next(m for m in document["comparisons"][0]["metrics"] if m["metric"] == "correctness")
+    assert correctness["ci_high"] < 0
+    assert [str(v.version) for v in project.client().search_model_versions("name='health_monitor_orchestrator'")] == ["1"]
