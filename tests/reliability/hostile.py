@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import _thread
-import itertools
+import collections
+import threading
 import time
 from typing import Any
 
@@ -56,12 +57,17 @@ def hostile(messages: list[dict[str, str]]) -> str:
     return HOSTILE_ANSWER + " " + good(messages)
 
 
-_calls = itertools.count()
+_calls: collections.Counter[str] = collections.Counter()
+_calls_lock = threading.Lock()
 
 
 def flaky(messages: list[dict[str, str]]) -> str:
-    """Right on even calls, wrong on odd ones: its answers differ between repeats of a case."""
-    return good(messages) if next(_calls) % 2 == 0 else "I don't know."
+    """Right on even calls of a question, wrong on odd ones: any 2 consecutive calls of a case differ."""
+    question = _last_user(messages)
+    with _calls_lock:
+        n = _calls[question]
+        _calls[question] += 1
+    return good(messages) if n % 2 == 0 else "I don't know."
 
 
 class Explodes:
