@@ -1,0 +1,194 @@
+"""`harness promote`, `harness rollback`, `harness history` and `harness status`.
+
+The registry lifecycle on MLflow aliases and tags: a version moves development -> staging ->
+production (the chain under `[tool.harness.promotion]`) only when its recorded gate passed and it
+holds the previous alias; every move is a compare-and-set under the registry lock and is recorded
+on the versions and in the model's alias history (see harness/registry.py). The model name comes
+from `[tool.harness] model_name` (`--model` overrides); the store from MLFLOW_TRACKING_URI or the
+project's `mlflow.db`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness import HarnessError
+
+
+def _model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="NAME", help="registered model (default: [tool.harness] model_name)")
+
+
+def configure_promote(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", required=True, metavar="ALIAS", help="alias to move, the next one in the chain (e.g. staging, production)")
+    parser.add_argument("--version", metavar="N", help="version to promote (default: the one holding the previous alias)")
+    parser.add_argument("--force", action="store_true", help="override the gate, chain and freshness rules (needs --reason)")
+    parser.add_argument("--reason", default="", help="why; recorded in the alias history")
+    _model_option(parser)
+
+
+def configure_rollback(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("alias", help="alias to move back, e.g. production")
+    parser.add_argument("--to", dest="to_version", metavar="N", help="a version that once held the alias (default: the one it held before)")
+    parser.add_argument("--reason", default="", help="why; recorded in the alias history")
+    _model_option(parser)
+
+
+def configure_history(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--alias", help="only the moves of this alias")
+    parser.add_argument("--limit", type=int, default=0, metavar="N", help="only the N most recent moves")
+    _model_option(parser)
+
+
+def configure_status(parser: argparse.ArgumentParser) -> None:
+    _model_option(parser)
+
+
+def _registry_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Any MLflow failure becomes one line on stderr (through cli.main) and a non-zero exit."""
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        from mlflow.exceptions import MlflowException
+
+        from harness.registry import first_line
+
+        try:
+            return run(args)
+        except MlflowException as exc:
+            raise HarnessError(f"tracking store: {first_line(exc)}") from None
+
+    return wrapper
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
+    """Load the config, connect to the tracking store, and name the model: (config, model name, store URI)."""
+    from harness.config import load_config
+    from harness.registry import connect, tracking_uri
+
+    cfg = load_config()
+    uri = tracking_uri(cfg.root)
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).is_file():
+        # Opening it would create an empty store; say where nothing was found instead.
+        raise HarnessError(f"no tracking store at {uri}: nothing has been logged there yet (run the suites first, or set MLFLOW_TRACKING_URI)")
+    connect(cfg.root)
+    return cfg, args.model or cfg.model_name, uri
+
+
+@_registry_errors
+def run_promote(args: argparse.Namespace) -> int:
+    from harness import registry
+
+    cfg, model_name, _ = _open(args)
+    plan = registry.plan_promotion(model_name, args.to, args.version, cfg.promotion, force=args.force, reason=args.reason)
+    if plan.noop:
+        print(f"version {plan.version} of '{model_name}' already holds @{plan.alias}; nothing moved")
+        return 0
+    entry = plan.execute()
+    forced = f"; forced: {entry['reason']} (overrode: {'; '.join(plan.overrode)})" if plan.overrode else ""
+    print(f"promoted version {plan.version} of '{model_name}' to @{plan.alias} (was {registry.version_label(plan.current)}){forced}")
+    return 0
+
+
+@_registry_errors
+def run_rollback(args: argparse.Namespace) -> int:
+    from harness import registry
+
+    cfg, model_name, _ = _open(args)
+    plan = registry.plan_rollback(model_name, args.alias, args.to_version, cfg.promotion, reason=args.reason)
+    plan.execute()
+    print(f"rolled @{plan.alias} of '{model_name}' back to version {plan.version} (was {registry.version_label(plan.current)})")
+    return 0
+
+
+@_registry_errors
+def run_history(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from harness import registry
+
+    cfg, model_name, _ = _open(args)
+    model = registry.get_registered_model(registry.mlflow_client(), model_name)
+    history = registry.alias_history(model)
+    if args.alias:
+        known = {e.get("alias") for e in history} | set(registry.aliases_of(model)) | set(cfg.promotion.chain)
+        if args.alias not in known:
+            raise HarnessError(f"unknown alias '{args.alias}' of '{model_name}' (aliases with a history: {', '.join(sorted(a for a in known if a)) or 'none'})")
+        history = [e for e in history if e.get("alias") == args.alias]
+    if args.limit > 0:
+        history = history[-args.limit:]
+    if not history:
+        print(f"no alias moves recorded for '{model_name}'")
+        return 0
+    rows = [
+        [e.get("at", ""), f"@{e.get('alias', '')}", e.get("from") or "-", e.get("to", ""),
+         e.get("action", "") + (" (forced)" if e.get("forced") else ""), e.get("by", ""), e.get("reason", ""), e.get("run_id") or "-"]
+        for e in history
+    ]
+    print(f"alias history of '{model_name}', oldest first")
+    print(tabulate(rows, headers=["when (UTC)", "alias", "from", "to", "action", "by", "reason", "eval run"], tablefmt="simple"))
+    return 0
+
+
+def _age(ms: float | None, now_ms: float) -> str:
+    if ms is None:
+        return "-"
+    seconds = max(0, int((now_ms - ms) / 1000))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
+
+
+@_registry_errors
+def run_status(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from harness import registry
+
+    cfg, model_name, uri = _open(args)
+    client = registry.mlflow_client()
+    model = registry.get_registered_model(client, model_name)
+    aliases = registry.aliases_of(model)
+    names = list(cfg.promotion.chain) + sorted(a for a in aliases if a not in cfg.promotion.chain)
+    versions = {v: client.get_model_version(model_name, v) for v in set(aliases.values())}
+    prefix = registry.METRIC_TAG_PREFIX
+    present = {k[len(prefix):] for mv in versions.values() for k in mv.tags if k.startswith(prefix)}
+    # The gate's own metrics first, in the configuration's order, then the others.
+    metrics = [m for m in cfg.thresholds if m in present] + sorted(present - set(cfg.thresholds))
+    now_ms = time.time() * 1000
+    rows = []
+    for alias in names:
+        number = aliases.get(alias)
+        if number is None:
+            rows.append([f"@{alias}", "-", "-"] + ["-"] * len(metrics) + ["-", "-", "-"])
+            continue
+        mv = versions[number]
+        moved = registry.moved_at_ms(model, client, alias, number)
+        record = {}
+        if registry.ALIAS_TAG_PREFIX + alias in mv.tags:
+            try:
+                record = json.loads(mv.tags[registry.ALIAS_TAG_PREFIX + alias])
+            except json.JSONDecodeError:
+                record = {}
+        rows.append(
+            [f"@{alias}", number, mv.tags.get(registry.GATE_TAG, "no record")]
+            + [mv.tags.get(prefix + m, "-") for m in metrics]
+            + [_age(moved if moved is not None else mv.creation_timestamp, now_ms), record.get("by", "-"), mv.tags.get(registry.RUN_TAG, "-")]
+        )
+    print(f"'{model_name}' in {uri}")
+    print(tabulate(rows, headers=["alias", "version", "gate", *metrics, "age", "moved by", "eval run"], tablefmt="simple", disable_numparse=True))
+    holder = registry.lock_holder(model_name, client)
+    if holder:
+        print(f"registry lock held by {holder.get('by', '?')} (pid {holder.get('pid', '?')}, {holder.get('purpose', '?')}) since {holder.get('since', '?')}")
+    return 0
