@@ -187,8 +187,9 @@ def _snippet(text: str, limit: int = 160) -> str:
 class JudgeRelay:
     """The loopback OpenAI-compatible server every judge library talks to (see the module doc)."""
 
-    def __init__(self, upstream: Upstream, cache: JudgeCache | None, timeout_s: float, retries: int) -> None:
+    def __init__(self, upstream: Upstream, cache: JudgeCache | None, timeout_s: float, retries: int, max_tokens: int | None = None) -> None:
         self.upstream = upstream
+        self.max_tokens = max_tokens  # a cap on the judge's answer, when the caller sets none
         self.cache = cache
         self.timeout_s = timeout_s
         self.retries = retries
@@ -247,6 +248,8 @@ class JudgeRelay:
         body["model"] = self.upstream.model
         body["temperature"] = 0  # the issue's rule: judges are as repeatable as the endpoint allows
         body.setdefault("response_format", {"type": "json_object"})
+        if self.max_tokens and not body.get("max_tokens"):
+            body["max_tokens"] = self.max_tokens
         key = hashlib.sha256(
             json.dumps({"upstream": self.upstream.base_url, "judge": match["judge"], "repeat": match["repeat"], "body": body}, sort_keys=True).encode()
         ).hexdigest()

@@ -22,7 +22,8 @@ ANSWERS = [a for a in load_labels(ROOT / "golden_data" / "human_labels.jsonl") i
 
 @pytest.fixture(scope="module")
 def relay(local_llm):
-    relay = JudgeRelay(Upstream(local_llm.judge_model, "smollm2", local_llm.base_url, "unused"), None, timeout_s=60, retries=1)
+    # A small model rambles; capping its answers keeps the suite within its time budget.
+    relay = JudgeRelay(Upstream(local_llm.judge_model, "smollm2", local_llm.base_url, "unused"), None, timeout_s=60, retries=1, max_tokens=200)
     yield relay
     relay.close()
 
