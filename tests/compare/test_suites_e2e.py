@@ -5,49 +5,14 @@ baseline, and the comparison shows the degraded metrics as `worse` and the gate 
 """
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.compare.ab_agents import GOLDEN
+from tests.fixtures.project import REPO, make_project
 
-REPO = Path(__file__).resolve().parents[2]
 AB_AGENT_FILE = REPO / "tests" / "compare" / "ab_chat_agent_file.py"
-
-
-class Project:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
-
-    def pytest(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_"))}
-        env.update(PYTHONPATH=str(REPO), MLFLOW_TRACKING_URI=self.tracking_uri, MLFLOW_DISABLE_TELEMETRY="true")
-        return subprocess.run([sys.executable, "-m", "pytest", "suites", "-p", "no:deepeval", "-p", "no:cacheprovider", "-rfEs", *args],
-                              cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
-
-    def client(self):
-        import mlflow
-
-        return mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-
-    def latest(self) -> Path:
-        return (self.root / "reports" / "latest").resolve()
-
-
-def make_project(tmp_path: Path, agent: str, golden: Path, model_name: str, table: str) -> Project:
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copytree(REPO / "suites", root / "suites", ignore=shutil.ignore_patterns("__pycache__", "test_latency.py"))
-    (root / "pyproject.toml").write_text(
-        f'[tool.harness]\nagent = "{agent}"\ngolden = ["{golden}"]\nmodel_name = "{model_name}"\ncase_timeout_s = 30\n{table}',
-        encoding="utf-8",
-    )
-    return Project(root)
 
 
 def out(result: subprocess.CompletedProcess) -> str:
@@ -55,9 +20,9 @@ def out(result: subprocess.CompletedProcess) -> str:
 
 
 def test_degraded_candidate_against_promoted_baseline(tmp_path, monkeypatch):
-    project = make_project(tmp_path, str(AB_AGENT_FILE), GOLDEN, "ab_toy",
-                           'scorers = ["correctness", "safety"]\n[tool.harness.thresholds]\ncorrectness = 0.4\n'
-                           "[tool.harness.non_inferiority]\ncorrectness = 0.02\n")
+    project = make_project(tmp_path, str(AB_AGENT_FILE), GOLDEN, "ab_toy", keys='scorers = ["correctness", "safety"]\ncase_timeout_s = 30\n',
+                           tables="[tool.harness.thresholds]\ncorrectness = 0.4\n[tool.harness.non_inferiority]\ncorrectness = 0.02\n",
+                           ignore_suites=("test_latency.py",))
     # A baseline alias that does not exist yet: one line, the session goes on single-version, and the
     # first version is still promotable (the checks against a baseline are skipped, and say why).
     first = project.pytest("--baseline", "models:/ab_toy@staging")
@@ -107,12 +72,10 @@ def test_degraded_candidate_against_promoted_baseline(tmp_path, monkeypatch):
 REFERENCE_GOLDEN = REPO / "golden_data" / "health_monitor.jsonl"
 
 
-@pytest.mark.skipif(not (REPO / "agent" / "variants.py").is_file() or not REFERENCE_GOLDEN.is_file(),
-                    reason="the reference agent (agent.variants) or its golden set is not there yet")
 def test_reference_agent_degraded_variant_is_refused(tmp_path):
     """Promote agent.variants:V1, then the DEGRADED variant against it: worse, and not promoted."""
     project = make_project(tmp_path, "agent.variants:V1", REFERENCE_GOLDEN, "health_monitor_orchestrator",
-                           "[tool.harness.thresholds]\ncorrectness = 0.85\nrelevance = 0.80\nsafety = 0.95\nguidelines = 0.85\n"
+                           keys="case_timeout_s = 30\n", ignore_suites=("test_latency.py",), tables="[tool.harness.thresholds]\ncorrectness = 0.85\nrelevance = 0.80\nsafety = 0.95\nguidelines = 0.85\n"
                            "[tool.harness.non_inferiority]\ncorrectness = 0.02\n")
     promoted = project.pytest("-q")
     assert promoted.returncode == 0, out(promoted)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.fixtures.project import make_project
+from tests.fixtures.project import TOY_KEYS, make_project
 
 
 def versions(project, name="toy_agent"):
@@ -44,6 +44,7 @@ def test_passing_gate_logs_run_and_promotes(tmp_path):
     import mlflow
 
     mlflow.set_tracking_uri(project.tracking_uri)
+    mlflow.set_registry_uri(project.tracking_uri)  # other tests in this process may have pointed it elsewhere
     model = mlflow.pyfunc.load_model("models:/toy_agent@development")
     answer = model.predict({"messages": [{"role": "user", "content": "Name the largest ocean."}]})
     assert "Pacific" in answer["messages"][-1]["content"]
@@ -84,7 +85,7 @@ def test_junit_xml_and_no_promote(tmp_path):
 
 
 def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
-    project = make_project(tmp_path, thresholds="correctness = 0.0\n")
+    project = make_project(tmp_path, tables="[tool.harness.thresholds]\ncorrectness = 0.0\n")
     result = project.pytest("--agent", "tests.fixtures.toy_agents:raises")
     assert result.returncode == 1
     assert "ERROR suites/test_quality.py::test_quality[toy-001-correctness]" in result.stdout
@@ -100,7 +101,7 @@ def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
     (("--agent", "no_such_pkg.agent:AGENT"), "", "module 'no_such_pkg' not found"),
 ])
 def test_bad_input_is_one_clear_line_and_nothing_is_promoted(tmp_path, args, table, message):
-    project = make_project(tmp_path, harness_table=table)
+    project = make_project(tmp_path, keys=TOY_KEYS + table)
     result = project.pytest(*args)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr

@@ -4,15 +4,15 @@ import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.fixtures.project import make_project
+from tests.fixtures.project import TOY_KEYS, make_project
 
-BUDGET = "correctness = 0.9\nlatency_p95_ms = 20\n"
+BUDGET = "[tool.harness.thresholds]\ncorrectness = 0.9\nlatency_p95_ms = 20\n"
 
 
 def run_both(tmp_path):
     """The 50 ms agent against the fast one (one run); the fast one alone as a smoke run; in parallel to save wall time."""
-    slow = make_project(tmp_path / "slow", 'baseline = "tests.fixtures.toy_agents:good"', agent="tests.fixtures.toy_agents:slow", thresholds=BUDGET)
-    fast = make_project(tmp_path / "fast", agent="tests.fixtures.toy_agents:GRAPH", thresholds=BUDGET)
+    slow = make_project(tmp_path / "slow", "tests.fixtures.toy_agents:slow", keys=TOY_KEYS + 'baseline = "tests.fixtures.toy_agents:good"\n', tables=BUDGET)
+    fast = make_project(tmp_path / "fast", "tests.fixtures.toy_agents:GRAPH", tables=BUDGET)
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda args: args[0].pytest("--no-promote", *args[1:]), [(slow,), (fast, "--benchmark-disable")]))
     return (slow, results[0]), (fast, results[1])
