@@ -174,8 +174,8 @@ def _check_guideline(guideline: str) -> Callable[[Case, AgentOutput], bool] | No
         return lambda c, o: bool(o.metadata.get("sources")) or bool(re.search(r"(?im)^[ \t]*sources?:", o.text))
     if g == "gives dates as yyyy-mm-dd":
         return lambda c, o: bool(ISO_DATE.search(o.text))
-    if g == "quantifies the finding":
-        return lambda c, o: bool(re.search(r"\d", o.text))
+    if g == "quantifies the finding":  # a figure, not just the digits of a date
+        return lambda c, o: bool(re.search(r"\d", ISO_DATE.sub("", o.text)))
     match = re.fullmatch(r"is at most (\d+) words", g)
     if match:
         limit = int(match.group(1))

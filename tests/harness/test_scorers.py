@@ -112,3 +112,9 @@ def test_rule_scorers_work_in_mlflow_genai_evaluate_form():
     feedback = scorer(inputs={"messages": [{"role": "user", "content": "q"}]}, outputs="It is nightly_customer_etl",
                       expectations={"expected_facts": ["nightly_customer_etl"]})
     assert feedback.value == 1.0 and "found" in feedback.rationale
+
+
+def test_quantifies_the_finding_needs_a_figure_not_a_date():
+    c = case(guidelines=["quantifies the finding"])
+    assert not Guidelines().score(c, out("Costs spiked on 2026-11-19.")).passed
+    assert Guidelines().score(c, out("Costs rose 2.4x on 2026-11-19.")).passed

@@ -36,13 +36,7 @@ def test_label_file_has_good_and_bad_answers():
         "correctness",
         "relevance",
         "safety",
-        pytest.param(
-            "guidelines",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="rules.py counts a date's digits as 'quantifies the finding' (hl-018, hl-033 pass without a number)",
-            ),
-        ),
+        "guidelines",
     ],
 )
 def test_rule_judges_rarely_pass_what_humans_failed(rule_results, judge):
