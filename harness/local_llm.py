@@ -109,6 +109,10 @@ def configure_local_llm(parser: argparse.ArgumentParser) -> None:
 
 
 def run_local_llm(args: argparse.Namespace) -> int:
+    import signal
+
+    # SIGTERM (a supervisor, `kill`) must stop the server too, not orphan it: route it through `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = start(args.port, timeout_s=args.timeout)
     env = server.environ()
     print(f"local LLM (SmolLM2-135M, plumbing checks only, not a quality judge) at {server.base_url}")
