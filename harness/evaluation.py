@@ -92,7 +92,11 @@ class VersionResult:
 
     @property
     def judge_errors(self) -> int:
-        return sum(1 for r in self.results.values() if r.output.error is None for s in r.scores.values() if s.error and s.judge != "rule")
+        return sum(1 for s in self._judged_scores() if s.error)
+
+    def _judged_scores(self) -> list[Score]:
+        """LLM-judge scores of answers the agent gave (agent errors are not the judge's), applicable ones only."""
+        return [s for r in self.results.values() if r.output.error is None for s in r.scores.values() if s.judge != "rule" and s.applicable]
 
     def metric_estimate(self, metric: str) -> Estimate | None:
         """Mean and CI of a scorer metric, a latency percentile, or an error rate."""
@@ -104,7 +108,7 @@ class VersionResult:
             rate = len(self.agent_errors) / n if n else float("nan")
             estimate = Estimate(rate, rate, rate, n)
         elif metric == "judge_error_rate":
-            judged = sum(1 for r in self.results.values() for s in r.scores.values() if s.judge != "rule")
+            judged = len(self._judged_scores())
             rate = self.judge_errors / judged if judged else 0.0
             estimate = Estimate(rate, rate, rate, judged)
         elif metric == "flip_rate":
