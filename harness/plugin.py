@@ -186,10 +186,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if "harness_scorer" in names:
             from harness.scorers import applicable_scorer_names
 
+            applicable = applicable_scorer_names(state.config, cases)
             params = [
                 pytest.param(case.id, scorer, id=f"{case.id}-{scorer}", marks=[getattr(pytest.mark, t) for t in case.tags])
                 for case in cases
-                for scorer in applicable_scorer_names(state.config, case)
+                for scorer in applicable[case.id]
             ]
             metafunc.parametrize(("harness_case_id", "harness_scorer"), params)
         else:

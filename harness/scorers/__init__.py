@@ -66,14 +66,17 @@ def scorer_names(cfg: HarnessConfig) -> list[str]:
     return names
 
 
-def applicable_scorer_names(cfg: HarnessConfig, case: Any) -> list[str]:
-    """The scorers with something to check in this case: one per-case test is collected for each.
+def applicable_scorer_names(cfg: HarnessConfig, cases: list[Any]) -> dict[str, list[str]]:
+    """Per case id, the scorers with something to check in it: one per-case test is collected for each.
 
     A scorer may define `applies(case) -> bool`; without it (LLM judges included) it always applies.
     """
     scorers = [load_scorer(spec) for spec in cfg.scorers]
-    names = [s.name for s in scorers if not hasattr(s, "applies") or s.applies(case)]
-    return names + scorer_names(cfg)[len(cfg.scorers):]
+    llm_names = scorer_names(cfg)[len(cfg.scorers):]
+    return {
+        case.id: [s.name for s in scorers if not hasattr(s, "applies") or s.applies(case)] + llm_names
+        for case in cases
+    }
 
 
 def safe_score(scorer: Scorer, case: Any, output: Any) -> Score:
