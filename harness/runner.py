@@ -66,7 +66,9 @@ def run_versions(
 ) -> list[VersionRun]:
     """Run every version over every case `repeats` times; returns one VersionRun per version, in order."""
     runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
-    jobs = [(run, case, r) for r in range(repeats) for case in cases for run in runs]
+    # The version order flips from case to case: an agent's caches (or a shared store's) warmed by
+    # whichever version answers a case first would otherwise favour the same version every time.
+    jobs = [(run, case, r) for r in range(repeats) for i, case in enumerate(cases) for run in (runs if i % 2 == 0 else runs[::-1])]
     if cases:
         # Cold start (issue 6): one answer per version, alone and before the pool, so lazy
         # initialisation is reported as the first answer and stays out of the warm percentiles.
