@@ -12,7 +12,7 @@ from harness.config import load_config
 from harness.evaluation import evaluate, load_versions
 from harness.finish import finish_session
 from harness.golden import load_golden
-from tests.fixtures.project import make_project
+from tests.fixtures.project import TOY_TABLES, make_project
 
 VARIANT_B = '''"""Variant B of the toy agent: same facts, its own wording."""
 from mlflow.models import set_model
@@ -45,7 +45,7 @@ def evaluate_and_finish(root, agent=None):
 def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, capsys):
     from harness.cli import main
 
-    project = make_project(tmp_path, harness_table="[tool.harness.promotion]\nrequire_fresh_eval_hours = 24\n")
+    project = make_project(tmp_path, tables=TOY_TABLES + "[tool.harness.promotion]\nrequire_fresh_eval_hours = 24\n")
     (project.root / "variant_b.py").write_text(VARIANT_B, encoding="utf-8")
     monkeypatch.chdir(project.root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)  # the shared test store: its tables exist already
