@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import HarnessError
+from harness.ports import free_port
 
 ENABLE_LOCAL = "pip install -e '.[local-llm]'"
 MODEL_ALIAS = "smollm2"
@@ -41,11 +41,6 @@ def check_server_installed() -> None:
     if importlib.util.find_spec("llama_cpp") is None:
         raise HarnessError(f"the local LLM needs llama-cpp-python: {ENABLE_LOCAL}")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -17,7 +17,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import HarnessError
+from harness.ports import free_port
 
 DB_NAME = "mlflow"
 DB_USER = "mlflow"
@@ -148,11 +148,6 @@ def find_pg_bindir() -> Path:
             return bindir
     raise HarnessError("PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's `postgresql` package or set HARNESS_PG_BIN")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _last_line(text: str) -> str:

@@ -20,17 +20,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from harness.ports import free_port
+
 REGISTER = b"POST /api/2.0/mlflow/registered-models/create "  # register_model's first call
 # An alias moves under the registry lock (harness.registry.registry_lock): the request that creates
 # the lock model is the first step of aliasing. Killing there, not at the alias call itself, keeps
 # the test fast: a lock left by a killed holder is honoured for LOCK_TTL_S (120 s) by design.
 ALIAS_LOCK = b".harness-lock"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class TrackingServer:
