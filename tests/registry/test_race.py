@@ -9,13 +9,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from harness.ports import free_port
+from harness.server import wait_healthy
 from tests.registry import race_workers
 
 
@@ -34,20 +33,8 @@ def server(store, tmp_path_factory):
     log = open(root / "server.log", "wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow server exited with {process.returncode}:\n{(root / 'server.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not answer on {url}/health within 120 s:\n{(root / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.2)
+        wait_healthy(url, process, root / "server.log")
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -16,11 +16,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 from harness.ports import free_port
+from harness.server import wait_healthy
 
 REGISTER = b"POST /api/2.0/mlflow/registered-models/create "  # register_model's first call
 # An alias moves under the registry lock (harness.registry.registry_lock): the request that creates
@@ -52,18 +51,12 @@ class TrackingServer:
              "--backend-store-uri", self.backend, "--artifacts-destination", str(self.root / "artifacts")],
             cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mlflow server exited with {self.process.returncode}: {(self.root / 'server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.server_port}/health", timeout=2):
-                    self.killed.clear()
-                    return
-            except OSError:
-                time.sleep(0.25)
-        self.stop()
-        raise RuntimeError(f"mlflow server did not answer /health within {timeout_s:g} s")
+        try:
+            wait_healthy(f"http://127.0.0.1:{self.server_port}", self.process, self.root / "server.log", timeout_s)
+        except Exception:
+            self.stop()
+            raise
+        self.killed.clear()
 
     def stop(self) -> None:
         """SIGKILL the server's whole process group (it was started in its own session)."""
