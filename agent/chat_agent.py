@@ -34,7 +34,7 @@ import yaml  # noqa: E402
 from mlflow.pyfunc import ChatAgent  # noqa: E402
 from mlflow.types.agent import ChatAgentChunk, ChatAgentMessage, ChatAgentResponse, ChatContext  # noqa: E402
 
-from agent.config import ENV_VAR, load_config, resolve_config_path  # noqa: E402
+from agent.config import ENV_VAR, resolve_config_path  # noqa: E402
 from agent.graph import HealthMonitor  # noqa: E402
 
 MODEL_CODE_PATH = str(Path(__file__).resolve())

@@ -11,7 +11,6 @@ import json
 import re
 import threading
 import uuid
-from datetime import date
 from typing import Annotated, Any, Iterator, TypedDict
 
 from langgraph.config import get_stream_writer

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from harness import HarnessError
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig, PromotionPolicy
+    from harness.config import PromotionPolicy
     from harness.evaluation import Evaluation
 
 GATE_TAG = "harness.gate"

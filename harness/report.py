@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness.comparison_report import comparison_markdown, write_comparison_files
+from harness.comparison_report import write_comparison_files
 from harness.evaluation import Evaluation
 from harness.latency import latency_document, latency_markdown, write_latency_files
 

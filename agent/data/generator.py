@@ -278,7 +278,6 @@ def build_store(path: str | os.PathLike, seed: int = A.SEED) -> Path:
     try:
         for name, cols in SCHEMA.items():
             con.execute(f"CREATE TABLE {name} ({cols})")
-            df = frames[name]  # noqa: F841 (used by the replacement scan below)
             con.register("_frame", frames[name])
             con.execute(f"INSERT INTO {name} SELECT * FROM _frame")
             con.unregister("_frame")

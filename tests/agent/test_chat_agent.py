@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import subprocess
 import sys
 from pathlib import Path

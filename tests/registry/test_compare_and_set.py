@@ -69,7 +69,7 @@ def test_a_lock_left_by_a_dead_process_expires(reg):
 
 
 def test_a_holder_that_lost_its_lock_writes_nothing(reg):
-    v1 = reg.add()
+    reg.add()
     before = reg.snapshot()
     with pytest.raises(HarnessError, match="lost the registry lock"):
         with registry.registry_lock(reg.name, "slow promotion", ttl_s=0.0) as lease:
