@@ -473,7 +473,8 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from harness.config import load_config
-    from harness.report import comparison_markdown, write_reports
+    from harness.comparison_report import comparison_markdown
+    from harness.report import write_reports
 
     overrides = {"golden": args.golden, "report_dir": args.report_dir, "concurrency": args.concurrency, "case_timeout_s": args.case_timeout_s}
     cfg = load_config(Path.cwd(), overrides)
