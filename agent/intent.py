@@ -104,22 +104,10 @@ def parse_time(text: str, ref: date) -> dict[str, Any]:
 def extract_entities(text: str) -> dict[str, Any]:
     low = text.lower()
     ent: dict[str, Any] = {}
-    for job in A.JOBS:
-        if job in low:
-            ent["job"] = job
-            break
-    for wh in A.WAREHOUSES:
-        if wh in low:
-            ent["warehouse"] = wh
-            break
-    for ws in A.WORKSPACES:
-        if ws in low:
-            ent["workspace"] = ws
-            break
-    for tb in A.TABLES:
-        if tb in low:
-            ent["table"] = tb
-            break
+    for kind, names in (("job", A.JOBS), ("warehouse", A.WAREHOUSES), ("workspace", A.WORKSPACES), ("table", A.TABLES)):
+        found = next((name for name in names if name in low), None)
+        if found:
+            ent[kind] = found
     for col in KNOWN_COLUMNS:
         if re.search(rf"\b{col}\b", low) and col != "email":
             ent["column"] = col
