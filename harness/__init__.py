@@ -11,3 +11,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 class HarnessError(Exception):
     """A user-facing error: its message is one line that names the file, line, key or reference."""
+
+
+def first_line(exc: BaseException, default: str | None = None) -> str:
+    """The first line of an exception's message, for one-line errors; `default` (or its type name) when empty."""
+    text = str(exc).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(exc).__name__ if default is None else default

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness import HarnessError
+from harness import HarnessError, first_line
 from harness.evaluation import Evaluation
 
 
@@ -58,9 +58,6 @@ def flip_lines(evaluation: Evaluation) -> list[str]:
     return lines
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def log_and_promote(evaluation: Evaluation, report_dir: Path, promote: bool, blockers: list[str], lines: list[str]) -> tuple[list[str], bool]:
@@ -86,7 +83,7 @@ def log_and_promote(evaluation: Evaluation, report_dir: Path, promote: bool, blo
             run_id = log_evaluation(evaluation, report_dir)
             lines.append(f"logged MLflow run {run_id} to {uri}")
     except Exception as exc:  # any tracking failure: keep the reports, say how to finish later
-        lines.append(f"could not log to the tracking store: {_first_line(exc)}; nothing promoted. The reports are in {report_dir}; {retry}")
+        lines.append(f"could not log to the tracking store: {first_line(exc)}; nothing promoted. The reports are in {report_dir}; {retry}")
         return lines, True
     reasons = [f"gate failed: {', '.join(f'{c.metric} {c.value if c.value is None else round(c.value, 4)} (needs {c.op} {c.threshold:g})' for c in gate.failures)}"] if not gate.passed else []
     # A rule scorer that raised has no threshold of its own to fail, so it blocks promotion here
@@ -119,7 +116,7 @@ def log_and_promote(evaluation: Evaluation, report_dir: Path, promote: bool, blo
             set_alias(cfg.model_name, cfg.promote_to, str(existing.version), reason="gate passed", run_id=run_id)
             lines.append(f"promoted version {existing.version} of {cfg.model_name} (registered earlier for run {run_id}) to @{cfg.promote_to}")
     except Exception as exc:
-        lines.append(f"promotion failed: {_first_line(exc)}; run {run_id} is logged, no alias moved; {retry}")
+        lines.append(f"promotion failed: {first_line(exc)}; run {run_id} is logged, no alias moved; {retry}")
         return lines, True
     return lines, failed
 

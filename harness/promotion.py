@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import HarnessError
+from harness import HarnessError, first_line
 
 
 def _model_option(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +56,6 @@ def _registry_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argp
     @functools.wraps(run)
     def wrapper(args: argparse.Namespace) -> int:
         from mlflow.exceptions import MlflowException
-
-        from harness.registry import first_line
 
         try:
             return run(args)

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import HarnessError
+from harness import HarnessError, first_line
 
 if TYPE_CHECKING:
     from harness.config import PromotionPolicy
@@ -264,9 +264,6 @@ def version_label(version: str | None) -> str:
     return f"version {version}" if version else "unset"
 
 
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _error_code(exc: BaseException) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from harness import first_line
 from harness.golden import Case
 from harness.versions import AgentOutput, Version
 
@@ -45,8 +46,8 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
             box["out"] = AgentOutput(text, metadata, elapsed)
         except BaseException as exc:  # SystemExit and friends from a hostile agent are case errors too
             elapsed = (time.perf_counter() - started) * 1000
-            message = str(exc).strip().splitlines()
-            box["out"] = AgentOutput("", {}, elapsed, f"{type(exc).__name__}: {message[0] if message else ''}".rstrip(": "))
+            message = first_line(exc, default="")
+            box["out"] = AgentOutput("", {}, elapsed, f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
 
     thread = threading.Thread(target=target, name=f"agent-{case.id}", daemon=True)
     thread.start()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import HarnessError
+from harness import HarnessError, first_line
 
 IMPORT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MODEL_REF = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[A-Za-z0-9_\-]+)|/(?P<version>\d+))$")
@@ -75,15 +75,10 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
     except HarnessError:
         raise
     except Exception as exc:  # an import or load failure in the user's code
-        raise HarnessError(f"agent reference {reference!r} failed to load: {type(exc).__name__}: {_one_line(exc)}") from exc
+        raise HarnessError(f"agent reference {reference!r} failed to load: {type(exc).__name__}: {first_line(exc, repr(exc))}") from exc
     version.load_s = time.perf_counter() - started
     version.label = label or reference
     return version
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else repr(exc)
 
 
 def _load_import(reference: str, root: Path) -> Version:
@@ -155,7 +150,7 @@ def _load_registered(reference: str) -> Version:
             else:
                 mv = client.get_model_version(match["name"], match["version"])
         except mlflow.exceptions.MlflowException as exc:
-            raise HarnessError(f"agent reference {reference!r}: {_one_line(exc)}") from None
+            raise HarnessError(f"agent reference {reference!r}: {first_line(exc, repr(exc))}") from None
         registered = (mv.name, str(mv.version))
     model = mlflow.pyfunc.load_model(reference)
     try:
