@@ -91,7 +91,6 @@ class HarnessSession:
         self.by_case: CaseByCase | None = None
         self.deferred_gate_items: list[tuple[str, tuple[str, int | None, str], str]] = []
         self.worker_payloads: list[dict[str, Any]] = []
-        self.report_dir: Path | None = None
         self.summary_lines: list[str] = []
         self.registered_tags: set[str] = set()
 
