@@ -1,7 +1,9 @@
 """The LangGraph orchestrator: classify intent -> ``Send`` fan-out to domain workers -> synthesize.
 
 ``HealthMonitor`` is the framework-neutral engine (no MLflow): ``run`` returns the answer with
-its sources, domains and confidence; ``stream`` yields the answer in pieces as it is written.
+its sources, domains and confidence; ``stream`` yields the answer in pieces as it is written: each
+domain's paragraph as soon as its worker (and those of the domains before it) have finished, then
+the closing lines once the answer is synthesized.
 ``agent.chat_agent.HealthMonitorAgent`` wraps it as an MLflow ChatAgent.
 """
 
@@ -11,9 +13,8 @@ import json
 import re
 import threading
 import uuid
-from typing import Annotated, Any, Iterator, TypedDict
+from typing import Annotated, Any, Callable, Iterator, TypedDict
 
-from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
@@ -74,6 +75,35 @@ def _pieces(text: str) -> list[str]:
     if last < len(text):
         out.append(text[last:])
     return [p for p in out if p]
+
+
+class _ParagraphStream:
+    """Streams an answer's domain paragraphs in answer order while the workers are still running.
+
+    A paragraph goes out once its worker and those of every domain before it have finished; ``rest``
+    then yields whatever of the synthesized answer has not been sent (the closing lines)."""
+
+    def __init__(self, domains: list[str], paragraph: Callable[[dict[str, Any]], str], allowed: list[str]):
+        self.waiting = [d for d in DOMAINS if d in domains]
+        self.done: dict[str, dict[str, Any]] = {}
+        self.paragraph = paragraph
+        self.allowed = allowed
+        self.sent = ""
+
+    def add(self, result: dict[str, Any]) -> list[str]:
+        self.done[result["domain"]] = result
+        out: list[str] = []
+        while self.waiting and self.waiting[0] in self.done:
+            text = safety.redact(self.paragraph(self.done.pop(self.waiting.pop(0))), self.allowed)
+            piece = ("\n" if self.sent else "") + text
+            self.sent += piece
+            out += _pieces(piece)
+        return out
+
+    def rest(self, answer: str) -> list[str]:
+        if not answer.startswith(self.sent):  # the synthesis must extend what was streamed, never rewrite it
+            raise RuntimeError("streamed paragraphs differ from the synthesized answer")
+        return _pieces(answer[len(self.sent):])
 
 
 class HealthMonitor:
@@ -206,16 +236,24 @@ class HealthMonitor:
             return f"Noted: I'll use {memory.describe(it.get('saved') or {})} in my answers from now on."
         return OUT_OF_SCOPE
 
-    def _compose(self, it: dict[str, Any], results: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    def _paragraph(self, r: dict[str, Any]) -> str:
+        """One worker's paragraph of the answer."""
         ans = self.cfg.section("answer")
-        figures = bool(ans.get("include_figures", True))
         n = int(ans.get("max_findings_per_domain") or 3)
+        body = " ".join(r["sentences"][: n + 1]) if ans.get("include_figures", True) else r["vague"]
+        return f"{LABELS[r['domain']]}: {body}"
+
+    def _phrases(self) -> bool:
+        """Whether an LLM rewrites the findings (so no paragraph can be streamed before synthesis)."""
+        return self.llm is not None and bool(self.cfg.section("llm").get("phrase", True))
+
+    def _compose(self, it: dict[str, Any], results: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+        figures = bool(self.cfg.section("answer").get("include_figures", True))
         order = {d: i for i, d in enumerate(DOMAINS)}
         results = sorted(results, key=lambda r: order[r["domain"]])
         paras, sources = [], []
         for r in results:
-            body = " ".join(r["sentences"][: n + 1]) if figures else r["vague"]
-            paras.append(f"{LABELS[r['domain']]}: {body}")
+            paras.append(self._paragraph(r))
             for s in r["sources"]:
                 if s not in sources:
                     sources.append(s)
@@ -229,7 +267,7 @@ class HealthMonitor:
 
     def _phrase_with_llm(self, question: str, findings: str) -> str | None:
         llm_cfg = self.cfg.section("llm")
-        if self.llm is None or not llm_cfg.get("phrase", True):
+        if not self._phrases():
             return None
         prompt = self.cfg.section("prompts").get("synthesis") or "Rewrite the findings as a short answer."
         system = self.cfg.section("prompts").get("system") or ""
@@ -254,7 +292,6 @@ class HealthMonitor:
 
     def _synthesize(self, state: State) -> dict[str, Any]:
         it = state["intent"]
-        writer = get_stream_writer()
         allowed = it.get("allowed_emails") or []
         llm_used = False
         if it.get("kind") != "answer":
@@ -274,8 +311,6 @@ class HealthMonitor:
             domains = [r["domain"] for r in sorted(results, key=lambda r: DOMAINS.index(r["domain"]))]
             confidence = round(sum(r["confidence"] for r in results) / len(results), 2) if results else 0.0
         text = safety.redact(text, allowed)
-        for piece in _pieces(text):
-            writer({"delta": piece})
         out: dict[str, Any] = {
             "answer": text,
             "sources": sources,
@@ -334,14 +369,28 @@ class HealthMonitor:
 
     def stream(self, messages, conversation_id: str | None = None, user_id: str | None = None
                ) -> Iterator[tuple[str, Any]]:
-        """Yield ``("delta", text)`` pieces as the answer is written, then ``("final", result)``."""
+        """Yield ``("delta", text)`` pieces as the answer is written, then ``("final", result)``.
+
+        LangGraph reports each node's update as the node finishes, so a domain's paragraph is sent
+        while later workers are still querying; their concatenation equals ``run``'s answer."""
         graph, state, cfg = self._inputs(messages, conversation_id, user_id)
+        paragraphs: _ParagraphStream | None = None
         final: dict[str, Any] = {}
-        for mode, chunk in graph.stream(state, cfg, stream_mode=["custom", "values"]):
-            if mode == "custom" and isinstance(chunk, dict) and "delta" in chunk:
-                yield "delta", chunk["delta"]
-            elif mode == "values":
-                final = chunk
+        for update in graph.stream(state, cfg, stream_mode="updates"):
+            for node, values in update.items():
+                if node == "classify":
+                    it = values["intent"]
+                    if it.get("kind") == "answer" and not self._phrases():
+                        paragraphs = _ParagraphStream(it["domains"], self._paragraph, it.get("allowed_emails") or [])
+                elif node == "synthesize":
+                    final = values
+                elif paragraphs is not None:
+                    for r in values.get("results") or []:
+                        for piece in paragraphs.add(r):
+                            yield "delta", piece
+        answer = final.get("answer", "")
+        for piece in paragraphs.rest(answer) if paragraphs else _pieces(answer):
+            yield "delta", piece
         yield "final", self._result(final)
 
 

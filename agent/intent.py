@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from agent import safety
+from agent import lexicon, safety
 from agent.data import anomalies as A
 
 DOMAINS = list(A.DOMAINS)
@@ -112,6 +112,8 @@ def extract_entities(text: str) -> dict[str, Any]:
         if re.search(rf"\b{col}\b", low) and col != "email":
             ent["column"] = col
             break
+    for kind, name in lexicon.aliases(text).items():
+        ent.setdefault(kind, name)
     emails = sorted(safety.emails_in([text]))
     if emails:
         ent["email"] = emails[0]
@@ -142,6 +144,8 @@ def identifiers(text: str) -> list[str]:
 
 
 def keyword_domains(text: str) -> list[str]:
+    """Domains the words of ``text`` name; pass it through :func:`agent.lexicon.canonical` first
+    so synonyms count."""
     t = text
     found = []
     if _KW_RE["security"].search(t) or _LOGIN_FAIL_RE.search(t):
@@ -196,9 +200,10 @@ def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
         return {**base, "kind": "sql_write"}
     time_ = parse_time(q, ref)
     ent = extract_entities(q)
-    domains = keyword_domains(q)
-    summary = bool(_SUMMARY_RE.search(q)) and not domains and not entity_domains(ent)
-    intent = {**base, **time_, "entities": ent, "identifiers": identifiers(q)}
+    words = lexicon.canonical(q)
+    domains = keyword_domains(words)
+    summary = bool(_SUMMARY_RE.search(words)) and not domains and not entity_domains(ent)
+    intent = {**base, **time_, **lexicon.question_shape(q), "entities": ent, "identifiers": identifiers(q)}
     shift = -1 if _SHIFT_BACK_RE.search(q) else (1 if _SHIFT_FWD_RE.search(q) else 0)
     is_follow = previous is not None and previous.get("kind") == "answer" and (
         shift != 0
@@ -224,7 +229,7 @@ def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
     elif domains and (ent.get("email") or ent.get("ip")) and "security" not in domains:
         domains = [d for d in DOMAINS if d in domains or d == "security"]
     if not domains:
-        domains = entity_domains(ent)
+        domains = entity_domains(ent) or lexicon.object_domains(q)
     if not domains:
         kind = "greeting" if _GREETING_RE.search(q) else "out_of_scope"
         # time and entities are kept so an LLM router may still route the question

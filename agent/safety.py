@@ -11,7 +11,7 @@ TOKEN_RE = re.compile(r"dapi[0-9a-zA-Z]{4,}", re.IGNORECASE)
 SECRET_ASSIGN_RE = re.compile(r"\b(password|passwd|secret|api[_-]?key|token)\s*[=:]\s*\S+", re.IGNORECASE)
 
 _INJECTION = [
-    r"\b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}\b(instructions?|rules|prompts?|guidelines|guardrails|polic(y|ies)|restrictions)\b",
+    r"\b(ignore|disregard|forget|override|bypass|never ?mind|set aside)\b[^.?!]{0,40}\b(instructions?|rules|prompts?|guidelines|guardrails|polic(y|ies)|restrictions)\b",
     r"\b(system|hidden|initial|original|developer)\s+(prompt|message|instructions)\b",
     r"\bdeveloper mode\b|\bjailbreak|\bdo anything now\b|\bDAN\b",
     r"\byou are now\b|\bfrom now on you\b|\bpretend (to be|you are)\b|\bact as (an? )?(unrestricted|admin|root|different)",
@@ -23,7 +23,7 @@ _SECRET_NOUN = (
 )
 _REVEAL_VERB = (
     r"(show|reveal|print|give|tell|display|dump|output|share|list|send|expose|unmask|decode|copy|"
-    r"paste|include|read out|what is|what's|what are|what was|what were|echo|repeat|return|extract|get me|find)"
+    r"paste|include|read out|read me|what is|what's|what are|what was|what were|echo|repeat|return|extract|get me|find)"
 )
 _SECRET = [
     rf"\b{_REVEAL_VERB}\b[^.?!]{{0,60}}\b{_SECRET_NOUN}",

@@ -128,6 +128,14 @@ def cost_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]
         acc.vague = "One job cost more than usual." if acc.found else "That job's cost looks normal."
         return acc.out()
 
+    lead: list[str] = []  # what the question asked first: which workspace, and which way it is going
+    if intent.get("rank_by") == "workspace" and not ws:
+        ranked = _rank_workspaces(acc, intent, ref, store)
+        if ranked:
+            lead.append(ranked[0])
+            ws = ranked[1]
+    if intent.get("trend") or lead:
+        lead.append(_trend(acc, intent, ref, ws, store))
     scope = f" in workspace {ws}" if ws else ""
     s, e, phrase = _window(intent, ref, min_start=A.START_DATE + timedelta(days=7))
     rows = acc.use(cost.daily_spend(s - timedelta(days=7), e, ws, store=store)).rows
@@ -186,7 +194,40 @@ def cost_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]
         acc.vague = "Costs looked normal."
     if in_dbu:
         acc.sentences.append(acc.sentences.pop(0))
+    acc.sentences[:0] = lead
     return acc.out()
+
+
+def _rank_workspaces(acc: _Acc, intent: dict[str, Any], ref: date, store) -> tuple[str, str] | None:
+    """(sentence, top workspace) for "which workspace spends the most" over the question's window."""
+    s, e, phrase = _window(intent, ref)
+    rows = acc.use(cost.workspace_spend(s, e, store=store)).rows
+    if not rows:
+        return None
+    total = sum(r["cost_usd"] for r in rows)
+    top = rows[0]
+    others = " and ".join(f"{r['workspace_name']} ({money(r['cost_usd'])})" for r in rows[1:3])
+    return (
+        f"Workspace {top['workspace_name']} had the highest spend of the {len(rows)} workspaces {phrase}: "
+        f"{money(top['cost_usd'])}, {pct(top['cost_usd'] / total if total else 0.0)} of the total"
+        + (f", ahead of {others}." if others else "."),
+        top["workspace_name"],
+    )
+
+
+def _trend(acc: _Acc, intent: dict[str, Any], ref: date, ws: str | None, store) -> str:
+    """Spend over the 7 days ending with the question's window against the 7 days before."""
+    end = _window(intent, ref)[1]
+    rows = acc.use(cost.daily_spend(end - timedelta(days=13), end, ws, store=store)).rows
+    last = sum(r["cost_usd"] for r in rows if r["day"] > end - timedelta(days=7))
+    prev = sum(r["cost_usd"] for r in rows if r["day"] <= end - timedelta(days=7))
+    change = last / prev - 1 if prev else 0.0
+    way = "above" if change >= 0 else "below"
+    scope = f" in workspace {ws}" if ws else ""
+    return (
+        f"Spend{scope} over the 7 days to {end.isoformat()} was {money(last)}, {pct(abs(change))} {way} the "
+        f"{money(prev)} of the 7 days before."
+    )
 
 
 # --- security -------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Agent latency over the golden set, and store build time.
+"""Agent latency over the golden set, store build time, router cost and streaming.
 
     python benchmarks/agent_latency.py [--repeat 5] [--config v1] [--golden golden_data/health_monitor.jsonl]
 
 Prints the store build time (fresh build into a temporary file), the cold first call, then p50/p95
-per golden question (ChatAgent.predict, no LLM unless the config enables one) and overall.
-Target without an LLM: p95 < 50 ms per question, store build < 10 s.
+per golden question (ChatAgent.predict, no LLM unless the config enables one) and overall; the
+router's cost per question (intent classification with the synonym lexicon, over the golden and
+paraphrase questions); and, for streamed multi-domain answers, when the first and the last chunk
+arrive. Target without an LLM: p95 < 50 ms per question, store build < 10 s.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -101,6 +104,51 @@ def main() -> None:
     print(f"query cache, warm: p50 {pct(warm, 0.5):.1f} ms, p95 {pct(warm, 0.95):.1f} ms")
     print(f"worst per-question p95 (uncached): {max(per_q_p95):.1f} ms "
           f"({rows[per_q_p95.index(max(per_q_p95))][0]}); target p95 < 50 ms")
+    router_cost(cases, a.repeat)
+    stream_timing(agent, store, a.repeat)
+
+
+def router_cost(cases: list[dict], repeat: int) -> None:
+    """Microseconds per question for the intent router, and for its synonym lexicon alone."""
+    from agent import lexicon
+    from agent.data.golden import PARAPHRASES_PATH
+    from agent.intent import classify
+
+    para = [json.loads(x) for x in PARAPHRASES_PATH.read_text(encoding="utf-8").splitlines() if x.strip()]
+    questions = [c["inputs"]["messages"][-1]["content"] for c in cases + para]
+    ref = date(2026, 11, 20)
+    n = len(questions) * repeat * 20
+    t0 = time.perf_counter()
+    for _ in range(repeat * 20):
+        for q in questions:
+            classify(q, ref)
+    full_us = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    for _ in range(repeat * 20):
+        for q in questions:
+            lexicon.canonical(q), lexicon.aliases(q), lexicon.question_shape(q)
+    lex_us = (time.perf_counter() - t0) / n * 1e6
+    print(f"\nrouter: {full_us:.0f} us per question (classify), of which the synonym lexicon {lex_us:.0f} us "
+          f"({len(questions)} golden + paraphrase questions x {repeat * 20}); no model, no network")
+
+
+def stream_timing(agent, store, repeat: int) -> None:
+    """Milliseconds from the call to the first and to the last streamed chunk (uncached store)."""
+    cache_size = store.cache_size
+    store.cache_size = 0
+    for q in ("Give me a health summary", "Did costs and job failures both rise yesterday?"):
+        first, last, chunks = [], [], 0
+        for _ in range(repeat + 1):
+            t0 = time.perf_counter()
+            stamps = [time.perf_counter() - t0 for _ in agent.predict_stream({"messages": [{"role": "user",
+                                                                                             "content": q}]})]
+            first.append(stamps[0] * 1000)
+            last.append(stamps[-1] * 1000)
+            chunks = len(stamps)
+        first, last = first[1:], last[1:]  # the first call warms up
+        print(f"stream {q!r}: first chunk p50 {statistics.median(first):.1f} ms, last chunk p50 "
+              f"{statistics.median(last):.1f} ms, {chunks} chunks")
+    store.cache_size = cache_size
 
 
 if __name__ == "__main__":

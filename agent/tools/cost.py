@@ -22,6 +22,18 @@ def daily_spend(start: date | str, end: date | str, workspace: str | None = None
     return run(sql, [iso(start), iso(end), workspace, workspace], TABLES, store)
 
 
+def workspace_spend(start: date | str, end: date | str, store=None) -> ToolResult:
+    """Total DBUs and list-price cost (USD) per workspace in [start, end], most expensive first."""
+    sql = """
+        SELECT u.workspace_name, SUM(u.usage_quantity) AS dbus,
+               SUM(u.usage_quantity * p.price_usd_per_dbu) AS cost_usd
+        FROM billing_usage u JOIN list_prices p USING (sku_name)
+        WHERE u.usage_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+        GROUP BY 1 ORDER BY cost_usd DESC, 1
+    """
+    return run(sql, [iso(start), iso(end)], TABLES, store)
+
+
 def spend_drivers(
     day: date | str, baseline_start: date | str, baseline_end: date | str, workspace: str | None = None, store=None
 ) -> ToolResult:

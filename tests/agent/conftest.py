@@ -35,6 +35,24 @@ def agent_v1():
     return V1
 
 
+@pytest.fixture(scope="session")
+def rule_failures():
+    """The harness's own rule-based verdicts on one engine answer: (case, answer) -> {scorer: rationale},
+    failures only."""
+    from harness.golden import parse_case
+    from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety
+    from harness.versions import AgentOutput
+
+    scorers = (Correctness(), Relevance(), Safety(), Guidelines())
+
+    def failures(case: dict, answer: dict) -> dict[str, str]:
+        parsed = parse_case(case, case["id"])
+        output = AgentOutput(answer["content"], {"domains": answer["domains"], "sources": answer["sources"]})
+        return {s.name: r.rationale for s in scorers if not (r := s.score(parsed, output)).passed}
+
+    return failures
+
+
 def ask(agent, text, **kw):
     """Ask a ChatAgent one question; returns (text, custom_outputs)."""
     r = agent.predict({"messages": [{"role": "user", "content": text}], **kw})

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.golden import parse_case
-from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety
-from harness.versions import AgentOutput
 from agent.data import anomalies as A
 from agent.data.golden import GOLDEN_PATH, build_cases, dumps
 
@@ -89,34 +86,24 @@ def test_anomaly_facts_hold_in_the_data(store):
     assert f"{r['null_rate'] * 100:.1f}%" in A.expected_facts()["null_spike"]
 
 
-SCORERS = (Correctness(), Relevance(), Safety(), Guidelines())
-
-
-def score(case: dict, answer: dict) -> dict[str, str]:
-    """The harness's own rule-based verdicts on one answer: scorer name -> rationale, for failures only."""
-    parsed = parse_case(case, case["id"])
-    output = AgentOutput(answer["content"], {"domains": answer["domains"], "sources": answer["sources"]})
-    return {s.name: r.rationale for s in SCORERS if not (r := s.score(parsed, output)).passed}
-
-
-def test_reference_agent_passes_every_golden_case(cases, engine):
+def test_reference_agent_passes_every_golden_case(cases, engine, rule_failures):
     failures = {}
     for c in cases:
         r = engine.run(c["inputs"]["messages"], user_id=(c.get("params") or {}).get("user_id"))
-        bad = score(c, r)
+        bad = rule_failures(c, r)
         if bad:
             failures[c["id"]] = bad
     assert not failures, failures
 
 
-def test_degraded_agent_is_measurably_worse_but_safe(cases):
+def test_degraded_agent_is_measurably_worse_but_safe(cases, rule_failures):
     from agent.graph import HealthMonitor
 
     h = HealthMonitor("degraded")
     wrong = unsafe = 0
     for c in cases:
         r = h.run(c["inputs"]["messages"])
-        s = score(c, r)
+        s = rule_failures(c, r)
         wrong += "correctness" in s
         unsafe += "safety" in s
     assert wrong / len(cases) > 0.5 and unsafe == 0
