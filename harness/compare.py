@@ -3,9 +3,12 @@
 A comparison pairs the two versions' results case by case (only the cases both have), and per
 metric reports both means, the difference candidate − baseline with a paired bootstrap 95% CI, a
 p-value (exact McNemar when the metric is pass/fail, 0 or 1 on every case; Wilcoxon signed-rank
-otherwise), the Holm-corrected p-value across the comparison's metrics, and a verdict: `better`,
-`worse` or `no significant difference`. Latency is compared as the candidate/baseline ratio of
-p50, p95 and p99 with a paired bootstrap CI (verdict `worse` when the whole CI is above 1).
+otherwise) two-sided and one-sided ("is the candidate worse?"), and a verdict: `better`, `worse` or
+`no significant difference`. The multiple-comparison family is the gated metrics only (those with a
+`[tool.harness.non_inferiority]` margin): their p-values are Holm-corrected among themselves, and
+the other metrics are reported uncorrected, so reporting more metrics costs the gate no power.
+Latency is compared as the candidate/baseline ratio of p50, p95 and p99 with a paired bootstrap CI
+(`same` within the equivalence band, `worse` when the whole CI is above 1 and the ratio beyond it).
 
 `harness compare A B` compares B (the candidate) against A (the baseline), like `diff A B`: either
 two agent references, both re-run over the golden set in one interleaved run, or two earlier
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,12 +54,18 @@ class MetricComparison:
     wins: int  # cases where the candidate scored higher
     losses: int
     ties: int
-    mdd: float  # minimum detectable difference (80% power, Holm's strictest step)
+    mdd: float  # smallest drop the one-sided test detects with 80% power at the observed sd (stats.detectable_drop)
     margin: float | None = None  # non-inferiority margin, when configured
     mcnemar: dict[str, int] | None = None  # the discordant-pair table, for a pass/fail metric
     alpha: float = 0.05
     candidate_reference: str = ""
     baseline_reference: str = ""
+    gated: bool = False  # in the gate's family (has a margin): Holm-corrected with the other gated metrics only
+    p_worse: float = float("nan")  # one-sided p-value that the candidate is worse
+    p_worse_adjusted: float = float("nan")  # the same, Holm across the gated metrics (NaN when not gated)
+    relative_test: str | None = None  # "no_regression" | "non_inferiority" for a gated metric
+    sd: float = float("nan")  # observed sd of the per-case differences
+    cases_needed: int | None = None  # cases the gated test needs for its margin at the observed sd (None: no count suffices)
 
     @property
     def significant(self) -> bool:
@@ -140,6 +150,7 @@ class Comparison:
     latency: list[LatencyComparison]
     cases: list[CaseDiff]
     warnings: list[str] = field(default_factory=list)
+    latency_band: float = 0.05  # a candidate/baseline latency ratio within 1 ± this is `same`
     candidate: VersionResult | None = field(default=None, repr=False, compare=False)  # for answers in HTML
     baseline: VersionResult | None = field(default=None, repr=False, compare=False)
 
@@ -179,6 +190,8 @@ class Comparison:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
+        from harness.stats import BOOTSTRAP
+
         return {
             "candidate": {"label": self.candidate_label, "reference": self.candidate_reference},
             "baseline": {"label": self.baseline_label, "reference": self.baseline_reference},
@@ -186,6 +199,9 @@ class Comparison:
             "dropped": {"only_candidate": self.only_candidate, "only_baseline": self.only_baseline},
             "alpha": self.alpha,
             "correction": "holm",
+            "family": [m.metric for m in self.metrics if m.gated],
+            "bootstrap": BOOTSTRAP.to_dict(),
+            "latency_band": self.latency_band,
             "metrics": [m.to_dict() for m in self.metrics],
             "latency": [r.to_dict() for r in self.latency],
             "cases": [c.to_dict() for c in self.cases],
@@ -227,11 +243,20 @@ def compare_versions(
     baseline: VersionResult,
     non_inferiority: dict[str, float] | None = None,
     alpha: float = 0.05,
+    *,
+    relative_tests: dict[str, str] | None = None,
+    latency_band: float = 0.05,
 ) -> Comparison:
-    """Pair two versions' results on the cases both have and compare every metric they share."""
+    """Pair two versions' results on the cases both have and compare every metric they share.
+
+    `non_inferiority` names the gated metrics (with their margins) and `relative_tests` the test each
+    uses (config.DEFAULT_RELATIVE_TEST otherwise); `latency_band` is the ± ratio band called `same`.
+    """
     from harness import stats
+    from harness.config import DEFAULT_RELATIVE_TEST
 
     non_inferiority = non_inferiority or {}
+    relative_tests = relative_tests or {}
     shared = [cid for cid in candidate.results if cid in baseline.results]
     only_candidate = [cid for cid in candidate.results if cid not in baseline.results]
     only_baseline = [cid for cid in baseline.results if cid not in candidate.results]
@@ -249,58 +274,62 @@ def compare_versions(
                 ids.append(cid)
         pairs[metric] = (base_values, cand_values, ids)
 
-    tested = [m for m in names if pairs[m][2]]
-    k = max(1, len(tested))
-    p_values: dict[str, float] = {}
+    family = [m for m in names if pairs[m][2] and m in non_inferiority]
+    k = max(1, len(family))
     metrics: list[MetricComparison] = []
     for metric in names:
         base_values, cand_values, ids = pairs[metric]
         n = len(ids)
         nan = float("nan")
+        gated = metric in non_inferiority
+        margin = non_inferiority.get(metric)
+        test_name = relative_tests.get(metric, DEFAULT_RELATIVE_TEST) if gated else None
         if n == 0:
-            metrics.append(MetricComparison(metric, "none", 0, nan, nan, nan, nan, nan, nan, nan, "no significant difference",
-                                            0, 0, 0, float("inf"), non_inferiority.get(metric), None, alpha,
-                                            candidate.reference, baseline.reference))
+            metrics.append(MetricComparison(metric, "none", 0, nan, nan, nan, nan, nan, nan, nan, stats.NO_DIFFERENCE,
+                                            0, 0, 0, float("inf"), margin, None, alpha, candidate.reference, baseline.reference,
+                                            gated=gated, relative_test=test_name))
             continue
         diffs = [c - b for b, c in zip(base_values, cand_values)]
+        sd = statistics.stdev(diffs) if n > 1 else 0.0
         estimate = stats.paired_bootstrap_diff(base_values, cand_values)
-        binary = all(v in (0.0, 1.0) for v in base_values + cand_values)
-        table = None
-        if binary:
-            mc = stats.mcnemar_table(base_values, cand_values)
-            table = asdict(mc)
-            p = stats.mcnemar_exact(mc)
+        test = stats.paired_test(base_values, cand_values)
+        if test_name == "non_inferiority":
+            needed = stats.non_inferiority_cases(margin or 0.0, sd, alpha)
         else:
-            p = stats.wilcoxon_signed_rank(base_values, cand_values)
-        p_values[metric] = p
+            needed = stats.cases_to_detect(margin or 0.0, alpha, k if gated else 1, sd)
         metrics.append(MetricComparison(
             metric=metric,
-            test="mcnemar" if binary else "wilcoxon",
+            test=test.test,
             n=n,
             baseline=sum(base_values) / n,
             candidate=sum(cand_values) / n,
             delta=estimate.value,
             ci_low=estimate.low,
             ci_high=estimate.high,
-            p_value=p,
+            p_value=test.p_value,
             p_adjusted=nan,
-            verdict="no significant difference",
+            verdict=stats.verdict(estimate.value, test.p_value, alpha),  # ungated: uncorrected
             wins=sum(d > TIE_EPSILON for d in diffs),
             losses=sum(d < -TIE_EPSILON for d in diffs),
             ties=sum(abs(d) <= TIE_EPSILON for d in diffs),
-            mdd=stats.minimum_detectable_difference(diffs, alpha, tests=k),
-            margin=non_inferiority.get(metric),
-            mcnemar=table,
+            mdd=stats.detectable_drop(n, alpha, k if gated else 1, sd),
+            margin=margin,
+            mcnemar=asdict(test.table) if test.table else None,
             alpha=alpha,
             candidate_reference=candidate.reference,
             baseline_reference=baseline.reference,
+            gated=gated,
+            p_worse=test.p_worse,
+            relative_test=test_name,
+            sd=sd,
+            cases_needed=needed,
         ))
-    adjusted = stats.holm([p_values[m.metric] for m in metrics if m.metric in p_values])
-    for m, p_adj in zip([m for m in metrics if m.metric in p_values], adjusted):
-        m.p_adjusted = p_adj
+    in_family = [m for m in metrics if m.metric in family]
+    for m, p_adj, p_worse_adj in zip(in_family, stats.holm([m.p_value for m in in_family]), stats.holm([m.p_worse for m in in_family])):
+        m.p_adjusted, m.p_worse_adjusted = p_adj, p_worse_adj
         m.verdict = stats.verdict(m.delta, p_adj, alpha)
 
-    latency = _compare_latency(candidate, baseline, shared)
+    latency = _compare_latency(candidate, baseline, shared, latency_band)
     cases = [_case_diff(candidate, baseline, cid, names) for cid in shared]
     comparison = Comparison(
         candidate_label=candidate.label,
@@ -318,10 +347,11 @@ def compare_versions(
         baseline=baseline,
     )
     comparison.warnings = _warnings(comparison, k)
+    comparison.latency_band = latency_band
     return comparison
 
 
-def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str]) -> list[LatencyComparison]:
+def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str], band: float) -> list[LatencyComparison]:
     from harness import stats
 
     ok = [cid for cid in shared if candidate.results[cid].output.error is None and baseline.results[cid].output.error is None]
@@ -335,7 +365,7 @@ def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: 
     for name, q in LATENCY_PERCENTILES.items():
         ratio = stats.paired_percentile_ratio(base, cand, q)
         out.append(LatencyComparison(name, float(np.percentile(base, q)), float(np.percentile(cand, q)), ratio.value,
-                                     ratio.low, ratio.high, len(ok), stats.ratio_verdict(ratio)))
+                                     ratio.low, ratio.high, len(ok), stats.ratio_verdict(ratio, band)))
     return out
 
 
@@ -360,21 +390,15 @@ def _warnings(comparison: Comparison, tests: int) -> list[str]:
             f"compared only the {comparison.n_shared} case(s) both versions have: dropped {len(comparison.only_candidate)} "
             f"only in the candidate and {len(comparison.only_baseline)} only in the baseline"
         )
-    needed = stats.min_cases_for_significance(comparison.alpha, tests)
+    needed = stats.min_cases_for_significance(comparison.alpha, tests, one_sided=True)
     if comparison.n_shared < needed:
         warnings.append(
-            f"too few cases: with {comparison.n_shared} paired case(s) and Holm over {tests} metric(s) at α={comparison.alpha:g}, "
-            f"no difference can be significant (an exact paired test needs at least {needed} cases that differ); add golden cases"
+            f"too few cases: with {comparison.n_shared} paired case(s) and Holm over {tests} gated metric(s) at α={comparison.alpha:g}, "
+            f"no regression can be significant (an exact paired test needs at least {needed} cases that differ); add golden cases"
         )
     for m in comparison.metrics:
-        # Only where nothing was found: a significant difference needs no caveat about power, but
-        # "no significant difference" on too few cases can hide a regression the size of the margin.
-        if m.margin and m.n and m.mdd > m.margin and m.verdict == "no significant difference":
-            more = math.ceil(m.n * (m.mdd / m.margin) ** 2)
-            warnings.append(
-                f"too few cases for {m.metric}: {m.n} paired cases detect differences of about {m.mdd:.3f} (80% power), "
-                f"the non-inferiority margin is {m.margin:g}; about {more} cases would detect it"
-            )
+        if m.gated and m.n:
+            warnings += _power_warning(m)
     errors_c = sum(1 for c in comparison.cases if c.candidate_error)
     errors_b = sum(1 for c in comparison.cases if c.baseline_error)
     if errors_c or errors_b:
@@ -382,10 +406,27 @@ def _warnings(comparison: Comparison, tests: int) -> list[str]:
     return warnings
 
 
+def _power_warning(m: MetricComparison) -> list[str]:
+    """A gated metric whose test cannot resolve its margin on these cases, said with the figures."""
+    margin = m.margin or 0.0
+    if m.relative_test == "non_inferiority":
+        if m.cases_needed is None or m.cases_needed > m.n:
+            more = "no number of cases can show it" if m.cases_needed is None else f"about {m.cases_needed} cases would"
+            return [f"too few cases for {m.metric}: showing non-inferiority at margin {margin:g} with 80% power at the observed "
+                    f"per-case sd {m.sd:.3f} needs the CI's lower end within {margin:g}; {m.n} paired cases do not suffice, {more}"]
+        return []
+    if margin and m.mdd > margin:
+        more = f"; about {m.cases_needed} cases would detect it" if m.cases_needed else ""
+        return [f"too few cases for {m.metric}: {m.n} paired cases detect drops of {m.mdd:.3f} or more (80% power, observed "
+                f"per-case sd {m.sd:.3f}), larger than the margin {margin:g}{more}"]
+    return []
+
+
 def build_comparisons(evaluation: Evaluation) -> list[Comparison]:
     """The candidate (first version) against every other version of the evaluation."""
     cfg = evaluation.config
-    return [compare_versions(evaluation.candidate, other, cfg.non_inferiority) for other in evaluation.versions[1:]]
+    return [compare_versions(evaluation.candidate, other, cfg.non_inferiority, relative_tests=cfg.relative_test,
+                             latency_band=cfg.latency_equivalence) for other in evaluation.versions[1:]]
 
 
 # --- results.json inputs --------------------------------------------------------------------------
@@ -432,7 +473,8 @@ def evaluation_from_files(baseline_path: Path, candidate_path: Path, cfg: Harnes
     except (KeyError, TypeError, ValueError) as exc:
         raise HarnessError(f"{baseline_path} / {candidate_path}: a case record is incomplete: {type(exc).__name__}: {exc}") from None
     baseline.label, candidate.label = "baseline", "candidate"
-    comparison = compare_versions(candidate, baseline, cfg.non_inferiority)
+    comparison = compare_versions(candidate, baseline, cfg.non_inferiority, relative_tests=cfg.relative_test,
+                                  latency_band=cfg.latency_equivalence)
     if not comparison.n_shared:
         raise HarnessError(f"{candidate_path} and {baseline_path} have no case ids in common: nothing to compare")
     notes = [f"compared stored results without re-running: candidate {candidate_path}, baseline {baseline_path}"]
@@ -508,7 +550,7 @@ def _rerun(cfg: HarnessConfig, candidate: str, baseline: str) -> Evaluation:
     cases = load_golden(cfg.golden_paths)
     references = [candidate, baseline]
     if any(r.startswith(("models:/", "runs:/")) for r in references):
-        from harness.registry import connect
+        from harness.tracking.connection import connect
 
         connect(cfg.root)
     versions = [resolve(candidate, cfg.root, "candidate"), resolve(baseline, cfg.root, "baseline")]
@@ -534,6 +576,9 @@ COMPARISON_SCHEMA: dict[str, Any] = {
         },
         "alpha": {"type": "number"},
         "correction": {"const": "holm"},
+        "family": {"type": "array", "items": {"type": "string"}},
+        "bootstrap": {"type": "object", "required": ["resamples", "seed", "level"]},
+        "latency_band": {"type": "number"},
         "metrics": {"type": "array", "items": {
             "type": "object",
             "required": ["metric", "test", "n", "baseline", "candidate", "delta", "ci_low", "ci_high", "p_value",
@@ -547,13 +592,16 @@ COMPARISON_SCHEMA: dict[str, Any] = {
                 "verdict": {"enum": ["better", "worse", "no significant difference"]},
                 "wins": {"type": "integer"}, "losses": {"type": "integer"}, "ties": {"type": "integer"},
                 "mcnemar": {"type": ["object", "null"]},
+                "gated": {"type": "boolean"}, "p_worse": _NUM, "p_worse_adjusted": _NUM, "sd": _NUM,
+                "relative_test": {"enum": ["no_regression", "non_inferiority", None]},
+                "cases_needed": {"type": ["integer", "null"]},
             },
         }},
         "latency": {"type": "array", "items": {
             "type": "object",
             "required": ["percentile", "baseline_ms", "candidate_ms", "ratio", "ci_low", "ci_high", "n", "verdict"],
             "properties": {"percentile": {"enum": ["p50", "p95", "p99"]}, "ratio": _NUM, "ci_low": _NUM, "ci_high": _NUM,
-                           "verdict": {"enum": ["better", "worse", "no significant difference"]}},
+                           "verdict": {"enum": ["better", "worse", "same", "no significant difference"]}},
         }},
         "cases": {"type": "array", "items": {
             "type": "object",

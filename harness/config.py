@@ -14,8 +14,29 @@ from harness import HarnessError
 
 DEFAULT_SCORERS = ["correctness", "relevance", "safety", "guidelines"]
 LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+# Repeat metrics (`--repeats N`): the share of cases whose answers differ between calls, and the
+# share of cases where every one of the N answers passed every scorer (pass^k).
+REPEAT_METRICS = ("flip_rate", "pass_k")
+LATENCY_THRESHOLDS = set(LATENCY_METRICS) | {"latency_ratio_max"}
 # Metrics that are not scorer means: thresholds on these are upper bounds, not lower bounds.
-UPPER_BOUND_METRICS = set(LATENCY_METRICS) | {"latency_ratio_max"}
+UPPER_BOUND_METRICS = LATENCY_THRESHOLDS | {"flip_rate"}
+# The policy used when `[tool.harness.thresholds]` is absent (documented in the README): a gate
+# always checks quality. Built-in scorers get these; a project with only custom scorers gets
+# `overall`; a candidate more than 1.5x slower than its baseline (CI upper end) is blocked.
+DEFAULT_THRESHOLDS = {"correctness": 0.85, "relevance": 0.80, "safety": 0.95, "guidelines": 0.85}
+DEFAULT_OVERALL_THRESHOLD = 0.80
+DEFAULT_LATENCY_RATIO_MAX = 1.5
+# Zero-tolerance checks: a single failing case of these scorers, or of a case with these tags, blocks.
+DEFAULT_CRITICAL_SCORERS = ["safety"]
+DEFAULT_CRITICAL_TAGS = ["critical"]
+# What an absolute threshold is compared with: scores on their mean or the lower end of its 95%
+# CI; latency on its point estimate or the upper end of its CI.
+GATE_ON_QUALITY = ("mean", "ci_low")
+GATE_ON_LATENCY = ("point", "ci_high")
+DEFAULT_GATE_ON = {"quality": "mean", "latency": "ci_high"}
+# The test behind a `[tool.harness.non_inferiority]` margin (see harness/gate.py).
+RELATIVE_TESTS = ("no_regression", "non_inferiority")
+DEFAULT_RELATIVE_TEST = "no_regression"
 
 
 @dataclass
@@ -33,6 +54,9 @@ class HarnessConfig:
     model_name: str = "health_monitor_orchestrator"
     promote_to: str = "development"
     promote: bool = True
+    # The fast local loop: versions imported into the harness's own process instead of loaded from
+    # their logged artifacts in worker processes. Labelled so everywhere; never promotes.
+    in_process: bool = False
     concurrency: int = 8
     case_timeout_s: float = 30.0
     repeats: int = 1
@@ -52,9 +76,25 @@ class HarnessConfig:
     weights: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
     non_inferiority: dict[str, float] = field(default_factory=dict)
+    # Per threshold: "mean" | "ci_low" (scores), "point" | "ci_high" (latency); DEFAULT_GATE_ON otherwise.
+    gate_on: dict[str, str] = field(default_factory=dict)
+    # Per non-inferiority metric: "no_regression" | "non_inferiority"; DEFAULT_RELATIVE_TEST otherwise.
+    relative_test: dict[str, str] = field(default_factory=dict)
+    # A candidate/baseline latency ratio within 1 ± this is `same`.
+    latency_equivalence: float = 0.05
+    critical_scorers: list[str] = field(default_factory=lambda: list(DEFAULT_CRITICAL_SCORERS))
+    critical_tags: list[str] = field(default_factory=lambda: list(DEFAULT_CRITICAL_TAGS))
     promotion: PromotionPolicy = field(default_factory=PromotionPolicy)
     root: Path = field(default_factory=Path.cwd)
     source: str = "defaults"
+    default_thresholds: bool = False  # True: no thresholds table was configured, DEFAULT_THRESHOLDS apply
+
+    def gate_on_for(self, metric: str) -> str:
+        """What the threshold on `metric` is compared with (see GATE_ON_QUALITY, GATE_ON_LATENCY)."""
+        return self.gate_on.get(metric, DEFAULT_GATE_ON["latency" if metric in LATENCY_THRESHOLDS else "quality"])
+
+    def relative_test_for(self, metric: str) -> str:
+        return self.relative_test.get(metric, DEFAULT_RELATIVE_TEST)
 
     def resolve_path(self, path: str) -> Path:
         p = Path(path)
@@ -76,8 +116,8 @@ class HarnessConfig:
         return [self.agent] + ([self.baseline] if self.baseline else [])
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source")}
-_TABLES = {"thresholds", "non_inferiority", "weights", "promotion", "judges"}
+_FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source", "default_thresholds")}
+_TABLES = {"thresholds", "non_inferiority", "weights", "promotion", "judges", "gate_on", "relative_test"}
 _PROMOTION_FIELDS = {f.name for f in dataclasses.fields(PromotionPolicy)}
 
 
@@ -168,6 +208,8 @@ def load_config(
             merged.update(value)
             value = merged
         _apply(cfg, "command line", key, value)
+    if "thresholds" not in table:  # after every source: the defaults follow the final scorer list
+        cfg.thresholds, cfg.default_thresholds = {**default_thresholds(cfg.scorers), **cfg.thresholds}, True
     validate(cfg, where)
     return cfg
 
@@ -194,6 +236,11 @@ def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
                 raise HarnessError(f"{where}.{key}: '{metric}' must be a number, got {number!r}") from None
         setattr(cfg, key, parsed)
         return
+    if key in ("gate_on", "relative_test"):
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise HarnessError(f"{where}: '{key}' must be a table of metric = \"name\"")
+        setattr(cfg, key, dict(value))
+        return
     if key == "judges":
         from harness.scorers.llm import parse_judges_table  # light module: validates the table only
 
@@ -202,11 +249,20 @@ def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
     setattr(cfg, key, _coerce(where, key, value, getattr(cfg, key)))
 
 
+def default_thresholds(scorers: list[str]) -> dict[str, float]:
+    """The documented thresholds used when none are configured: never a gate that checks nothing."""
+    thresholds = {name: value for name, value in DEFAULT_THRESHOLDS.items() if name in scorers}
+    if not thresholds and scorers:
+        thresholds["overall"] = DEFAULT_OVERALL_THRESHOLD
+    thresholds["latency_ratio_max"] = DEFAULT_LATENCY_RATIO_MAX
+    return thresholds
+
+
 def known_metrics(cfg: HarnessConfig) -> set[str]:
     """Every metric name a threshold may refer to under this configuration."""
     from harness.scorers import scorer_names
 
-    return set(scorer_names(cfg)) | set(UPPER_BOUND_METRICS) | {"overall"}
+    return set(scorer_names(cfg)) | set(UPPER_BOUND_METRICS) | set(REPEAT_METRICS) | {"overall"}
 
 
 def validate(cfg: HarnessConfig, where: str) -> None:
@@ -232,7 +288,16 @@ def validate(cfg: HarnessConfig, where: str) -> None:
         raise HarnessError(
             f"{where}: 'promote_to' = '{cfg.promote_to}' is not in the promotion chain {cfg.promotion.chain}"
         )
+    if cfg.promote_to and cfg.promote_to != cfg.promotion.chain[0]:
+        raise HarnessError(
+            f"{where}: 'promote_to' = '{cfg.promote_to}' must be the first alias of the promotion chain "
+            f"{cfg.promotion.chain} ('{cfg.promotion.chain[0]}'); moving further is `harness promote --to {cfg.promote_to}`"
+        )
+    if not 0.0 <= cfg.latency_equivalence < 1.0:
+        raise HarnessError(f"{where}: 'latency_equivalence' must be between 0 and 1, got {cfg.latency_equivalence}")
     metrics = known_metrics(cfg)
+    _validate_critical(cfg, where)
+    _validate_choices(cfg, where, metrics)
     for table in ("thresholds", "non_inferiority", "weights"):
         for name, value in getattr(cfg, table).items():
             if name not in metrics:
@@ -242,8 +307,34 @@ def validate(cfg: HarnessConfig, where: str) -> None:
             if table == "non_inferiority" and not 0.0 <= value <= 1.0:
                 raise HarnessError(f"{where}.non_inferiority: '{name}' must be between 0 and 1, got {value}")
             if table == "thresholds":
-                if name in UPPER_BOUND_METRICS:
+                if name in LATENCY_THRESHOLDS:
                     if value <= 0:
                         raise HarnessError(f"{where}.thresholds: '{name}' must be positive, got {value}")
                 elif not 0.0 <= value <= 1.0:
                     raise HarnessError(f"{where}.thresholds: '{name}' must be between 0 and 1, got {value}")
+
+
+def _validate_critical(cfg: HarnessConfig, where: str) -> None:
+    """Critical scorers must be configured scorers; the default (`safety`) simply does not apply without it."""
+    if cfg.critical_scorers == DEFAULT_CRITICAL_SCORERS:
+        return
+    from harness.scorers import scorer_names
+
+    names = scorer_names(cfg)
+    for name in cfg.critical_scorers:
+        if name not in names:
+            raise _unknown(f"{where}.critical_scorers", name, names)
+
+
+def _validate_choices(cfg: HarnessConfig, where: str, metrics: set[str]) -> None:
+    for metric, choice in cfg.gate_on.items():
+        if metric not in metrics:
+            raise _unknown(f"{where}.gate_on", metric, metrics)
+        allowed = GATE_ON_LATENCY if metric in LATENCY_THRESHOLDS else GATE_ON_QUALITY
+        if choice not in allowed:
+            raise HarnessError(f"{where}.gate_on: '{metric}' must be one of {', '.join(repr(a) for a in allowed)}, got {choice!r}")
+    for metric, choice in cfg.relative_test.items():
+        if metric not in cfg.non_inferiority:
+            raise HarnessError(f"{where}.relative_test: '{metric}' has no margin in [tool.harness.non_inferiority]")
+        if choice not in RELATIVE_TESTS:
+            raise HarnessError(f"{where}.relative_test: '{metric}' must be one of {', '.join(repr(t) for t in RELATIVE_TESTS)}, got {choice!r}")

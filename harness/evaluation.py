@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import HarnessError
+from harness import HarnessError, first_line
 from harness.config import HarnessConfig
-from harness.gate import GateResult, evaluate_gate
+from harness.gate import BASELINE_UNAVAILABLE, GateResult, evaluate_gate
 from harness.golden import Case
 from harness.runner import VersionRun, run_versions
 from harness.scorers import Scorer, build_scorers, safe_score
@@ -25,8 +26,15 @@ if TYPE_CHECKING:
 class CaseResult:
     case: Case
     output: AgentOutput
+    # The case's scores. With repeats, each scorer's verdict over every answer (combine_scores):
+    # the mean value, passed by a strict majority of the answers.
     scores: dict[str, Score]
     repeats: list[AgentOutput] = field(default_factory=list)  # outputs of repeats 2..N
+    answer_scores: list[dict[str, Score]] = field(default_factory=list)  # with repeats: every answer's own scores, in order
+
+    @property
+    def every_answer_scores(self) -> list[dict[str, Score]]:
+        return self.answer_scores or [self.scores]
 
     @property
     def flipped(self) -> bool | None:
@@ -34,6 +42,25 @@ class CaseResult:
         if not self.repeats:
             return None
         return any((o.text, o.error) != (self.output.text, self.output.error) for o in self.repeats)
+
+    def pass_rate(self, scorer: str) -> float | None:
+        """The share of this case's answers that passed `scorer`; None where it does not apply."""
+        scores = [a[scorer] for a in self.every_answer_scores if scorer in a]
+        if not scores or not scores[0].applicable:
+            return None
+        return sum(s.passed for s in scores) / len(scores)
+
+    @property
+    def pass_k(self) -> bool:
+        """pass^k: every answer passed every scorer that applies."""
+        return all(s.passed for a in self.every_answer_scores for s in a.values() if s.applicable)
+
+    @property
+    def unstable(self) -> bool | None:
+        """Whether some scorer passed on some answers and failed on others; None without repeats."""
+        if not self.answer_scores:
+            return None
+        return any(0.0 < rate < 1.0 for name in self.scores if (rate := self.pass_rate(name)) is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,7 +76,28 @@ class CaseResult:
             "scores": {name: s.to_dict() for name, s in self.scores.items()},
             "repeats": [{"answer": o.text, "error": o.error, "latency_ms": o.latency_ms} for o in self.repeats],
             "flipped": self.flipped,
+            "answer_scores": [{name: s.to_dict() for name, s in a.items()} for a in self.answer_scores],
+            "pass_rates": {name: rate for name in self.scores if (rate := self.pass_rate(name)) is not None},
+            "pass_k": self.pass_k,
+            "unstable": self.unstable,
         }
+
+
+def combine_scores(answers: Sequence[dict[str, Score]]) -> dict[str, Score]:
+    """One verdict per scorer over several answers to one case: the mean value, passed by a strict
+    majority (a tie is a failure: a failure is never scored as a pass), an error if any answer's was."""
+    combined: dict[str, Score] = {}
+    for name, first in answers[0].items():
+        scores = [a[name] for a in answers]
+        if not first.applicable:
+            combined[name] = first
+            continue
+        passes = sum(s.passed for s in scores)
+        failing = next((s for s in scores if not s.passed), None)
+        why = f"{passes} of {len(scores)} answers passed" + (f"; a failing one: {failing.rationale}" if failing else "")
+        combined[name] = Score(name, sum(s.value for s in scores) / len(scores), 2 * passes > len(scores), why, first.judge,
+                               error=any(s.error for s in scores))
+    return combined
 
 
 @dataclass
@@ -111,6 +159,8 @@ class VersionResult:
             judged = len(self._judged_scores())
             rate = self.judge_errors / judged if judged else 0.0
             estimate = Estimate(rate, rate, rate, judged)
+        elif metric == "pass_k":
+            estimate = mean_ci([float(r.pass_k) for r in self.results.values()]) if self.results else None
         elif metric == "flip_rate":
             repeated = [r for r in self.results.values() if r.repeats]
             rate = sum(1 for r in repeated if r.flipped) / len(repeated) if repeated else None
@@ -126,7 +176,30 @@ class VersionResult:
 
     def metrics(self) -> dict[str, Estimate]:
         names = [*self.scorer_names, "overall", "agent_error_rate", "flip_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"]
+        if self.repeated:
+            names.insert(names.index("flip_rate") + 1, "pass_k")
         return {m: e for m in names if (e := self.metric_estimate(m)) is not None}
+
+    @property
+    def repeated(self) -> bool:
+        return any(r.answer_scores for r in self.results.values())
+
+    def unstable_cases(self) -> list[str]:
+        """Cases whose answers passed some scorer on some calls and failed it on others (with repeats)."""
+        return [cid for cid, r in self.results.items() if r.unstable]
+
+    def failing_scorer(self, scorer: str) -> list[str]:
+        """Cases where any answer failed `scorer` (an agent error is the error rate's, not a verdict of the scorer)."""
+        return [
+            cid for cid, r in self.results.items()
+            if any(scorer in a and a[scorer].applicable and not a[scorer].passed
+                   for a, o in zip(r.every_answer_scores, [r.output, *r.repeats]) if o.error is None)
+        ]
+
+    def failing_tagged(self, tag: str) -> list[str]:
+        """Cases tagged `tag` where any answer failed any scorer or the agent errored."""
+        return [cid for cid, r in self.results.items()
+                if tag in r.case.tags and (not r.pass_k or any(o.error for o in [r.output, *r.repeats]))]
 
 
 @dataclass
@@ -148,26 +221,34 @@ class Evaluation:
         return self.versions[0]
 
 
+def score_answer(case: Case, output: AgentOutput, scorers: Sequence[Scorer]) -> dict[str, Score]:
+    if output.error is not None:
+        return {s.name: failed(s.name, s.judge, f"agent error: {output.error}") for s in scorers}
+    return {s.name: safe_score(s, case, output) for s in scorers}
+
+
 def score_run(run: VersionRun, cases: Sequence[Case], scorers: Sequence[Scorer]) -> dict[str, CaseResult]:
+    """Score every answer (every repeat too); with repeats a case's scores combine all its answers."""
     results: dict[str, CaseResult] = {}
     for case in cases:
         outputs = run.outputs[case.id]
-        output = outputs[0]
-        if output.error is not None:
-            scores = {s.name: failed(s.name, s.judge, f"agent error: {output.error}") for s in scorers}
+        answers = [score_answer(case, output, scorers) for output in outputs]
+        if len(answers) == 1:
+            results[case.id] = CaseResult(case, outputs[0], answers[0])
         else:
-            scores = {s.name: safe_score(s, case, output) for s in scorers}
-        results[case.id] = CaseResult(case, output, scores, outputs[1:])
+            results[case.id] = CaseResult(case, outputs[0], combine_scores(answers), outputs[1:], answers)
     return results
 
 
-def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, notes: list[str] | None = None) -> list[Version]:
+def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, notes: list[str] | None = None,
+                  resolver: Callable[[str, Path, str], Version] = resolve) -> list[Version]:
     """Resolve the candidate and what it is compared against; labels name them in reports.
 
-    The candidate must load. A baseline that cannot be loaded (an alias that does not exist yet, a
-    store that cannot be reached) is one line appended to `notes` and the session goes on without
-    it, unless `require_baseline` is set. With no baseline configured, `models:/<model_name>@production`
-    is the baseline when that alias exists; `baseline = "none"` turns that off.
+    The candidate must load. A baseline that should be compared against but cannot be loaded (a
+    configured one, or the default `models:/<model_name>@production` when it exists or when the
+    store cannot be reached to check) is one `BASELINE_UNAVAILABLE` line appended to `notes`: the
+    session goes on and the gate's `baseline` check fails on it; with `require_baseline` the
+    session stops instead. `baseline = "none"` is the explicit opt-out of any baseline.
     """
     notes = notes if notes is not None else []
     references = [r for r in (references or cfg.all_versions) if r.strip().lower() != "none"]
@@ -178,22 +259,21 @@ def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, n
             notes.append(f"baseline: {default} (the default when no baseline is configured)")
     labels = version_labels(references)
     if any(r.strip().startswith(("models:/", "runs:/")) for r in references):
-        from harness.registry import connect
+        from harness.tracking.connection import connect
 
         try:
             connect(cfg.root)
         except HarnessError:
             if references[0].strip().startswith(("models:/", "runs:/")):
                 raise
-    versions = [resolve(references[0], cfg.root, labels[0])]
+    versions = [resolver(references[0], cfg.root, labels[0])]
     for ref, label in zip(references[1:], labels[1:]):
         try:
-            versions.append(resolve(ref, cfg.root, label))
+            versions.append(resolver(ref, cfg.root, label))
         except HarnessError as exc:
             if cfg.require_baseline:
                 raise HarnessError(f"baseline {ref!r} cannot be loaded and require_baseline is set: {exc}") from None
-            rest = "continuing as a single-version evaluation" if len(references) == 2 else "continuing without it"
-            notes.append(f"baseline {ref!r} could not be loaded ({exc}); {rest}")
+            notes.append(f"{BASELINE_UNAVAILABLE}{ref!r} could not be loaded ({first_line(exc)}); {BASELINE_FAILS}")
     if cfg.require_baseline and len(versions) < 2:
         raise HarnessError(
             f"require_baseline is set but no baseline is configured (baseline, --baseline or --versions) "
@@ -202,14 +282,19 @@ def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, n
     return versions
 
 
+BASELINE_FAILS = 'the gate fails on it (baseline = "none" evaluates without a baseline)'
+
+
 def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> str | None:
     """`models:/<model_name>@production` when that alias exists in the tracking store, else None.
 
-    Never creates a store: a SQLite file that does not exist yet has no aliases.
+    Never creates a store: a SQLite file that does not exist yet has no aliases. A store that
+    cannot be reached (or answers anything but "no such model or alias") cannot say whether the
+    default baseline exists: that is a `BASELINE_UNAVAILABLE` note, which fails the gate.
     """
     from pathlib import Path
 
-    from harness.registry import connect, tracking_uri
+    from harness.tracking.connection import connect, tracking_uri
 
     reference = f"models:/{cfg.model_name}@production"
     uri = tracking_uri(cfg.root)
@@ -218,14 +303,21 @@ def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> st
     try:
         connect(cfg.root)
         import mlflow
+        from mlflow.exceptions import MlflowException
 
-        mlflow.MlflowClient().get_model_version_by_alias(cfg.model_name, "production")
-    except HarnessError as exc:
-        notes.append(f"could not look for a default baseline: {exc}; continuing as a single-version evaluation")
-        return None
-    except Exception:  # no such model or alias: the first versions of a model have no production yet
+        try:
+            mlflow.MlflowClient().get_model_version_by_alias(cfg.model_name, "production")
+        except MlflowException as exc:
+            if exc.error_code in NOT_FOUND_CODES:  # the first versions of a model have no production yet
+                return None
+            raise
+    except Exception as exc:
+        notes.append(f"{BASELINE_UNAVAILABLE}could not check for the default baseline {reference} ({first_line(exc)}); {BASELINE_FAILS}")
         return None
     return reference
+
+
+NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
 
 
 def version_labels(references: Sequence[str]) -> list[str]:
@@ -275,7 +367,8 @@ def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Eva
             output = AgentOutput(row["answer"], row.get("metadata") or {}, row["latency_ms"], row.get("error"))
             scores = {name: Score(**score) for name, score in row["scores"].items()}
             repeats = [AgentOutput(r["answer"], {}, r.get("latency_ms", 0.0), r.get("error")) for r in row.get("repeats") or []]
-            results[case.id] = CaseResult(case, output, scores, repeats)
+            answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]
+            results[case.id] = CaseResult(case, output, scores, repeats, answers)
         versions.append(VersionResult(entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)))
     evaluation = Evaluation(cfg, list(cases.values()), versions)
     evaluation.notes = [n for n in document.get("notes") or [] if isinstance(n, str)]

@@ -1,7 +1,15 @@
-"""Aggregates and bootstrap confidence intervals (seeded, so reruns give identical figures)."""
+"""Aggregates, bootstrap confidence intervals and paired tests (seeded, so reruns give identical figures).
+
+Every CI comes from `scipy.stats.bootstrap` with `BOOTSTRAP` (resample count and seed, recorded in
+results.json): BCa for means and paired mean differences (smooth statistics, where BCa's bias and
+skew corrections apply), the percentile method for latency percentiles and their ratios (the
+jackknife that BCa relies on is not consistent for quantiles).
+"""
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -10,6 +18,21 @@ import numpy as np
 BOOTSTRAP_SAMPLES = 2000
 SEED = 20261120
 LATENCY_PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    resamples: int
+    seed: int
+    level: float = 0.95
+    means: str = "BCa"  # scores and paired score differences
+    percentiles: str = "percentile"  # latency percentiles and candidate/baseline ratios
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "library": "scipy.stats.bootstrap", "paired": "cases resampled as pairs"}
+
+
+BOOTSTRAP = BootstrapSettings(BOOTSTRAP_SAMPLES, SEED)
 
 
 @dataclass
@@ -23,33 +46,57 @@ class Estimate:
         return asdict(self)
 
 
-def bootstrap(values: Sequence[float], statistic: Callable[[np.ndarray], np.ndarray], level: float = 0.95) -> Estimate:
-    """Percentile-bootstrap CI of a statistic; `statistic` maps a (B, n) array to B values (axis=1)."""
-    data = np.asarray(values, dtype=float)
-    n = data.size
+def _ci(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The BOOTSTRAP-level CI of `statistic` (vectorized: takes arrays and `axis`; scalar or vector
+    valued); BCa falls back to percentile where it is undefined (a sample with nearly one value gives
+    BCa a zero acceleration denominator and scipy returns NaN)."""
+    from scipy.stats import bootstrap
+
+    for how in dict.fromkeys([method, BOOTSTRAP.percentiles]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy's DegenerateDataWarning: handled by the fallback below
+            result = bootstrap(data, statistic, n_resamples=BOOTSTRAP.resamples, confidence_level=BOOTSTRAP.level,
+                               method=how, paired=paired, vectorized=True, axis=-1, random_state=np.random.default_rng(BOOTSTRAP.seed))
+        low, high = np.asarray(result.confidence_interval.low, dtype=float), np.asarray(result.confidence_interval.high, dtype=float)
+        if np.isfinite(low).all() and np.isfinite(high).all():
+            break
+    return low, high
+
+
+def _estimates(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False) -> list[Estimate]:
+    """One Estimate per value of `statistic` (one bootstrap for all of them)."""
+    n = data[0].size
+    points = np.atleast_1d(np.asarray(statistic(*data, axis=-1), dtype=float)) if n else np.array([float("nan")])
     if n == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    point = float(statistic(data[None, :])[0])
-    if n == 1:
-        return Estimate(point, point, point, 1)
-    rng = np.random.default_rng(SEED)
-    samples = statistic(data[rng.integers(0, n, size=(BOOTSTRAP_SAMPLES, n))])
-    alpha = (1 - level) / 2
-    low, high = np.quantile(samples, [alpha, 1 - alpha])
-    return Estimate(point, float(low), float(high), n)
+        return [Estimate(float("nan"), float("nan"), float("nan"), 0)]
+    if n == 1 or all(np.ptp(d) == 0 for d in data):  # one value: every resample gives the point
+        return [Estimate(float(p), float(p), float(p), n) for p in points]
+    lows, highs = (np.atleast_1d(v) for v in _ci(data, statistic, method, paired))
+    # Floating-point noise must not put the point outside its own CI.
+    return [Estimate(float(p), float(min(lo, p)), float(max(hi, p)), n) for p, lo, hi in zip(points, lows, highs)]
+
+
+def _estimate(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False) -> Estimate:
+    return _estimates(data, statistic, method, paired)[0]
+
+
+def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(x, axis=axis)
 
 
 def mean_ci(values: Sequence[float]) -> Estimate:
-    return bootstrap(values, lambda a: a.mean(axis=1))
+    return _estimate((np.asarray(values, dtype=float),), _mean, BOOTSTRAP.means)
 
 
 def percentile_ci(values: Sequence[float], q: float) -> Estimate:
-    return bootstrap(values, lambda a: np.percentile(a, q, axis=1))
+    return _estimate((np.asarray(values, dtype=float),), lambda x, axis=-1: np.percentile(x, q, axis=axis), BOOTSTRAP.percentiles)
 
 
 def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Estimate]:
-    """p50/p90/p95/p99 with bootstrap CIs, and the max (its CI is the observed value)."""
-    summary = {name: percentile_ci(latencies_ms, q) for name, q in LATENCY_PERCENTILES.items()}
+    """p50/p90/p95/p99 with bootstrap CIs (one bootstrap for the four), and the max (its CI is the observed value)."""
+    qs = list(LATENCY_PERCENTILES.values())
+    estimates = _estimates((np.asarray(latencies_ms, dtype=float),), lambda x, axis=-1: np.percentile(x, qs, axis=axis), BOOTSTRAP.percentiles)
+    summary = dict(zip(LATENCY_PERCENTILES, estimates * (len(qs) if len(estimates) == 1 else 1)))
     top = float(np.max(latencies_ms)) if len(latencies_ms) else float("nan")
     summary["max"] = Estimate(top, top, top, len(latencies_ms))
     return summary
@@ -63,55 +110,28 @@ def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Estimate]:
 
 ALPHA = 0.05
 POWER = 0.80
-PLANNING_SD = 0.5  # sd of per-case differences assumed when the sample shows none (0..1 scores)
+# Before a run nothing says how much two equivalent versions disagree case by case; planning
+# assumes this share of cases changes outcome (a per-case sd of candidate − baseline of √0.1 ≈ 0.32).
+PLANNING_CHANGED_SHARE = 0.10
+PLANNING_SD = math.sqrt(PLANNING_CHANGED_SHARE)
 
 
-def paired_bootstrap_diff(
-    baseline: Sequence[float],
-    candidate: Sequence[float],
-    level: float = 0.95,
-    samples: int = BOOTSTRAP_SAMPLES,
-    seed: int = SEED,
-) -> Estimate:
-    """Mean of candidate − baseline with a paired percentile-bootstrap CI (cases resampled as pairs)."""
+def _pairs(baseline: Sequence[float], candidate: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(baseline, dtype=float)
     b = np.asarray(candidate, dtype=float)
     if a.shape != b.shape:
         raise ValueError(f"paired samples differ in length: {a.size} baseline vs {b.size} candidate")
-    diffs = b - a
-    n = diffs.size
-    if n == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    point = float(diffs.mean())
-    if n == 1:
-        return Estimate(point, point, point, 1)
-    rng = np.random.default_rng(seed)
-    means = diffs[rng.integers(0, n, size=(samples, n))].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    # Guard against floating-point noise putting an all-equal sample's point outside its own CI.
-    return Estimate(point, float(min(low, point)), float(max(high, point)), n)
+    return a, b
 
 
-def wilcoxon_signed_rank(baseline: Sequence[float], candidate: Sequence[float]) -> float:
-    """Two-sided p-value of the Wilcoxon signed-rank test on candidate − baseline.
-
-    Zero differences are dropped (Wilcoxon's own method); when every difference is zero the
-    versions are indistinguishable and p is 1. scipy chooses the exact distribution for small
-    samples without ties and the normal approximation otherwise.
-    """
-    from scipy.stats import wilcoxon
-
-    diffs = np.asarray(candidate, dtype=float) - np.asarray(baseline, dtype=float)
-    diffs = diffs[np.abs(diffs) > 1e-12]
-    if diffs.size == 0:
-        return 1.0
-    result = wilcoxon(diffs, zero_method="wilcox", alternative="two-sided")
-    p = float(result.pvalue)
-    return 1.0 if p != p else min(1.0, p)
+def paired_bootstrap_diff(baseline: Sequence[float], candidate: Sequence[float]) -> Estimate:
+    """Mean of candidate − baseline with a paired BCa bootstrap CI (cases resampled as pairs)."""
+    a, b = _pairs(baseline, candidate)
+    # Resampling pairs and averaging their differences is resampling the differences.
+    return _estimate((b - a,), _mean, BOOTSTRAP.means)
 
 
-@dataclass
+@dataclass(frozen=True)
 class McNemarTable:
     """Discordant pairs of a paired pass/fail comparison."""
 
@@ -138,14 +158,52 @@ def mcnemar_table(baseline: Sequence[bool | float], candidate: Sequence[bool | f
     )
 
 
-def mcnemar_exact(table: McNemarTable) -> float:
-    """Exact (binomial) two-sided McNemar p-value: discordant pairs ~ Binomial(b + c, 1/2) under H0."""
+def mcnemar_exact(table: McNemarTable, alternative: str = "two-sided") -> float:
+    """Exact (binomial) McNemar p-value: discordant pairs ~ Binomial(b + c, 1/2) under H0.
+
+    alternative="less": the one-sided p-value that the candidate is worse (fewer wins than losses).
+    """
     from scipy.stats import binomtest
 
     n = table.discordant
     if n == 0:
         return 1.0
-    return float(min(1.0, binomtest(table.candidate_only, n, 0.5, alternative="two-sided").pvalue))
+    return float(min(1.0, binomtest(table.candidate_only, n, 0.5, alternative=alternative).pvalue))
+
+
+def wilcoxon_signed_rank(baseline: Sequence[float], candidate: Sequence[float], alternative: str = "two-sided") -> float:
+    """p-value of the Wilcoxon signed-rank test on candidate − baseline.
+
+    Zero differences are dropped (Wilcoxon's own method); when every difference is zero the
+    versions are indistinguishable and p is 1. scipy chooses the exact distribution for small
+    samples without ties and the normal approximation otherwise. alternative="less": one-sided,
+    the candidate is worse.
+    """
+    from scipy.stats import wilcoxon
+
+    a, b = _pairs(baseline, candidate)
+    diffs = b - a
+    diffs = diffs[np.abs(diffs) > 1e-12]
+    if diffs.size == 0:
+        return 1.0
+    p = float(wilcoxon(diffs, zero_method="wilcox", alternative=alternative).pvalue)
+    return 1.0 if p != p else min(1.0, p)
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    test: str  # "mcnemar" (pass/fail metric, 0 or 1 on every case) or "wilcoxon" (scores)
+    p_value: float  # two-sided: is there a difference?
+    p_worse: float  # one-sided: is the candidate worse? (what a regression gate asks)
+    table: McNemarTable | None = None
+
+
+def paired_test(baseline: Sequence[float], candidate: Sequence[float]) -> PairedTest:
+    """Exact McNemar for pass/fail metrics, Wilcoxon signed-rank otherwise; both sidednesses."""
+    if all(v in (0.0, 1.0) for v in [*baseline, *candidate]):
+        table = mcnemar_table(baseline, candidate)
+        return PairedTest("mcnemar", mcnemar_exact(table), mcnemar_exact(table, "less"), table)
+    return PairedTest("wilcoxon", wilcoxon_signed_rank(baseline, candidate), wilcoxon_signed_rank(baseline, candidate, "less"))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -160,77 +218,90 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def min_cases_for_significance(alpha: float = ALPHA, tests: int = 1) -> int:
+def min_cases_for_significance(alpha: float = ALPHA, tests: int = 1, one_sided: bool = False) -> int:
     """Fewest cases that differ between versions for an exact paired test to possibly reach significance.
 
-    With n differing pairs the smallest two-sided p-value of the exact sign/McNemar test (and of the
-    exact Wilcoxon signed-rank test) is 2 / 2**n; under Holm the smallest p must beat alpha / tests.
+    With n differing pairs the smallest p-value of the exact sign/McNemar test (and of the exact
+    Wilcoxon signed-rank test) is 1 / 2**n one-sided, 2 / 2**n two-sided; under Holm the smallest p
+    must beat alpha / tests.
     """
+    smallest = 1.0 if one_sided else 2.0
     n = 1
-    while 2.0 / 2**n >= alpha / max(1, tests):
+    while smallest / 2**n >= alpha / max(1, tests):
         n += 1
     return n
 
 
-def minimum_detectable_difference(
-    diffs: Sequence[float], alpha: float = ALPHA, power: float = POWER, tests: int = 1
-) -> float:
-    """The smallest mean difference a paired test on these n cases detects with `power` (normal approximation).
-
-    MDD = (z[1 − α'/2] + z[power]) · sd(diffs) / √n, with α' = α / tests (Bonferroni, the strictest
-    Holm step). When no case differs the sample says nothing of the sd, and PLANNING_SD is used.
-    """
+def power_z(alpha: float, tests: int, power: float, one_sided: bool) -> float:
     from scipy.stats import norm
 
-    d = np.asarray(diffs, dtype=float)
-    n = d.size
-    if n == 0:
+    tail = alpha / max(1, tests) / (1 if one_sided else 2)
+    return float(norm.ppf(1 - tail) + norm.ppf(power))
+
+
+def detectable_drop(n: int, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER) -> float:
+    """The smallest mean drop a one-sided paired test on n cases detects with `power`.
+
+    Two limits, the larger wins: the exact test's floor (at least `min_cases_for_significance` cases
+    must go wrong, each losing at most a full point: k/n), and the normal approximation
+    z·sd/√n with z = z[1 − α/tests] + z[power]. `sd` is the observed sd of the per-case differences;
+    None assumes the drop comes from whole cases going wrong (sd² = d(1 − d), so d = z²/(n + z²)).
+    """
+    if n <= 0:
         return float("inf")
-    sd = float(d.std(ddof=1)) if n > 1 else 0.0
+    floor = min_cases_for_significance(alpha, tests, one_sided=True) / n
+    z = power_z(alpha, tests, power, one_sided=True)
+    normal = z * z / (n + z * z) if sd is None else z * sd / math.sqrt(n)
+    return max(floor, normal)
+
+
+def cases_to_detect(drop: float, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER) -> int | None:
+    """The fewest cases for which `detectable_drop` is at most `drop` (None: no case count can, drop <= 0)."""
+    if drop <= 0:
+        return None
+    floor = min_cases_for_significance(alpha, tests, one_sided=True) / drop
+    z = power_z(alpha, tests, power, one_sided=True)
+    normal = z * z * (1 - drop) / drop if sd is None else (z * sd / drop) ** 2
+    return math.ceil(max(floor, normal) - 1e-9)
+
+
+def non_inferiority_cases(margin: float, sd: float | None = None, alpha: float = ALPHA, power: float = POWER) -> int | None:
+    """Cases needed for two equivalent versions to show non-inferiority at `margin` with `power`.
+
+    The 95% CI's lower end must clear −margin: n = ((z[1 − α/2] + z[power]) · sd / margin)². sd is
+    the observed per-case sd of candidate − baseline, or, when None, the planning assumption
+    (PLANNING_CHANGED_SHARE of the cases change outcome). 0 when sd is 0 (identical per-case
+    scores); None when the margin is 0 and the versions differ at all (no case count proves it).
+    """
+    sd = PLANNING_SD if sd is None else sd
     if sd <= 1e-12:
-        sd = PLANNING_SD
-    z = norm.ppf(1 - alpha / max(1, tests) / 2) + norm.ppf(power)
-    return float(z * sd / np.sqrt(n))
+        return 0
+    if margin <= 0:
+        return None
+    return math.ceil((power_z(alpha, 1, power, one_sided=False) * sd / margin) ** 2)
 
 
-def paired_percentile_ratio(
-    baseline_ms: Sequence[float],
-    candidate_ms: Sequence[float],
-    q: float,
-    level: float = 0.95,
-    samples: int = BOOTSTRAP_SAMPLES,
-    seed: int = SEED,
-) -> Estimate:
-    """Ratio candidate / baseline of the q-th latency percentile, with a paired bootstrap CI.
+def non_inferiority_margin(n: int, sd: float, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest margin n cases show non-inferiority at, with `power`, for equivalent versions at per-case sd."""
+    return power_z(alpha, 1, power, one_sided=False) * sd / math.sqrt(n) if n > 0 else float("inf")
+
+
+def paired_percentile_ratio(baseline_ms: Sequence[float], candidate_ms: Sequence[float], q: float) -> Estimate:
+    """Ratio candidate / baseline of the q-th latency percentile, with a paired percentile-bootstrap CI.
 
     Cases are resampled as pairs (both versions answered the same case, interleaved in one run), so
     the difficulty of each case cancels out of the ratio. NaN when the baseline's percentile is 0.
     """
-    a = np.asarray(baseline_ms, dtype=float)
-    b = np.asarray(candidate_ms, dtype=float)
-    if a.shape != b.shape:
-        raise ValueError(f"paired samples differ in length: {a.size} baseline vs {b.size} candidate")
-    n = a.size
+    a, b = _pairs(baseline_ms, candidate_ms)
     nan = float("nan")
-    if n == 0:
-        return Estimate(nan, nan, nan, 0)
-    base = float(np.percentile(a, q))
-    if base <= 0:
-        return Estimate(nan, nan, nan, n)
-    point = float(np.percentile(b, q)) / base
-    if n == 1:
-        return Estimate(point, point, point, 1)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(samples, n))
-    num = np.percentile(b[idx], q, axis=1)
-    den = np.percentile(a[idx], q, axis=1)
-    ok = den > 0
-    ratios = num[ok] / den[ok]
-    if ratios.size == 0:
-        return Estimate(point, nan, nan, n)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(ratios, [alpha, 1 - alpha])
-    return Estimate(point, float(min(low, point)), float(max(high, point)), n)
+    if a.size and float(np.percentile(a, q)) <= 0:
+        return Estimate(nan, nan, nan, a.size)
+
+    def ratio(base: np.ndarray, cand: np.ndarray, axis: int = -1) -> np.ndarray:
+        den = np.percentile(base, q, axis=axis)
+        return np.percentile(cand, q, axis=axis) / np.where(den > 0, den, nan)
+
+    return _estimate((a, b), ratio, BOOTSTRAP.percentiles, paired=True)
 
 
 def verdict(delta: float, p_adjusted: float, alpha: float = ALPHA, higher_is_better: bool = True) -> str:
@@ -241,17 +312,21 @@ def verdict(delta: float, p_adjusted: float, alpha: float = ALPHA, higher_is_bet
     return BETTER if improved else WORSE
 
 
-def ratio_verdict(ratio: Estimate) -> str:
-    """Latency: `worse` when the whole CI of candidate/baseline is above 1, `better` when below 1."""
+def ratio_verdict(ratio: Estimate, band: float = 0.05) -> str:
+    """Latency, candidate/baseline: `same` when the whole CI lies within 1 ± band; `worse` when the
+    whole CI is above 1 and the ratio beyond 1 + band; `better` the other way round."""
     if ratio.low != ratio.low or ratio.high != ratio.high:
         return NO_DIFFERENCE
-    if ratio.low > 1:
+    if 1 - band <= ratio.low and ratio.high <= 1 + band:
+        return SAME
+    if ratio.low > 1 and ratio.value > 1 + band:
         return WORSE
-    if ratio.high < 1:
+    if ratio.high < 1 and ratio.value < 1 - band:
         return BETTER
     return NO_DIFFERENCE
 
 
 BETTER = "better"
 WORSE = "worse"
+SAME = "same"
 NO_DIFFERENCE = "no significant difference"

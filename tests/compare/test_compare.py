@@ -21,14 +21,16 @@ def rows(correctness, safety=None, latency=None, tags=None):
 def test_regression_is_worse_with_mcnemar_and_holm():
     base = version("baseline", rows([1] * 24))
     cand = version("candidate", rows([1, 0] * 12))
-    c = compare_versions(cand, base)
+    c = compare_versions(cand, base, {"correctness": 0.02, "safety": 0.0})
     m = c.metric("correctness")
     assert m.test == "mcnemar" and m.n == 24
     assert m.mcnemar == {"baseline_only": 12, "candidate_only": 0, "both": 12, "neither": 0}
-    assert m.p_value == pytest.approx(2 * 0.5**12)
+    assert m.p_value == pytest.approx(2 * 0.5**12) and m.p_worse == pytest.approx(0.5**12)
     tested = [x for x in c.metrics if not math.isnan(x.p_value)]
     assert len(tested) == 3  # correctness, safety, overall
-    assert m.p_adjusted == pytest.approx(min(1, 3 * m.p_value))  # the smallest p: Holm's first step
+    # Holm's family is the gated metrics (those with a margin): correctness and safety, not overall.
+    assert m.p_adjusted == pytest.approx(min(1, 2 * m.p_value))  # the smallest p: Holm's first step
+    assert math.isnan(c.metric("overall").p_adjusted)
     assert m.verdict == "worse" and (m.wins, m.losses, m.ties) == (0, 12, 12)
     assert m.baseline == 1.0 and m.candidate == 0.5 and m.delta == pytest.approx(-0.5)
     assert m.ci_low <= -0.5 <= m.ci_high and m.ci_high < 0
@@ -72,7 +74,7 @@ def test_margin_smaller_than_detectable_difference_warns():
     c = compare_versions(cand, base, non_inferiority={"correctness": 0.02})
     assert c.metric("correctness").margin == 0.02
     warning = next(w for w in c.warnings if w.startswith("too few cases for correctness"))
-    assert "the non-inferiority margin is 0.02" in warning
+    assert "larger than the margin 0.02" in warning and "observed per-case sd" in warning
 
 
 def test_agent_errors_are_failed_cases_and_excluded_from_latency():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.gate import planned_checks
+from harness.gate import BASELINE_UNAVAILABLE, planned_checks
 from tests.compare.helpers import config, evaluation, version
 
 
@@ -13,9 +13,9 @@ def rows(values, latency=10.0):
 def test_planned_checks_name_non_inferiority_tests(tmp_path):
     cfg = config(tmp_path, non_inferiority={"correctness": 0.02, "safety": 0.0}, thresholds={"correctness": 0.8, "latency_ratio_max": 1.2})
     ids = [c.id for c in planned_checks(cfg)]
-    assert ids == ["correctness>=0.8", "latency_ratio_max<=1.2", "agent_error_rate<=0",
-                   "correctness_vs_baseline>=-0.02", "safety_vs_baseline>=0"]
-    assert [c.kind for c in planned_checks(cfg)][-2:] == ["non_inferiority", "non_inferiority"]
+    assert ids == ["correctness>=0.8", "latency_ratio_max<=1.2", "agent_error_rate<=0", "safety_failing_cases<=0",
+                   "tagged_critical_failing_cases<=0", "correctness_vs_baseline>=-0.02", "safety_vs_baseline>=0", "baseline_loaded"]
+    assert [c.kind for c in planned_checks(cfg)][-3:] == ["non_inferiority", "non_inferiority", "baseline"]
 
 
 def test_significantly_worse_beyond_margin_fails_even_above_threshold(tmp_path):
@@ -45,14 +45,17 @@ def test_within_margin_or_not_significant_passes(tmp_path):
 
 def test_no_baseline_skips_relative_checks_and_says_why(tmp_path):
     cfg = config(tmp_path, non_inferiority={"correctness": 0.02}, thresholds={"correctness": 0.9, "latency_ratio_max": 1.2})
-    note = "baseline 'models:/m@production' could not be loaded (no alias); continuing as a single-version evaluation"
+    note = f"{BASELINE_UNAVAILABLE}'models:/m@production' could not be loaded (no alias); the gate fails on it"
     gate = evaluation(cfg, version("candidate", rows([1] * 10)), notes=[note]).gate
     for check_id in ("correctness_vs_baseline>=-0.02", "latency_ratio_max<=1.2"):
         check = gate.check(check_id)
         assert check.skipped and check.detail.startswith("skipped: no baseline ran") and "could not be loaded" in check.detail
-    assert gate.passed and gate.failures == []
+    # A baseline that should have run and did not fails the gate on its own row, never as a SKIP.
+    assert [c.id for c in gate.failures] == ["baseline_loaded"] and not gate.passed
     assert "SKIP" in gate.table()
-    assert gate.to_dict()["checks"][-1]["skipped"] is True
+    # The first version of a model (no baseline anywhere) is promotable: the relative checks are skipped.
+    first = evaluation(cfg, version("candidate", rows([1] * 10))).gate
+    assert first.passed and first.check("correctness_vs_baseline>=-0.02").skipped
 
 
 def test_absolute_threshold_still_fails_without_baseline(tmp_path):

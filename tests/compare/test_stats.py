@@ -130,13 +130,55 @@ class TestPowerAndVerdicts:
         assert stats.min_cases_for_significance(0.05, 1) == 6  # 2/2**5 = 0.0625, 2/2**6 = 0.031
         assert stats.min_cases_for_significance(0.05, 5) == 8  # must beat 0.01: 2/2**8 = 0.0078
 
-    def test_minimum_detectable_difference(self):
-        diffs = [0.0, 0.2, -0.2, 0.4, 0.0, 0.1, -0.1, 0.3]
+    def test_min_cases_one_sided(self):
+        assert stats.min_cases_for_significance(0.05, 1, one_sided=True) == 5  # 1/2**5 = 0.031
+        assert stats.min_cases_for_significance(0.05, 2, one_sided=True) == 6  # must beat 0.025
+
+    def test_detectable_drop(self):
+        z = sps.norm.ppf(0.95) + sps.norm.ppf(0.8)
+        # Observed spread: the normal approximation, unless the exact test's floor (5 cases of n) is larger.
+        assert stats.detectable_drop(400, sd=0.5) == pytest.approx(z * 0.5 / 20)
+        assert stats.detectable_drop(82, sd=0.0) == pytest.approx(5 / 82)  # identical versions: no invented sd
+        # Assumed: whole cases go wrong, sd² = d(1 − d), so d = z²/(n + z²).
+        assert stats.detectable_drop(82) == pytest.approx(max(5 / 82, z * z / (82 + z * z)))
+        assert stats.detectable_drop(0) == float("inf")
+        n = stats.cases_to_detect(0.05)
+        assert stats.detectable_drop(n) <= 0.05 < stats.detectable_drop(n - 1)
+        assert stats.cases_to_detect(0.0) is None
+
+    def test_non_inferiority_cases(self):
         z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
-        assert stats.minimum_detectable_difference(diffs) == pytest.approx(z * np.std(diffs, ddof=1) / math.sqrt(8))
-        # No case differs: the sample says nothing of the spread, the planning sd is used.
-        assert stats.minimum_detectable_difference([0.0] * 25) == pytest.approx(z * stats.PLANNING_SD / 5)
-        assert stats.minimum_detectable_difference([]) == float("inf")
+        assert stats.non_inferiority_cases(0.05, 0.3) == math.ceil((z * 0.3 / 0.05) ** 2)
+        assert stats.non_inferiority_cases(0.02, 0.0) == 0  # identical per-case scores: nothing to show
+        assert stats.non_inferiority_cases(0.0, 0.3) is None
+        assert stats.non_inferiority_margin(stats.non_inferiority_cases(0.05, 0.3), 0.3) <= 0.05
+
+    def test_one_sided_p_values(self):
+        table = McNemarTable(baseline_only=5, candidate_only=0)
+        assert stats.mcnemar_exact(table, "less") == pytest.approx(0.5**5)
+        assert stats.mcnemar_exact(McNemarTable(0, 5), "less") == 1.0  # better, not worse
+        test = stats.paired_test([1] * 10, [0] * 5 + [1] * 5)
+        assert (test.test, test.p_worse, test.p_value) == ("mcnemar", pytest.approx(0.5**5), pytest.approx(2 * 0.5**5))
+        scores = stats.paired_test([0.5] * 6, [0.4, 0.3, 0.2, 0.1, 0.45, 0.35])
+        assert scores.test == "wilcoxon" and scores.p_worse == pytest.approx(1 / 64)
+
+    def test_latency_band(self):
+        assert stats.ratio_verdict(stats.Estimate(1.003, 1.0001, 1.006, 80)) == "same"
+        assert stats.ratio_verdict(stats.Estimate(1.03, 1.01, 1.06, 80)) == "no significant difference"
+        assert stats.ratio_verdict(stats.Estimate(1.2, 1.1, 1.3, 80)) == "worse"
+        assert stats.ratio_verdict(stats.Estimate(0.8, 0.7, 0.9, 80)) == "better"
+        assert stats.ratio_verdict(stats.Estimate(1.2, 1.1, 1.3, 80), band=0.5) == "same"
+
+    def test_bootstrap_is_scipy_bca_with_the_recorded_settings(self):
+        rng = np.random.default_rng(5)
+        values = rng.uniform(0, 1, 40)
+        expected = sps.bootstrap((values,), np.mean, n_resamples=stats.BOOTSTRAP.resamples, method="BCa",
+                                 random_state=np.random.default_rng(stats.BOOTSTRAP.seed)).confidence_interval
+        estimate = stats.mean_ci(values)
+        assert (estimate.low, estimate.high) == pytest.approx((expected.low, expected.high))
+        assert stats.BOOTSTRAP.to_dict() == {"resamples": 2000, "seed": 20261120, "level": 0.95, "means": "BCa",
+                                                  "percentiles": "percentile", "library": "scipy.stats.bootstrap",
+                                                  "paired": "cases resampled as pairs"}
 
     def test_verdicts(self):
         assert stats.verdict(-0.2, 0.001) == "worse"

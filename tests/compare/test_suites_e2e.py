@@ -23,12 +23,11 @@ def test_degraded_candidate_against_promoted_baseline(tmp_path, monkeypatch):
     project = make_project(tmp_path, str(AB_AGENT_FILE), GOLDEN, "ab_toy", keys='scorers = ["correctness", "safety"]\ncase_timeout_s = 30\n',
                            tables="[tool.harness.thresholds]\ncorrectness = 0.4\n[tool.harness.non_inferiority]\ncorrectness = 0.02\n",
                            ignore_suites=("test_latency.py",))
-    # A baseline alias that does not exist yet: one line, the session goes on single-version, and the
-    # first version is still promotable (the checks against a baseline are skipped, and say why).
-    first = project.pytest("--baseline", "models:/ab_toy@staging")
+    # No baseline anywhere yet (no @production): the first version is promotable, the checks against a
+    # baseline are skipped and say why. (A configured baseline that cannot load fails the gate:
+    # tests/gate/test_gate_sessions.py.)
+    first = project.pytest()
     assert first.returncode == 0, out(first)
-    notes = [line for line in first.stdout.splitlines() if line.startswith("note: baseline 'models:/ab_toy@staging' could not be loaded")]
-    assert len(notes) == 1 and notes[0].endswith("continuing as a single-version evaluation")
     assert "correctness Δ vs baseline" in first.stdout and "SKIP" in first.stdout
     assert "SKIPPED" in first.stdout and "test_ab" in first.stdout
     assert "promoted version 1 of ab_toy to @development" in first.stdout
