@@ -3,7 +3,7 @@
 comparison.html needs nothing from the network: styles and a small script are inline, plots are
 base64 PNGs, and a Content-Security-Policy allows only that one script (by its hash), so even
 markup that slipped into the page could not run. Every text that comes from an answer, a golden
-case, a scorer or a reference is HTML-escaped (and secrets redacted) before it is written.
+case, a scorer or a reference is HTML-escaped (and secrets masked) before it is written.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ import base64
 import hashlib
 import html
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from harness.secrets.sanitize import md_cell as _md
+from harness.secrets.sanitize import sanitize_terminal
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
@@ -37,11 +40,6 @@ def _p(p: float | None) -> str:
     if p is None or p != p:
         return "n/a"
     return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
-
-
-def _md(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
 def intro(c: Comparison) -> str:
@@ -112,12 +110,15 @@ def comparison_section_markdown(c: Comparison, heading: str = "#") -> str:
     return "\n".join(lines)
 
 
-def comparison_markdown(evaluation: Evaluation) -> str:
-    """comparison.md: ready to paste into a pull request or a CI job summary."""
+def comparison_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None) -> str:
+    """comparison.md: ready to paste into a pull request or a CI job summary; `masked`: values masked per kind."""
+    from harness.secrets import masked_line
+
     if not evaluation.comparisons:
         return ""
     heading = "#" if len(evaluation.comparisons) == 1 else "##"
     parts = [] if heading == "#" else [f"# A/B comparisons of `{_md(evaluation.candidate.reference)}`", ""]
+    parts += [masked_line(masked), ""] if masked is not None else []
     parts += [f"> {_md(n)}" for n in evaluation.notes] + ([""] if evaluation.notes else [])
     parts += [comparison_section_markdown(c, heading) for c in evaluation.comparisons]
     return "\n".join(parts)
@@ -210,7 +211,7 @@ def latency_plot(evaluation: Evaluation) -> bytes:
         ratios = [r.ratio for _, r in rows]
         lows = [max(0.0, r.ratio - r.ci_low) if r.ci_low == r.ci_low else 0.0 for _, r in rows]
         highs = [max(0.0, r.ci_high - r.ratio) if r.ci_high == r.ci_high else 0.0 for _, r in rows]
-        right.barh(y, ratios, xerr=[lows, highs], capsize=3, height=0.5, color=[VERDICT_COLORS[r.verdict] for _, r in rows])
+        right.barh(y, ratios, xerr=[lows, highs], capsize=3, height=0.5, color=[VERDICT_COLORS.get(r.verdict, "#6e7781") for _, r in rows])
         right.axvline(1, color="black", linewidth=0.8)
         right.set_yticks(y, [label for label, _ in rows])
         right.invert_yaxis()
@@ -281,7 +282,7 @@ SCRIPT = """
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(sanitize_terminal(value), quote=True)
 
 
 def _verdict_class(verdict: str) -> str:
@@ -359,8 +360,11 @@ def _cases_section(c: Comparison, index: int, redact_for: Callable[[str], Callab
     )
 
 
-def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for: Callable[[str], Callable[[str], str]] | None = None) -> str:
+def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for: Callable[[str], Callable[[str], str]] | None = None,
+                    masked: Mapping[str, int] | None = None) -> str:
     """comparison.html: the tables of comparison.md, the plots, and the filterable per-case diff."""
+    from harness.secrets import masked_line
+
     redact_for = redact_for or (lambda case_id: (lambda text: text))
     plain = redact_for("")
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
@@ -375,6 +379,7 @@ def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for:
         f"<style>{STYLE}</style></head><body>",
         f"<h1>A/B comparison of <code>{_e(plain(evaluation.candidate.reference))}</code></h1>",
     ]
+    parts += [f'<p class="note">{_e(masked_line(masked))}</p>'] if masked is not None else []
     parts += [f'<p class="note">{_e(plain(n))}</p>' for n in evaluation.notes]
     for index, c in enumerate(evaluation.comparisons):
         worse = ", ".join(m.metric for m in c.regressions) or "none"
@@ -406,20 +411,23 @@ def _img(data: bytes, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
 
 
-def write_comparison_files(evaluation: Evaluation, report_dir: Path) -> list[Path]:
-    """comparison.md, comparison.html and the PNG plots, when the evaluation compared versions."""
+def write_comparison_files(evaluation: Evaluation, report_dir: Path, masked: Mapping[str, int] | None = None) -> list[Path]:
+    """comparison.md, comparison.html and the PNG plots, when the evaluation compared versions.
+
+    `masked`: values masked per kind in the evaluation's results, said in one line in both files.
+    """
     if not evaluation.comparisons:
         return []
-    from harness.redact import emails_in, redact
+    from harness.secrets import emails_in, mask
 
     by_case = {case.id: emails_in(m["content"] for m in case.messages) for case in evaluation.cases}
     asked = frozenset().union(*by_case.values()) if by_case else frozenset()
 
     def redact_for(case_id: str) -> Callable[[str], str]:
         allowed = by_case.get(case_id, frozenset())
-        return lambda text: redact(str(text or ""), allowed)
+        return lambda text: mask(str(text or ""), allowed).text
 
     plots = write_plots(evaluation, report_dir)
-    (report_dir / "comparison.md").write_text(redact(comparison_markdown(evaluation), asked), encoding="utf-8")
-    (report_dir / "comparison.html").write_text(comparison_html(evaluation, plots, redact_for), encoding="utf-8")
+    (report_dir / "comparison.md").write_text(mask(comparison_markdown(evaluation, masked), asked).text, encoding="utf-8")
+    (report_dir / "comparison.html").write_text(comparison_html(evaluation, plots, redact_for, masked), encoding="utf-8")
     return [report_dir / "comparison.md", report_dir / "comparison.html", *(report_dir / n for n in plots)]

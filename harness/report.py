@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,50 +77,71 @@ def results_document(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def summary_markdown(evaluation: Evaluation) -> str:
+def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None) -> str:
+    """summary.md; `masked`: values masked per kind in this report's files, said in one line."""
     from tabulate import tabulate
+
+    from harness.secrets import masked_line, md_cell
 
     candidate = evaluation.candidate
     lines = [
-        f"# Evaluation of `{candidate.reference}`",
+        f"# Evaluation of `{md_cell(candidate.reference)}`",
         "",
         f"{len(evaluation.cases)} cases, gate **{'PASSED' if evaluation.gate.passed else 'FAILED'}**.",
         "",
+        *([masked_line(masked), ""] if masked is not None else []),
         "## Gate",
         "",
         evaluation.gate.table(),
         "",
     ]
-    lines += [f"> {note}" for note in evaluation.notes] + ([""] if evaluation.notes else [])
+    lines += [f"> {md_cell(note)}" for note in evaluation.notes] + ([""] if evaluation.notes else [])
     if evaluation.comparisons:  # issue 4: the headline; comparison.md has the tables
         lines += ["## A/B", "", *[f"    {line}" for c in evaluation.comparisons for line in c.headline_lines()], "",
                   "Details: comparison.md, comparison.html.", ""]
     for version in evaluation.versions:
-        rows = [[name, f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", e.n] for name, e in version.metrics().items()]
-        lines += [f"## Metrics: {version.label} (`{version.reference}`)", "", tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github"), ""]
+        rows = [[md_cell(name), f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", e.n] for name, e in version.metrics().items()]
+        lines += [f"## Metrics: {md_cell(version.label)} (`{md_cell(version.reference)}`)", "",
+                  tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github", disable_numparse=True), ""]
     failing = [
-        [r.case.id, name, s.rationale[:160]]
+        [md_cell(r.case.id), md_cell(name), md_cell(s.rationale[:160])]
         for r in candidate.results.values()
         for name, s in r.scores.items()
         if not s.passed
     ]
     if failing:
-        lines += ["## Failing case checks", "", tabulate(failing, headers=["case", "scorer", "why"], tablefmt="github"), ""]
+        lines += ["## Failing case checks", "", tabulate(failing, headers=["case", "scorer", "why"], tablefmt="github", disable_numparse=True), ""]
     lines.append(latency_markdown(evaluation))  # issue 6
     return "\n".join(lines)
 
 
+def masked_results(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
+    """A results.json document with each case masked against the emails its own messages name; and the counts per kind."""
+    from harness.secrets import add_counts, emails_in, mask_tree
+
+    head = mask_tree({key: value for key, value in document.items() if key != "versions"})
+    out = {**head.value, "versions": []}
+    counts = [head.counts]
+    for version in document.get("versions", []):
+        rest = mask_tree({k: v for k, v in version.items() if k != "cases"})
+        cases = [mask_tree(row, emails_in(m.get("content", "") for m in row.get("messages") or [])) for row in version.get("cases", [])]
+        out["versions"].append({**rest.value, "cases": [c.value for c in cases]})
+        counts += [rest.counts, *(c.counts for c in cases)]
+    return out, add_counts(*counts)
+
+
 def write_reports(evaluation: Evaluation, base: Path) -> Path:
     """Write the reports for an evaluation into a new folder and point `latest` at it."""
-    from harness.redact import emails_in, redact, redact_results
+    from harness.secrets import emails_in, mask
 
     report_dir = new_report_dir(base)
-    # Redacted on the way to disk (issue 9): a leaked secret in an answer must not leak again from the report.
-    document = redact_results(json.loads(json.dumps(results_document(evaluation), default=str)))
+    # Masked on the way to disk: a leaked secret in an answer must not leak again from the report.
+    document, masked = masked_results(json.loads(json.dumps(results_document(evaluation), default=str)))
+    document["masked"] = masked
     (report_dir / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
     asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
-    (report_dir / "summary.md").write_text(redact(summary_markdown(evaluation), asked), encoding="utf-8")
+    (report_dir / "summary.md").write_text(mask(summary_markdown(evaluation, masked), asked).text, encoding="utf-8")
     write_latency_files(evaluation, report_dir)  # issue 6: benchmarks.json, logged to MLflow with the reports
-    write_comparison_files(evaluation, report_dir)  # issue 4: comparison.md, comparison.html, PNG plots
+    write_comparison_files(evaluation, report_dir, masked)  # issue 4: comparison.md, comparison.html, PNG plots
     point_latest(report_dir)
     return report_dir

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
-from harness.redact import redact, redact_results
+from harness.report import masked_results
+from harness.secrets import mask
 from harness.versions import resolve
 from tests.fixtures.project import make_project
 from tests.reliability.conftest import case, write_golden
@@ -34,14 +35,14 @@ def chromium() -> str:
 
 def test_redact_masks_tokens_credentials_and_unrequested_emails():
     text = "token dapi0123456789abcdef01234567, password: hunter2hunter2, api_key=sk-abc123 and bob@corp.example.com, asked a@b.io"
-    masked = redact(text, frozenset({"a@b.io"}))
+    masked = mask(text, frozenset({"a@b.io"})).text
     assert not any(s in masked for s in ("dapi0123", "hunter2", "sk-abc123", "bob@corp"))
     assert "password: [REDACTED]" in masked and "b***@corp.example.com" in masked and "a@b.io" in masked
     # Per case: an email the case's own question names is not PII there, but is in another case.
     document = {"versions": [{"label": "c", "cases": [
         {"messages": [{"role": "user", "content": "what did a@b.io do?"}], "answer": "a@b.io logged in"},
         {"messages": [{"role": "user", "content": "who logged in?"}], "answer": "a@b.io logged in"}]}]}
-    answers = [row["answer"] for row in redact_results(document)["versions"][0]["cases"]]
+    answers = [row["answer"] for row in masked_results(document)[0]["versions"][0]["cases"]]
     assert answers == ["a@b.io logged in", "a***@b.io logged in"]
 
 
