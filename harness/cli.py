@@ -8,43 +8,48 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 from harness import HarnessError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("harness.commands.init", "write a ready-to-run evaluation project here: config, suites, golden data, an example agent, a CI recipe"),
     "compare": ("harness.compare", "compare two versions, or two earlier results.json files, with paired statistics"),
-    "promote": ("harness.promotion", "move a gated version to the next alias in the promotion chain"),
-    "rollback": ("harness.promotion", "move an alias back to the version it held before"),
-    "history": ("harness.promotion", "print the alias history of the registered model"),
-    "status": ("harness.promotion", "show each alias, its version, gate scores and age"),
-    "log": ("harness.finish", "log a written report to MLflow and promote it, when the session could not"),
+    "promote": ("harness.commands.lifecycle", "move a version whose sealed gate record verifies to the next alias in the chain"),
+    "rollback": ("harness.commands.lifecycle", "move an alias back to the version it held before"),
+    "history": ("harness.commands.lifecycle", "print the alias history of the registered model"),
+    "status": ("harness.commands.lifecycle", "show each alias, its version, gate scores and age"),
+    "log": ("harness.commands.log", "log a written report to MLflow when the session could not; promotes only on a signed record"),
     "calibrate": ("harness.calibrate", "measure each judge's agreement with human labels"),
     "local-llm": ("harness.local_llm", "start the packaged local LLM server for offline LLM-judge runs"),
     "server": ("harness.server", "start an MLflow tracking server backed by PostgreSQL for a team"),
+    "serve": ("harness.serve", "serve a logged or registered model with the MLflow scoring server on loopback, to evaluate it as an endpoint"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `command`'s module is imported and its options built (all of them when None).
+
+    Importing every command module costs a few tenths of a second that `harness status` should not pay.
+    """
     parser = argparse.ArgumentParser(prog="harness", description="Agent evaluation harness with gated MLflow registry promotion.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        function = name.replace("-", "_")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+        if importlib.util.find_spec(module_name) is None:
             continue  # a command whose module is not part of this installation is not offered
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        getattr(module, f"configure_{function}")(sub)
-        sub.set_defaults(handler=getattr(module, f"run_{function}"))
+        if command in (None, name):
+            function = name.replace("-", "_")
+            module = importlib.import_module(module_name)
+            getattr(module, f"configure_{function}")(sub)
+            sub.set_defaults(handler=getattr(module, f"run_{function}"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except HarnessError as exc:

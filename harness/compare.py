@@ -499,10 +499,10 @@ def evaluation_from_files(baseline_path: Path, candidate_path: Path, cfg: Harnes
 def configure_compare(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Compare version B (the candidate) against version A (the baseline) with paired statistics. "
-        "A and B are agent references (both are run over the golden set, interleaved) or two earlier "
-        "results.json files / report folders (compared without re-running). Writes comparison.md, "
-        "comparison.html, results.json and plots to a new report folder. Exit status 1 when a metric is "
-        "significantly worse, unless --exit-zero."
+        "A and B are agent references (both are run over the golden set, interleaved, each from a process "
+        "of its own) or two earlier results.json files / report folders (compared without re-running). "
+        "Writes comparison.md, comparison.html, results.json and plots to a new report folder. Exit status "
+        "1 when a metric is significantly worse or a version failed on a case, unless --exit-zero."
     )
     parser.add_argument("baseline", metavar="A", help="baseline: agent reference, results.json, or report folder")
     parser.add_argument("candidate", metavar="B", help="candidate: agent reference, results.json, or report folder")
@@ -510,12 +510,13 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-dir", dest="report_dir", help="where the report folder is written (default [tool.harness] report_dir)")
     parser.add_argument("--concurrency", type=int, help="agent calls in flight at once (re-runs)")
     parser.add_argument("--case-timeout", dest="case_timeout_s", type=float, help="seconds before a case is abandoned (re-runs)")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when a metric is significantly worse")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when a metric is significantly worse or a version errored")
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from harness.config import load_config
     from harness.comparison_report import comparison_markdown
+    from harness.config import load_config
+    from harness.explain import safe
     from harness.report import write_reports
 
     overrides = {"golden": args.golden, "report_dir": args.report_dir, "concurrency": args.concurrency, "case_timeout_s": args.case_timeout_s}
@@ -533,28 +534,41 @@ def run_compare(args: argparse.Namespace) -> int:
         '{"promote": false, "blockers": ["written by harness compare: a comparison, not a gated pytest session"]}\n', encoding="utf-8"
     )
     comparison = evaluation.comparisons[0]
-    print(comparison_markdown(evaluation))
+    print(safe(comparison_markdown(evaluation)))
     for line in evaluation.notes:
         print(f"note: {line}")
     for line in comparison.headline_lines():
         print(line)
+    errored = [f"{v.label} failed on {len(v.agent_errors)} case(s)" for v in evaluation.versions if v.agent_errors]
+    for line in errored:
+        print(f"error: {line}: an answer that failed is never compared as a pass")
     print(f"reports: {report_dir}")
-    return 1 if comparison.regressions and not args.exit_zero else 0
+    return 1 if (comparison.regressions or errored) and not args.exit_zero else 0
 
 
 def _rerun(cfg: HarnessConfig, candidate: str, baseline: str) -> Evaluation:
+    """Both versions answer from processes of their own, the same way, whatever their kind: a registry
+    version loaded with pyfunc is not measured against an import in the harness's process."""
+    from harness.agent_process.client import LoggedAgent, isolated_version
     from harness.evaluation import evaluate
     from harness.golden import load_golden
-    from harness.versions import resolve
 
     cases = load_golden(cfg.golden_paths)
-    references = [candidate, baseline]
-    if any(r.startswith(("models:/", "runs:/")) for r in references):
+    env: dict[str, str] = {}
+    if any(r.startswith(("models:/", "runs:/")) for r in (candidate, baseline)):
         from harness.tracking.connection import connect
 
-        connect(cfg.root)
-    versions = [resolve(candidate, cfg.root, "candidate"), resolve(baseline, cfg.root, "baseline")]
-    return evaluate(cfg, cases, versions)
+        uri = connect(cfg.root)
+        env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
+    versions = []
+    try:
+        for reference, label in ((candidate, "candidate"), (baseline, "baseline")):
+            stored = reference.startswith(("models:/", "runs:/"))
+            versions.append(isolated_version(LoggedAgent(reference, reference if stored else "", None), cfg.root, label, env=env))
+        return evaluate(cfg, cases, versions)
+    finally:
+        for version in versions:
+            version.isolated.close()
 
 
 # --- the results.json schema of a comparison (documented in the README) ---------------------------

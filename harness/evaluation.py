@@ -11,7 +11,7 @@ from harness import HarnessError, first_line
 from harness.config import HarnessConfig
 from harness.gate import BASELINE_UNAVAILABLE, GateResult, evaluate_gate
 from harness.golden import Case
-from harness.runner import VersionRun, run_versions
+from harness.runner import Progress, VersionRun, run_versions
 from harness.scorers import Scorer, build_scorers, safe_score
 from harness.scorers.base import Score, failed
 from harness.stats import Estimate, latency_summary, mean_ci
@@ -326,10 +326,10 @@ def version_labels(references: Sequence[str]) -> list[str]:
 
 
 def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Version], scorers: Sequence[Scorer] | None = None,
-             notes: Sequence[str] = ()) -> Evaluation:
+             notes: Sequence[str] = (), progress: Progress | None = None) -> Evaluation:
     """Run and score every version over `cases`, then gate the first one (the candidate)."""
     scorers = list(scorers) if scorers is not None else build_scorers(cfg)
-    runs = run_versions(versions, cases, cfg.concurrency, cfg.case_timeout_s, cfg.repeats)
+    runs = run_versions(versions, cases, cfg.concurrency, cfg.case_timeout_s, cfg.repeats, progress)
     results = [
         VersionResult(run.version.label, run.version.reference, run.version.kind, run.version.load_s, score_run(run, cases, scorers), run.version, dict(cfg.weights),
                       first_answer=run.first_answer)

@@ -165,30 +165,39 @@ def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, r
     import mlflow
     from mlflow.utils.autologging_utils import autologging_is_disabled
 
-    from harness.registry import connect
     from harness.runner import call_with_timeout
+    from harness.secrets import emails_in
+    from harness.secrets.spans import span_masker
+    from harness.tracking.connection import connect
 
     connect(root)
     mlflow.set_experiment(TRACE_EXPERIMENT)
     trace_ids: list[str] = []
+    isolated = getattr(version, "isolated", None)  # answering from its own process: traced there, into the same store
 
     def traced(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
+        if isolated is not None:
+            reply = isolated.call(messages, params, cid, trace=True)
+            trace_ids.append(reply["trace_id"])
+            return {"content": reply["text"]}
         # The root span opens on the agent's own thread: tracing context does not cross threads.
         with mlflow.start_span(name=ROOT_SPAN, span_type="AGENT") as span:
             span.set_attributes({"harness.version": version.label, "harness.conversation_id": cid})
             trace_ids.append(span.trace_id)
             return version.call(messages, params, cid)
 
-    langchain_was_off = autologging_is_disabled("langchain")
+    langchain_was_off = isolated is None and autologging_is_disabled("langchain")
     if langchain_was_off:
         mlflow.langchain.autolog(silent=True)
     errors: list[str] = []
+    asked = emails_in(m["content"] for case in cases for m in case.messages)
     try:
-        traced_version = dataclasses.replace(version, call=traced)
-        for case in cases:
-            output = call_with_timeout(traced_version, case, timeout_s, repeat=0)
-            if output.error:
-                errors.append(f"{case.id}: {output.error}")
+        with mlflow.tracing.configure(span_processors=[span_masker(asked)]):  # no raw secret reaches the store
+            traced_version = dataclasses.replace(version, call=traced)
+            for case in cases:
+                output = call_with_timeout(traced_version, case, timeout_s, repeat=0)
+                if output.error:
+                    errors.append(f"{case.id}: {output.error}")
     finally:
         if langchain_was_off:
             mlflow.langchain.autolog(disable=True, silent=True)
@@ -246,14 +255,16 @@ def latency_markdown(evaluation: Evaluation) -> str:
     """The summary.md section: percentiles with CIs and cold start per version, top nodes, benchmarks."""
     from tabulate import tabulate
 
+    from harness.secrets import md_cell
+
     doc = latency_document(evaluation)
     rows = []
     for v in doc["versions"]:
         p = v["percentiles_ms"]
         cells = [f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a" for k in ("p50", "p90", "p95", "p99")]
         cold = v["cold_start"]
-        first = cold["first_answer_error"] or _ms(cold["first_answer_ms"])
-        rows.append([v["label"], *cells, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0, f"{cold['load_s']:.2f}", first])
+        first = md_cell(cold["first_answer_error"] or _ms(cold["first_answer_ms"]))
+        rows.append([md_cell(v["label"]), *cells, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0, f"{cold['load_s']:.2f}", first])
     lines = [
         "## Latency",
         "",
@@ -267,17 +278,17 @@ def latency_markdown(evaluation: Evaluation) -> str:
         nodes = v["nodes"]
         if not nodes:
             continue
-        lines += [f"### Where the time goes: {v['label']} (`{v['reference']}`)", "",
+        lines += [f"### Where the time goes: {md_cell(v['label'])} (`{md_cell(v['reference'])}`)", "",
                   f"{nodes['answers']} traced answer(s), {_ms(nodes['answer_ms'])} ms in all; share = node time / answer time "
                   "(parallel nodes can add up past 100%).", ""]
         if nodes["nodes"]:
-            node_rows = [[n["name"], n["kind"], n["calls"], _ms(n["total_ms"]), _ms(n["mean_ms"]), f"{n['share']:.0%}"] for n in nodes["nodes"]]
+            node_rows = [[md_cell(n["name"]), md_cell(n["kind"]), n["calls"], _ms(n["total_ms"]), _ms(n["mean_ms"]), f"{n['share']:.0%}"] for n in nodes["nodes"]]
             lines += [tabulate(node_rows, headers=["node", "kind", "calls", "total ms", "mean ms", "share"], tablefmt="github", disable_numparse=True), ""]
         else:
             lines += ["No spans below the answer: the agent has no LangGraph nodes or traced calls.", ""]
-        lines += [f"Trace error: {e}" for e in nodes["errors"]] + ([""] if nodes["errors"] else [])
+        lines += [f"Trace error: {md_cell(e)}" for e in nodes["errors"]] + ([""] if nodes["errors"] else [])
     if doc["benchmarks"]:
-        bench_rows = [[b["group"], b["case"] or b["name"], b["rounds"], _ms(b["min_ms"]), _ms(b["median_ms"]), _ms(b["mean_ms"]), _ms(b["stddev_ms"])] for b in doc["benchmarks"]]
+        bench_rows = [[md_cell(b["group"]), md_cell(b["case"] or b["name"]), b["rounds"], _ms(b["min_ms"]), _ms(b["median_ms"]), _ms(b["mean_ms"]), _ms(b["stddev_ms"])] for b in doc["benchmarks"]]
         lines += ["### pytest-benchmark (representative cases)", "",
                   tabulate(bench_rows, headers=["group", "case", "rounds", "min ms", "median ms", "mean ms", "stddev ms"], tablefmt="github", disable_numparse=True),
                   "", "Raw data: `benchmarks.json` (pytest-benchmark format; `pytest-benchmark compare` reads it).", ""]
@@ -288,5 +299,9 @@ def write_latency_files(evaluation: Evaluation, report_dir: Path) -> None:
     """Put the session's pytest-benchmark JSON beside the reports, so it is logged with them to MLflow."""
     import json
 
+    from harness.secrets import emails_in, mask_tree
+
     if evaluation.benchmark_json:
-        (report_dir / "benchmarks.json").write_text(json.dumps(evaluation.benchmark_json, indent=2, default=str), encoding="utf-8")
+        asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
+        document = mask_tree(json.loads(json.dumps(evaluation.benchmark_json, default=str)), asked).value
+        (report_dir / "benchmarks.json").write_text(json.dumps(document, indent=2), encoding="utf-8")

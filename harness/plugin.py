@@ -6,6 +6,7 @@ in other test sessions. Heavy modules (mlflow, numpy, the agent) load only when 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,9 @@ import pytest
 from harness import HarnessError
 
 if TYPE_CHECKING:
+    from harness.agent_process.client import LoggedAgent
+    from harness.agent_process.loader import IsolatedLoader
+    from harness.completeness import SessionFacts
     from harness.config import HarnessConfig
     from harness.evaluation import CaseResult, Evaluation, VersionResult
     from harness.compare import MetricComparison
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from harness.xdist import CaseByCase
 
 CASE_FIXTURES = ("harness_case", "harness_result")
+LOGGED_KEY = "harness_logged"  # xdist workerinput: the models the controller logged, as JSON
 STATE_KEY = pytest.StashKey["HarnessSession"]()
 
 
@@ -44,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--case-timeout", dest="case_timeout_s", type=float, help="seconds before a case is abandoned as timed out")
     group.addoption("--repeats", type=int, help="run each case N times and report answer flip rates")
     group.addoption("--require-baseline", dest="require_baseline", action="store_true", default=None, help="fail when the baseline cannot be loaded")
+    group.addoption("--in-process", dest="in_process", action="store_true", default=False,
+                    help="fast local loop: run the agent inside this process, not from its logged artifact; never promotes")
 
 
 def _overrides(config: pytest.Config) -> dict[str, Any]:
@@ -70,14 +77,18 @@ def _overrides(config: pytest.Config) -> dict[str, Any]:
         "case_timeout_s": opt.case_timeout_s,
         "repeats": opt.repeats,
         "require_baseline": opt.require_baseline,
+        "in_process": True if opt.in_process else None,
     }
 
 
 class HarnessSession:
     """Per-pytest-session state: the configuration, the cases, and the evaluation once it ran."""
 
-    def __init__(self, config: HarnessConfig) -> None:
+    def __init__(self, config: HarnessConfig, logged: dict[str, LoggedAgent] | None = None) -> None:
         self.config = config
+        self.in_process = config.in_process
+        self.logged = logged  # models an xdist controller logged for its workers
+        self.loader: IsolatedLoader | None = None
         self._cases: list[Case] | None = None
         self.load_error: str | None = None
         self.evaluation: Evaluation | None = None
@@ -85,6 +96,9 @@ class HarnessSession:
         self.selected_case_ids: set[str] | None = None
         self.deselected = 0
         self.errors = 0
+        # Completeness: the harness tests collected (quality, gate) and those that reported an outcome.
+        self.expected: dict[str, set[str]] = {"quality": set(), "gate": set()}
+        self.reported: set[str] = set()
         self.worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
         # pytest-xdist (harness/xdist.py): a worker's case-by-case evaluation and the gate tests it
         # left to the controller; the controller's collected worker payloads.
@@ -93,6 +107,9 @@ class HarnessSession:
         self.worker_payloads: list[dict[str, Any]] = []
         self.summary_lines: list[str] = []
         self.registered_tags: set[str] = set()
+        self.finishing = ""  # the finish step under way, named if an interrupt cuts it
+        self.pluginmanager: Any = None
+        self.crashed_workers = 0
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += len(items)
@@ -100,6 +117,42 @@ class HarnessSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.when != "call":
             self.errors += 1
+        if report.when == "call" or (report.when == "setup" and report.skipped):
+            self.reported.add(report.nodeid)
+
+    def resolver(self) -> Any:
+        """How this session loads versions: from their logged artifacts in worker processes, or (the
+        explicit fast loop) imported in process."""
+        from harness.versions import resolve
+
+        if self.in_process:
+            return resolve
+        if self.loader is None:
+            from harness.agent_process.loader import IsolatedLoader
+
+            self.loader = IsolatedLoader(self.config, self.logged)
+        return self.loader
+
+    def close(self) -> None:
+        if self.loader is not None:
+            self.loader.close()
+
+    def progress_line(self) -> Any:
+        """Live progress of the evaluation on the terminal (rewritten in place) or in a CI log (every 10 s)."""
+        from harness.progress import ProgressLine
+
+        reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
+        if reporter is None:
+            return None
+        tty = bool(reporter.isatty)
+
+        def write(text: str, final: bool) -> None:
+            if tty:
+                reporter.write("\r" + text + ("\n" if final else ""), flush=True)
+            else:
+                reporter.write_line(text)
+
+        return ProgressLine(write, tty)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: list, output_json: dict) -> None:
@@ -126,8 +179,8 @@ class HarnessSession:
         cases = [c for c in self.cases if self.selected_case_ids is None or c.id in self.selected_case_ids]
         try:
             notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end
-            versions = load_versions(self.config, notes=notes)
-            self.evaluation = evaluate(self.config, cases, versions, notes=notes)
+            versions = load_versions(self.config, notes=notes, resolver=self.resolver())
+            self.evaluation = evaluate(self.config, cases, versions, notes=notes, progress=self.progress_line())
         except HarnessError as exc:
             self.run_error = str(exc)
             pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
@@ -141,7 +194,7 @@ class HarnessSession:
             from harness.xdist import CaseByCase
 
             try:
-                self.by_case = CaseByCase(self.config)
+                self.by_case = CaseByCase(self.config, self.resolver())
             except HarnessError as exc:
                 self.run_error = str(exc)
                 pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
@@ -159,8 +212,15 @@ def pytest_configure(config: pytest.Config) -> None:
         harness_config = load_config(Path(str(config.rootpath)), _overrides(config))
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
-    state = HarnessSession(harness_config)
+    logged = None
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and workerinput.get(LOGGED_KEY):
+        from harness.agent_process.loader import logged_from_json
+
+        logged = logged_from_json(json.loads(workerinput[LOGGED_KEY]))
+    state = HarnessSession(harness_config, logged=logged)
     config.stash[STATE_KEY] = state
+    state.pluginmanager = config.pluginmanager
     config.pluginmanager.register(state, "harness-session")
     # Before pytest-benchmark's own (trylast) configure reads them: save under reports/benchmarks (issue 6).
     from harness.latency import apply_benchmark_defaults
@@ -257,6 +317,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for i in session.items
     )
     state.selected_case_ids = None if gate_selected or not case_ids else case_ids
+    for item in session.items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if "harness_scorer" in params:
+            state.expected["quality"].add(item.nodeid)
+        elif "harness_gate_check_id" in params:
+            state.expected["gate"].add(item.nodeid)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and (state.expected["gate"] or state.expected["quality"]):
+        from harness.gate import plan_lines
+
+        mode = "in process (fast local loop, never promotes)" if state.in_process else "from their logged artifacts, each in its own process"
+        for line in [f"versions answer {mode}", *plan_lines(state.config, state.cases)]:
+            reporter.write_line(f"harness: {line}")
     if any(hasattr(i, "callspec") and "harness_bench_case_id" in i.callspec.params for i in session.items):
         from harness.latency import enable_benchmark_autosave
 
@@ -309,7 +382,9 @@ def harness_result(harness_session: HarnessSession, harness_case_id: str) -> Cas
     """The candidate's scored answer for one case; an agent error makes the test error in setup."""
     result = harness_session.case_result(harness_case_id)
     if result.output.error is not None:
-        raise AgentCaseError(f"agent {harness_session.config.agent!r} failed on case {harness_case_id} ({result.case.source}): {result.output.error}")
+        from harness.explain import explain_agent_error
+
+        raise AgentCaseError(explain_agent_error(result, harness_session.config.agent))
     return result
 
 
@@ -336,63 +411,111 @@ def harness_ab(harness_evaluation: Evaluation, harness_ab_metric: str, harness_a
     return metric
 
 
-def explain_score(result: CaseResult, scorer: str) -> str:
-    """The failure message of a per-case test: what was asked, answered, expected, and why it failed."""
-    score = result.scores[scorer]
-    answer = result.output.text if len(result.output.text) <= 1200 else result.output.text[:1200] + f"… ({len(result.output.text)} chars)"
-    expected = {k: v for k, v in result.case.expectations.items() if k != "expected_response"}
-    return (
-        f"{scorer} failed for case {result.case.id} ({result.case.source}) [judge: {score.judge}]\n"
-        f"  why:      {score.rationale}\n"
-        f"  question: {result.case.question}\n"
-        f"  expected: {expected}\n"
-        f"  answer:   {answer}"
-    )
-
-
-def explain_check(check: GateCheck) -> str:
-    ci = f" (95% CI [{check.low:.4g}, {check.high:.4g}])" if check.low is not None else ""
-    value = "no data" if check.value is None else f"{check.value:.4g}"
-    return f"gate check {check.id} failed: {check.metric} = {value}{ci}, needs {check.op} {check.threshold:g}. {check.detail}".strip()
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
     if state is not None and state.worker:
         _send_to_controller(session.config, state)
+        state.close()
         return
-    if state is None or state.evaluation is None:
+    if state is None:
         return
-    from harness.finish import finish_session
+    try:
+        if state.evaluation is not None:
+            _finish(state, session, exitstatus)
+    except KeyboardInterrupt:
+        state.summary_lines.append(f"interrupted while {state.finishing or 'finishing'}: nothing more was done. Whatever was written "
+                                   "stays (see reports/latest); `harness log reports/latest` or the next `pytest suites/` completes it")
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+    finally:
+        state.close()
 
-    state.summary_lines, failed = finish_session(
-        state.evaluation,
-        promote=state.config.promote,
-        blockers=_promotion_blockers(state, session),
-    )
+
+def _finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> None:
+    from harness.publish import finish_session
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def progress(step: str) -> None:
+        state.finishing = step
+        if reporter is not None:
+            reporter.write_line(f"harness: {step} ...")
+
+    facts = session_facts(state, session, exitstatus)
+    state.summary_lines, failed = finish_session(state.evaluation, facts, promote=state.config.promote,
+                                                 evaluated=_evaluated(state), progress=progress)
     if failed and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _promotion_blockers(state: HarnessSession, session: pytest.Session) -> list[str]:
-    blockers = []
-    if state.errors:
-        blockers.append(f"{state.errors} test(s) errored")
+def session_facts(state: HarnessSession, session: pytest.Session, exitstatus: int) -> SessionFacts:
+    """What this session ran, for the completeness rule (harness/completeness.py)."""
+    from harness.completeness import SessionFacts
+
+    opt = session.config.option
+    selection = []
+    if getattr(opt, "keyword", ""):
+        selection.append(f"-k {opt.keyword}")
+    if getattr(opt, "markexpr", ""):
+        selection.append(f"-m {opt.markexpr}")
+    if getattr(opt, "lf", False):
+        selection.append("--lf")
+    if getattr(opt, "stepwise", False) or getattr(opt, "stepwise_skip", False):
+        selection.append("--sw")
+    if getattr(opt, "deselect", None):
+        selection.append("--deselect")
+    if getattr(opt, "maxfail", 0):
+        selection.append("-x" if opt.maxfail == 1 else f"--maxfail {opt.maxfail}")
+    if any("::" in str(arg) for arg in session.config.args):
+        selection.append("test node ids")
     if state.deselected:
-        blockers.append(f"only part of the suite ran ({state.deselected} test(s) deselected by -k/-m/--lf)")
-    if session.shouldfail or session.shouldstop:
-        blockers.append("the session was stopped early")
-    return blockers
+        selection.append(f"{state.deselected} test(s) deselected")
+    expected = state.expected
+    return SessionFacts(
+        selection=tuple(selection),
+        cases_in_golden=len(state.cases),
+        cases_evaluated=len(state.evaluation.cases),
+        gate_tests_expected=len(expected["gate"]),
+        gate_tests_run=len(expected["gate"] & state.reported),
+        quality_tests_expected=len(expected["quality"]),
+        quality_tests_run=len(expected["quality"] & state.reported),
+        errors=state.errors,
+        interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+        stopped_early=bool(session.shouldfail or session.shouldstop),
+        in_process=state.in_process,
+        worker_crashed=state.crashed_workers,
+    )
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+def _evaluated(state: HarnessSession) -> tuple[LoggedAgent, str] | None:
+    """The logged model the candidate's answers came from, and its artifact files' sha256."""
+    candidate = state.evaluation.candidate
+    isolated = getattr(candidate.version, "isolated", None)
+    if isolated is not None:
+        return isolated.logged, isolated.loaded.get("sha256", "")
+    if state.loader is not None and candidate.reference in state.loader.logged:  # the xdist controller logged it
+        from harness.tracking.models import artifact_sha256_of
+
+        logged = state.loader.logged[candidate.reference]
+        return logged, artifact_sha256_of(logged.model_uri)
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> Any:
+    """After pytest's own summary (failures, short test summary): the run ends with the gate table and
+    the promotion line."""
+    result = yield
     state = _state(config)
-    if state is None or not state.summary_lines:
-        return
-    terminalreporter.write_sep("=", "agent evaluation gate")
-    for line in state.summary_lines:
-        terminalreporter.write_line(line)
+    if state is not None and state.summary_lines:
+        from harness.explain import safe
+        from harness.secrets import emails_in
+
+        asked = emails_in(m["content"] for case in state.cases for m in case.messages)
+        terminalreporter.write_sep("=", "agent evaluation gate")
+        for line in state.summary_lines:
+            terminalreporter.write_line(safe(line, asked))
+    return result
 
 
 # --- pytest-xdist: workers evaluate their cases, the controller alone gates (see harness/xdist.py) ---
@@ -416,30 +539,34 @@ def _send_to_controller(config: pytest.Config, state: HarnessSession) -> None:
 
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
-        workeroutput[PAYLOAD_KEY] = worker_payload(state.by_case, state.evaluation, state.deselected, state.deferred_gate_items)
+        payload = worker_payload(state.by_case, state.evaluation, state.deselected, state.deferred_gate_items)
+        payload["expected"] = {"quality": sorted(state.expected["quality"]), "gate": [item[0] for item in state.deferred_gate_items]}
+        workeroutput[PAYLOAD_KEY] = payload
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under xdist, create the SQLite store once here, before workers that load `models:/` versions
-    race to create its schema; a store that cannot be opened is reported by the finish step."""
+    """Under xdist, before any worker starts: log each version once, so that every worker loads the
+    same artifact (this also creates a SQLite store once, before workers race to create its schema)."""
     state = _state(session.config)
-    if state is None or not _is_controller(session.config) or not _sqlite_store(state):
+    if state is None or not _is_controller(session.config) or state.in_process:
         return
-    from harness.registry import connect
-
+    loader = state.resolver()
     try:
-        connect(state.config.root)
-        import mlflow
+        for reference in state.config.all_versions:
+            if reference.strip().lower() != "none" and not reference.strip().startswith(("models:/", "runs:/")):
+                loader.log(reference)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
-        mlflow.MlflowClient().search_experiments(max_results=1)
-    except Exception:  # the finish step reports tracking problems in one line; no need to fail twice
-        pass
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Hand each xdist worker the models the controller logged."""
+    from harness.agent_process.loader import logged_to_json
 
-def _sqlite_store(state: HarnessSession) -> bool:
-    from harness.registry import tracking_uri
-
-    return tracking_uri(state.config.root).startswith("sqlite:")
+    state = _state(node.config)
+    if state is not None and state.loader is not None:
+        node.workerinput[LOGGED_KEY] = json.dumps(logged_to_json(state.loader.logged))
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
@@ -465,9 +592,15 @@ def pytest_testnodedown(node: Any, error: object | None) -> None:
     from harness.xdist import PAYLOAD_KEY
 
     state = _state(node.config)
+    if state is None:
+        return
+    if error is not None:
+        state.crashed_workers += 1
     payload = getattr(node, "workeroutput", {}).get(PAYLOAD_KEY)
-    if state is not None and payload is not None:
+    if payload is not None:
         state.worker_payloads.append(payload)
+        for kind, nodeids in payload.get("expected", {}).items():
+            state.expected[kind].update(nodeids)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -485,28 +618,17 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     if state.evaluation is None and gate_items:
         state.run()  # only gate tests were selected: no worker ran a case, so the controller runs them all
     if state.evaluation is not None:
-        _attach_candidate(state)
         for nodeid, location, check_id in gate_items.values():
             _report_gate_check(session, nodeid, (location[0], location[1], location[2]), state.evaluation.gate.check(check_id))
     return result
-
-
-def _attach_candidate(state: HarnessSession) -> None:
-    """Give the merged candidate its loaded version: promotion logs it as a model from code."""
-    from harness.versions import resolve
-
-    candidate = state.evaluation.candidate
-    try:
-        candidate.version = resolve(candidate.reference, state.config.root, candidate.label)
-    except HarnessError as exc:
-        state.evaluation = None
-        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _report_gate_check(session: pytest.Session, nodeid: str, location: tuple[str, int | None, str], check: GateCheck) -> None:
     """Report a gate test the controller judged, through the same hooks a test run would use, so the
     terminal, --junitxml, --lf and the exit status see it as in a serial session."""
     from _pytest.reports import TestReport
+
+    from harness.explain import explain_check
 
     hook = session.config.hook
     if check.skipped:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from harness import first_line
 from harness.golden import Case
-from harness.versions import AgentOutput, Version
+from harness.versions import AgentCallError, AgentOutput, Version
 
 MAX_ANSWER_CHARS = 1_000_000  # answers beyond this are cut before scoring and reporting
 
@@ -47,7 +47,11 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
         except BaseException as exc:  # SystemExit and friends from a hostile agent are case errors too
             elapsed = (time.perf_counter() - started) * 1000
             message = first_line(exc, default="")
-            box["out"] = AgentOutput("", {}, elapsed, f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+            if isinstance(exc, AgentCallError):
+                error = message
+            else:
+                error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+            box["out"] = AgentOutput("", {}, elapsed, error)
 
     thread = threading.Thread(target=target, name=f"agent-{case.id}", daemon=True)
     thread.start()
@@ -58,28 +62,42 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
     return box["out"]
 
 
+Progress = Callable[[int, int, int], None]  # (answers done, answers in all, errors so far)
+
+
 def run_versions(
     versions: Sequence[Version],
     cases: Sequence[Case],
     concurrency: int = 8,
     timeout_s: float = 30.0,
     repeats: int = 1,
+    progress: Progress | None = None,
 ) -> list[VersionRun]:
-    """Run every version over every case `repeats` times; returns one VersionRun per version, in order."""
+    """Run every version over every case `repeats` times; returns one VersionRun per version, in order.
+
+    `progress` is told after every answer, from the pool's threads."""
     runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
     # The version order flips from case to case: an agent's caches (or a shared store's) warmed by
     # whichever version answers a case first would otherwise favour the same version every time.
     jobs = [(run, case, r) for r in range(repeats) for i, case in enumerate(cases) for run in (runs if i % 2 == 0 else runs[::-1])]
     if cases:
-        # Cold start (issue 6): one answer per version, alone and before the pool, so lazy
+        # Cold start: one answer per version, alone and before the pool, so lazy
         # initialisation is reported as the first answer and stays out of the warm percentiles.
         for run in runs:
             run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1)
     started = time.perf_counter()
+    tally = {"done": 0, "errors": 0}
+    lock = threading.Lock()
 
     def do(job: tuple[VersionRun, Case, int]) -> None:
         run, case, r = job
-        run.outputs[case.id][r] = call_with_timeout(run.version, case, timeout_s, r)
+        output = call_with_timeout(run.version, case, timeout_s, r)
+        run.outputs[case.id][r] = output
+        if progress is not None:
+            with lock:
+                tally["done"] += 1
+                tally["errors"] += output.error is not None
+                progress(tally["done"], len(jobs), tally["errors"])
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="harness-runner") as pool:
         list(pool.map(do, jobs))

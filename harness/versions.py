@@ -29,6 +29,10 @@ class AgentOutputError(Exception):
     """The agent returned something that is not an answer."""
 
 
+class AgentCallError(Exception):
+    """A failed call whose message already reads `Type: reason` (the agent's own process phrased it)."""
+
+
 @dataclass
 class AgentOutput:
     text: str
@@ -50,6 +54,7 @@ class Version:
     model_config: str | None = None
     code_paths: list[str] = field(default_factory=list)
     registered: tuple[str, str] | None = None  # (model name, version) when it came from the registry
+    isolated: Any = None  # the IsolatedAgent answering in its own process, for a version loaded there
 
     def predict(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = "") -> tuple[str, dict[str, Any]]:
         return normalize_output(self.call(messages, params or {}, conversation_id or uuid.uuid4().hex))
@@ -60,8 +65,12 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
     reference = reference.strip()
     root = root or Path.cwd()
     started = time.perf_counter()
+    from harness.endpoints import is_endpoint_reference, resolve_endpoint
+
     try:
-        if reference.startswith(("models:/", "runs:/")):
+        if is_endpoint_reference(reference):
+            version = resolve_endpoint(reference)
+        elif reference.startswith(("models:/", "runs:/")):
             version = _load_registered(reference)
         elif reference.endswith(".py"):
             version = _load_code_file(reference, root)
@@ -70,7 +79,8 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
         else:
             raise HarnessError(
                 f"agent reference {reference!r} is not 'module.path:attr', a '.py' models-from-code file, "
-                "'models:/name@alias', 'models:/name/N' or 'runs:/<id>/<path>'"
+                "'models:/name@alias', 'models:/name/N', 'runs:/<id>/<path>' or an endpoint "
+                "('http(s)://host/invocations', 'openai+http(s)://host/v1?model=NAME', 'endpoints:/NAME')"
             )
     except HarnessError:
         raise
@@ -81,7 +91,8 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
     return version
 
 
-def _load_import(reference: str, root: Path) -> Version:
+def import_object(reference: str, root: Path) -> tuple[Any, Any]:
+    """(module, object) that a `module.path:attr` reference names, importing from `root`; one-line errors."""
     module_name, attr_path = reference.split(":")
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -94,6 +105,12 @@ def _load_import(reference: str, root: Path) -> Version:
         if not hasattr(obj, part):
             raise HarnessError(f"agent reference {reference!r}: module '{module_name}' has no attribute '{attr_path}'")
         obj = getattr(obj, part)
+    return module, obj
+
+
+def _load_import(reference: str, root: Path) -> Version:
+    module_name = reference.split(":")[0]
+    module, obj = import_object(reference, root)
     version = adapt(obj, reference)
     code_path = getattr(obj, "model_code_path", None)
     if code_path:
@@ -138,31 +155,45 @@ def _load_code_file(reference: str, root: Path) -> Version:
 def _load_registered(reference: str) -> Version:
     import mlflow
 
-    registered = None
+    registered = registered_version(reference)
+    version = load_pyfunc(mlflow.pyfunc.load_model(reference), reference)
+    version.registered = registered
+    return version
+
+
+def registered_version(reference: str) -> tuple[str, str] | None:
+    """(model name, version number) a `models:/name@alias` or `models:/name/N` reference names now; None for others."""
+    import mlflow
+
+    if not reference.startswith("models:/") or reference.startswith("models:/m-"):
+        return None
     match = MODEL_REF.match(reference)
-    if reference.startswith("models:/"):
-        if not match:
-            raise HarnessError(f"agent reference {reference!r}: expected 'models:/name@alias' or 'models:/name/N'")
-        client = mlflow.MlflowClient()
-        try:
-            if match["alias"]:
-                mv = client.get_model_version_by_alias(match["name"], match["alias"])
-            else:
-                mv = client.get_model_version(match["name"], match["version"])
-        except mlflow.exceptions.MlflowException as exc:
-            raise HarnessError(f"agent reference {reference!r}: {first_line(exc, repr(exc))}") from None
-        registered = (mv.name, str(mv.version))
-    model = mlflow.pyfunc.load_model(reference)
+    if not match:
+        raise HarnessError(f"agent reference {reference!r}: expected 'models:/name@alias' or 'models:/name/N'")
+    client = mlflow.MlflowClient()
+    try:
+        if match["alias"]:
+            mv = client.get_model_version_by_alias(match["name"], match["alias"])
+        else:
+            mv = client.get_model_version(match["name"], match["version"])
+    except mlflow.exceptions.MlflowException as exc:
+        raise HarnessError(f"agent reference {reference!r}: {first_line(exc, repr(exc))}") from None
+    return mv.name, str(mv.version)
+
+
+def load_pyfunc(model: Any, reference: str) -> Version:
+    """A loaded pyfunc model as a version: ChatAgent and ResponsesAgent models are called as such."""
     try:
         inner = model.unwrap_python_model()
     except Exception:
         inner = None
     if inner is not None and _kind(inner) in ("chat_agent", "responses_agent"):
-        version = adapt(inner, reference)
-    else:
-        version = Version(reference, "pyfunc", lambda messages, params, cid: model.predict({"messages": messages}), 0.0)
-    version.registered = registered
-    return version
+        return adapt(inner, reference)
+
+    def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
+        return model.predict({"messages": messages, "custom_inputs": dict(params), "conversation_id": cid})
+
+    return Version(reference, "pyfunc", call, 0.0)
 
 
 def _kind(obj: Any) -> str:

@@ -14,8 +14,9 @@ How a distributed session runs:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,13 +31,13 @@ PAYLOAD_KEY = "harness"
 class CaseByCase:
     """A worker's evaluation: versions and scorers loaded once, each case run on first request."""
 
-    def __init__(self, cfg: HarnessConfig) -> None:
+    def __init__(self, cfg: HarnessConfig, resolver: Callable[[str, Path, str], Version]) -> None:
         from harness.evaluation import load_versions
         from harness.scorers import build_scorers
 
         self.cfg = cfg
         self.notes: list[str] = []  # e.g. a baseline that could not be loaded
-        self.versions: list[Version] = load_versions(cfg, notes=self.notes)
+        self.versions: list[Version] = load_versions(cfg, notes=self.notes, resolver=resolver)
         self.scorers = build_scorers(cfg)
         self.results: dict[str, dict[str, CaseResult]] = {v.label: {} for v in self.versions}
 
@@ -99,7 +100,8 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
     def case_result(case: Case, row: dict[str, Any]) -> CaseResult:
         output = AgentOutput(row["answer"], row.get("metadata") or {}, row["latency_ms"], row.get("error"))
         scores = {name: Score(**score) for name, score in row["scores"].items()}
-        return CaseResult(case, output, scores, [AgentOutput(**o) for o in row.get("repeats", [])])
+        answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]
+        return CaseResult(case, output, scores, [AgentOutput(**o) for o in row.get("repeats", [])], answers)
 
     versions = [
         VersionResult(m["label"], m["reference"], m["kind"], m["load_s"],

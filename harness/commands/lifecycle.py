@@ -1,9 +1,9 @@
 """`harness promote`, `harness rollback`, `harness history` and `harness status`.
 
 The registry lifecycle on MLflow aliases and tags: a version moves development -> staging ->
-production (the chain under `[tool.harness.promotion]`) only when its recorded gate passed and it
+production (the chain under `[tool.harness.promotion]`) only when its sealed gate record verifies and it
 holds the previous alias; every move is a compare-and-set under the registry lock and is recorded
-on the versions and in the model's alias history (see harness/registry.py). The model name comes
+on the versions and in the model's alias history (see harness/tracking/). The model name comes
 from `[tool.harness] model_name` (`--model` overrides); the store from MLFLOW_TRACKING_URI or the
 project's `mlflow.db`.
 """
@@ -15,7 +15,6 @@ import functools
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, first_line
@@ -68,11 +67,11 @@ def _registry_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argp
 def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
     """Load the config, connect to the tracking store, and name the model: (config, model name, store URI)."""
     from harness.config import load_config
-    from harness.registry import connect, tracking_uri
+    from harness.tracking.connection import connect, sqlite_file, tracking_uri
 
     cfg = load_config()
     uri = tracking_uri(cfg.root)
-    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).is_file():
+    if (database := sqlite_file(uri)) is not None and not database.is_file():
         # Opening it would create an empty store; say where nothing was found instead.
         raise HarnessError(f"no tracking store at {uri}: nothing has been logged there yet (run the suites first, or set MLFLOW_TRACKING_URI)")
     connect(cfg.root)
@@ -81,41 +80,40 @@ def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
 
 @_registry_errors
 def run_promote(args: argparse.Namespace) -> int:
-    from harness import registry
+    from harness.tracking import aliases, policy
 
     cfg, model_name, _ = _open(args)
-    plan = registry.plan_promotion(model_name, args.to, args.version, cfg.promotion, force=args.force, reason=args.reason)
+    plan = policy.plan_promotion(model_name, args.to, args.version, cfg, force=args.force, reason=args.reason)
     if plan.noop:
         print(f"version {plan.version} of '{model_name}' already holds @{plan.alias}; nothing moved")
         return 0
     entry = plan.execute()
     forced = f"; forced: {entry['reason']} (overrode: {'; '.join(plan.overrode)})" if plan.overrode else ""
-    print(f"promoted version {plan.version} of '{model_name}' to @{plan.alias} (was {registry.version_label(plan.current)}){forced}")
+    print(f"promoted version {plan.version} of '{model_name}' to @{plan.alias} (was {aliases.version_label(plan.current)}){forced}")
     return 0
 
 
 @_registry_errors
 def run_rollback(args: argparse.Namespace) -> int:
-    from harness import registry
+    from harness.tracking import aliases, policy
 
     cfg, model_name, _ = _open(args)
-    plan = registry.plan_rollback(model_name, args.alias, args.to_version, cfg.promotion, reason=args.reason)
+    plan = policy.plan_rollback(model_name, args.alias, args.to_version, cfg, reason=args.reason)
     plan.execute()
-    print(f"rolled @{plan.alias} of '{model_name}' back to version {plan.version} (was {registry.version_label(plan.current)})")
+    print(f"rolled @{plan.alias} of '{model_name}' back to version {plan.version} (was {aliases.version_label(plan.current)})")
     return 0
 
 
 @_registry_errors
 def run_history(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from harness import registry
+    from harness.tracking import aliases
+    from harness.tracking.connection import mlflow_client
 
     cfg, model_name, _ = _open(args)
-    model = registry.get_registered_model(registry.mlflow_client(), model_name)
-    history = registry.alias_history(model)
+    model = aliases.get_registered_model(mlflow_client(), model_name)
+    history = aliases.alias_history(model)
     if args.alias:
-        known = {e.get("alias") for e in history} | set(registry.aliases_of(model)) | set(cfg.promotion.chain)
+        known = {e.get("alias") for e in history} | set(aliases.aliases_of(model)) | set(cfg.promotion.chain)
         if args.alias not in known:
             raise HarnessError(f"unknown alias '{args.alias}' of '{model_name}' (aliases with a history: {', '.join(sorted(a for a in known if a)) or 'none'})")
         history = [e for e in history if e.get("alias") == args.alias]
@@ -125,13 +123,43 @@ def run_history(args: argparse.Namespace) -> int:
         print(f"no alias moves recorded for '{model_name}'")
         return 0
     rows = [
-        [e.get("at", ""), f"@{e.get('alias', '')}", e.get("from") or "-", e.get("to", ""),
-         e.get("action", "") + (" (forced)" if e.get("forced") else ""), e.get("by", ""), e.get("reason", ""), e.get("run_id") or "-"]
+        [_when(e.get("at", "")), f"@{e.get('alias', '')}", e.get("from") or "-", e.get("to", ""),
+         e.get("action", "") + (" (forced)" if e.get("forced") else "") + (f" ({e['state']})" if e.get("state") not in (None, "done") else ""),
+         _short(e.get("by", ""), 24), _run(e.get("run_id")), e.get("reason", "")]
         for e in history
     ]
     print(f"alias history of '{model_name}', oldest first")
-    print(tabulate(rows, headers=["when (UTC)", "alias", "from", "to", "action", "by", "reason", "eval run"], tablefmt="simple"))
+    print(_table(["when (UTC)", "alias", "from", "to", "action", "by", "eval run", "reason"], rows))
     return 0
+
+
+WIDTH = 100  # every table fits a 100-column terminal; the last column wraps
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A `simple` table at most WIDTH wide: the last column gets what the others leave, and wraps."""
+    import textwrap
+
+    from tabulate import tabulate
+
+    others = [max(len(str(c)) for c in column) for column in zip(headers[:-1], *(r[:-1] for r in rows))]
+    room = max(16, WIDTH - sum(others) - 2 * len(others))
+    wrapped = [r[:-1] + [textwrap.fill(str(r[-1]), room) if r[-1] else ""] for r in rows]
+    return tabulate(wrapped, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _run(run_id: str | None) -> str:
+    """An evaluation run's id, shortened like a git commit (the full id is on the version's tags)."""
+    return run_id[:8] if run_id else "-"
+
+
+def _when(iso: str) -> str:
+    """An ISO timestamp (UTC) to the minute: `2026-11-30 20:37`."""
+    return iso[:16].replace("T", " ") if len(iso) >= 16 else iso or "-"
 
 
 def _age(ms: float | None, now_ms: float) -> str:
@@ -148,28 +176,36 @@ def _age(ms: float | None, now_ms: float) -> str:
     return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
 
 
+def _figure(metric: str, raw: str) -> str:
+    """A metric tag's value, compact: scores to 3 decimals, latencies in milliseconds (whole from 100)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    if metric.endswith("_ms"):
+        return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+    return f"{value:.3f}"
+
+
 @_registry_errors
 def run_status(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from harness import registry
+    from harness import tracking
+    from harness.tracking import aliases as registry
+    from harness.tracking.connection import mlflow_client
+    from harness.tracking.lock import lock_holder
 
     cfg, model_name, uri = _open(args)
-    client = registry.mlflow_client()
+    client = mlflow_client()
     model = registry.get_registered_model(client, model_name)
     aliases = registry.aliases_of(model)
     names = list(cfg.promotion.chain) + sorted(a for a in aliases if a not in cfg.promotion.chain)
     versions = {v: client.get_model_version(model_name, v) for v in set(aliases.values())}
-    prefix = registry.METRIC_TAG_PREFIX
-    present = {k[len(prefix):] for mv in versions.values() for k in mv.tags if k.startswith(prefix)}
-    # The gate's own metrics first, in the configuration's order, then the others.
-    metrics = [m for m in cfg.thresholds if m in present] + sorted(present - set(cfg.thresholds))
     now_ms = time.time() * 1000
     rows = []
     for alias in names:
         number = aliases.get(alias)
         if number is None:
-            rows.append([f"@{alias}", "-", "-"] + ["-"] * len(metrics) + ["-", "-", "-"])
+            rows.append([f"@{alias}", "-", "-", "-", "-", "-"])
             continue
         mv = versions[number]
         moved = registry.moved_at_ms(model, client, alias, number)
@@ -179,14 +215,32 @@ def run_status(args: argparse.Namespace) -> int:
                 record = json.loads(mv.tags[registry.ALIAS_TAG_PREFIX + alias])
             except json.JSONDecodeError:
                 record = {}
-        rows.append(
-            [f"@{alias}", number, mv.tags.get(registry.GATE_TAG, "no record")]
-            + [mv.tags.get(prefix + m, "-") for m in metrics]
-            + [_age(moved if moved is not None else mv.creation_timestamp, now_ms), record.get("by", "-"), mv.tags.get(registry.RUN_TAG, "-")]
-        )
+        rows.append([f"@{alias}", number, "sealed" if tracking.RECORD_TAG in mv.tags else "no record",
+                     _age(moved if moved is not None else mv.creation_timestamp, now_ms), _run(mv.tags.get(tracking.RUN_TAG)),
+                     record.get("by", "-")])
     print(f"'{model_name}' in {uri}")
-    print(tabulate(rows, headers=["alias", "version", "gate", *metrics, "age", "moved by", "eval run"], tablefmt="simple", disable_numparse=True))
-    holder = registry.lock_holder(model_name, client)
+    print(_table(["alias", "version", "record", "age", "eval run", "moved by"], rows))
+    if versions:
+        print()
+        print(_metrics_table(cfg, versions, {a: aliases[a] for a in names if a in aliases}))
+    holder = lock_holder(model_name, client)
     if holder:
         print(f"registry lock held by {holder.get('by', '?')} (pid {holder.get('pid', '?')}, {holder.get('purpose', '?')}) since {holder.get('since', '?')}")
     return 0
+
+
+def _metrics_table(cfg: Any, versions: dict[str, Any], aliases: dict[str, str]) -> str:
+    """The gate metrics each aliased version was registered with: one row per metric, one column per
+    version, headed by its aliases (in `aliases`' order)."""
+    from tabulate import tabulate
+
+    from harness import tracking
+
+    prefix = tracking.METRIC_TAG_PREFIX
+    numbers = sorted(versions, key=int, reverse=True)
+    present = {k[len(prefix):] for mv in versions.values() for k in mv.tags if k.startswith(prefix)}
+    # The gate's own metrics first, in the configuration's order, then the others.
+    metrics = [m for m in cfg.thresholds if m in present] + sorted(present - set(cfg.thresholds))
+    headers = ["metric"] + [f"v{n} " + " ".join(f"@{a}" for a, v in aliases.items() if v == n) for n in numbers]
+    rows = [[m] + [_figure(m, versions[n].tags[prefix + m]) if prefix + m in versions[n].tags else "-" for n in numbers] for m in metrics]
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, colalign=("left",) + ("right",) * len(numbers))

@@ -70,7 +70,7 @@ def test_test_ids_markers_and_partial_runs(tmp_path):
     by_tag = project.pytest("-m", "geography", "--collect-only", "-q")
     assert "toy-001" in by_tag.stdout and "toy-002" not in by_tag.stdout
     partial = project.pytest("-k", "toy-001")
-    assert "not promoted: only part of the suite ran" in partial.stdout
+    assert "not promoted: only part of the suite was selected (-k toy-001" in partial.stdout
     assert versions(project) == []
 
 
@@ -117,10 +117,13 @@ def test_malformed_golden_file_names_file_and_line(tmp_path):
     assert f"ERROR: {golden}:2: 'inputs' is missing or not an object (case b)" in result.stderr
 
 
-def test_unreachable_tracking_store_keeps_reports_and_says_how_to_log_later(tmp_path):
+def test_unreachable_tracking_store_stops_before_any_case_and_the_local_loop_keeps_reports(tmp_path):
     project = make_project(tmp_path)
     result = project.pytest(MLFLOW_TRACKING_URI="http://127.0.0.1:9")
-    assert result.returncode == 1
-    assert "could not log to the tracking store: tracking server http://127.0.0.1:9 is unreachable" in result.stdout
-    assert "run `harness log" in result.stdout
+    assert result.returncode == 4, result.stdout[-3000:]
+    assert "tracking server http://127.0.0.1:9 is unreachable" in result.stdout and "--in-process" in result.stdout
+    assert not (project.root / "reports" / "latest").exists()
+    local = project.pytest("--in-process", "--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
+    assert "could not log to the tracking store: tracking server http://127.0.0.1:9 is unreachable" in local.stdout
+    assert "run `harness log" in local.stdout
     assert (project.root / "reports" / "latest" / "results.json").is_file()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.project import TOY_GOLDEN
+
 
 @dataclass
 class Store:
@@ -18,6 +20,8 @@ class Store:
     uri: str
     experiment_id: str
     model_uri: str  # a tiny logged pyfunc model; every test version registers it
+    model_id: str
+    model_dir: Path  # its artifact files, downloaded once
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +40,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
     with mlflow.start_run(experiment_id=experiment_id):
         info = mlflow.pyfunc.log_model(name="agent", python_model=Echo(), pip_requirements=["mlflow"])
-    return Store(root, uri, experiment_id, info.model_uri)
+    model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(root / "model")))
+    return Store(root, uri, experiment_id, info.model_uri, info.model_id, model_dir)
 
 
 class Registry:
@@ -50,23 +55,35 @@ class Registry:
         self.configure()
 
     def configure(self, promotion: str = "", harness: str = "") -> None:
-        text = f'[tool.harness]\nmodel_name = "{self.name}"\n{harness}\n'
+        text = f'[tool.harness]\nmodel_name = "{self.name}"\ngolden = ["{TOY_GOLDEN}"]\n{harness}\n'
         if promotion:
             text += f"[tool.harness.promotion]\n{promotion}\n"
         (self.project / "pyproject.toml").write_text(text, encoding="utf-8")
 
     def add(self, gate: str | None = "passed", compared: list[str] | None = None, age_h: float = 0.0, run_gate: str = "passed",
             metrics: dict[str, float] | None = None) -> str:
-        """Register a new version the way the session-finish hook does: an eval run, then the version with its gate tags."""
+        """Register a new version the way the session-finish hook does: an eval run with its sealed
+        record, then the version with the same record (`gate=None`: no record at all)."""
         import mlflow
 
+        from harness.config import load_config
+        from harness.seal import GateRecord, golden_digests, harness_version, policy_sha256, tree_sha256
+
+        cfg = load_config(self.project)
         start = int((time.time() - age_h * 3600) * 1000)
         run = self.client.create_run(self.store.experiment_id, start_time=start, tags={"harness.gate": run_gate})
         self.client.log_param(run.info.run_id, "versions", ",".join([f"candidate-of-{self.name}", *(compared or [])]))
+        record = GateRecord(
+            model_uri=self.store.model_uri, model_id=self.store.model_id, artifact_sha256=tree_sha256(self.store.model_dir),
+            golden=tuple(golden_digests(cfg.golden_paths)), policy_sha256=policy_sha256(cfg), harness_version=harness_version(),
+            cases_evaluated=4, cases_in_golden=4, baseline=None, complete=True, blockers=(), gate_passed=gate == "passed",
+            isolated=True, report_id=run.info.run_id,
+        )
+        self.client.set_tag(run.info.run_id, "harness.gate_record_sha256", record.sha256)
         self.client.set_terminated(run.info.run_id, end_time=start + 1000)
         tags = {"harness.eval_run_id": run.info.run_id}
         if gate is not None:
-            tags["harness.gate"] = gate
+            tags.update({"harness.gate": gate, "harness.gate_record": record.to_json()})
         for metric, value in (metrics or {"correctness": 0.95, "safety": 1.0}).items():
             tags[f"harness.metric.{metric}"] = f"{value:.4f}"
         mlflow.set_registry_uri(self.store.uri)

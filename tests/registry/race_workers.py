@@ -12,16 +12,16 @@ def harness_command(project: str, tracking_uri: str, argv: list[str], barrier, r
     """Run `harness ARGV` in-process, holding back the move until every racer has decided."""
     os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
     os.chdir(project)
-    from harness import registry
     from harness.cli import main
+    from harness.tracking import policy
 
-    decide_then_move = registry.move_alias
+    decide_then_move = policy.move_alias
 
     def move_when_all_decided(*args, **kwargs):
         barrier.wait(timeout=90)  # both processes have read the alias and passed the policy
         return decide_then_move(*args, **kwargs)
 
-    registry.move_alias = move_when_all_decided
+    policy.move_alias = move_when_all_decided
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         try:
@@ -35,7 +35,7 @@ def hold_lock(tracking_uri: str, model_name: str, rounds: int, hold_s: float, ba
     """Take the registry lock `rounds` times, reporting when each hold began and ended."""
     import mlflow
 
-    from harness import registry
+    from harness.tracking.lock import registry_lock
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
@@ -43,7 +43,7 @@ def hold_lock(tracking_uri: str, model_name: str, rounds: int, hold_s: float, ba
     spans = []
     try:
         for _ in range(rounds):
-            with registry.registry_lock(model_name, f"test holder {os.getpid()}", timeout_s=60):
+            with registry_lock(model_name, f"test holder {os.getpid()}", timeout_s=60):
                 start = time.time()
                 time.sleep(hold_s)
                 spans.append((start, time.time()))

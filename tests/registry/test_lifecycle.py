@@ -8,10 +8,6 @@ import json
 
 import mlflow
 
-from harness.config import load_config
-from harness.evaluation import evaluate, load_versions
-from harness.finish import finish_session
-from harness.golden import load_golden
 from tests.fixtures.project import TOY_TABLES, make_project
 
 VARIANT_B = '''"""Variant B of the toy agent: same facts, its own wording."""
@@ -32,14 +28,11 @@ set_model(VariantB())
 '''
 
 
-def evaluate_and_finish(root, agent=None):
-    """What `pytest suites/` does for one session, in this process: evaluate, then the session-finish hook."""
-    cfg = load_config(root, overrides={"agent": agent})
-    notes: list[str] = []
-    evaluation = evaluate(cfg, load_golden(cfg.golden_paths), load_versions(cfg, notes=notes), notes=notes)
-    lines, failed = finish_session(evaluation, promote=True, blockers=[])
-    assert not failed, "\n".join(lines)
-    return lines
+def evaluate_and_finish(project, uri, agent=None):
+    """`pytest suites/` for one session: evaluate, then the session-finish hook registers and aliases."""
+    result = project.pytest(*(["--agent", agent] if agent else []), MLFLOW_TRACKING_URI=uri)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result.stdout.splitlines()
 
 
 def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, capsys):
@@ -57,11 +50,11 @@ def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, cap
         assert code == 0, err
         return out
 
-    assert any("promoted version 1 of toy_agent to @development" in line for line in evaluate_and_finish(project.root))
+    assert any("promoted version 1 of toy_agent to @development" in line for line in evaluate_and_finish(project, store.uri))
     harness("promote", "--to", "staging")
     harness("promote", "--to", "production")
     # Variant B is compared against production by default: its evaluation is the fresh one production needs.
-    assert any("promoted version 2 of toy_agent to @development" in line for line in evaluate_and_finish(project.root, "variant_b.py"))
+    assert any("promoted version 2 of toy_agent to @development" in line for line in evaluate_and_finish(project, store.uri, "variant_b.py"))
     harness("promote", "--to", "staging")
     harness("promote", "--to", "production")
     assert "back to version 1 (was version 2)" in harness("rollback", "production", "--reason", "B's wording confused users")
@@ -76,7 +69,7 @@ def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, cap
     ]
     table = harness("history").splitlines()
     assert len(table) == 3 + len(history) and "B's wording confused users" in table[-1]
-    status = {line.split()[0]: line.split() for line in harness("status").splitlines()[3:]}
+    status = {line.split()[0]: line.split() for line in harness("status").splitlines()[3:6]}
     assert [status[a][1] for a in ("@development", "@staging", "@production")] == ["2", "2", "1"]
 
     mlflow.set_tracking_uri(store.uri)

@@ -23,10 +23,10 @@ def test_promotes_along_the_chain_and_records_every_move(reg):
         ("development", None, v1, "promote"), ("staging", None, v1, "promote"), ("production", None, v1, "promote")]
     last = history[-1]
     assert last["reason"] == "weekly release" and last["run_id"] == reg.run_id(v1) and last["forced"] is False
-    assert "@" in last["by"] and last["at"].endswith("+00:00")
+    assert "@" in last["by"] and last["at"].endswith("+00:00") and {e["state"] for e in history} == {"done"}
     # The version carries its own record of each move.
     tags = reg.client.get_model_version(reg.name, v1).tags
-    assert json.loads(tags["harness.alias.production"]) == last
+    assert json.loads(tags["harness.alias.production"]) == {k: v for k, v in last.items() if k != "state"}
 
     v2 = reg.add()
     reg.cli("promote", "--to", "development", "--version", v2)
@@ -54,7 +54,7 @@ def test_a_promotion_may_not_skip_a_stage(reg):
     assert reg.snapshot() == before
 
 
-@pytest.mark.parametrize("gate, message", [(None, "has no gate record (tag harness.gate)"), ("failed", "did not pass its gate (harness.gate=failed)")])
+@pytest.mark.parametrize("gate, message", [(None, "has no sealed gate record (tag harness.gate_record)"), ("failed", "its gate did not pass")])
 def test_only_a_version_whose_gate_passed_is_promoted(reg, gate, message):
     version = reg.add(gate=gate)
     reg.client.set_registered_model_alias(reg.name, "development", version)  # e.g. set by hand in the MLflow UI
@@ -79,7 +79,7 @@ def test_force_needs_a_reason_and_records_what_it_overrode(reg):
     assert "forced: incident 42: hotfix" in out
     entry = reg.history()[-1]
     assert entry["forced"] is True and entry["reason"] == "incident 42: hotfix"
-    assert any("no gate record" in o for o in entry["overrode"]) and any("may not skip @staging" in o for o in entry["overrode"])
+    assert any("no sealed gate record" in o for o in entry["overrode"]) and any("may not skip @staging" in o for o in entry["overrode"])
     code, out, _ = reg.cli("history")
     assert "promote (forced)" in out and "incident 42: hotfix" in out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -54,7 +55,7 @@ def remote(reg, server, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server)
     mlflow.set_tracking_uri(server)
     mlflow.set_registry_uri(server)
-    reg.store = type(reg.store)(reg.store.root, server, reg.store.experiment_id, reg.store.model_uri)
+    reg.store = dataclasses.replace(reg.store, uri=server)
     reg.client = mlflow.MlflowClient(tracking_uri=server, registry_uri=server)
     return reg
 

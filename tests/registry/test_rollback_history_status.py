@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from harness.registry import holders_before
+from harness.tracking.policy import holders_before
 from tests.registry.conftest import one_error_line
 
 
@@ -82,11 +82,12 @@ def test_history_prints_the_timeline(reg):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == f"alias history of '{reg.name}', oldest first"
-    assert lines[1].split() == ["when", "(UTC)", "alias", "from", "to", "action", "by", "reason", "eval", "run"]
+    assert lines[1].split() == ["when", "(UTC)", "alias", "from", "to", "action", "by", "eval", "run", "reason"]
     rows = [line.split() for line in lines[3:]]
-    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
+    assert [(r[2], r[3], r[4], r[5]) for r in rows] == [
         ("@production", "-", v1, "promote"), ("@production", v1, v2, "promote"), ("@production", v2, v1, "rollback")]
-    assert "bad answers" in lines[-1] and lines[-1].rstrip().endswith(reg.run_id(v1))
+    assert rows[-1][7] == reg.run_id(v1)[:8] and lines[-1].rstrip().endswith("bad answers")
+    assert max(len(line) for line in lines) <= 100
     code, out, _ = reg.cli("history")
     assert len(out.splitlines()) == 3 + 7
     code, out, _ = reg.cli("history", "--limit", "1")
@@ -103,14 +104,18 @@ def test_status_shows_each_alias_version_scores_and_age(reg):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(f"'{reg.name}' in sqlite:///")
-    assert lines[1].split() == ["alias", "version", "gate", "correctness", "latency_p95_ms", "safety", "age", "moved", "by", "eval", "run"]
-    rows = {line.split()[0]: line.split() for line in lines[3:]}
+    assert max(len(line) for line in lines[1:]) <= 100  # the tables; the first line names the store
+    assert lines[1].split() == ["alias", "version", "record", "age", "eval", "run", "moved", "by"]
+    rows = {line.split()[0]: line.split() for line in lines[3:7]}
     assert list(rows) == ["@development", "@staging", "@production", "@shadow"]
-    assert rows["@development"][:6] == ["@development", v2, "passed", "0.9700", "-", "1.0000"]
-    assert rows["@production"][:6] == ["@production", v1, "passed", "0.9000", "812.5000", "1.0000"]
-    assert rows["@production"][-1] == reg.run_id(v1) and rows["@production"][6].endswith("s")  # moved seconds ago
-    assert "@" in rows["@production"][-2]
-    assert rows["@shadow"][-2:] == ["-", reg.run_id(v1)]
+    assert rows["@development"][:3] == ["@development", v2, "sealed"]
+    assert rows["@production"][:3] == ["@production", v1, "sealed"] and rows["@production"][3].endswith("s")  # moved seconds ago
+    assert rows["@production"][4] == reg.run_id(v1)[:8] and "@" in rows["@production"][5]
+    assert rows["@shadow"][4:] == [reg.run_id(v1)[:8], "-"]
+    # The gate metrics each aliased version was registered with: a row per metric, a column per version.
+    assert lines[7] == "" and lines[8].split() == ["metric", f"v{v2}", "@development", f"v{v1}", "@staging", "@production", "@shadow"]
+    metrics = {line.split()[0]: line.split()[1:] for line in lines[10:]}
+    assert metrics == {"correctness": ["0.970", "0.900"], "latency_p95_ms": ["-", "812"], "safety": ["1.000", "1.000"]}
 
 
 def test_status_of_a_model_without_aliases(reg):

@@ -1,11 +1,12 @@
-"""Issue 9, items 2 and 7: a raising rule scorer is an error, never a pass; the same version scores
-the same twice; a flaky agent is caught by --repeats with its flip rate."""
+"""A raising rule scorer is an error, never a pass; the same version scores the same twice; a flaky
+agent is caught by --repeats with its flip rate."""
 
 import json
 
 from harness.config import load_config
 from harness.evaluation import evaluate, evaluation_from_results, load_versions
-from harness.finish import flip_lines, log_and_promote
+from harness.completeness import SessionFacts
+from harness.publish import finish_session, flip_lines
 from harness.golden import load_golden
 from tests.fixtures.project import TOY_GOLDEN, make_project
 
@@ -38,11 +39,9 @@ def test_raising_rule_scorer_is_an_error_and_blocks_promotion(tmp_path, monkeypa
         assert (score.passed, score.error, score.value) == (False, True, 0.0)
         assert score.rationale == "scorer error: ZeroDivisionError: division by zero in the scorer"
     assert evaluation.gate.passed  # no threshold on the broken scorer, yet:
-    report = tmp_path / "report"
-    report.mkdir()
-    (report / "results.json").write_text(json.dumps({"config": {"golden": []}}), encoding="utf-8")
-    lines, failed = log_and_promote(evaluation, report, True, [], [])
-    assert failed and "not promoted: scorer error(s) in explodes" in lines[-1]
+    facts = SessionFacts(cases_in_golden=4, cases_evaluated=4, gate_tests_expected=1, gate_tests_run=1)
+    lines, failed = finish_session(evaluation, facts, promote=True, evaluated=None)
+    assert failed and lines[-1].startswith("not promoted: ") and "scorer error(s) in explodes" in lines[-1]
 
 
 def test_flaky_agent_is_reported_with_its_flip_rate(tmp_path):

@@ -1,10 +1,11 @@
-"""Issue 9, item 3: the tracking server dies inside the session-finish hook.
+"""The tracking server dies inside the session-finish hook.
 
 A real `mlflow server` is killed (SIGKILL, whole process group) by the loopback proxy in
 tracking_server.py at the moment the named REST call arrives: once when registration starts
-(the eval run is logged, nothing registered), once when the alias move starts (the version
-exists with its gate tags, no alias moved). In both cases the reports are on disk, no alias points at a
-version without a gate record, and `harness log reports/latest` finishes the job exactly once.
+(the eval run is logged, nothing registered), once when the alias moves (the version exists with
+its sealed record, no alias moved). In both cases the reports are on disk, no alias points at a
+version without a record, and `harness log reports/latest` finishes the job exactly once: the
+sessions sign their records (HARNESS_SIGNING_KEY), which is what lets `harness log` promote.
 """
 
 import json
@@ -12,9 +13,9 @@ import json
 import pytest
 
 from tests.fixtures.project import make_project
-from tests.reliability.tracking_server import ALIAS_LOCK, REGISTER, TrackingServer
+from tests.reliability.tracking_server import ALIAS, REGISTER, TrackingServer
 
-FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30", "HARNESS_SIGNING_KEY": "ci-secret"}
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def assert_aliases_have_gate_records(client, name):
     model = client.get_registered_model(name)
     for alias, version in model.aliases.items():
         tags = client.get_model_version(name, version).tags
-        assert tags.get("harness.gate") == "passed" and tags.get("harness.eval_run_id"), (alias, version, tags)
+        assert tags.get("harness.gate_record") and tags.get("harness.eval_run_id"), (alias, version, tags)
 
 
 def test_server_killed_while_registering_then_while_aliasing(tmp_path, server):
@@ -59,8 +60,8 @@ def test_server_killed_while_registering_then_while_aliasing(tmp_path, server):
     assert "promoted version 1 of toy_agent to @development" in done.stdout
     assert_aliases_have_gate_records(client, "toy_agent")
 
-    # 2. Killed when the alias move starts: version 2 exists with its gate record, the alias stays on 1.
-    server.kill_on = ALIAS_LOCK
+    # 2. Killed when the alias moves: version 2 exists with its sealed record, the alias stays on 1.
+    server.kill_on = ALIAS
     result = project.pytest(**env)
     assert server.killed.is_set() and result.returncode == 1 and "promotion failed" in result.stdout
     assert latest.resolve() != first_report
@@ -69,7 +70,7 @@ def test_server_killed_while_registering_then_while_aliasing(tmp_path, server):
     assert client.get_model_version_by_alias("toy_agent", "development").version == "1"
     assert_aliases_have_gate_records(client, "toy_agent")
     v2 = client.get_model_version("toy_agent", "2")
-    assert v2.tags["harness.gate"] == "passed"  # written by the same call that created the version
+    assert v2.tags["harness.gate_record"]  # written by the same call that created the version
 
     # `harness log` twice: the alias moves to version 2 once, and no third version appears.
     done = project.harness("log", "reports/latest", **env)

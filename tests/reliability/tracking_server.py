@@ -21,11 +21,10 @@ from pathlib import Path
 from harness.ports import free_port
 from harness.server import wait_healthy
 
-REGISTER = b"POST /api/2.0/mlflow/registered-models/create "  # register_model's first call
-# An alias moves under the registry lock (harness.registry.registry_lock): the request that creates
-# the lock model is the first step of aliasing. Killing there, not at the alias call itself, keeps
-# the test fast: a lock left by a killed holder is honoured for LOCK_TTL_S (120 s) by design.
-ALIAS_LOCK = b".harness-lock"
+# Registration runs under the registry lock (harness/tracking/lock.py): creating the lock model is
+# the first `registered-models/create` of a registration.
+REGISTER = b"POST /api/2.0/mlflow/registered-models/create "
+ALIAS = b"POST /api/2.0/mlflow/registered-models/alias "
 
 
 

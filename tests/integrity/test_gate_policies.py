@@ -59,3 +59,29 @@ def test_unloadable_baseline_fails_the_gate_and_none_opts_out(tmp_path):
     assert opted_out.returncode == 0, out(opted_out)
     assert "test_gate[baseline_loaded]" not in opted_out.stdout
     assert "promoted version 1 of gate_baseline to @development" in opted_out.stdout
+
+
+def test_an_unreachable_store_fails_the_gate_instead_of_dropping_the_baseline(tmp_path):
+    project = make_project(tmp_path, str(AB_AGENT_FILE), GOLDEN, "gate_store", keys=KEYS,
+                           tables="[tool.harness.thresholds]\ncorrectness = 0.9\n", ignore_suites=("test_latency.py",))
+    # A promotable run cannot even log its candidate: it stops before any case, in one line.
+    stopped = project.pytest("--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
+    assert stopped.returncode == 4 and "tracking server http://127.0.0.1:9 is unreachable" in stopped.stdout, out(stopped)
+    # The local loop runs, but a default @production that cannot be checked fails the gate: no green job without a comparison.
+    local = project.pytest("--in-process", "--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
+    assert local.returncode == 1, out(local)
+    assert "FAILED suites/test_gate.py::test_gate[baseline_loaded]" in local.stdout
+
+
+def test_a_registry_baseline_and_the_same_agent_are_timed_the_same_way(tmp_path):
+    import json
+
+    project = make_project(tmp_path, "tests.fixtures.toy_agents:slow", model_name="same_path", ignore_suites=("test_latency.py",))
+    assert "promoted version 1 of same_path to @development" in project.pytest().stdout
+    for alias in ("staging", "production"):
+        assert project.harness("promote", "--to", alias).returncode == 0
+    again = project.pytest("--no-promote")
+    assert "baseline: models:/same_path@production" in again.stdout, out(again)
+    comparison = json.loads((project.latest() / "results.json").read_text())["comparisons"][0]
+    ratios = {row["percentile"]: row for row in comparison["latency"]}
+    assert 0.8 < ratios["p50"]["ratio"] < 1.25 and ratios["p50"]["verdict"] != "worse", ratios["p50"]

@@ -1,0 +1,227 @@
+"""The harness's side: start agent processes, log and load models in them, call them as a `Version`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from harness import HarnessError
+from harness.versions import AgentCallError
+
+LOAD_TIMEOUT_S = 300.0
+MAX_RESTARTS = 3  # an agent that keeps killing its process stops being restarted
+
+
+class AgentProcessDied(AgentCallError):
+    """The agent's process ended (a crash, os._exit, out of memory): this call has no answer."""
+
+
+class RemoteAgentError(AgentCallError):
+    """The agent raised or answered badly in its own process; the message is already `Type: reason`."""
+
+
+@dataclass(frozen=True)
+class LoggedAgent:
+    """A version as logged to the tracking store before any case ran: what a pass registers."""
+
+    reference: str  # what the user named
+    model_uri: str  # models:/m-<id> for a logged model, models:/name/N for a registry version; "" imported as is
+    model_id: str | None
+    generated: bool = False  # the harness wrote the models-from-code file
+
+
+class AgentProcess:
+    """One worker process (harness/agent_process/worker.py) and the socket the harness talks to it over."""
+
+    def __init__(self, root: Path, name: str, env: dict[str, str] | None = None) -> None:
+        self.root, self.name = root, name
+        log_dir = root / ".harness-cache" / "agent-logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        ours, theirs = socket.socketpair()
+        self._conn = Connection(os.dup(ours.fileno()))
+        ours.close()
+        with self.log_path.open("wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})}, start_new_session=True,
+            )
+        theirs.close()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self.died: str | None = None
+        self._reader = threading.Thread(target=self._read, name=f"agent-process-{name}", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                reply = json.loads(self._conn.recv_bytes())
+            except (EOFError, OSError, ValueError):
+                break
+            with self._lock:
+                waiting = self._pending.pop(reply.get("id"), None)
+            if waiting is not None:
+                waiting[1].update(reply)
+                waiting[0].set()
+        self.died = self._why_ended()
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for event, _ in pending.values():
+            event.set()
+
+    def _why_ended(self) -> str:
+        try:
+            code = self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return f"agent process {self.name} stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+            how = f"was killed by {name}{hint}"
+        else:
+            how = f"exited with code {code}"
+        return f"agent process {how}{self._last_log_line()}"
+
+    def _last_log_line(self) -> str:
+        try:
+            lines = [line for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        except OSError:
+            return ""
+        return f": {lines[-1].strip()[:300]}" if lines else ""
+
+    def request(self, payload: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
+        """Send one request and wait for its reply; raises AgentProcessDied if the process ends first."""
+        event, reply = threading.Event(), {}
+        with self._lock:
+            if self.died:
+                raise AgentProcessDied(self.died)
+            request_id = next(self._ids)
+            self._pending[request_id] = (event, reply)
+            try:
+                self._conn.send_bytes(json.dumps({**payload, "id": request_id}, default=str).encode("utf-8"))
+            except (OSError, ValueError):
+                self._pending.pop(request_id, None)
+                raise AgentProcessDied(self.died or f"agent process {self.name} is gone") from None
+        if not event.wait(timeout_s):
+            with self._lock:
+                self._pending.pop(request_id, None)
+            raise TimeoutError(f"no answer from agent process {self.name} within {timeout_s:g} s")
+        if not reply:
+            raise AgentProcessDied(self.died or f"agent process {self.name} ended")
+        return reply
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except OSError:
+            pass
+        if self._proc.poll() is None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)  # hung agent threads and anything they started
+            except (ProcessLookupError, PermissionError):
+                self._proc.kill()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def log_agent(reference: str, root: Path, experiment: str, pip_requirements: list[str], env: dict[str, str] | None = None,
+              timeout_s: float = LOAD_TIMEOUT_S) -> LoggedAgent:
+    """Log `reference` as an MLflow model from code, in a throw-away process (logging runs the agent's module)."""
+    if reference.startswith(("models:/", "runs:/")):
+        return LoggedAgent(reference, reference, None)
+    process = AgentProcess(root, f"log-{_slug(reference)}", env)
+    try:
+        with tempfile.TemporaryDirectory(prefix="harness-model-") as scratch:
+            reply = process.request({"op": "log", "reference": reference, "root": str(root), "scratch": scratch,
+                                     "experiment": experiment, "pip_requirements": pip_requirements}, timeout_s)
+    except (AgentProcessDied, TimeoutError) as exc:
+        raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
+    finally:
+        process.close()
+    if not reply.get("ok"):
+        raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
+    return LoggedAgent(reference, reply["model_uri"], reply.get("model_id"), bool(reply.get("generated")))
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80] or "agent"
+
+
+class IsolatedAgent:
+    """A loaded model in its own process, restarted (and reloaded) after a crash, at most MAX_RESTARTS times."""
+
+    def __init__(self, logged: LoggedAgent, root: Path, label: str, env: dict[str, str] | None = None) -> None:
+        self.logged, self.root, self.label = logged, root, label
+        self.env = dict(env or {})
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self.process, self.loaded = self._start()
+
+    def _start(self) -> tuple[AgentProcess, dict[str, Any]]:
+        process = AgentProcess(self.root, f"{_slug(self.label)}-{self.restarts}", self.env)
+        if self.logged.model_uri:
+            step = {"op": "load", "model_uri": self.logged.model_uri, "reference": self.logged.reference}
+        else:  # not logged (harness compare): imported as is, still in its own process
+            step = {"op": "import", "reference": self.logged.reference, "root": str(self.root)}
+        try:
+            reply = process.request(step, LOAD_TIMEOUT_S)
+        except (AgentProcessDied, TimeoutError) as exc:
+            process.close()
+            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {exc}") from None
+        if not reply.get("ok"):
+            process.close()
+            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {reply.get('error')}")
+        return process, reply
+
+    def _alive(self) -> AgentProcess:
+        with self._lock:
+            if self.process.died and self.restarts < MAX_RESTARTS:
+                self.process.close()
+                self.restarts += 1
+                self.process, _ = self._start()
+            return self.process
+
+    def call(self, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str, trace: bool = False) -> dict[str, Any]:
+        reply = self._alive().request({"op": "call", "messages": messages, "params": params,
+                                       "conversation_id": conversation_id, "trace": trace})
+        if "error" in reply:
+            raise RemoteAgentError(reply["error"])
+        return reply
+
+    def close(self) -> None:
+        self.process.close()
+
+
+def isolated_version(logged: LoggedAgent, root: Path, label: str, registered: tuple[str, str] | None = None,
+                     env: dict[str, str] | None = None) -> Any:
+    """A `Version` whose every call goes to `logged` loaded in its own process."""
+    from harness.versions import Version
+
+    started = time.perf_counter()
+    agent = IsolatedAgent(logged, root, label, env)
+
+    def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> dict[str, Any]:
+        reply = agent.call(messages, params, cid)
+        return {"content": reply["text"], "custom_outputs": reply.get("metadata") or {}}
+
+    version = Version(logged.reference, agent.loaded.get("kind", "pyfunc"), call, time.perf_counter() - started, label=label)
+    version.registered = registered
+    version.isolated = agent
+    return version

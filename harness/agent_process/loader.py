@@ -1,0 +1,83 @@
+"""Resolve a session's references the way a promotable run must: logged once, loaded in their own process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.agent_process.client import LoggedAgent, isolated_version, log_agent
+
+if TYPE_CHECKING:
+    from harness.config import HarnessConfig
+    from harness.versions import Version
+
+
+def _connect(cfg: HarnessConfig) -> str:
+    from harness import HarnessError
+    from harness.tracking.connection import connect
+
+    try:
+        return connect(cfg.root)
+    except HarnessError as exc:
+        raise HarnessError(f"{exc}: versions are logged to the tracking store before any case runs; fix MLFLOW_TRACKING_URI, "
+                           "or pass --in-process for a local loop that never promotes") from None
+
+
+class IsolatedLoader:
+    """A `resolver` for `load_versions`: each reference logged as an MLflow model once (a registry
+    reference is pinned to the version it names now), then loaded back in a worker process.
+
+    `logged` carries models an xdist controller logged before its workers started, so every
+    worker evaluates the same artifact.
+    """
+
+    def __init__(self, cfg: HarnessConfig, logged: dict[str, LoggedAgent] | None = None) -> None:
+        self.cfg = cfg
+        self.logged: dict[str, LoggedAgent] = dict(logged or {})
+        self.versions: list[Version] = []
+
+    def log(self, reference: str) -> LoggedAgent:
+        """The logged model for `reference`, logging it now if this session has not yet."""
+        from harness.tracking import EXPERIMENT
+        from harness.tracking.connection import pip_requirements
+
+        reference = reference.strip()
+        if reference not in self.logged:
+            uri = _connect(self.cfg)
+            self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root),
+                                               env={"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri})
+        return self.logged[reference]
+
+    def __call__(self, reference: str, root: Path, label: str) -> Version:
+        import mlflow
+
+        from harness.endpoints import is_endpoint_reference
+        from harness.versions import registered_version, resolve
+
+        reference = reference.strip()
+        if is_endpoint_reference(reference):  # already answering from outside this process, as deployed
+            return resolve(reference, root, label)
+        uri = _connect(self.cfg)
+        registered = registered_version(reference)
+        if registered:  # pinned: the version the alias names now, by its logged model
+            from harness.tracking.models import model_id_of
+
+            mv = mlflow.MlflowClient().get_model_version(*registered)
+            logged = LoggedAgent(reference, f"models:/{registered[0]}/{registered[1]}", model_id_of(mv))
+        else:
+            logged = self.log(reference)
+        version = isolated_version(logged, root, label, registered, env={"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri})
+        self.versions.append(version)
+        return version
+
+    def close(self) -> None:
+        for version in self.versions:
+            version.isolated.close()
+
+
+def logged_to_json(logged: dict[str, LoggedAgent]) -> dict[str, Any]:
+    return {ref: {"model_uri": a.model_uri, "model_id": a.model_id, "generated": a.generated} for ref, a in logged.items()}
+
+
+def logged_from_json(data: dict[str, Any]) -> dict[str, LoggedAgent]:
+    return {ref: LoggedAgent(ref, a["model_uri"], a.get("model_id"), bool(a.get("generated"))) for ref, a in data.items()}

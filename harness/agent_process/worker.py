@@ -1,0 +1,158 @@
+"""The agent's side of `AgentProcess`: `python -P -m harness.agent_process.worker FD`.
+
+It reads JSON requests from the socket FD: `log` (log a reference as an MLflow model from code,
+which runs the agent's module), `load` (load a model URI with `mlflow.pyfunc.load_model` and hash
+its artifact files), `import` (import a reference as is, for `harness compare`), and `call` (answer one conversation turn on its own thread, optionally
+traced). Replies are JSON too, never pickles: the harness must not unpickle what agent code wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+TRACE_ROOT_SPAN = "harness.predict"  # the root span harness/latency.py attributes time under
+
+
+class Worker:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+        self.version: Any = None
+        self.tracing = False
+        self.steps = {"log": self.log, "load": self.load, "import": self.import_reference}
+
+    def send(self, reply: dict[str, Any]) -> None:
+        data = json.dumps(reply, default=str).encode("utf-8")
+        with self.lock:
+            self.conn.send_bytes(data)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = json.loads(self.conn.recv_bytes())
+            except (EOFError, OSError):
+                return
+            op = request.get("op")
+            if op == "call":
+                threading.Thread(target=self.answer, args=(request,), name=f"agent-{request.get('id')}", daemon=True).start()
+            elif op in self.steps:
+                self.send({"id": request.get("id"), **self.safely(self.steps[op], request)})
+            else:
+                return
+
+    def safely(self, step: Any, request: dict[str, Any]) -> dict[str, Any]:
+        from harness import HarnessError, first_line
+
+        try:
+            return {"ok": True, **step(request)}
+        except HarnessError as exc:  # already one line that names the reference
+            return {"ok": False, "error": first_line(exc), "harness_error": True}
+        except BaseException as exc:  # the agent's own import or load failure: reported, never fatal here
+            return {"ok": False, "error": f"{type(exc).__name__}: {first_line(exc, default='')}".rstrip(": ")}
+
+    def log(self, request: dict[str, Any]) -> dict[str, Any]:
+        import mlflow
+
+        from harness.agent_process.loggable import model_source
+
+        if request["root"] not in sys.path:
+            sys.path.insert(0, request["root"])  # as in the user's pytest session: the reference names working-tree code
+
+        source = model_source(request["reference"], request["root"], request["scratch"])
+        mlflow.set_experiment(request["experiment"])
+        info = mlflow.pyfunc.log_model(
+            name="agent",
+            python_model=source.python_model,
+            model_config=source.model_config,
+            code_paths=source.code_paths or None,
+            pip_requirements=request["pip_requirements"],
+        )
+        return {"model_uri": info.model_uri, "model_id": info.model_id, "generated": source.generated}
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        import mlflow
+
+        from harness.seal import tree_sha256
+        from harness.versions import load_pyfunc
+
+        started = time.perf_counter()
+        local = mlflow.artifacts.download_artifacts(artifact_uri=request["model_uri"])
+        digest = tree_sha256(local)
+        self.version = load_pyfunc(mlflow.pyfunc.load_model(local), request["reference"])
+        return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started}
+
+    def import_reference(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A reference imported as is, for comparisons that need no logged model: still answered from here."""
+        from harness.versions import resolve
+
+        if request["root"] not in sys.path:
+            sys.path.insert(0, request["root"])
+        self.version = resolve(request["reference"], Path(request["root"]))
+        return {"sha256": "", "kind": self.version.kind, "load_s": self.version.load_s}
+
+    def answer(self, request: dict[str, Any]) -> None:
+        from harness import first_line
+        from harness.runner import MAX_ANSWER_CHARS
+
+        reply: dict[str, Any] = {"id": request["id"]}
+        started = time.perf_counter()
+        try:
+            if self.version is None:
+                raise RuntimeError("no model loaded")
+            args = (request["messages"], request.get("params") or {}, request.get("conversation_id") or "")
+            if request.get("trace"):
+                text, metadata, reply["trace_id"] = self.traced(*args)
+            else:
+                text, metadata = self.version.predict(*args)
+            if len(text) > MAX_ANSWER_CHARS:
+                metadata = {**metadata, "truncated_from_chars": len(text)}
+                text = text[:MAX_ANSWER_CHARS]
+            reply.update(text=text, metadata=metadata)
+        except BaseException as exc:  # SystemExit from the agent's thread too: it is this call's error
+            message = first_line(exc, default="")
+            reply["error"] = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        reply["latency_ms"] = (time.perf_counter() - started) * 1000
+        try:
+            self.send(reply)
+        except (OSError, ValueError):
+            pass  # the harness went away; nothing is waiting for this answer
+
+    def traced(self, messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> tuple[str, dict[str, Any], str]:
+        """One answer under MLflow tracing (LangChain autolog on), logged to the session's store."""
+        import mlflow
+
+        from harness.secrets.spans import span_masker
+
+        with self.lock:
+            if not self.tracing:
+                mlflow.tracing.configure(span_processors=[span_masker()])  # no raw secret reaches the store
+                mlflow.set_experiment(os.environ.get("HARNESS_TRACE_EXPERIMENT", "harness-latency-traces"))
+                try:
+                    mlflow.langchain.autolog(silent=True)
+                except Exception:  # no LangChain in this agent: its own @mlflow.trace spans still count
+                    pass
+                self.tracing = True
+        with mlflow.start_span(name=TRACE_ROOT_SPAN, span_type="AGENT") as span:
+            span.set_attributes({"harness.conversation_id": cid})
+            text, metadata = self.version.predict(messages, params, cid)
+        mlflow.flush_trace_async_logging()
+        return text, metadata, span.trace_id
+
+
+def main(argv: list[str]) -> None:
+    # Started with `python -P`: a loaded model imports only what its artifact carries (its code paths)
+    # and what is installed, as where it will be served, not whatever lies in the working tree.
+    Worker(Connection(int(argv[0]))).serve()
+    sys.stdout.flush()
+    os._exit(0)  # abandoned agent threads (a hung call) must not keep the process alive
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,64 @@
+"""Which tracking store, and failing fast, in one line, when it cannot be reached.
+
+The store is MLflow's own `MLFLOW_TRACKING_URI`; by default SQLite `mlflow.db` in the project root.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from harness import HarnessError
+
+
+def tracking_uri(root: Path) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root / 'mlflow.db').resolve()}"
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a `sqlite:///` store URI; None for other stores."""
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+def connect(root: Path) -> str:
+    """Point MLflow at the tracking store and fail fast, in one line, when it cannot be reached."""
+    uri = tracking_uri(root)
+    if uri.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5) as response:
+                response.read()
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise HarnessError(f"tracking server {uri} is unreachable ({reason})") from None
+    elif (database := sqlite_file(uri)) is not None and not database.parent.is_dir():
+        raise HarnessError(f"tracking store {uri}: folder {database.parent} does not exist")
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def mlflow_client() -> Any:
+    import mlflow
+
+    return mlflow.MlflowClient()
+
+
+def error_code(exc: BaseException) -> str:
+    return str(getattr(exc, "error_code", ""))
+
+
+def pip_requirements(root: Path) -> list[str]:
+    """The project's own dependencies, passed explicitly so log_model never infers them by running predict."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        with pyproject.open("rb") as fh:
+            deps = tomllib.load(fh).get("project", {}).get("dependencies", [])
+        if deps:
+            return [d for d in deps if not d.startswith(("pytest",))]
+    return ["mlflow"]
