@@ -1,0 +1,153 @@
+"""`harness serve`: the MLflow scoring server for a logged or registered model, on loopback.
+
+`mlflow models serve --env-manager local` runs the model in this environment exactly as the
+scoring server will run it (its own process, JSON over `POST /invocations`), so a session can
+evaluate `http://127.0.0.1:<port>/invocations` as a version. `served(model_uri)` is the same as a
+context manager for code that needs the agent outside its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import HarnessError
+from harness.ports import free_port
+
+MODEL_URI_FORMS = ("models:/", "runs:/")
+
+
+@dataclass(frozen=True)
+class ScoringServer:
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop the server and the workers it forked (its own process group), politely first."""
+        if self.process.poll() is not None:
+            return
+        for sig, wait_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(timeout=wait_s)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def check_model_uri(model_uri: str) -> str:
+    model_uri = model_uri.strip()
+    if model_uri.startswith(MODEL_URI_FORMS) or (Path(model_uri) / "MLmodel").is_file():
+        return model_uri
+    raise HarnessError(f"model {model_uri!r}: expected 'models:/name@alias', 'models:/name/N', 'runs:/<id>/<path>' or a folder with an MLmodel file")
+
+
+def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: float = 300.0,
+          tracking_uri: str | None = None, log_path: Path | None = None) -> ScoringServer:
+    """Start the scoring server on 127.0.0.1 and return once it answers `/ping` (or `/health`)."""
+    model_uri = check_model_uri(model_uri)
+    port = port or free_port()
+    log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"harness-serve-{port}.log"
+    # The scoring server execs `uvicorn` by name: the one next to this interpreter, even when the
+    # environment's bin folder is not on PATH (a virtualenv used without activating it).
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    if tracking_uri:
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
+    command = [
+        sys.executable, "-m", "mlflow", "models", "serve", "--model-uri", model_uri, "--env-manager", "local",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+    ]
+    with log_path.open("wb") as log:
+        # Its own process group: the server forks workers, and stopping it must stop them all.
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    server = ScoringServer(process, port, log_path)
+    try:
+        _wait_until_ready(server, model_uri, timeout_s)
+    except BaseException:  # a timeout, a signal or Ctrl-C while waiting: never leave the server behind
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_ready(server: ScoringServer, model_uri: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            lines = server.log_path.read_text(errors="replace").strip().splitlines() or ["no output"]
+            raise HarnessError(f"the scoring server for {model_uri} exited with code {server.process.returncode}: {lines[-1]} (log: {server.log_path})")
+        if any(_answers(f"{server.base_url}{path}") for path in ("/ping", "/health")):
+            return
+        time.sleep(0.5)
+    raise HarnessError(f"the scoring server for {model_uri} did not answer /ping within {timeout_s:g} s (log: {server.log_path})")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def served(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: float = 300.0,
+           tracking_uri: str | None = None, log_path: Path | None = None) -> Iterator[str]:
+    """Serve `model_uri` on loopback for the duration of the block; yields its base URL (`http://127.0.0.1:<port>`).
+
+    The tracking store is `tracking_uri`, else `MLFLOW_TRACKING_URI`, else the one this process
+    uses, so `models:/` URIs resolve against the same registry as the caller's.
+    """
+    if tracking_uri is None and not os.environ.get("MLFLOW_TRACKING_URI"):
+        import mlflow
+
+        tracking_uri = mlflow.get_tracking_uri()
+    server = start(model_uri, port, workers, timeout_s, tracking_uri, log_path)
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+def configure_serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model_uri", help="models:/name@alias, models:/name/N, runs:/<id>/<path> or a model folder")
+    parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--workers", type=int, default=1, help="scoring server worker processes (default 1)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the server to answer (default 300)")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from harness.config import load_config
+    from harness.tracking.connection import tracking_uri
+
+    # SIGTERM (a supervisor, `kill`) must stop the server too, not orphan it: route it through `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.workers < 1:
+        raise HarnessError(f"--workers {args.workers}: must be at least 1")
+    server = start(args.model_uri, args.port, args.workers, args.timeout, tracking_uri(load_config(Path.cwd()).root))
+    try:
+        print(f"serving {args.model_uri} at {server.base_url} (log: {server.log_path})")
+        print(f"evaluate it with: pytest suites/ --agent {server.base_url}/invocations   (a ResponsesAgent: --agent responses+{server.base_url}/invocations)")
+        print("Ctrl-C stops the server.", flush=True)
+        return server.process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
