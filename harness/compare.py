@@ -104,15 +104,15 @@ class LatencyComparison:
     verdict: str
 
     def short(self) -> str:
-        """`1.18x slower`."""
+        """`1.18x (slower)`: the candidate's time as a multiple of the baseline's."""
         if self.ratio != self.ratio:
             return "n/a"
         shown = round(self.ratio, 2)
         word = "slower" if shown > 1 else "faster" if shown < 1 else "same"
-        return f"{_ratio(self.ratio)}x {word}"
+        return f"{_ratio(self.ratio)}x ({word})"
 
     def describe(self) -> str:
-        """`1.18x slower [1.09, 1.27]`."""
+        """`1.18x (slower) [1.09, 1.27]`."""
         ci = f" [{_ratio(self.ci_low)}, {_ratio(self.ci_high)}]" if self.ci_low == self.ci_low and self.ratio == self.ratio else ""
         return self.short() + ci
 

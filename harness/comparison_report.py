@@ -1,39 +1,40 @@
-"""The A/B comparison reports: comparison.md, a self-contained comparison.html, and PNG plots.
+"""The A/B comparison reports: comparison.md and a self-contained comparison.html (plots: `harness.reports.plots`).
 
-comparison.html needs nothing from the network: styles and a small script are inline, plots are
-base64 PNGs, and a Content-Security-Policy allows only that one script (by its hash), so even
-markup that slipped into the page could not run. Every text that comes from an answer, a golden
-case, a scorer or a reference is HTML-escaped (and secrets masked) before it is written.
+Both open with the gate decision (`harness.reports.decision`). comparison.html is rendered from a
+Jinja2 template with autoescape and needs nothing from the network: styles and a small script are
+inline, plots are base64 PNGs, and a Content-Security-Policy allows only that one script (by its
+hash), so even markup that slipped into the page could not run. Every text that comes from an
+answer, a golden case, a scorer or a reference is escaped (and secrets masked) on its way out.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
-import io
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from harness.reports.calls import ENDPOINT_HEADERS, endpoint_rows, measured_lines
+from harness.reports.decision import HEADERS as GATE_HEADERS
+from harness.reports.decision import PROMOTION_PENDING, PROMOTION_PREFIX, decision, decision_markdown
+from harness.reports.format import ms as _ms
+from harness.reports.format import num as _num
 from harness.secrets.sanitize import md_cell as _md
-from harness.secrets.sanitize import sanitize_terminal
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
-    from harness.evaluation import Evaluation
+    from harness.evaluation import CaseResult, Evaluation, VersionResult
 
-VERDICT_COLORS = {"better": "#1a7f37", "worse": "#cf222e", "no significant difference": "#6e7781"}
 MAX_HTML_ANSWER_CHARS = 20_000
 MAX_MD_CASE_ROWS = 40
+TEMPLATES = "templates/reports"  # package data of `harness`
 
-
-def _num(value: float | None, fmt: str = ".3f") -> str:
-    if value is None or value != value:
-        return "n/a"
-    if value in (float("inf"), float("-inf")):
-        return "∞"
-    return format(value, fmt)
+NUMERIC = re.compile(r"[\[+\-]?\d")
+Redact = Callable[[str], str]
 
 
 def _p(p: float | None) -> str:
@@ -42,35 +43,28 @@ def _p(p: float | None) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
 
 
-def intro(c: Comparison) -> str:
+def intro(c: Comparison, code: Callable[[str], str] = lambda ref: f"`{_md(ref)}`") -> str:
+    """How the comparison was made; `code` shows a reference (Markdown: a code span; HTML: the template escapes)."""
     dropped = f" ({c.dropped} case(s) dropped: not in both)" if c.dropped else ""
     k = sum(1 for m in c.metrics if m.p_value == m.p_value)
     return (
-        f"Candidate `{_md(c.candidate_reference)}` against baseline `{_md(c.baseline_reference)}` on {c.n_shared} shared case(s){dropped}. "
+        f"Candidate {code(c.candidate_reference)} against baseline {code(c.baseline_reference)} on {c.n_shared} shared case(s){dropped}. "
         f"Δ is candidate − baseline with a paired bootstrap 95% CI; p from exact McNemar (pass/fail metrics) or Wilcoxon "
         f"signed-rank (scores), Holm-corrected across {k} metric(s) at α = {c.alpha:g}."
     )
 
 
 def metric_rows(c: Comparison) -> list[list[str]]:
-    rows = []
-    for m in c.metrics:
-        rows.append([
-            m.metric, _num(m.baseline), _num(m.candidate), _num(m.delta, "+.3f"),
-            f"[{_num(m.ci_low, '+.3f')}, {_num(m.ci_high, '+.3f')}]", _p(m.p_value), _p(m.p_adjusted),
-            m.test, f"{m.wins} / {m.losses} / {m.ties}", _num(m.mdd), m.verdict,
-        ])
-    return rows
+    return [
+        [m.metric, _num(m.baseline), _num(m.candidate), _num(m.delta, "+.3f"),
+         f"[{_num(m.ci_low, '+.3f')}, {_num(m.ci_high, '+.3f')}]", _p(m.p_value), _p(m.p_adjusted),
+         m.test, f"{m.wins} / {m.losses} / {m.ties}", _num(m.mdd), m.verdict]
+        for m in c.metrics
+    ]
 
 
 METRIC_HEADERS = ["metric", "baseline", "candidate", "Δ", "95% CI of Δ", "p", "p (Holm)", "test", "wins / losses / ties", "detectable Δ", "verdict"]
 LATENCY_HEADERS = ["percentile", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
-
-
-def _ms(value: float | None) -> str:
-    if value is None or value != value:
-        return "n/a"
-    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def latency_rows(c: Comparison) -> list[list[str]]:
@@ -81,17 +75,31 @@ def latency_rows(c: Comparison) -> list[list[str]]:
     ]
 
 
-def comparison_section_markdown(c: Comparison, heading: str = "#") -> str:
+def _sides(evaluation: Evaluation, c: Comparison) -> list[VersionResult]:
+    """The comparison's candidate and baseline results (by label when the comparison does not hold them)."""
+    by_label = {v.label: v for v in evaluation.versions}
+    found = [c.candidate or by_label.get(c.candidate_label), c.baseline or by_label.get(c.baseline_label)]
+    return [v for v in found if v is not None]
+
+
+def comparison_section_markdown(evaluation: Evaluation, c: Comparison, heading: str = "#") -> str:
     from tabulate import tabulate
 
+    def table(rows: list[list[str]], headers: list[str]) -> str:
+        return tabulate([[_md(cell) for cell in row] for row in rows], headers=headers, tablefmt="github", disable_numparse=True)
+
     lines = [f"{heading} A/B comparison: `{_md(c.candidate_label)}` vs `{_md(c.baseline_label)}`", "", intro(c), ""]
-    worse = [m.metric for m in c.regressions]
-    better = [m.metric for m in c.metrics if m.verdict == "better"]
+    worse = [_md(m.metric) for m in c.regressions]
+    better = [_md(m.metric) for m in c.metrics if m.verdict == "better"]
     lines += [f"**Worse:** {', '.join(worse) or 'none'} · **better:** {', '.join(better) or 'none'}", ""]
-    lines += [f"{heading}# Metrics", "", tabulate(metric_rows(c), headers=METRIC_HEADERS, tablefmt="github", disable_numparse=True), ""]
+    lines += [f"{heading}# Metrics", "", table(metric_rows(c), METRIC_HEADERS), ""]
+    sides = _sides(evaluation, c)
     if c.latency:
-        lines += [f"{heading}# Latency (paired, {c.latency[0].n} cases)", "",
-                  tabulate(latency_rows(c), headers=LATENCY_HEADERS, tablefmt="github", disable_numparse=True), ""]
+        lines += [f"{heading}# Latency (paired, {c.latency[0].n} cases)", "", table(latency_rows(c), LATENCY_HEADERS), ""]
+    lines += ["What each side's latency measured:", ""] + [f"- {_md(line)}" for line in measured_lines(sides, evaluation.config.in_process)] + [""]
+    if endpoints := endpoint_rows(sides):
+        lines += ["Endpoint retries (rate limits and server errors; retry waits are part of the end-to-end latency):", "",
+                  table(endpoints, ENDPOINT_HEADERS), ""]
     if c.warnings:
         lines += [f"{heading}# Warnings", ""] + [f"- {_md(w)}" for w in c.warnings] + [""]
     counts = {o: sum(1 for d in c.cases if d.outcome == o) for o in ("win", "loss", "tie")}
@@ -100,334 +108,184 @@ def comparison_section_markdown(c: Comparison, heading: str = "#") -> str:
     changed = sorted((d for d in c.cases if d.outcome != "tie"), key=lambda d: (d.outcome != "loss", d.overall_delta or 0.0))
     if changed:
         rows = [
-            [_md(d.case_id), _md(" ".join(d.tags)), d.outcome, _num(d.overall_delta, "+.3f"),
-             _md(", ".join(f"{k} {v:+.2f}" for k, v in d.deltas.items() if v is not None and abs(v) > 1e-9))]
+            [d.case_id, " ".join(d.tags), d.outcome, _num(d.overall_delta, "+.3f"),
+             ", ".join(f"{k} {v:+.2f}" for k, v in d.deltas.items() if v is not None and abs(v) > 1e-9)]
             for d in changed[:MAX_MD_CASE_ROWS]
         ]
-        lines += [tabulate(rows, headers=["case", "tags", "outcome", "overall Δ", "scorers that changed"], tablefmt="github", disable_numparse=True), ""]
+        lines += [table(rows, ["case", "tags", "outcome", "overall Δ", "scorers that changed"]), ""]
         if len(changed) > MAX_MD_CASE_ROWS:
             lines += [f"... and {len(changed) - MAX_MD_CASE_ROWS} more in comparison.html.", ""]
     return "\n".join(lines)
 
 
-def comparison_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None) -> str:
-    """comparison.md: ready to paste into a pull request or a CI job summary; `masked`: values masked per kind."""
+def comparison_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None) -> str:
+    """comparison.md: ready to paste into a pull request or a CI job summary, opening with the gate decision.
+
+    `masked`: values masked per kind; `blockers`: the session's reasons not to promote (None: not known).
+    """
     from harness.secrets import masked_line
 
     if not evaluation.comparisons:
         return ""
     heading = "#" if len(evaluation.comparisons) == 1 else "##"
-    parts = [] if heading == "#" else [f"# A/B comparisons of `{_md(evaluation.candidate.reference)}`", ""]
+    parts = [decision_markdown(evaluation, blockers, heading="#")]
+    parts += [] if heading == "#" else [f"# A/B comparisons of `{_md(evaluation.candidate.reference)}`", ""]
     parts += [masked_line(masked), ""] if masked is not None else []
     parts += [f"> {_md(n)}" for n in evaluation.notes] + ([""] if evaluation.notes else [])
-    parts += [comparison_section_markdown(c, heading) for c in evaluation.comparisons]
+    parts += [comparison_section_markdown(evaluation, c, heading) for c in evaluation.comparisons]
     return "\n".join(parts)
-
-
-# --- plots ----------------------------------------------------------------------------------------
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)  # the Agg backend, without touching pyplot's global state
-    return fig
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def metrics_plot(c: Comparison) -> bytes:
-    """Per-metric bars (each version's mean with its 95% CI) and the paired Δ with its CI, coloured by verdict."""
-    import numpy as np
-
-    metrics = [m for m in c.metrics if m.n]
-    fig = _figure(11, 0.9 + 0.55 * max(3, len(metrics)))
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
-    y = np.arange(len(metrics))
-    for offset, (label, version, mean_of) in enumerate([
-        ("baseline", c.baseline, lambda m: m.baseline),
-        ("candidate", c.candidate, lambda m: m.candidate),
-    ]):
-        means = [mean_of(m) for m in metrics]
-        errors = [[0.0] * len(metrics), [0.0] * len(metrics)]
-        for i, m in enumerate(metrics):
-            estimate = version.metric_estimate(m.metric) if version is not None else None
-            if estimate is not None and estimate.low == estimate.low:
-                errors[0][i] = max(0.0, means[i] - estimate.low)
-                errors[1][i] = max(0.0, estimate.high - means[i])
-        left.barh(y + (0.2 if offset == 0 else -0.2), means, height=0.38, xerr=errors, capsize=3,
-                  color="#8c959f" if offset == 0 else "#0969da", label=f"{label}")
-    left.set_yticks(y, [m.metric for m in metrics])
-    left.invert_yaxis()
-    left.set_xlim(0, 1.05)
-    left.set_xlabel("mean score (95% CI)")
-    left.legend(loc="lower right", fontsize=8)
-    left.set_title("Per metric")
-    colors = [VERDICT_COLORS.get(m.verdict, "#6e7781") for m in metrics]
-    deltas = [m.delta for m in metrics]
-    err = [[max(0.0, m.delta - m.ci_low) for m in metrics], [max(0.0, m.ci_high - m.delta) for m in metrics]]
-    right.barh(y, deltas, color=colors, xerr=err, capsize=3, height=0.5)
-    right.axvline(0, color="black", linewidth=0.8)
-    for i, m in enumerate(metrics):
-        if m.margin:
-            right.plot([-m.margin, -m.margin], [i - 0.35, i + 0.35], color="#9a6700", linestyle="--", linewidth=1)
-    right.set_yticks(y, [f"{m.metric}: {m.verdict}" for m in metrics])
-    right.invert_yaxis()
-    right.yaxis.tick_right()
-    right.set_xlabel("Δ candidate − baseline (95% CI; dashed: −margin)")
-    right.set_title(f"Paired difference, {c.n_shared} cases")
-    return _png(fig)
-
-
-def latency_plot(evaluation: Evaluation) -> bytes:
-    """Per-case latency distributions (ECDF) of every version, and the candidate/baseline ratios with CIs."""
-    import numpy as np
-
-    fig = _figure(11, 3.8)
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
-    positive = True
-    for version in evaluation.versions:
-        values = np.sort(np.asarray(version.latencies_ms, dtype=float))
-        if values.size == 0:
-            continue
-        positive = positive and bool(values.min() > 0)
-        left.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=f"{version.label} (n={values.size})")
-    if positive:
-        left.set_xscale("log")
-    left.set_xlabel("latency per case, ms")
-    left.set_ylabel("fraction of cases")
-    left.set_title("Latency distributions")
-    if left.lines:
-        left.legend(loc="lower right", fontsize=8)
-    rows = [(f"{r.percentile} vs {c.baseline_label}", r) for c in evaluation.comparisons for r in c.latency if r.ratio == r.ratio]
-    if rows:
-        y = np.arange(len(rows))
-        ratios = [r.ratio for _, r in rows]
-        lows = [max(0.0, r.ratio - r.ci_low) if r.ci_low == r.ci_low else 0.0 for _, r in rows]
-        highs = [max(0.0, r.ci_high - r.ratio) if r.ci_high == r.ci_high else 0.0 for _, r in rows]
-        right.barh(y, ratios, xerr=[lows, highs], capsize=3, height=0.5, color=[VERDICT_COLORS.get(r.verdict, "#6e7781") for _, r in rows])
-        right.axvline(1, color="black", linewidth=0.8)
-        right.set_yticks(y, [label for label, _ in rows])
-        right.invert_yaxis()
-    right.set_xlabel("candidate / baseline (95% CI)")
-    right.set_title("Latency ratio")
-    return _png(fig)
-
-
-def write_plots(evaluation: Evaluation, report_dir: Path) -> dict[str, bytes]:
-    """Write the PNG plots; returns file name -> bytes (embedded in comparison.html)."""
-    plots: dict[str, bytes] = {}
-    for i, comparison in enumerate(evaluation.comparisons):
-        name = "comparison_metrics.png" if i == 0 else f"comparison_metrics_{i + 1}.png"
-        plots[name] = metrics_plot(comparison)
-    plots["comparison_latency.png"] = latency_plot(evaluation)
-    for name, data in plots.items():
-        (report_dir / name).write_bytes(data)
-    return plots
 
 
 # --- HTML -----------------------------------------------------------------------------------------
 
-STYLE = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1f2328;max-width:1400px}
-h1{font-size:24px}h2{font-size:19px;margin-top:28px;border-bottom:1px solid #d0d7de}h3{font-size:16px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.v-better{color:#1a7f37;font-weight:600}.v-worse{color:#cf222e;font-weight:600}.v-none{color:#6e7781}
-.o-win{background:#dafbe1}.o-loss{background:#ffebe9}
-.warn{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;margin:4px 0}
-.note{color:#57606a}
-.filters{margin:8px 0;display:flex;gap:16px;align-items:center}
-.sbs{display:grid;grid-template-columns:1fr 1fr;gap:12px}.side{border:1px solid #d0d7de;padding:8px;min-width:0}
-pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:8px;margin:4px 0;font-size:12px}
-img{max-width:100%;border:1px solid #d0d7de;margin:6px 0}
-code{background:#f6f8fa;padding:1px 4px}
-"""
 
-SCRIPT = """
-(function () {
-  var params = new URLSearchParams(window.location.hash.slice(1));
-  function apply(section) {
-    var tag = section.querySelector('.tag-filter').value;
-    var outcome = section.querySelector('.outcome-filter').value;
-    var rows = section.querySelectorAll('tbody.case');
-    var shown = 0;
-    rows.forEach(function (row) {
-      var tags = (row.getAttribute('data-tags') || '').split(' ');
-      var o = row.getAttribute('data-outcome');
-      var ok = (!tag || tags.indexOf(tag) >= 0) && (!outcome || o === outcome || (outcome === 'changed' && o !== 'tie'));
-      row.hidden = !ok;
-      if (ok) { shown += 1; }
-    });
-    section.querySelector('.shown-count').textContent = shown + ' of ' + rows.length + ' cases shown';
-  }
-  document.querySelectorAll('section.cases').forEach(function (section) {
-    var tag = section.querySelector('.tag-filter');
-    var outcome = section.querySelector('.outcome-filter');
-    if (params.has('tag')) { tag.value = params.get('tag'); }
-    if (params.has('outcome')) { outcome.value = params.get('outcome'); }
-    tag.addEventListener('change', function () { apply(section); });
-    outcome.addEventListener('change', function () { apply(section); });
-    apply(section);
-  });
-  document.body.setAttribute('data-ready', '1');
-})();
-"""
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """Jinja2 with autoescape; `finalize` also makes control characters visible (`\\x1b`) in every value."""
+    import html
+
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from markupsafe import Markup
+
+    from harness.secrets.sanitize import sanitize_terminal
+
+    def finalize(value: object) -> object:
+        # html.escape with quote=True: the page's escaping is the same as before the template, `'` as `&#x27;`.
+        return value if isinstance(value, Markup) else Markup(html.escape(sanitize_terminal(value), quote=True))
+
+    return Environment(loader=PackageLoader("harness", TEMPLATES), autoescape=True, finalize=finalize, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
 
 
-def _e(value: object) -> str:
-    return html.escape(sanitize_terminal(value), quote=True)
+def _asset(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("harness") / TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def _verdict_class(verdict: str) -> str:
-    return {"better": "v-better", "worse": "v-worse"}.get(verdict, "v-none")
+@dataclass(frozen=True)
+class TableView:
+    cls: str
+    headers: Sequence[str]
+    rows: list[list[tuple[str, str]]]  # (text, css class) per cell
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str, verdict_col: int | None = None) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            klass = _verdict_class(cell) if i == verdict_col else ("num" if i and any(ch.isdigit() for ch in cell[:2]) else "")
-            cells.append(f'<td class="{klass}">{_e(cell)}</td>' if klass else f"<td>{_e(cell)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table class="{_e(cls)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str, status_col: int | None = None,
+           status: Callable[[str], str] = lambda v: {"better": "v-better", "worse": "v-worse"}.get(v, "v-none")) -> TableView:
+    """Cells classed `num` when they start with a number (or a sign, or a CI's bracket), the status column by its value."""
+    return TableView(cls, headers, [
+        [(cell, status(cell) if i == status_col else ("num" if i and NUMERIC.match(cell) else "")) for i, cell in enumerate(row)]
+        for row in rows
+    ])
 
 
-def _answer_block(title: str, reference: str, result, redact: Callable[[str], str]) -> str:
+def _answer_view(title: str, reference: str, result: CaseResult | None, redact: Redact) -> dict[str, Any]:
     if result is None:
-        return f'<div class="side"><h4>{_e(title)}</h4><p class="note">no result</p></div>'
+        return {"title": title, "missing": True}
     text = result.output.text
     cut = ""
     if len(text) > MAX_HTML_ANSWER_CHARS:
-        cut = f'<p class="note">answer cut at {MAX_HTML_ANSWER_CHARS} of {len(text)} characters</p>'
+        cut = f"answer cut at {MAX_HTML_ANSWER_CHARS} of {len(text)} characters"
         text = text[:MAX_HTML_ANSWER_CHARS]
-    error = f'<p class="v-worse">agent error: {_e(redact(result.output.error))}</p>' if result.output.error else ""
-    rows = "".join(
-        f'<tr><td>{_e(name)}</td><td class="num">{_e(_num(s.value, ".2f") if s.applicable else "n/a")}</td>'
-        f'<td class="{"v-better" if s.passed else "v-worse"}">{"pass" if s.passed else "fail"}</td>'
-        f"<td>{_e(s.judge)}</td><td>{_e(redact(s.rationale))}</td></tr>"
-        for name, s in result.scores.items()
-    )
-    return (
-        f'<div class="side"><h4>{_e(title)} <code>{_e(reference)}</code> · {_e(_ms(result.output.latency_ms))} ms</h4>'
-        f"{error}<pre>{_e(redact(text))}</pre>{cut}"
-        f'<table class="rationale"><thead><tr><th>scorer</th><th>value</th><th>result</th><th>judge</th><th>rationale</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>"
-    )
+    return {
+        "title": title, "missing": False, "reference": reference, "latency": _ms(result.output.latency_ms),
+        "error": redact(result.output.error) if result.output.error else "", "text": redact(text), "cut": cut,
+        "scores": [{"name": name, "value": _num(s.value, ".2f") if s.applicable else "n/a", "passed": s.passed, "judge": s.judge,
+                    "rationale": redact(s.rationale)} for name, s in result.scores.items()],
+    }
 
 
-def _cases_section(c: Comparison, index: int, redact_for: Callable[[str], Callable[[str], str]]) -> str:
+def _comparison_view(evaluation: Evaluation, c: Comparison, index: int, plots: Mapping[str, bytes],
+                     redact_for: Callable[[str], Redact]) -> dict[str, Any]:
+    from harness.reports.plots import metrics_plot_name
+
+    plain = redact_for("")
     scorer_names = [m.metric for m in c.metrics if m.metric != "overall"]
-    tags = sorted({t for d in c.cases for t in d.tags})
-    tag_options = "".join(f'<option value="{_e(t)}">{_e(t)}</option>' for t in tags)
-    headers = ["case", "tags", "outcome", "overall Δ", *[f"{s} Δ" for s in scorer_names], "latency ms (base → cand)"]
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    bodies = []
+    cases = []
     for d in c.cases:
         redact = redact_for(d.case_id)
         cand = c.candidate.results.get(d.case_id) if c.candidate is not None else None
         base = c.baseline.results.get(d.case_id) if c.baseline is not None else None
         question = cand.case.question if cand is not None else (base.case.question if base is not None else "")
-        deltas = "".join(f'<td class="num">{_e(_num(d.deltas.get(s), "+.2f"))}</td>' for s in scorer_names)
-        summary = (
-            f'<tr class="summary o-{_e(d.outcome)}"><td>{_e(d.case_id)}</td><td>{_e(" ".join(d.tags))}</td>'
-            f"<td>{_e(d.outcome)}</td><td class=\"num\">{_e(_num(d.overall_delta, '+.3f'))}</td>{deltas}"
-            f'<td class="num">{_e(_ms(d.baseline_latency_ms))} → {_e(_ms(d.candidate_latency_ms))}</td></tr>'
-        )
-        detail = (
-            f'<tr class="detail"><td colspan="{len(headers)}"><details><summary>question, both answers and each scorer\'s rationale</summary>'
-            f"<p><b>Question:</b></p><pre>{_e(redact(question))}</pre>"
-            f'<div class="sbs">{_answer_block("baseline", c.baseline_reference, base, redact)}'
-            f'{_answer_block("candidate", c.candidate_reference, cand, redact)}</div></details></td></tr>'
-        )
-        tag_attr = " ".join(d.tags)
-        bodies.append(f'<tbody class="case" data-outcome="{_e(d.outcome)}" data-tags="{_e(tag_attr)}">{summary}{detail}</tbody>')
-    return (
-        f'<section class="cases" id="cases-{index}"><h3>Per-case diff</h3>'
-        f'<div class="filters"><label>Tag <select class="tag-filter"><option value="">all tags</option>{tag_options}</select></label>'
-        '<label>Outcome <select class="outcome-filter"><option value="">all</option><option value="changed">wins and losses</option>'
-        '<option value="win">wins</option><option value="loss">losses</option><option value="tie">ties</option></select></label>'
-        '<span class="shown-count"></span></div>'
-        f'<table class="case-table"><thead><tr>{head}</tr></thead>{"".join(bodies)}</table></section>'
-    )
+        cases.append({
+            "case_id": d.case_id, "tags": " ".join(d.tags), "outcome": d.outcome, "overall": _num(d.overall_delta, "+.3f"),
+            "deltas": [_num(d.deltas.get(s), "+.2f") for s in scorer_names],
+            "latency": f"{_ms(d.baseline_latency_ms)} → {_ms(d.candidate_latency_ms)}", "question": redact(question),
+            "baseline": _answer_view("baseline", c.baseline_reference, base, redact),
+            "candidate": _answer_view("candidate", c.candidate_reference, cand, redact),
+        })
+    sides = _sides(evaluation, c)
+    endpoints = endpoint_rows(sides)
+    plot = plots.get(metrics_plot_name(index))
+    return {
+        "candidate_reference": plain(c.candidate_reference), "baseline_reference": plain(c.baseline_reference),
+        "intro": plain(intro(c, str)),
+        "worse": ", ".join(m.metric for m in c.regressions) or "none",
+        "better": ", ".join(m.metric for m in c.metrics if m.verdict == "better") or "none",
+        "warnings": [plain(w) for w in c.warnings],
+        "metrics": _table(METRIC_HEADERS, metric_rows(c), "metrics", len(METRIC_HEADERS) - 1),
+        "latency": _table(LATENCY_HEADERS, latency_rows(c), "latency", len(LATENCY_HEADERS) - 1) if c.latency else None,
+        "latency_title": f"Latency (paired, {c.latency[0].n} cases)" if c.latency else "",
+        "measured": [plain(line) for line in measured_lines(sides, evaluation.config.in_process)],
+        "endpoints": _table(ENDPOINT_HEADERS, [[plain(cell) for cell in row] for row in endpoints], "endpoints") if endpoints else None,
+        "plot": base64.b64encode(plot).decode("ascii") if plot else "",
+        "plot_alt": f"per-metric means and paired differences with 95% CIs vs {plain(c.baseline_reference)}",
+        "tags": sorted({t for d in c.cases for t in d.tags}),
+        "case_headers": ["case", "tags", "outcome", "overall Δ", *[f"{s} Δ" for s in scorer_names], "latency ms (base → cand)"],
+        "cases": cases,
+    }
 
 
-def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for: Callable[[str], Callable[[str], str]] | None = None,
-                    masked: Mapping[str, int] | None = None) -> str:
-    """comparison.html: the tables of comparison.md, the plots, and the filterable per-case diff."""
+def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for: Callable[[str], Redact] | None = None,
+                    masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None) -> str:
+    """comparison.html: the gate decision, the tables of comparison.md, the plots, and the filterable per-case diff."""
+    from markupsafe import Markup
+
     from harness.secrets import masked_line
 
     redact_for = redact_for or (lambda case_id: (lambda text: text))
     plain = redact_for("")
-    script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    script = _asset("comparison.js")
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
            "base-uri 'none'; form-action 'none'")
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',  # our constant: quotes must stay quotes
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>A/B comparison: {_e(plain(evaluation.candidate.reference))}</title>",
-        f"<style>{STYLE}</style></head><body>",
-        f"<h1>A/B comparison of <code>{_e(plain(evaluation.candidate.reference))}</code></h1>",
-    ]
-    parts += [f'<p class="note">{_e(masked_line(masked))}</p>'] if masked is not None else []
-    parts += [f'<p class="note">{_e(plain(n))}</p>' for n in evaluation.notes]
-    for index, c in enumerate(evaluation.comparisons):
-        worse = ", ".join(m.metric for m in c.regressions) or "none"
-        better = ", ".join(m.metric for m in c.metrics if m.verdict == "better") or "none"
-        parts += [
-            f'<section class="comparison" id="comparison-{index}">',
-            f"<h2>Candidate <code>{_e(plain(c.candidate_reference))}</code> vs baseline <code>{_e(plain(c.baseline_reference))}</code></h2>",
-            f"<p>{_e(plain(intro(c).replace('`', '')))}</p>",
-            f'<p><span class="v-worse">Worse: {_e(worse)}</span> · <span class="v-better">better: {_e(better)}</span></p>',
-            *[f'<div class="warn">{_e(plain(w))}</div>' for w in c.warnings],
-            "<h3>Metrics</h3>",
-            _table(METRIC_HEADERS, metric_rows(c), "metrics", verdict_col=len(METRIC_HEADERS) - 1),
-        ]
-        if c.latency:
-            parts += [f"<h3>Latency (paired, {c.latency[0].n} cases)</h3>",
-                      _table(LATENCY_HEADERS, latency_rows(c), "latency", verdict_col=len(LATENCY_HEADERS) - 1)]
-        name = "comparison_metrics.png" if index == 0 else f"comparison_metrics_{index + 1}.png"
-        if name in plots:
-            parts.append(_img(plots[name], f"per-metric means and paired differences with 95% CIs vs {plain(c.baseline_reference)}"))
-        parts.append(_cases_section(c, index, redact_for))
-        parts.append("</section>")
-    if "comparison_latency.png" in plots:
-        parts += ["<h2>Latency</h2>", _img(plots["comparison_latency.png"], "latency distributions and candidate/baseline ratios")]
-    parts += [f"<script>{SCRIPT}</script>", "</body></html>"]
-    return "\n".join(parts)
+    d = decision(evaluation, blockers)
+    gate_rows = [[plain(cell) for cell in row.cells()] for row in d.rows]
+    latency_plot = plots.get("comparison_latency.png")
+    return _environment().get_template("comparison.html.j2").render(
+        csp=Markup(csp),  # our constant: its quotes must stay quotes
+        style=Markup(_asset("comparison.css")), script=Markup(script),
+        reference=plain(evaluation.candidate.reference),
+        gate={"passed": d.passed, "verdict": plain(d.verdict), "in_process": d.in_process, "blockers": plain(d.blockers_line or ""),
+              "table": _table(GATE_HEADERS, gate_rows, "gate-checks", GATE_HEADERS.index("result"), lambda v: f"r-{v}")},
+        promotion_prefix=PROMOTION_PREFIX, promotion_pending=PROMOTION_PENDING,
+        masked_line=masked_line(masked) if masked is not None else "",
+        notes=[plain(n) for n in evaluation.notes],
+        comparisons=[_comparison_view(evaluation, c, i, plots, redact_for) for i, c in enumerate(evaluation.comparisons)],
+        latency_plot=base64.b64encode(latency_plot).decode("ascii") if latency_plot else "",
+    )
 
 
-def _img(data: bytes, alt: str) -> str:
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
-
-
-def write_comparison_files(evaluation: Evaluation, report_dir: Path, masked: Mapping[str, int] | None = None) -> list[Path]:
+def write_comparison_files(evaluation: Evaluation, report_dir: Path, masked: Mapping[str, int] | None = None,
+                           blockers: Sequence[str] | None = None) -> list[Path]:
     """comparison.md, comparison.html and the PNG plots, when the evaluation compared versions.
 
-    `masked`: values masked per kind in the evaluation's results, said in one line in both files.
+    `masked`: values masked per kind in the evaluation's results, said in one line in both files;
+    `blockers`: the session's reasons not to promote, said under the gate decision (None: not known).
     """
     if not evaluation.comparisons:
         return []
+    from harness.reports.plots import write_plots
     from harness.secrets import emails_in, mask
 
     by_case = {case.id: emails_in(m["content"] for m in case.messages) for case in evaluation.cases}
     asked = frozenset().union(*by_case.values()) if by_case else frozenset()
 
-    def redact_for(case_id: str) -> Callable[[str], str]:
+    def redact_for(case_id: str) -> Redact:
         allowed = by_case.get(case_id, frozenset())
         return lambda text: mask(str(text or ""), allowed).text
 
     plots = write_plots(evaluation, report_dir)
-    (report_dir / "comparison.md").write_text(mask(comparison_markdown(evaluation, masked), asked).text, encoding="utf-8")
-    (report_dir / "comparison.html").write_text(comparison_html(evaluation, plots, redact_for, masked), encoding="utf-8")
+    (report_dir / "comparison.md").write_text(mask(comparison_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8")
+    (report_dir / "comparison.html").write_text(comparison_html(evaluation, plots, redact_for, masked, blockers), encoding="utf-8")
     return [report_dir / "comparison.md", report_dir / "comparison.html", *(report_dir / n for n in plots)]

@@ -120,9 +120,12 @@ class GateResult:
     def check(self, check_id: str) -> GateCheck:
         return next(c for c in self.checks if c.id == check_id)
 
-    def table(self) -> str:
+    def table(self, width: int = 120) -> str:
+        """The terminal's gate table, at most `width` columns: the note is cut to fit (the reports
+        hold it whole)."""
         from tabulate import tabulate
 
+        headers = ["metric", "value", "95% CI", "threshold", "result", "note"]
         rows = []
         for c in self.checks:
             fmt = _fmt_delta if c.kind == "non_inferiority" else _fmt
@@ -132,8 +135,18 @@ class GateResult:
                 value = "n/a" if c.value is None else fmt(c.metric, c.value)
                 ci = "" if c.low is None else f"[{fmt(c.metric, c.low)}, {fmt(c.metric, c.high)}]"
             result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
-            rows.append([c.label, value, ci, f"{c.op} {c.threshold:g}", result, c.detail])
-        return tabulate(rows, headers=["metric", "value", "95% CI", "threshold", "result", "note"], tablefmt="github", disable_numparse=True)
+            # A critical row's note leads with the failing case ids, the part worth the room.
+            note = f"{len(c.cases)} found: {', '.join(c.cases)}" if c.kind == "critical" and c.cases else " ".join(c.detail.split())
+            rows.append([c.label, value, ci, f"{c.op} {c.threshold + 0.0:g}", result, note])
+        table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+        excess = max(map(len, table.splitlines())) - width
+        if excess <= 0:
+            return table
+        room = max(len(headers[-1]), max(len(r[-1]) for r in rows) - excess)
+        for row in rows:
+            if len(row[-1]) > room:
+                row[-1] = row[-1][: room - 1].rstrip() + "…"
+        return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
     def to_dict(self) -> dict:
         from harness.stats import BOOTSTRAP
@@ -375,7 +388,7 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
         check.detail = f"no paired data for this metric {against}"
         return
     check.value, check.low, check.high = metric.delta, metric.ci_low, metric.ci_high
-    margin = -check.threshold
+    margin = -check.threshold + 0.0  # never -0.0 in a message
     needed = "no number of cases" if metric.cases_needed is None else f"about {metric.cases_needed} cases"
     if metric.relative_test == "non_inferiority":
         check.passed = metric.ci_low >= check.threshold

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.golden import Case
+from harness.reports.format import ms as _ms
 from harness.versions import Version
 
 if TYPE_CHECKING:
@@ -208,24 +209,28 @@ def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, r
     return breakdown
 
 
-def _ms(value: float | None) -> str:
-    """Milliseconds for a table: sub-millisecond calls (a cached or trivial agent) keep three decimals."""
-    if value is None or value != value:
-        return "n/a"
-    return f"{value:.3f}" if abs(value) < 1 else f"{value:.1f}"
-
-
 def latency_document(evaluation: Evaluation) -> dict[str, Any]:
-    """The latency part of results.json: percentiles with CIs, cold start, node breakdowns, benchmark stats."""
+    """The latency part of results.json: per version what its latency measured, percentiles with CIs
+    (for an endpoint also the service latency, retry waits excluded, and its retries), cold start,
+    node breakdowns; benchmark stats."""
+    from harness.reports.calls import MEASURED, SERVICE, endpoint_calls, measured_kind
     from harness.stats import latency_summary
+
+    def percentiles(values: list[float]) -> dict[str, Any]:
+        return {k: e.to_dict() for k, e in latency_summary(values).items()} if values else {}
 
     versions = []
     for v in evaluation.versions:
         first = v.first_answer
+        kind = measured_kind(v, evaluation.config.in_process)
+        calls = endpoint_calls(v)
         versions.append({
             "label": v.label,
             "reference": v.reference,
-            "percentiles_ms": {k: e.to_dict() for k, e in latency_summary(v.latencies_ms).items()} if v.latencies_ms else {},
+            "measured": {"kind": kind, "text": MEASURED[kind]},
+            "percentiles_ms": percentiles(v.latencies_ms),
+            "endpoint": None if calls is None else {
+                **calls.to_dict(), "service": SERVICE, "service_percentiles_ms": percentiles(calls.service_ms)},
             "cold_start": {
                 "load_s": v.load_s,
                 "first_answer_ms": first.latency_ms if first else None,
@@ -252,19 +257,25 @@ def benchmark_rows(benchmark_json: dict[str, Any] | None) -> list[dict[str, Any]
 
 
 def latency_markdown(evaluation: Evaluation) -> str:
-    """The summary.md section: percentiles with CIs and cold start per version, top nodes, benchmarks."""
+    """The summary.md section: percentiles with CIs and cold start per version (an endpoint's service
+    latency beside its end-to-end one), what each measured, endpoint retries, top nodes, benchmarks."""
     from tabulate import tabulate
 
+    from harness.reports.calls import ENDPOINT_HEADERS, SERVICE, endpoint_rows
     from harness.secrets import md_cell
+
+    def cells(p: dict[str, Any]) -> list[Any]:
+        shown = [f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a" for k in ("p50", "p90", "p95", "p99")]
+        return [*shown, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0]
 
     doc = latency_document(evaluation)
     rows = []
     for v in doc["versions"]:
-        p = v["percentiles_ms"]
-        cells = [f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a" for k in ("p50", "p90", "p95", "p99")]
         cold = v["cold_start"]
         first = md_cell(cold["first_answer_error"] or _ms(cold["first_answer_ms"]))
-        rows.append([md_cell(v["label"]), *cells, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0, f"{cold['load_s']:.2f}", first])
+        rows.append([md_cell(v["label"]), *cells(v["percentiles_ms"]), f"{cold['load_s']:.2f}", first])
+        if v["endpoint"]:
+            rows.append([f"{md_cell(v['label'])}: {SERVICE}", *cells(v["endpoint"]["service_percentiles_ms"]), "", ""])
     lines = [
         "## Latency",
         "",
@@ -273,7 +284,15 @@ def latency_markdown(evaluation: Evaluation) -> str:
         "",
         tabulate(rows, headers=["version", "p50", "p90", "p95", "p99", "max", "n", "load s", "first answer ms"], tablefmt="github", disable_numparse=True),
         "",
+        "What each version's latency measured:",
+        "",
+        *[f"- {md_cell(v['label'])}: {md_cell(v['measured']['text'])}" for v in doc["versions"]],
+        "",
     ]
+    if endpoints := endpoint_rows(evaluation.versions):
+        lines += ["### Endpoint retries", "", "Rate limits and server errors, retried with backoff: the waits are part of the "
+                  f"end-to-end latency above; the rows marked '{SERVICE}' leave them out.", "",
+                  tabulate([[md_cell(c) for c in row] for row in endpoints], headers=ENDPOINT_HEADERS, tablefmt="github", disable_numparse=True), ""]
     for v in doc["versions"]:
         nodes = v["nodes"]
         if not nodes:

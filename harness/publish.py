@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     Evaluated = tuple[LoggedAgent, str]  # the logged model the candidate answered from, its artifact sha256
 
 SESSION_FILE = "session.json"  # what the session knew beyond results.json: whether it may promote, and why not
+NOT_LOGGED = "no logged model was evaluated (an endpoint cannot be registered: evaluate the model it serves)"
 Progress = Callable[[str], None]
 
 
@@ -39,9 +40,6 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
     when it answered in process (never promotable).
     """
     cfg = evaluation.config
-    session_blockers = blockers(facts)
-    if evaluated is None and not facts.in_process:
-        session_blockers.append("no logged model was evaluated (an endpoint cannot be registered: evaluate the model it serves)")
     baseline = None
     if len(evaluation.versions) > 1:
         other = evaluation.versions[1]
@@ -57,12 +55,18 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
         cases_evaluated=len(evaluation.cases),
         cases_in_golden=facts.cases_in_golden,
         baseline=baseline,
-        complete=not session_blockers,
-        blockers=tuple(session_blockers + scorer_error_blockers(evaluation)),
+        complete=not blockers(facts),
+        blockers=tuple(all_blockers(evaluation, facts, evaluated)),
         gate_passed=evaluation.gate.passed,
         isolated=evaluated is not None,
         report_id=report_id,
     ).signed(signing_key())
+
+
+def all_blockers(evaluation: Evaluation, facts: SessionFacts, evaluated: Evaluated | None) -> list[str]:
+    """Every reason this session may not promote, whatever its gate says (as the record will hold them)."""
+    found = blockers(facts) + ([NOT_LOGGED] if evaluated is None and not facts.in_process else [])
+    return found + scorer_error_blockers(evaluation)
 
 
 def scorer_error_blockers(evaluation: Evaluation) -> list[str]:
@@ -106,7 +110,7 @@ def finish_session(evaluation: Evaluation, facts: SessionFacts, promote: bool, e
     lines = headline(evaluation)
     progress("writing reports")
     try:
-        report_dir = write_reports(evaluation, cfg.report_path)
+        report_dir = write_reports(evaluation, cfg.report_path, blockers=all_blockers(evaluation, facts, evaluated))
         record = seal(evaluation, facts, report_dir.name, evaluated)
         (report_dir / RECORD_FILE).write_text(record.to_json(), encoding="utf-8")
         (report_dir / SESSION_FILE).write_text(json.dumps({"promote": promote, "blockers": list(record.blockers)}, indent=2), encoding="utf-8")
@@ -116,7 +120,18 @@ def finish_session(evaluation: Evaluation, facts: SessionFacts, promote: bool, e
     lines.append(f"reports: {report_dir}")
     failed = not evaluation.gate.passed or bool(scorer_error_blockers(evaluation))
     more, store_failed = log_and_promote(evaluation, report_dir, record, promote, progress=progress)
+    record_outcome(report_dir, more[-1])
     return lines + more, failed or store_failed
+
+
+def record_outcome(report_dir: Path, line: str) -> None:
+    """The promotion line, into the reports that were written before it was known."""
+    from harness.reports.decision import append_outcome
+
+    try:
+        append_outcome(report_dir, line)
+    except OSError:
+        pass  # the terminal has it; the reports keep their placeholder
 
 
 def not_promoted_reasons(evaluation: Evaluation, record: GateRecord, promote: bool) -> list[str]:
@@ -248,6 +263,7 @@ def log_report(report_dir: Path, promote: bool = True, root: Path | None = None)
     connect(cfg.root)
     with registry_lock(cfg.model_name, f"harness log {report_dir.name}") as lease:  # two `harness log` at once: one run, one version
         more, failed = _log_under_lock(evaluation, report_dir, record, promote, reasons, lease)
+    record_outcome(report_dir, more[-1])
     return lines + more, failed
 
 

@@ -1,4 +1,8 @@
-"""Reports on disk: `reports/<timestamp>-<id>/` with summary.md and results.json; `reports/latest` -> newest."""
+"""Reports on disk: `reports/<timestamp>-<id>/` with summary.md and results.json; `reports/latest` -> newest.
+
+Every report opens with the gate decision (`harness.reports.decision`); the promotion outcome, known
+only once the reports are logged, is filled in afterwards by `harness.reports.decision.append_outcome`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ import json
 import os
 import uuid
 from datetime import datetime, timezone
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.comparison_report import write_comparison_files
 from harness.evaluation import Evaluation
 from harness.latency import latency_document, latency_markdown, write_latency_files
+from harness.reports.decision import IN_PROCESS_LABEL, decision_markdown
 
 SCHEMA_VERSION = 1
 
@@ -32,8 +37,11 @@ def point_latest(report_dir: Path) -> None:
     os.replace(tmp, link)
 
 
-def results_document(evaluation: Evaluation) -> dict[str, Any]:
-    """Everything about the evaluation, machine-readable (the README documents this schema)."""
+def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> dict[str, Any]:
+    """Everything about the evaluation, machine-readable (the README documents this schema).
+
+    `blockers`: the session's reasons not to promote, whatever the gate says (None: not known here).
+    """
     cfg = evaluation.config
     from harness.golden import file_digest
 
@@ -54,10 +62,13 @@ def results_document(evaluation: Evaluation) -> dict[str, Any]:
             "concurrency": cfg.concurrency,
             "case_timeout_s": cfg.case_timeout_s,
             "repeats": cfg.repeats,
+            "in_process": cfg.in_process,
         },
+        "run_label": IN_PROCESS_LABEL if cfg.in_process else None,
         "n_cases": len(evaluation.cases),
         "gate": evaluation.gate.to_dict() if evaluation.gate else None,
-        # issue 4: the candidate against each other version (schema: harness.compare.COMPARISON_SCHEMA),
+        "blockers": None if blockers is None else list(blockers),
+        # The candidate against each other version (schema: harness.compare.COMPARISON_SCHEMA),
         # and one-line notes such as a baseline that could not be loaded.
         "comparisons": [c.to_dict() for c in evaluation.comparisons],
         "notes": list(evaluation.notes),
@@ -73,12 +84,13 @@ def results_document(evaluation: Evaluation) -> dict[str, Any]:
             }
             for v in evaluation.versions
         ],
-        "latency": latency_document(evaluation),  # issue 6: percentiles with CIs, cold start, nodes, benchmarks
+        "latency": latency_document(evaluation),  # percentiles with CIs, what they measured, endpoint retries, cold start, nodes
     }
 
 
-def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None) -> str:
-    """summary.md; `masked`: values masked per kind in this report's files, said in one line."""
+def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None) -> str:
+    """summary.md, opening with the gate decision; `masked`: values masked per kind in this report's
+    files, said in one line; `blockers`: the session's reasons not to promote (None: not known)."""
     from tabulate import tabulate
 
     from harness.secrets import masked_line, md_cell
@@ -87,16 +99,13 @@ def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = 
     lines = [
         f"# Evaluation of `{md_cell(candidate.reference)}`",
         "",
-        f"{len(evaluation.cases)} cases, gate **{'PASSED' if evaluation.gate.passed else 'FAILED'}**.",
+        f"{len(evaluation.cases)} case(s), {len(evaluation.versions)} version(s).",
         "",
+        decision_markdown(evaluation, blockers),
         *([masked_line(masked), ""] if masked is not None else []),
-        "## Gate",
-        "",
-        evaluation.gate.table(),
-        "",
     ]
     lines += [f"> {md_cell(note)}" for note in evaluation.notes] + ([""] if evaluation.notes else [])
-    if evaluation.comparisons:  # issue 4: the headline; comparison.md has the tables
+    if evaluation.comparisons:  # the headline; comparison.md has the tables
         lines += ["## A/B", "", *[f"    {line}" for c in evaluation.comparisons for line in c.headline_lines()], "",
                   "Details: comparison.md, comparison.html.", ""]
     for version in evaluation.versions:
@@ -111,7 +120,7 @@ def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = 
     ]
     if failing:
         lines += ["## Failing case checks", "", tabulate(failing, headers=["case", "scorer", "why"], tablefmt="github", disable_numparse=True), ""]
-    lines.append(latency_markdown(evaluation))  # issue 6
+    lines.append(latency_markdown(evaluation))
     return "\n".join(lines)
 
 
@@ -130,18 +139,22 @@ def masked_results(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return out, add_counts(*counts)
 
 
-def write_reports(evaluation: Evaluation, base: Path) -> Path:
-    """Write the reports for an evaluation into a new folder and point `latest` at it."""
+def write_reports(evaluation: Evaluation, base: Path, blockers: Sequence[str] | None = None) -> Path:
+    """Write the reports for an evaluation into a new folder and point `latest` at it.
+
+    `blockers`: the session's reasons not to promote whatever the gate says (the sealed record's),
+    said under the gate decision in every report; None where the writer does not know them.
+    """
     from harness.secrets import emails_in, mask
 
     report_dir = new_report_dir(base)
     # Masked on the way to disk: a leaked secret in an answer must not leak again from the report.
-    document, masked = masked_results(json.loads(json.dumps(results_document(evaluation), default=str)))
+    document, masked = masked_results(json.loads(json.dumps(results_document(evaluation, blockers), default=str)))
     document["masked"] = masked
     (report_dir / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
     asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
-    (report_dir / "summary.md").write_text(mask(summary_markdown(evaluation, masked), asked).text, encoding="utf-8")
-    write_latency_files(evaluation, report_dir)  # issue 6: benchmarks.json, logged to MLflow with the reports
-    write_comparison_files(evaluation, report_dir, masked)  # issue 4: comparison.md, comparison.html, PNG plots
+    (report_dir / "summary.md").write_text(mask(summary_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8")
+    write_latency_files(evaluation, report_dir)  # benchmarks.json, logged to MLflow with the reports
+    write_comparison_files(evaluation, report_dir, masked, blockers)  # comparison.md, comparison.html, PNG plots
     point_latest(report_dir)
     return report_dir

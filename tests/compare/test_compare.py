@@ -86,7 +86,7 @@ def test_agent_errors_are_failed_cases_and_excluded_from_latency():
     assert c.metric("correctness").losses == 1
     p50 = c.latency_ratio("p50")
     assert p50.n == 9 and p50.ratio == pytest.approx(2.0) and p50.verdict == "worse"
-    assert p50.describe() == "2.00x slower [2.00, 2.00]"
+    assert p50.describe() == "2.00x (slower) [2.00, 2.00]"
     assert any("1 in the candidate, 0 in the baseline" in w for w in c.warnings)
 
 
