@@ -200,7 +200,7 @@ def promote_record(evaluation: Evaluation, record: GateRecord, run_id: str, leas
         with registry_lock(cfg.model_name, f"register run {run_id} and move @{cfg.promote_to}") as held:
             return promote_record(evaluation, record, run_id, held)
     from harness.tracking.aliases import ALIAS_TAG_PREFIX, set_alias
-    from harness.tracking.models import register_evaluated, reseal_version
+    from harness.tracking.models import describe_version, register_evaluated, reseal_version, version_description
 
     metrics = {name: est.value for name, est in evaluation.candidate.metrics().items()}
     registered = evaluation.candidate.version.registered if evaluation.candidate.version is not None else None
@@ -208,6 +208,7 @@ def promote_record(evaluation: Evaluation, record: GateRecord, run_id: str, leas
         mv, created = reseal_version(lease, registered[0], registered[1], record, run_id, metrics), False
     else:
         mv, created = register_evaluated(lease, cfg.model_name, record, run_id, metrics)
+    describe_version(lease.client, mv.name, str(mv.version), version_description(evaluation, record, run_id))
     moved = mv.tags.get(f"{ALIAS_TAG_PREFIX}{cfg.promote_to}")
     if moved and json.loads(moved).get("run_id") == run_id:
         return f"version {mv.version} of {mv.name} was already promoted to @{cfg.promote_to} for run {run_id}; nothing to do"

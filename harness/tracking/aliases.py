@@ -209,7 +209,18 @@ def move_alias(
             f"@{alias} of '{model_name}' points at {version_label(after)} right after it was moved to version {version}: "
             "something moved it without the harness lock; see `harness history`"
         )
+    _describe(client, model_name, history + [{**entry, "state": "done"}])
     return entry
+
+
+def _describe(client: Any, model_name: str, history: list[dict[str, Any]]) -> None:
+    """The history as a readable table in the model's description (a view of the history tag)."""
+    from harness.tracking.models import describe_history
+
+    try:
+        describe_history(client, model_name, history)
+    except Exception:
+        pass  # the move is done and recorded in the tag; the description is only its view
 
 
 def set_alias(model_name: str, alias: str, version: str, reason: str, run_id: str = "", lease: Lease | None = None) -> dict[str, Any]:

@@ -20,6 +20,11 @@ from harness.tracking.lock import Lease
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
+    from harness.evaluation import Evaluation
+
+DESCRIPTION_LIMIT = 5000  # MLflow's SQL stores keep at most this many characters of a description
+# A registered model's description from this heading on is the harness's; above it, its owners'.
+HISTORY_MARK = "### Alias history"
 
 
 def version_for_run(client: Any, model_name: str, run_id: str) -> Any:
@@ -45,20 +50,76 @@ def register_evaluated(lease: Lease, model_name: str, record: GateRecord, run_id
     existing = version_for_run(lease.client, model_name, run_id)
     if existing is not None:
         return existing, False
-    tags = {GATE_TAG: "passed", RUN_TAG: run_id, RECORD_TAG: record.to_json()}
-    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{value:.4f}" for name, value in metrics.items() if value == value})
+    tags = _version_tags(record, run_id, metrics)
     lease.check()
     return mlflow.register_model(record.model_uri, model_name, tags=tags), True
 
 
 def reseal_version(lease: Lease, model_name: str, number: str, record: GateRecord, run_id: str, metrics: dict[str, float]) -> Any:
     """A registry version evaluated again (e.g. for a fresh evaluation against production): its new record."""
-    tags = {GATE_TAG: "passed", RUN_TAG: run_id, RECORD_TAG: record.to_json()}
-    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{value:.4f}" for name, value in metrics.items() if value == value})
+    tags = _version_tags(record, run_id, metrics)
     lease.check()
     for key, value in tags.items():
         lease.client.set_model_version_tag(model_name, number, key, value)
     return lease.client.get_model_version(model_name, number)
+
+
+def _version_tags(record: GateRecord, run_id: str, metrics: dict[str, float]) -> dict[str, str]:
+    tags = {GATE_TAG: "passed", RUN_TAG: run_id, RECORD_TAG: record.to_json()}
+    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{value:.4g}" for name, value in metrics.items() if value == value})
+    return tags
+
+
+def version_description(evaluation: Evaluation, record: GateRecord, run_id: str) -> str:
+    """The model version's description (Markdown, which the MLflow UI renders): the verdict, the gate
+    table and what was evaluated, so the version page says why it was registered."""
+    gate = evaluation.gate
+    baseline = f"against {record.baseline}" if record.baseline else "without a baseline"
+    head = f"**Gate {'PASSED' if gate.passed else 'FAILED'}** on {record.cases_evaluated} golden case(s), {baseline}; evaluation run `{run_id}`."
+    tail = (f"Registered from the evaluated artifact `{record.model_uri}` (files sha256 `{record.artifact_sha256[:16]}…`), "
+            f"harness {record.harness_version}. The sealed gate record is the `{RECORD_TAG}` tag; the full report is in the run's "
+            "`reports` artifacts.")
+    text = ""
+    for width in (10_000, 120):  # the whole notes when they fit the store's limit, else cut like the terminal's
+        text = f"{head}\n\n{gate.table(width=width)}\n\n{tail}"
+        if len(text) <= DESCRIPTION_LIMIT:
+            break
+    return text[:DESCRIPTION_LIMIT]
+
+
+def describe_version(client: Any, name: str, version: str, markdown: str) -> None:
+    """Set a model version's description (shown, rendered, on its page in the MLflow UI)."""
+    client.update_model_version(name, str(version), description=markdown[:DESCRIPTION_LIMIT])
+
+
+def history_markdown(history: list[dict[str, Any]], room: int = DESCRIPTION_LIMIT) -> str:
+    """The alias history as a Markdown table, newest first, cut to `room` characters at a whole row."""
+    def cell(value: Any) -> str:
+        return " ".join(str(value).split()).replace("|", "\\|") or "-"
+
+    lines = ["| when (UTC) | alias | from | to | action | by | reason |", "|---|---|---|---|---|---|---|"]
+    shown = 0
+    entries = [e for e in reversed(history) if e.get("state") != "abandoned"]
+    for e in entries:
+        action = e.get("action", "") + (" (forced)" if e.get("forced") else "") + (" (pending)" if e.get("state") == "pending" else "")
+        row = (f"| {cell(str(e.get('at', ''))[:16].replace('T', ' '))} | @{cell(e.get('alias', ''))} | {cell(e.get('from') or '-')} "
+               f"| {cell(e.get('to', ''))} | {cell(action)} | {cell(e.get('by', ''))} | {cell(e.get('reason', ''))} |")
+        if sum(len(line) + 1 for line in lines) + len(row) + 80 > room:
+            break
+        lines.append(row)
+        shown += 1
+    if shown < len(entries):
+        lines.append(f"\n{len(entries) - shown} older move(s): see `harness history`.")
+    return "\n".join(lines)
+
+
+def describe_history(client: Any, model_name: str, history: list[dict[str, Any]]) -> None:
+    """Write the alias history into the registered model's description, below whatever its owners wrote there."""
+    # The owners' part keeps at most half the room (a store refuses a longer description outright).
+    own = (client.get_registered_model(model_name).description or "").split(HISTORY_MARK)[0].rstrip()[:DESCRIPTION_LIMIT // 2]
+    head = f"{own}\n\n{HISTORY_MARK}\n" if own else f"{HISTORY_MARK}\n"
+    text = head + "Newest first; written by the agent evaluation harness on every alias move (text above this heading is kept).\n\n"
+    client.update_registered_model(model_name, description=text + history_markdown(history, DESCRIPTION_LIMIT - len(text)))
 
 
 def record_problems(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:

@@ -183,8 +183,8 @@ def plan_rollback(model_name: str, alias: str, to_version: str | None, cfg: Harn
         while stack and stack[-1] == current:
             stack.pop()
         if not stack:
-            raise HarnessError(f"nothing to return to: the history of @{alias} of '{model_name}' has no version before "
-                               f"{version_label(current)}")
+            before = f"no version before {version_label(current)}" if current else "no version to return to (the alias is unset)"
+            raise HarnessError(f"nothing to return to: the history of @{alias} of '{model_name}' has {before}")
         target = stack[-1]
         try:
             mv = get_version(client, model_name, target)

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from harness.evaluation import Evaluation
     from harness.seal import GateRecord
 
+KIND_TAG = "mlflow.experimentKind"  # the MLflow UI's choice of experiment page
+
 
 def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord, late: bool = False) -> str:
     """Log one MLflow run: params, metrics, the per-case table, the reports and the record. Returns the run id.
@@ -23,9 +25,13 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
 
     cfg = evaluation.config
     candidate = evaluation.candidate
-    mlflow.set_experiment(EXPERIMENT)
+    experiment = mlflow.set_experiment(EXPERIMENT)
+    if KIND_TAG not in experiment.tags:
+        # Without a kind the UI infers "GenAI" from the traces and opens on an empty traces overview;
+        # these are evaluation runs with metrics and tables, shown best in its runs view.
+        mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, "custom_model_development")
     verdict = "passed" if evaluation.gate.passed else "failed"
-    with mlflow.start_run(run_name=f"{cfg.model_name} {candidate.reference} gate {verdict}"[:250]) as run:
+    with mlflow.start_run(run_name=run_name(evaluation)) as run:
         params: dict[str, Any] = {
             "agent": candidate.reference,
             "agent_kind": candidate.kind,
@@ -50,7 +56,7 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
                     metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = est.low, est.high
         metrics["gate_passed"] = float(evaluation.gate.passed)
         metrics.update(comparison_metrics(evaluation))
-        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})  # drop NaN
+        mlflow.log_metrics({k: shown(v) for k, v in metrics.items() if v == v})  # drop NaN
         if evaluation.comparisons:  # the comparison reports are also among the `reports` artifacts
             first = evaluation.comparisons[0]
             mlflow.set_tags({"harness.compare.baseline": mask(first.baseline_reference).text,
@@ -61,6 +67,26 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
         mlflow.set_tags({GATE_TAG: verdict, "harness.report_dir": str(report_dir), REPORT_TAG: report_dir.name,
                          RECORD_TAG: record.to_json(), RECORD_SHA_TAG: record.sha256, LATE_LOG_TAG: str(late).lower()})
         return run.info.run_id
+
+
+def run_name(evaluation: Evaluation) -> str:
+    """What the run list shows: model, the candidate (and baseline) references, and the verdict.
+
+    E.g. `my_agent: my_agent:answer vs models:/my_agent@production (version 3), gate passed`.
+    """
+    versions = evaluation.versions
+    against = ""
+    if len(versions) > 1:
+        other = versions[1]
+        pinned = other.version.registered if other.version is not None else None
+        against = f" vs {other.reference}" + (f" (version {pinned[1]})" if pinned and f"/{pinned[1]}" not in other.reference else "")
+    verdict = "passed" if evaluation.gate.passed else "failed"
+    return f"{evaluation.config.model_name}: {evaluation.candidate.reference}{against}, gate {verdict}"[:250]
+
+
+def shown(value: float) -> float:
+    """A metric as MLflow will show it: 4 significant digits (the reports and results.json keep every digit)."""
+    return float(f"{value:.4g}")
 
 
 def comparison_metrics(evaluation: Evaluation) -> dict[str, float]:
@@ -99,10 +125,10 @@ def _case_table(evaluation: Evaluation) -> dict[str, list[Any]]:
             table["question"].append(result.case.question)
             table["answer"].append(result.output.text[:20_000])
             table["error"].append(result.output.error or "")
-            table["latency_ms"].append(result.output.latency_ms)
+            table["latency_ms"].append(None if result.output.latency_ms is None else round(result.output.latency_ms, 1))
             for name in scorer_names:
                 score = result.scores.get(name)
-                table[name].append(score.value if score else None)
+                table[name].append(shown(score.value) if score and score.value is not None else None)
                 table[f"{name}_rationale"].append(score.rationale if score else "")
     return table
 
