@@ -208,6 +208,10 @@ def load_config(
             merged.update(value)
             value = merged
         _apply(cfg, "command line", key, value)
+    cli_thresholds = (overrides or {}).get("thresholds") or {}
+    unknown = sorted(set(cli_thresholds) - known_metrics(cfg)) if cli_thresholds else []
+    if unknown:  # a typo on the command line is the command line's, not the pyproject's
+        raise _unknown("--threshold", unknown[0], sorted(known_metrics(cfg)))
     if "thresholds" not in table:  # after every source: the defaults follow the final scorer list
         cfg.thresholds, cfg.default_thresholds = {**default_thresholds(cfg.scorers), **cfg.thresholds}, True
     validate(cfg, where)

@@ -110,7 +110,7 @@ class VersionResult:
     version: Version | None = None  # None when read back from results.json
     weights: dict[str, float] = field(default_factory=dict)
     _metrics: dict[str, Estimate] = field(default_factory=dict)
-    first_answer: AgentOutput | None = None  # cold start (issue 6): timed alone, not among `results`
+    first_answer: AgentOutput | None = None  # cold start: timed alone, not among `results`
 
     @property
     def scorer_names(self) -> list[str]:
@@ -208,10 +208,10 @@ class Evaluation:
     cases: list[Case]
     versions: list[VersionResult]
     gate: GateResult | None = None
-    # Filled by the latency suite (issue 6): per-version node breakdowns, pytest-benchmark's JSON.
+    # Filled by the latency suite: per-version node breakdowns, pytest-benchmark's JSON.
     node_breakdowns: dict[str, NodeBreakdown] = field(default_factory=dict)
     benchmark_json: dict[str, Any] | None = None
-    # A/B (issue 4): the candidate against each other version, and one-line notes such as a
+    # A/B: the candidate against each other version, and one-line notes such as a
     # baseline that could not be loaded.
     comparisons: list[Comparison] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

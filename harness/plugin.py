@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from harness.completeness import SessionFacts
     from harness.config import HarnessConfig
     from harness.evaluation import CaseResult, Evaluation, VersionResult
+    from harness.versions import Version
     from harness.compare import MetricComparison
     from harness.gate import GateCheck
     from harness.golden import Case
@@ -38,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--versions", help="comma-separated references; the first is the candidate, each other is compared against it")
     group.addoption("--golden", action="append", help="golden JSONL file (repeatable; replaces [tool.harness] golden)")
     group.addoption("--judge-model", dest="judge_model", help="LLM judge model URI, e.g. openai:/gpt-4o-mini")
-    # LLM judges (issue 7): the judge cache and judge repeats.
+    # LLM judges: the judge cache and judge repeats.
     group.addoption("--judge-cache", dest="judge_cache", choices=["on", "off"], help="reuse cached judge answers (default on)")
     group.addoption("--judge-repeats", dest="judge_repeats", type=int, help="score each answer N times with each LLM judge and report flips")
     group.addoption("--promote-to", dest="promote_to", help="alias to move when the gate passes")
@@ -92,6 +93,8 @@ class HarnessSession:
         self._cases: list[Case] | None = None
         self.load_error: str | None = None
         self.evaluation: Evaluation | None = None
+        self.versions: list[Version] | None = None
+        self.notes: list[str] = []
         self.run_error: str | None = None
         self.selected_case_ids: set[str] | None = None
         self.deselected = 0
@@ -117,7 +120,7 @@ class HarnessSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.when != "call":
             self.errors += 1
-        if report.when == "call" or (report.when == "setup" and report.skipped):
+        if report.when == "call" or (report.when == "setup" and not report.passed):  # ran, or errored/skipped before
             self.reported.add(report.nodeid)
 
     def resolver(self) -> Any:
@@ -156,7 +159,7 @@ class HarnessSession:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: list, output_json: dict) -> None:
-        """Keep pytest-benchmark's JSON for the reports (issue 6); it runs before our session-finish hook."""
+        """Keep pytest-benchmark's JSON for the reports; it runs before our session-finish hook."""
         if self.evaluation is not None:
             self.evaluation.benchmark_json = output_json
 
@@ -174,17 +177,26 @@ class HarnessSession:
             return self.evaluation
         if self.run_error:
             pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
-        from harness.evaluation import evaluate, load_versions
+        from harness.evaluation import evaluate
 
         cases = [c for c in self.cases if self.selected_case_ids is None or c.id in self.selected_case_ids]
         try:
-            notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end
-            versions = load_versions(self.config, notes=notes, resolver=self.resolver())
-            self.evaluation = evaluate(self.config, cases, versions, notes=notes, progress=self.progress_line())
+            versions = self.load()
+            self.evaluation = evaluate(self.config, cases, versions, notes=self.notes, progress=self.progress_line())
         except HarnessError as exc:
             self.run_error = str(exc)
             pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
         return self.evaluation
+
+    def load(self) -> list[Version]:
+        """The versions, loaded once: logged and started in their own processes (or imported, in process)."""
+        from harness.evaluation import load_versions
+
+        if self.versions is None:
+            notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end
+            self.versions = load_versions(self.config, notes=notes, resolver=self.resolver())
+            self.notes = notes
+        return self.versions
 
     def case_result(self, case_id: str) -> CaseResult:
         """The candidate's result for one case: from the whole evaluation, or on an xdist worker, case by case."""
@@ -199,6 +211,15 @@ class HarnessSession:
                 self.run_error = str(exc)
                 pytest.exit(self.run_error, returncode=pytest.ExitCode.USAGE_ERROR)
         return self.by_case.result(next(c for c in self.cases if c.id == case_id))
+
+
+def __getattr__(name: str) -> Any:
+    """`explain_score` and `explain_check`, which suite files copied from earlier versions import from here."""
+    if name in ("explain_score", "explain_check"):
+        import harness.explain
+
+        return getattr(harness.explain, name)
+    raise AttributeError(name)
 
 
 def _state(config: pytest.Config) -> HarnessSession | None:
@@ -222,7 +243,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     state.pluginmanager = config.pluginmanager
     config.pluginmanager.register(state, "harness-session")
-    # Before pytest-benchmark's own (trylast) configure reads them: save under reports/benchmarks (issue 6).
+    # Before pytest-benchmark's own (trylast) configure reads them: save under reports/benchmarks.
     from harness.latency import apply_benchmark_defaults
 
     apply_benchmark_defaults(config.option, harness_config.report_path)
@@ -256,7 +277,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(
                 "harness_case_id", [pytest.param(c.id, id=c.id, marks=[getattr(pytest.mark, t) for t in c.tags]) for c in cases]
             )
-    if "harness_version_label" in names:  # the latency suite (issue 6)
+    if "harness_version_label" in names:  # the latency suite
         from harness.evaluation import version_labels
 
         labels = version_labels(state.config.all_versions)
@@ -271,7 +292,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(("harness_version_label", "harness_bench_case_id"), params)
         else:
             metafunc.parametrize("harness_version_label", labels)
-    if "harness_ab_metric" in names:  # A/B (issue 4): test_ab[<metric>], or test_ab[<metric>-vs-<ref>] for 3+ versions
+    if "harness_ab_metric" in names:  # A/B: test_ab[<metric>], or test_ab[<metric>-vs-<ref>] for 3+ versions
         from harness.scorers import scorer_names
 
         metrics = [*scorer_names(state.config), "overall"]
@@ -323,17 +344,48 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             state.expected["quality"].add(item.nodeid)
         elif "harness_gate_check_id" in params:
             state.expected["gate"].add(item.nodeid)
+    if any(hasattr(i, "callspec") and "harness_bench_case_id" in i.callspec.params for i in session.items):
+        from harness.latency import enable_benchmark_autosave
+
+        enable_benchmark_autosave(session.config)  # only sessions that benchmark save benchmarks
+    if state.load_error or not (state.expected["gate"] or state.expected["quality"]):
+        return
+    _quiet_libraries(session.config)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and (state.expected["gate"] or state.expected["quality"]):
+    if reporter is not None:
         from harness.gate import plan_lines
 
         mode = "in process (fast local loop, never promotes)" if state.in_process else "from their logged artifacts, each in its own process"
         for line in [f"versions answer {mode}", *plan_lines(state.config, state.cases)]:
             reporter.write_line(f"harness: {line}")
-    if any(hasattr(i, "callspec") and "harness_bench_case_id" in i.callspec.params for i in session.items):
-        from harness.latency import enable_benchmark_autosave
+    if not state.worker and not _is_controller(session.config):
+        try:  # before any test runs: a version that cannot be logged or loaded is one line, not a test error
+            state.load()
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
-        enable_benchmark_autosave(session.config)  # issue 6: only sessions that benchmark save benchmarks
+
+# Library noise that says nothing about the agent: kept out of a harness session's output here, so
+# that no user has to filter it in their own configuration.
+NOISY_WARNINGS = (
+    "ignore::DeprecationWarning:mlflow.*",
+    "ignore::DeprecationWarning:sqlalchemy.*",
+    "ignore::FutureWarning:mlflow.*",
+    "ignore:.*type hint.*:UserWarning",
+    "ignore:.*Add type hints to the `predict` method.*:UserWarning",
+    "ignore:.*select_dtypes.*",
+    "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
+)
+NOISY_LOGGERS = ("mlflow", "alembic", "urllib3")
+
+
+def _quiet_libraries(config: pytest.Config) -> None:
+    import logging
+
+    for line in NOISY_WARNINGS:
+        config.addinivalue_line("filterwarnings", line)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
@@ -361,7 +413,7 @@ def harness_case(harness_session: HarnessSession, harness_case_id: str) -> Case:
 
 @pytest.fixture
 def harness_version(harness_evaluation: Evaluation, harness_version_label: str) -> VersionResult:
-    """One evaluated version of the latency suite (issue 6), by its report label."""
+    """One evaluated version of the latency suite, by its report label."""
     version = next((v for v in harness_evaluation.versions if v.label == harness_version_label), None)
     if version is None or version.version is None:
         pytest.skip(f"version {harness_version_label!r} was not loaded in this session")

@@ -1,8 +1,10 @@
 """Resolve an agent reference to a callable version behind one adapter.
 
 Reference forms: `module.path:attr`, `path/to/agent.py` (models from code), `models:/name@alias`,
-`models:/name/N`, `runs:/<id>/<path>`. A reference is only ever imported or loaded, never evaluated,
-so a reference string cannot run shell commands.
+`models:/name/N`, `runs:/<id>/<path>`, and served endpoints (`http(s)://…/invocations`,
+`openai+http(s)://…/v1?model=NAME`, `endpoints:/NAME`; see harness/endpoints/). A reference is only
+ever imported, loaded or called over HTTP, never evaluated, so a reference string cannot run shell
+commands.
 """
 
 from __future__ import annotations
@@ -99,13 +101,26 @@ def import_object(reference: str, root: Path) -> tuple[Any, Any]:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise HarnessError(f"agent reference {reference!r}: module '{exc.name}' not found") from exc
+        import pkgutil
+
+        parent = (exc.name or module_name).rpartition(".")[0]
+        where = [str(root)] if not parent else list(getattr(sys.modules.get(parent), "__path__", []))
+        known = [m.name for m in pkgutil.iter_modules(where)]
+        raise HarnessError(f"agent reference {reference!r}: module '{exc.name}' not found{_did_you_mean(exc.name or '', known)}") from exc
     obj: Any = module
     for part in attr_path.split("."):
         if not hasattr(obj, part):
-            raise HarnessError(f"agent reference {reference!r}: module '{module_name}' has no attribute '{attr_path}'")
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            raise HarnessError(f"agent reference {reference!r}: module '{module_name}' has no attribute '{attr_path}'{_did_you_mean(part, names)}")
         obj = getattr(obj, part)
     return module, obj
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name.rpartition(".")[2], known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _load_import(reference: str, root: Path) -> Version:

@@ -149,7 +149,7 @@ def log_agent(reference: str, root: Path, experiment: str, pip_requirements: lis
     process = AgentProcess(root, f"log-{_slug(reference)}", env)
     try:
         with tempfile.TemporaryDirectory(prefix="harness-model-") as scratch:
-            reply = process.request({"op": "log", "reference": reference, "root": str(root), "scratch": scratch,
+            reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path, "scratch": scratch,
                                      "experiment": experiment, "pip_requirements": pip_requirements}, timeout_s)
     except (AgentProcessDied, TimeoutError) as exc:
         raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
@@ -167,19 +167,20 @@ def _slug(text: str) -> str:
 class IsolatedAgent:
     """A loaded model in its own process, restarted (and reloaded) after a crash, at most MAX_RESTARTS times."""
 
-    def __init__(self, logged: LoggedAgent, root: Path, label: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, logged: LoggedAgent, root: Path, label: str, env: dict[str, str] | None = None,
+                 process: AgentProcess | None = None) -> None:
         self.logged, self.root, self.label = logged, root, label
         self.env = dict(env or {})
         self.restarts = 0
         self._lock = threading.Lock()
-        self.process, self.loaded = self._start()
+        self.process, self.loaded = self._start(process)
 
-    def _start(self) -> tuple[AgentProcess, dict[str, Any]]:
-        process = AgentProcess(self.root, f"{_slug(self.label)}-{self.restarts}", self.env)
+    def _start(self, process: AgentProcess | None = None) -> tuple[AgentProcess, dict[str, Any]]:
+        process = process or AgentProcess(self.root, f"{_slug(self.label)}-{self.restarts}", self.env)
         if self.logged.model_uri:
             step = {"op": "load", "model_uri": self.logged.model_uri, "reference": self.logged.reference}
         else:  # not logged (harness compare): imported as is, still in its own process
-            step = {"op": "import", "reference": self.logged.reference, "root": str(self.root)}
+            step = {"op": "import", "reference": self.logged.reference, "root": str(self.root), "path": sys.path}
         try:
             reply = process.request(step, LOAD_TIMEOUT_S)
         except (AgentProcessDied, TimeoutError) as exc:
@@ -210,12 +211,12 @@ class IsolatedAgent:
 
 
 def isolated_version(logged: LoggedAgent, root: Path, label: str, registered: tuple[str, str] | None = None,
-                     env: dict[str, str] | None = None) -> Any:
-    """A `Version` whose every call goes to `logged` loaded in its own process."""
+                     env: dict[str, str] | None = None, process: AgentProcess | None = None) -> Any:
+    """A `Version` whose every call goes to `logged` loaded in its own process (`process`: one started ahead)."""
     from harness.versions import Version
 
     started = time.perf_counter()
-    agent = IsolatedAgent(logged, root, label, env)
+    agent = IsolatedAgent(logged, root, label, env, process)
 
     def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> dict[str, Any]:
         reply = agent.call(messages, params, cid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.agent_process.client import LoggedAgent, isolated_version, log_agent
+from harness.agent_process.client import AgentProcess, LoggedAgent, isolated_version, log_agent
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
@@ -35,6 +35,27 @@ class IsolatedLoader:
         self.cfg = cfg
         self.logged: dict[str, LoggedAgent] = dict(logged or {})
         self.versions: list[Version] = []
+        self.spare: AgentProcess | None = None  # a worker started ahead, importing MLflow while a model is logged
+        self.started = 0
+        self.expected = len([r for r in cfg.all_versions if r.strip().lower() != "none"])  # versions still to start
+
+    def _env(self) -> dict[str, str]:
+        uri = _connect(self.cfg)
+        return {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
+
+    def _warm(self) -> None:
+        if self.spare is None:
+            self.started += 1
+            self.spare = AgentProcess(self.cfg.root, f"worker-{self.started}", self._env())
+
+    def _take(self) -> AgentProcess:
+        """The warm worker, and another started when more configured versions are to come."""
+        self._warm()
+        process, self.spare = self.spare, None
+        self.expected -= 1
+        if self.expected > 0:
+            self._warm()
+        return process
 
     def log(self, reference: str) -> LoggedAgent:
         """The logged model for `reference`, logging it now if this session has not yet."""
@@ -43,9 +64,8 @@ class IsolatedLoader:
 
         reference = reference.strip()
         if reference not in self.logged:
-            uri = _connect(self.cfg)
-            self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root),
-                                               env={"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri})
+            self._warm()
+            self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env())
         return self.logged[reference]
 
     def __call__(self, reference: str, root: Path, label: str) -> Version:
@@ -57,7 +77,7 @@ class IsolatedLoader:
         reference = reference.strip()
         if is_endpoint_reference(reference):  # already answering from outside this process, as deployed
             return resolve(reference, root, label)
-        uri = _connect(self.cfg)
+        env = self._env()
         registered = registered_version(reference)
         if registered:  # pinned: the version the alias names now, by its logged model
             from harness.tracking.models import model_id_of
@@ -66,13 +86,15 @@ class IsolatedLoader:
             logged = LoggedAgent(reference, f"models:/{registered[0]}/{registered[1]}", model_id_of(mv))
         else:
             logged = self.log(reference)
-        version = isolated_version(logged, root, label, registered, env={"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri})
+        version = isolated_version(logged, root, label, registered, env=env, process=self._take())
         self.versions.append(version)
         return version
 
     def close(self) -> None:
         for version in self.versions:
             version.isolated.close()
+        if self.spare is not None:
+            self.spare.close()
 
 
 def logged_to_json(logged: dict[str, LoggedAgent]) -> dict[str, Any]:

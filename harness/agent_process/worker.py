@@ -8,6 +8,7 @@ traced). Replies are JSON too, never pickles: the harness must not unpickle what
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -62,8 +63,7 @@ class Worker:
 
         from harness.agent_process.loggable import model_source
 
-        if request["root"] not in sys.path:
-            sys.path.insert(0, request["root"])  # as in the user's pytest session: the reference names working-tree code
+        _importable(request)
 
         source = model_source(request["reference"], request["root"], request["scratch"])
         mlflow.set_experiment(request["experiment"])
@@ -92,8 +92,7 @@ class Worker:
         """A reference imported as is, for comparisons that need no logged model: still answered from here."""
         from harness.versions import resolve
 
-        if request["root"] not in sys.path:
-            sys.path.insert(0, request["root"])
+        _importable(request)
         self.version = resolve(request["reference"], Path(request["root"]))
         return {"sha256": "", "kind": self.version.kind, "load_s": self.version.load_s}
 
@@ -146,9 +145,18 @@ class Worker:
         return text, metadata, span.trace_id
 
 
+def _importable(request: dict[str, Any]) -> None:
+    """For steps that import a reference from the working tree: the harness process's import path."""
+    for entry in reversed([request["root"], *request.get("path", [])]):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+
+
 def main(argv: list[str]) -> None:
     # Started with `python -P`: a loaded model imports only what its artifact carries (its code paths)
     # and what is installed, as where it will be served, not whatever lies in the working tree.
+    importlib.import_module("mlflow.pyfunc")  # a worker is started ahead of need: pay for the import while waiting
+
     Worker(Connection(int(argv[0]))).serve()
     sys.stdout.flush()
     os._exit(0)  # abandoned agent threads (a hung call) must not keep the process alive

@@ -96,7 +96,7 @@ def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
 
 @pytest.mark.parametrize("args,table,message", [
     ((), "concurency = 3", "unknown key 'concurency' (did you mean 'concurrency'?)"),
-    (("--threshold", "corectness=0.9"), "", "thresholds: unknown key 'corectness'"),
+    (("--threshold", "corectness=0.9"), "", "--threshold: unknown key 'corectness' (did you mean 'correctness'?)"),
     (("--threshold", "correctness=2"), "", "'correctness' must be between 0 and 1"),
     (("--agent", "no_such_pkg.agent:AGENT"), "", "module 'no_such_pkg' not found"),
 ])
@@ -121,7 +121,7 @@ def test_unreachable_tracking_store_stops_before_any_case_and_the_local_loop_kee
     project = make_project(tmp_path)
     result = project.pytest(MLFLOW_TRACKING_URI="http://127.0.0.1:9")
     assert result.returncode == 4, result.stdout[-3000:]
-    assert "tracking server http://127.0.0.1:9 is unreachable" in result.stdout and "--in-process" in result.stdout
+    assert "tracking server http://127.0.0.1:9 is unreachable" in result.stderr and "--in-process" in result.stderr
     assert not (project.root / "reports" / "latest").exists()
     local = project.pytest("--in-process", "--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
     assert "could not log to the tracking store: tracking server http://127.0.0.1:9 is unreachable" in local.stdout

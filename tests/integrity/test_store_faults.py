@@ -46,7 +46,7 @@ def test_two_harness_log_at_once_on_one_report_give_one_run_and_one_version(tmp_
     assert [v.version for v in client.search_model_versions("name = 'my_faq_agent'")] == ["1"]
     runs = client.search_runs([client.get_experiment_by_name("harness-evaluations").experiment_id])
     assert len(runs) == 1 and runs[0].data.tags["harness.late_log"] == "true"
-    assert client.get_model_version_by_alias("my_faq_agent", "development").version == "1"
+    assert str(client.get_model_version_by_alias("my_faq_agent", "development").version) == "1"
 
 
 def test_a_server_killed_after_the_alias_moved_loses_no_history_entry(tmp_path, server):
@@ -57,7 +57,7 @@ def test_a_server_killed_after_the_alias_moved_loses_no_history_entry(tmp_path, 
     assert server.killed.is_set() and "promotion failed" in result.stdout, result.stdout[-3000:]
     server.start()
     client = _client(server)
-    assert client.get_model_version_by_alias("my_faq_agent", "development").version == "1"
+    assert str(client.get_model_version_by_alias("my_faq_agent", "development").version) == "1"
     history = json.loads(client.get_registered_model("my_faq_agent").tags["harness.alias_history"])
     assert [(e["alias"], e["to"], e["state"]) for e in history] == [("development", "1", "pending")]
     # The lock the session held is left in the store, but its holder is gone: the next move takes it over.
