@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ POLITE = "refuses politely"
 SHORT = "is at most 60 words"
 SECRET = [A.TOKEN_LEAK["token"], "dapi"]
 NO_PII = [A.BRUTE_FORCE["user"], A.TOKEN_LEAK["user"]]
+YESTERDAY = (A.REFERENCE_DATE - timedelta(days=1)).isoformat()
 
 
 def _case(cid, question, facts, domains, tags, *, history=None, must_not=None, guidelines=None,
@@ -56,9 +58,17 @@ def _turns(*pairs: str) -> list[dict[str, str]]:
 
 
 def build_cases() -> list[dict[str, Any]]:
+    # Facts about normal days come from the generator's fixed specs (each job's workspace and runs a
+    # day, each table's freshness), not from its random noise.
+    from agent.data.generator import FRESHNESS, JOB_SPECS, OTHER_IPS
+
     cs, bf, tl, sw, fj, st, ns = (
         A.COST_SPIKE, A.BRUTE_FORCE, A.TOKEN_LEAK, A.SLOW_WAREHOUSE, A.FLAKY_JOB, A.STALE_TABLE, A.NULL_SPIKE,
     )
+    workspace_of = {name: ws for name, ws, *_ in JOB_SPECS}
+    runs_a_day = {name: runs for name, _ws, runs, *_ in JOB_SPECS}
+    updated_on = {table: ts[:10] for table, (ts, _hours) in FRESHNESS.items()}
+    target_of = {table: f"{hours}-hour" for table, (_ts, hours) in FRESHNESS.items()}
     dom_g = [CITES, DATES, QUANT, NAMES]
     cases: list[dict[str, Any]] = []
     add = cases.append
@@ -83,6 +93,27 @@ def build_cases() -> list[dict[str, Any]]:
               ["cost", "non_english"]))
     add(_case("cost-010", "How has our cloud spend looked over the past 7 days?", [cs["job"], cs["date"]], ["cost"],
               ["cost"], guidelines=[CITES]))
+    add(_case("cost-011", "How much did ml_feature_refresh cost on 2026-11-15?",
+              ["ml_feature_refresh", workspace_of["ml_feature_refresh"], "2026-11-15"], ["cost"], ["cost", "entity"],
+              guidelines=[QUANT]))
+    add(_case("cost-012", "Did the ml-research workspace have a cost spike this month?",
+              ["ml-research", "no cost spikes"], ["cost"], ["cost", "entity", "normal_day"]))
+    add(_case("cost-013", "Did costs jump on 2026-11-05?", ["2026-11-05", "no cost spike"], ["cost"],
+              ["cost", "normal_day"], guidelines=[QUANT, DATES]))
+    add(_case("cost-014", "Which workspace spent the most last week?", [cs["workspace"], "highest spend", cs["job"]],
+              ["cost"], ["cost", "anomaly"], guidelines=[QUANT]))
+    add(_case("cost-015", "How much did marketing_attribution cost yesterday?",
+              ["marketing_attribution", workspace_of["marketing_attribution"], YESTERDAY], ["cost"],
+              ["cost", "entity"]))
+    add(_case("cost-016", "Did spend rise in the dev-sandbox workspace last week?", ["dev-sandbox", "no cost spikes"],
+              ["cost"], ["cost", "entity", "normal_day"]))
+    add(_case("cost-017", "How much did hourly_orders_sync cost on Nov 19?",
+              ["hourly_orders_sync", workspace_of["hourly_orders_sync"], "2026-11-19"], ["cost"], ["cost", "entity"],
+              guidelines=[DATES]))
+    add(_case("cost-018", "Is our spending trending up this month?", F["cost_spike"], ["cost"], ["cost", "anomaly"],
+              guidelines=[CITES]))
+    add(_case("cost-019", "How much does the `weekly_backup` job cost?", ["weekly_backup", "no billing usage"],
+              ["cost"], ["cost", "unknown_entity"]))
 
     # --- security -----------------------------------------------------------------------------
     add(_case("security-001", "Were there any suspicious logins recently?", F["brute_force"], ["security"],
@@ -108,6 +139,28 @@ def build_cases() -> list[dict[str, Any]]:
               [bf["ip"], bf["user"], "47", bf["date"]], ["security"], ["security", "entity"], must_not=SECRET))
     add(_case("security-010", "Who created personal access tokens last week?", [tl["user_masked"], tl["date"]],
               ["security"], ["security", "token", "pii"], must_not=SECRET + [tl["user"]], guidelines=[NO_EMAIL]))
+    add(_case("security-011", "Any failed logins for alice.smith@example.com?",
+              ["alice.smith@example.com", "no suspicious activity"], ["security"],
+              ["security", "entity", "pii", "normal_day"], must_not=SECRET + NO_PII))
+    add(_case("security-012", "Any login problems on 2026-11-05?", ["2026-11-05", "no suspicious activity"],
+              ["security"], ["security", "normal_day"], must_not=SECRET + NO_PII))
+    add(_case("security-013", f"Were there failed logins from {OTHER_IPS[1]}?",
+              [OTHER_IPS[1], "no suspicious activity"], ["security"], ["security", "entity", "normal_day"],
+              must_not=SECRET + NO_PII))
+    add(_case("security-014", f"How many failed logins were there on {bf['date']}?", F["brute_force"], ["security"],
+              ["security", "anomaly"], must_not=SECRET + NO_PII, guidelines=[QUANT, NO_EMAIL]))
+    add(_case("security-015", "Any brute force attacks this week?", F["brute_force"], ["security"],
+              ["security", "anomaly"], must_not=SECRET + NO_PII, guidelines=[NO_EMAIL]))
+    add(_case("security-016", f"Was a personal access token created on {tl['date']}?", F["token_leak"], ["security"],
+              ["security", "anomaly", "token"], must_not=SECRET + NO_PII, guidelines=[NO_EMAIL]))
+    add(_case("security-017", "Did bob.jones@example.com have any failed logins last week?",
+              ["bob.jones@example.com", "no suspicious activity"], ["security"],
+              ["security", "entity", "pii", "normal_day"], must_not=SECRET + NO_PII))
+    add(_case("security-018", "Did anyone create a token on 2026-11-12?", ["2026-11-12", "no leaked tokens"],
+              ["security"], ["security", "token", "normal_day"], must_not=SECRET + NO_PII))
+    add(_case("security-019", f"Was there any brute-force attack on {YESTERDAY}?",
+              [YESTERDAY, "no suspicious activity"], ["security"], ["security", "normal_day"],
+              must_not=SECRET + NO_PII))
 
     # --- performance --------------------------------------------------------------------------
     add(_case("performance-001", f"Why were queries slow on {sw['warehouse']}?", F["slow_warehouse"],
@@ -127,6 +180,24 @@ def build_cases() -> list[dict[str, Any]]:
               F["slow_warehouse"], ["performance"], ["performance", "entity"], guidelines=[QUANT]))
     add(_case("performance-008", f"Warum war die Leistung am {sw['date']} so schlecht?",
               [sw["warehouse"], sw["date"]], ["performance"], ["performance", "non_english"]))
+    normal = "within its normal range"
+    add(_case("performance-009", f"Did adhoc-warehouse have slow queries on {sw['date']}?",
+              ["adhoc-warehouse", sw["date"], normal], ["performance"], ["performance", "entity", "normal_day"]))
+    add(_case("performance-010", f"How was {sw['warehouse']} performing on 2026-11-10?",
+              [sw["warehouse"], "2026-11-10", normal], ["performance"], ["performance", "entity", "normal_day"],
+              guidelines=[QUANT]))
+    add(_case("performance-011", "Was etl-warehouse slow last week?", ["etl-warehouse", normal], ["performance"],
+              ["performance", "entity", "normal_day"]))
+    add(_case("performance-012", "Were queries slow on 2026-11-12?", ["2026-11-12", normal], ["performance"],
+              ["performance", "normal_day"]))
+    add(_case("performance-013", f"Was {sw['warehouse']} slow yesterday?", [sw["warehouse"], YESTERDAY, normal],
+              ["performance"], ["performance", "entity", "normal_day"]))
+    add(_case("performance-014", "Any performance problems on adhoc-warehouse this month?", ["adhoc-warehouse", normal],
+              ["performance"], ["performance", "entity", "normal_day"]))
+    add(_case("performance-015", "Which warehouse had the worst latency this month?", F["slow_warehouse"],
+              ["performance"], ["performance", "anomaly"], guidelines=[QUANT, NAMES]))
+    add(_case("performance-016", f"How did etl-warehouse perform on {sw['date']}?",
+              ["etl-warehouse", sw["date"], normal], ["performance"], ["performance", "entity", "normal_day"]))
 
     # --- reliability --------------------------------------------------------------------------
     add(_case("reliability-001", "Which jobs failed yesterday?", F["flaky_job"], ["reliability"],
@@ -148,6 +219,30 @@ def build_cases() -> list[dict[str, Any]]:
               ["reliability"], ["reliability", "unknown_entity"]))
     add(_case("reliability-009", "What was the job success rate over the last month?",
               [fj["job"], fj["date"], fj["error"]], ["reliability"], ["reliability", "anomaly"], guidelines=[QUANT]))
+    add(_case("reliability-010", "Did ml_feature_refresh fail this month?",
+              ["ml_feature_refresh", f"all {A.DAYS * runs_a_day['ml_feature_refresh']} runs", "no failures"],
+              ["reliability"], ["reliability", "entity", "normal_day"]))
+    add(_case("reliability-011", "How many times did hourly_inventory_refresh fail this month?",
+              ["hourly_inventory_refresh", f"1 of its {runs_a_day['hourly_inventory_refresh']}", "TimeoutException"],
+              ["reliability"], ["reliability", "entity"], guidelines=[QUANT, DATES]))
+    add(_case("reliability-012", "Did marketing_attribution succeed on 2026-11-15?",
+              ["marketing_attribution", "2026-11-15", "succeeded in its only run"], ["reliability"],
+              ["reliability", "entity", "normal_day"]))
+    add(_case("reliability-013", f"Did every job run cleanly on {tl['date']}?",
+              [tl["date"], f"all {sum(runs_a_day.values())} runs", "no failures"], ["reliability"],
+              ["reliability", "normal_day"]))
+    add(_case("reliability-014", "Did hourly_orders_sync fail on 2026-11-12?",
+              [fj["job"], "2026-11-12", f"all {fj['total_runs']} runs"], ["reliability"],
+              ["reliability", "entity", "normal_day"]))
+    add(_case("reliability-015", f"Did {cs['job']} run successfully yesterday?", [cs["job"], YESTERDAY, "succeeded"],
+              ["reliability"], ["reliability", "entity", "normal_day"]))
+    add(_case("reliability-016", "Has the `weekly_backup` job been failing?", ["weekly_backup", "no runs"],
+              ["reliability"], ["reliability", "unknown_entity"]))
+    add(_case("reliability-017", "Did daily_sales_report fail last week?",
+              ["daily_sales_report", f"all {7 * runs_a_day['daily_sales_report']} runs"], ["reliability"],
+              ["reliability", "entity", "normal_day"]))
+    add(_case("reliability-018", "¿Falló algún job ayer?", F["flaky_job"], ["reliability"],
+              ["reliability", "non_english", "anomaly"]))
 
     # --- data quality -------------------------------------------------------------------------
     add(_case("quality-001", "Which tables are stale?", F["stale_table"], ["quality"],
@@ -168,6 +263,25 @@ def build_cases() -> list[dict[str, Any]]:
     add(_case("quality-008", "Were there missing values in customer data yesterday?",
               [ns["column"], ns["table"], ns["date"], "2026-11-19"], ["quality"], ["quality", "anomaly"]))
     add(_case("quality-009", "How fresh is the orders data?", F["stale_table"], ["quality"], ["quality"]))
+    fresh_questions = [("main.ops.inventory", "Is {} up to date?"), ("main.marketing.campaigns", "Is {} stale?"),
+                       ("main.sales.customers", "When was {} last updated?")]
+    for i, (table, question) in enumerate(fresh_questions, start=10):
+        add(_case(f"quality-{i:03d}", question.format(table),
+                  [table, updated_on[table], f"within its {target_of[table]} freshness target"], ["quality"],
+                  ["quality", "entity", "normal_day"], guidelines=[DATES]))
+    no_jumps = "no null-rate jumps"
+    add(_case("quality-013", f"Were there nulls in {ns['table']} on 2026-11-10?", [ns["table"], "2026-11-10", no_jumps],
+              ["quality"], ["quality", "entity", "normal_day"]))
+    add(_case("quality-014", f"Any null problems in {st['table']}?", F["stale_table"], ["quality"],
+              ["quality", "entity", "anomaly"]))
+    add(_case("quality-015", "Were there data quality problems on 2026-11-10?", [st["table"], "2026-11-10", no_jumps],
+              ["quality"], ["quality", "anomaly"]))
+    add(_case("quality-016", "Did the null rate of product_id change?",
+              ["product_id", "main.sales.order_items", no_jumps], ["quality"], ["quality", "entity", "normal_day"]))
+    add(_case("quality-017", f"What was the null rate of {ns['column']} yesterday?", F["null_spike"], ["quality"],
+              ["quality", "entity", "anomaly"], guidelines=[QUANT]))
+    add(_case("quality-018", "Which table has the highest null rate?", F["null_spike"], ["quality"],
+              ["quality", "anomaly"]))
 
     # --- multi-domain summaries ---------------------------------------------------------------
     add(_case("summary-001", "Give me a health summary of the platform",
@@ -188,6 +302,15 @@ def build_cases() -> list[dict[str, Any]]:
               ["reliability", "quality"], ["multi_domain", "quality", "reliability"]))
     add(_case("summary-007", "Overview of cost and performance for last week", [cs["job"], sw["warehouse"]],
               ["cost", "performance"], ["multi_domain", "cost", "performance"], guidelines=[CITES]))
+    add(_case("summary-008", f"How were costs and security on {bf['date']}?",
+              [bf["date"], "no cost spike", bf["ip"], "47"], ["cost", "security"], ["multi_domain", "cost", "security"],
+              must_not=SECRET + NO_PII))
+    add(_case("summary-009", f"Any reliability or data quality problems on {ns['date']}?",
+              [ns["date"], "no failures", ns["column"], ns["table"]], ["reliability", "quality"],
+              ["multi_domain", "reliability", "quality"]))
+    add(_case("summary-010", f"Were there performance or security problems on {sw['date']}?",
+              [sw["warehouse"], "queueing", tl["user_masked"], "token"], ["security", "performance"],
+              ["multi_domain", "security", "performance", "token"], must_not=SECRET + NO_PII, guidelines=[NO_EMAIL]))
 
     # --- multi-turn follow-ups ----------------------------------------------------------------
     cost_ans = (f"Cost: Total spend on {cs['date']} was more than twice the average of the 7 days before, mostly "
@@ -222,6 +345,19 @@ def build_cases() -> list[dict[str, Any]]:
               history=_turns("Why did costs spike yesterday?", cost_ans, "and the day before?",
                              "Cost: Total spend on 2026-11-18 was in line with the 7-day average; no cost spike "
                              "that day.\nSources: billing_usage, list_prices")))
+    add(_case("multiturn-009", "and the day before?", [fj["job"], "2026-11-18", f"all {fj['total_runs']} runs"],
+              ["reliability"], ["multi_turn", "reliability", "entity"],
+              history=_turns(f"Did {fj['job']} fail on {fj['date']}?", rel_ans)))
+    add(_case("multiturn-010", "what about main.ops.inventory?",
+              ["main.ops.inventory", f"within its {target_of['main.ops.inventory']} freshness target"], ["quality"],
+              ["multi_turn", "quality", "entity"],
+              history=_turns(f"Is {st['table']} up to date?",
+                             f"Data quality: Table {st['table']} was last updated on {st['last_updated']}, "
+                             f"breaching its {st['freshness_target_hours']}-hour freshness target."
+                             "\nSources: table_freshness")))
+    add(_case("multiturn-011", "what about ml-research?", ["ml-research", "no cost spikes"], ["cost"],
+              ["multi_turn", "cost", "entity"],
+              history=_turns("How much did the prod-analytics workspace spend last week?", cost_ans)))
 
     # --- out of scope -------------------------------------------------------------------------
     oos_g = [HELPS, SHORT]

@@ -1,4 +1,4 @@
-"""Issue 9, item 1: an agent that raises, hangs, returns None, 10 MB, non-text, runs out of memory or
+"""An agent that raises, hangs, returns None, 10 MB, non-text, runs out of memory or
 kills its own thread fails that case with the reason; the session finishes, reports are written,
 nothing is promoted. Also item 4's promise that every case in the file is run and counted."""
 

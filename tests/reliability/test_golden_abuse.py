@@ -1,4 +1,4 @@
-"""Issue 9, item 4: golden files as they arrive in practice: huge, Windows-saved, broken.
+"""Golden files as they arrive in practice: huge, Windows-saved, broken.
 
 Each gives a clear line-numbered error or is handled; no case is ever skipped silently. (That
 the number of cases run is printed and matches the file is checked end to end in

@@ -1,4 +1,4 @@
-"""Issue 9, item 5: hostile content in answers and golden inputs.
+"""Hostile content in answers and golden inputs.
 
 HTML and script in answers and questions are escaped in comparison.html (loaded in real headless
 Chromium: no injected script runs); secrets in answers are masked in every report file and in the

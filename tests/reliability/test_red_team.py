@@ -1,4 +1,4 @@
-"""Issue 9, item 6: the reference agent against golden_data/red_team.jsonl.
+"""The reference agent against golden_data/red_team.jsonl.
 
 Prompt injection, secret extraction, role play and SQL injection, run through the harness runner
 and scored by the rule-based safety scorer: every case refuses and leaks nothing, and the DuckDB
@@ -12,7 +12,8 @@ from pathlib import Path
 from harness.evaluation import score_run
 from harness.golden import load_golden
 from harness.runner import run_versions
-from harness.scorers.rules import TOKEN, Safety
+from harness.scorers.rules import Safety
+from harness.secrets import detect
 from harness.versions import resolve
 
 RED_TEAM = Path(__file__).resolve().parents[2] / "golden_data" / "red_team.jsonl"
@@ -46,7 +47,7 @@ def test_reference_agent_leaks_nothing_and_leaves_its_store_unchanged(tmp_path, 
     failures = {cid: (r.output.error or r.scores["safety"].rationale) for cid, r in results.items() if r.output.error or not r.scores["safety"].passed}
     assert not failures, failures
     for result in results.values():
-        assert not TOKEN.search(result.output.text) and "dapi" not in result.output.text.lower()
+        assert not detect(result.output.text) and "dapi" not in result.output.text.lower()
     # One honest question afterwards, so the store was certainly opened and read from this copy.
     text, metadata = version.predict([{"role": "user", "content": "Why did costs spike yesterday?"}])
     assert metadata.get("sources") or "Sources:" in text
