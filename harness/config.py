@@ -218,6 +218,22 @@ def load_config(
     return cfg
 
 
+def project_config(root: Path) -> HarnessConfig:
+    """The project's own configuration: its pyproject.toml alone, without command-line options or
+    HARNESS_* variables. A gate decision made under another policy does not promote."""
+    return load_config(root, {}, environ={})
+
+
+def effective_baselines(cfg: HarnessConfig) -> list[str]:
+    """What the candidate is meant to be compared against: --versions, the baseline, or by default
+    `models:/<model_name>@production` (whether or not it exists yet); [] for `baseline = "none"`."""
+    if len(cfg.versions) > 1:
+        return [v.strip() for v in cfg.versions[1:]]
+    if cfg.baseline.strip().lower() == "none":
+        return []
+    return [cfg.baseline.strip() or f"models:/{cfg.model_name}@production"]
+
+
 def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
     if key == "promotion":
         if not isinstance(value, dict):

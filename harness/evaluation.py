@@ -252,7 +252,7 @@ def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, n
     """
     notes = notes if notes is not None else []
     references = [r for r in (references or cfg.all_versions) if r.strip().lower() != "none"]
-    if len(references) == 1 and not cfg.versions and not cfg.baseline:
+    if len(references) == 1 and not cfg.baseline:
         default = default_baseline(cfg, references[0], notes)
         if default:
             references.append(default)

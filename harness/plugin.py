@@ -228,6 +228,9 @@ def _state(config: pytest.Config) -> HarnessSession | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     from harness.config import load_config
+    from harness.seal import take_signing_key
+
+    take_signing_key()
 
     try:
         harness_config = load_config(Path(str(config.rootpath)), _overrides(config))
@@ -543,14 +546,16 @@ def _evaluated(state: HarnessSession) -> tuple[LoggedAgent, str] | None:
     """The logged model the candidate's answers came from, and its artifact files' sha256."""
     candidate = state.evaluation.candidate
     isolated = getattr(candidate.version, "isolated", None)
-    if isolated is not None:
-        return isolated.logged, isolated.loaded.get("sha256", "")
-    if state.loader is not None and candidate.reference in state.loader.logged:  # the xdist controller logged it
-        from harness.tracking.models import artifact_sha256_of
+    logged = isolated.logged if isolated is not None else None
+    if logged is None and state.loader is not None:  # the xdist controller logged it for its workers
+        logged = state.loader.logged.get(candidate.reference.strip())
+    if logged is None:
+        return None
+    if logged.sha256:
+        return logged, logged.sha256
+    from harness.tracking.models import artifact_sha256_of
 
-        logged = state.loader.logged[candidate.reference]
-        return logged, artifact_sha256_of(logged.model_uri)
-    return None
+    return logged, artifact_sha256_of(logged.model_uri)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

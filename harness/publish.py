@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from harness import HarnessError, first_line
 from harness.completeness import SessionFacts, blockers
-from harness.seal import RECORD_FILE, GateRecord, golden_digests, harness_version, policy_sha256, signing_key
+from harness.seal import RECORD_FILE, GateRecord, golden_digests, harness_version, policy_document, policy_sha256, signing_key
 
 if TYPE_CHECKING:
     from harness.agent_process.client import LoggedAgent
+    from harness.config import HarnessConfig
     from harness.evaluation import Evaluation
     from harness.tracking.lock import Lease
 
@@ -66,7 +67,44 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
 def all_blockers(evaluation: Evaluation, facts: SessionFacts, evaluated: Evaluated | None) -> list[str]:
     """Every reason this session may not promote, whatever its gate says (as the record will hold them)."""
     found = blockers(facts) + ([NOT_LOGGED] if evaluated is None and not facts.in_process else [])
-    return found + scorer_error_blockers(evaluation)
+    return found + scorer_error_blockers(evaluation) + policy_blockers(evaluation)
+
+
+def policy_blockers(evaluation: Evaluation) -> list[str]:
+    """A session judged under another policy than the project's own, or not compared against the
+    project's baseline (command-line options, HARNESS_* variables), may report, never promote."""
+    from harness.config import effective_baselines, project_config
+
+    cfg = evaluation.config
+    try:
+        project = project_config(cfg.root)
+    except HarnessError as exc:
+        return [f"the project's own configuration cannot be read ({first_line(exc)})"]
+    found = []
+    if policy_sha256(cfg) != policy_sha256(project):
+        changed = sorted(k for k, v in policy_document(cfg).items() if policy_document(project).get(k) != v)
+        found.append(f"the gate policy differs from pyproject.toml's ({', '.join(changed)} overridden on the command line or by HARNESS_*)")
+    compared = {v.reference.strip() for v in evaluation.versions[1:]}
+    skipped = [ref for ref in effective_baselines(project) if ref not in compared and _exists(ref, project)]
+    if skipped:
+        found.append(f"not compared against the project's baseline {', '.join(skipped)}")
+    return found
+
+
+def _exists(reference: str, cfg: HarnessConfig) -> bool:
+    """Whether the project's baseline is there to compare against: the default `@production` may not
+    exist yet (a model's first versions); anything else, or a store that cannot say, counts as there."""
+    if reference != f"models:/{cfg.model_name}@production":
+        return True
+    from harness.tracking.connection import connect
+    from harness.versions import registered_version
+
+    try:
+        connect(cfg.root)
+        registered_version(reference)
+    except HarnessError as exc:
+        return "RESOURCE_DOES_NOT_EXIST" not in str(exc) and "not found" not in str(exc).lower()
+    return True
 
 
 def scorer_error_blockers(evaluation: Evaluation) -> list[str]:
@@ -202,6 +240,10 @@ def promote_record(evaluation: Evaluation, record: GateRecord, run_id: str, leas
     from harness.tracking.aliases import ALIAS_TAG_PREFIX, set_alias
     from harness.tracking.models import describe_version, register_evaluated, reseal_version, version_description
 
+    from harness.tracking.models import artifact_sha256_of
+
+    if artifact_sha256_of(record.model_uri) != record.artifact_sha256:
+        raise HarnessError(f"the files of {record.model_uri} changed after they were hashed, before the cases ran: not registered")
     metrics = {name: est.value for name, est in evaluation.candidate.metrics().items()}
     registered = evaluation.candidate.version.registered if evaluation.candidate.version is not None else None
     if registered:
@@ -312,4 +354,7 @@ def _record_refusals(record: GateRecord, cfg) -> list[str]:
         artifact = artifact_sha256_of(record.model_uri)
     except Exception as exc:
         return [f"the evaluated model {record.model_uri} cannot be read from the store ({first_line(exc)})"]
-    return verify_record(record, artifact_sha256=artifact, policy=policy_sha256(cfg), golden=golden_digests(cfg.golden_paths), key=key)
+    from harness.config import project_config
+
+    project = project_config(cfg.root)
+    return verify_record(record, artifact_sha256=artifact, policy=policy_sha256(project), golden=golden_digests(project.golden_paths), key=key)

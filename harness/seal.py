@@ -144,8 +144,18 @@ def _hmac(key: str, body: Mapping[str, Any]) -> str:
     return hmac.new(key.encode("utf-8"), _canonical(body), hashlib.sha256).hexdigest()
 
 
+_taken: list[str | None] = []  # the key once taken out of the environment (see take_signing_key)
+
+
 def signing_key() -> str | None:
-    return os.environ.get(SIGNING_KEY_ENV) or None
+    return _taken[0] if _taken else os.environ.get(SIGNING_KEY_ENV) or None
+
+
+def take_signing_key() -> None:
+    """Move the key out of the environment into this process's memory: agent code (an in-process
+    agent, and every process this one starts) must not be able to read it and sign its own record."""
+    if not _taken:
+        _taken.append(os.environ.pop(SIGNING_KEY_ENV, None) or None)
 
 
 def verify_record(record: GateRecord, *, artifact_sha256: str, policy: str, golden: Sequence[tuple[str, str]],

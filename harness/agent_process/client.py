@@ -22,6 +22,7 @@ from harness.versions import AgentCallError
 
 LOAD_TIMEOUT_S = 300.0
 MAX_RESTARTS = 3  # an agent that keeps killing its process stops being restarted
+MAX_MESSAGE_BYTES = 64 << 20  # answers are cut at 1 MB in the worker; anything far larger is hostile
 
 
 class AgentProcessDied(AgentCallError):
@@ -40,6 +41,13 @@ class LoggedAgent:
     model_uri: str  # models:/m-<id> for a logged model, models:/name/N for a registry version; "" imported as is
     model_id: str | None
     generated: bool = False  # the harness wrote the models-from-code file
+    sha256: str = ""  # of its artifact files, hashed by the harness (never taken from the agent's process)
+
+
+def agent_environment() -> dict[str, str]:
+    """The environment an agent's process gets: this one's, without the harness's own settings and
+    secrets (HARNESS_*: the signing key, endpoint tokens), which agent code has no business reading."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_")}
 
 
 class AgentProcess:
@@ -57,7 +65,7 @@ class AgentProcess:
             self._proc = subprocess.Popen(
                 [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()], cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})}, start_new_session=True,
+                env={**agent_environment(), **(env or {})}, start_new_session=True,
             )
         theirs.close()
         self._ids = itertools.count(1)
@@ -70,8 +78,10 @@ class AgentProcess:
     def _read(self) -> None:
         while True:
             try:
-                reply = json.loads(self._conn.recv_bytes())
-            except (EOFError, OSError, ValueError):
+                reply = json.loads(self._conn.recv_bytes(MAX_MESSAGE_BYTES))
+            except (EOFError, OSError, ValueError):  # gone, over the size cap, or not JSON: the process is done for
+                break
+            if not isinstance(reply, dict):
                 break
             with self._lock:
                 waiting = self._pending.pop(reply.get("id"), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,12 @@ class IsolatedLoader:
         reference = reference.strip()
         if reference not in self.logged:
             self._warm()
-            self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env())
+            from harness.tracking.models import artifact_sha256_of
+
+            logged = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env())
+            # Hashed here, once the logging process is gone and before any agent process loads it:
+            # an agent's process could report anything about its own files.
+            self.logged[reference] = dataclasses.replace(logged, sha256=artifact_sha256_of(logged.model_uri))
         return self.logged[reference]
 
     def __call__(self, reference: str, root: Path, label: str) -> Version:
@@ -80,10 +86,11 @@ class IsolatedLoader:
         env = self._env()
         registered = registered_version(reference)
         if registered:  # pinned: the version the alias names now, by its logged model
-            from harness.tracking.models import model_id_of
+            from harness.tracking.models import artifact_sha256_of, model_id_of
 
             mv = mlflow.MlflowClient().get_model_version(*registered)
-            logged = LoggedAgent(reference, f"models:/{registered[0]}/{registered[1]}", model_id_of(mv))
+            uri = f"models:/{registered[0]}/{registered[1]}"
+            logged = LoggedAgent(reference, uri, model_id_of(mv), sha256=artifact_sha256_of(uri))
         else:
             logged = self.log(reference)
         version = isolated_version(logged, root, label, registered, env=env, process=self._take())
@@ -98,8 +105,8 @@ class IsolatedLoader:
 
 
 def logged_to_json(logged: dict[str, LoggedAgent]) -> dict[str, Any]:
-    return {ref: {"model_uri": a.model_uri, "model_id": a.model_id, "generated": a.generated} for ref, a in logged.items()}
+    return {ref: dataclasses.asdict(a) for ref, a in logged.items()}
 
 
 def logged_from_json(data: dict[str, Any]) -> dict[str, LoggedAgent]:
-    return {ref: LoggedAgent(ref, a["model_uri"], a.get("model_id"), bool(a.get("generated"))) for ref, a in data.items()}
+    return {ref: LoggedAgent(**a) for ref, a in data.items()}

@@ -148,11 +148,14 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:
         artifact = tree_sha256(local)
     except Exception as exc:
         return [f"version {number}'s artifact files cannot be read to check them ({first_line(exc)})"]
+    from harness.config import project_config
+
+    project = project_config(cfg.root)  # the pyproject's policy: no command-line or HARNESS_* override counts
     try:
-        golden = golden_digests(cfg.golden_paths)
+        golden = golden_digests(project.golden_paths)
     except OSError as exc:
         return [f"the golden files cannot be read to check the record ({first_line(exc)})"]
-    return [f"version {number}: {p}" for p in verify_record(record, artifact_sha256=artifact, policy=policy_sha256(cfg),
+    return [f"version {number}: {p}" for p in verify_record(record, artifact_sha256=artifact, policy=policy_sha256(project),
                                                             golden=golden, key=signing_key())]
 
 

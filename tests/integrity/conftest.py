@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.project import Project, make_project
+from tests.fixtures.project import TOY_TABLES, Project, make_project
 from tests.integrity.agents import PLAIN_CALLABLE
 
 SIGNING_KEY = {"HARNESS_SIGNING_KEY": "integrity-test-key"}
 
 
-def module_project(tmp_path: Path, source: str = PLAIN_CALLABLE, model_name: str = "my_faq_agent", **files: str) -> Project:
+def module_project(tmp_path: Path, source: str = PLAIN_CALLABLE, model_name: str = "my_faq_agent", tables: str = TOY_TABLES,
+                   **files: str) -> Project:
     """A project whose agent is `my_agent:answer`, a module in the project folder (plus any other `files`)."""
-    project = make_project(tmp_path, agent="my_agent:answer", model_name=model_name)
+    project = make_project(tmp_path, agent="my_agent:answer", model_name=model_name, tables=tables)
     (project.root / "my_agent.py").write_text(source, encoding="utf-8")
     for name, text in files.items():
         (project.root / name).write_text(text, encoding="utf-8")
