@@ -93,18 +93,18 @@ class JudgeAgreement:
 
 # Pairs are coded 2*human + judge (0: both fail, 1: judge passes a human fail, 2: judge fails a
 # human pass, 3: both pass), so the bootstrap resamples pairs and each statistic reads one array.
-def _accuracy(codes: np.ndarray) -> np.ndarray:
+def _accuracy(codes: np.ndarray, axis: int = -1) -> np.ndarray:
     import numpy as np
 
-    return np.isin(codes, (0, 3)).mean(axis=1)
+    return np.isin(codes, (0, 3)).mean(axis=axis)
 
 
-def _kappa(codes: np.ndarray) -> np.ndarray:
+def _kappa(codes: np.ndarray, axis: int = -1) -> np.ndarray:
     import numpy as np
 
-    observed = np.isin(codes, (0, 3)).mean(axis=1)
-    human = (codes >= 2).mean(axis=1)
-    judge = (codes % 2 == 1).mean(axis=1)
+    observed = np.isin(codes, (0, 3)).mean(axis=axis)
+    human = (codes >= 2).mean(axis=axis)
+    judge = (codes % 2 == 1).mean(axis=axis)
     chance = human * judge + (1 - human) * (1 - judge)
     with np.errstate(invalid="ignore", divide="ignore"):
         # Perfect agreement on a set with one class only: chance is 1, kappa is taken as 1.
@@ -112,12 +112,12 @@ def _kappa(codes: np.ndarray) -> np.ndarray:
 
 
 def agreement(judge_name: str, kind: str, pairs: Sequence[tuple[bool, bool]], errors: int, disagreements: list[str], flip_rate: float | None) -> JudgeAgreement:
-    from harness.stats import bootstrap, mean_ci
+    from harness.stats import mean_ci, statistic_ci
 
     codes = [2 * int(h) + int(j) for h, j in pairs]
     return JudgeAgreement(
         judge_name, judge_name.removeprefix("llm_"), kind, len(codes),
-        bootstrap(codes, _accuracy), bootstrap(codes, _kappa),
+        statistic_ci(codes, _accuracy), statistic_ci(codes, _kappa),
         # the rate among human fails, so resampling only those answers keeps every resample defined
         mean_ci([float(j) for h, j in pairs if not h]),
         sum(1 for h, _ in pairs if not h), errors, flip_rate, disagreements,

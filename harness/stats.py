@@ -80,6 +80,11 @@ def _estimate(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray]
     return _estimates(data, statistic, method, paired)[0]
 
 
+def statistic_ci(values: Sequence[float], statistic: Callable[..., np.ndarray]) -> Estimate:
+    """Point and percentile-bootstrap CI of any vectorized `statistic(x, axis=-1)` of one sample."""
+    return _estimate((np.asarray(values, dtype=float),), statistic, BOOTSTRAP.percentiles)
+
+
 def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.mean(x, axis=axis)
 

@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -83,7 +84,9 @@ class Worker:
         from harness.versions import load_pyfunc
 
         started = time.perf_counter()
-        local = mlflow.artifacts.download_artifacts(artifact_uri=request["model_uri"])
+        # A private copy: with a local store MLflow would hand back the store's own folder, and an
+        # agent that writes beside its code (caches, a database, __pycache__) would change the artifact.
+        local = mlflow.artifacts.download_artifacts(artifact_uri=request["model_uri"], dst_path=tempfile.mkdtemp(prefix="harness-agent-"))
         digest = tree_sha256(local)
         self.version = load_pyfunc(mlflow.pyfunc.load_model(local), request["reference"])
         return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started}

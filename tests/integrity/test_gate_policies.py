@@ -66,7 +66,7 @@ def test_an_unreachable_store_fails_the_gate_instead_of_dropping_the_baseline(tm
                            tables="[tool.harness.thresholds]\ncorrectness = 0.9\n", ignore_suites=("test_latency.py",))
     # A promotable run cannot even log its candidate: it stops before any case, in one line.
     stopped = project.pytest("--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
-    assert stopped.returncode == 4 and "tracking server http://127.0.0.1:9 is unreachable" in stopped.stdout, out(stopped)
+    assert stopped.returncode == 4 and "tracking server http://127.0.0.1:9 is unreachable" in stopped.stderr, out(stopped)
     # The local loop runs, but a default @production that cannot be checked fails the gate: no green job without a comparison.
     local = project.pytest("--in-process", "--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
     assert local.returncode == 1, out(local)
