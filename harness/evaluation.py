@@ -349,10 +349,21 @@ def gate_evaluation(evaluation: Evaluation, comparisons: list[Comparison] | None
     return evaluation
 
 
+def case_result_from_row(case: Case, row: dict[str, Any]) -> CaseResult:
+    """A CaseResult from its `to_dict` row (results.json, or an xdist worker's payload)."""
+    from harness.scorers.base import Score
+
+    def output(o: dict[str, Any]) -> AgentOutput:  # a repeat is {answer, ...} in results.json, {text, ...} from a worker
+        return AgentOutput(o.get("text", o.get("answer", "")), o.get("metadata") or {}, o.get("latency_ms", 0.0), o.get("error"))
+
+    scores = {name: Score(**score) for name, score in row["scores"].items()}
+    answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]
+    return CaseResult(case, output(row), scores, [output(r) for r in row.get("repeats") or []], answers)
+
+
 def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Evaluation:
     """Rebuild an Evaluation from a results.json document (no re-run), gated again under `cfg`."""
     from harness.golden import parse_case
-    from harness.scorers.base import Score
 
     versions: list[VersionResult] = []
     cases: dict[str, Case] = {}
@@ -364,11 +375,7 @@ def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Eva
                  "expectations": row.get("expectations", {}), "tags": row.get("tags", [])},
                 f"{document.get('report_dir', 'results.json')}:{row['id']}",
             ))
-            output = AgentOutput(row["answer"], row.get("metadata") or {}, row["latency_ms"], row.get("error"))
-            scores = {name: Score(**score) for name, score in row["scores"].items()}
-            repeats = [AgentOutput(r["answer"], {}, r.get("latency_ms", 0.0), r.get("error")) for r in row.get("repeats") or []]
-            answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]
-            results[case.id] = CaseResult(case, output, scores, repeats, answers)
+            results[case.id] = case_result_from_row(case, row)
         versions.append(VersionResult(entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)))
     evaluation = Evaluation(cfg, list(cases.values()), versions)
     evaluation.notes = [n for n in document.get("notes") or [] if isinstance(n, str)]

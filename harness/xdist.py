@@ -77,9 +77,7 @@ def worker_payload(by_case: CaseByCase | None, evaluation: Evaluation | None, de
 def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence[dict[str, Any]]) -> Evaluation | None:
     """One Evaluation from the workers' results, in golden order, compared and gated as a serial
     run would be (`gate_evaluation`); None when no case ran."""
-    from harness.evaluation import CaseResult, Evaluation, VersionResult, gate_evaluation
-    from harness.scorers.base import Score
-    from harness.versions import AgentOutput
+    from harness.evaluation import Evaluation, VersionResult, case_result_from_row, gate_evaluation
 
     meta = next((p["versions"] for p in payloads if p["versions"]), None)
     if not meta:
@@ -97,15 +95,9 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
     if not ran:
         return None
 
-    def case_result(case: Case, row: dict[str, Any]) -> CaseResult:
-        output = AgentOutput(row["answer"], row.get("metadata") or {}, row["latency_ms"], row.get("error"))
-        scores = {name: Score(**score) for name, score in row["scores"].items()}
-        answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]
-        return CaseResult(case, output, scores, [AgentOutput(**o) for o in row.get("repeats", [])], answers)
-
     versions = [
         VersionResult(m["label"], m["reference"], m["kind"], m["load_s"],
-                      {c.id: case_result(c, rows[m["label"]][c.id]) for c in ran}, None, dict(cfg.weights))
+                      {c.id: case_result_from_row(c, rows[m["label"]][c.id]) for c in ran}, None, dict(cfg.weights))
         for m in meta
     ]
     notes = next((p["notes"] for p in payloads if p["notes"]), [])
