@@ -1,10 +1,16 @@
-"""What evaluating the shipped artifact costs a session, before and after, on a throw-away SQLite store.
+"""What evaluating the shipped artifact costs a session, before and after, on a SQLite store.
 
-Before: the candidate was imported into the harness's process (its load time), and a passing
-session logged it as a model at the end (`log_model`) and registered that. After: the candidate is
-logged once before any case runs (in a throw-away process), loaded back from that artifact in its
-own worker process, and a passing session registers the same logged model (no second `log_model`),
-with the sealed record. Prints each step's wall time, the median of `--repeats` runs.
+Each path runs in a fresh Python process, timed from its start, as the harness's side of a session
+runs it (the store exists already, as after a project's first session):
+
+- before: the candidate was imported into the harness's process, answered there, and a passing
+  session logged it as a model at the end (`log_model`) and registered that;
+- after: the agent processes are started ahead (as collection starts), the candidate is logged once
+  in its own process, hashed by the harness, loaded back from that artifact in a worker process, and
+  a passing session registers that same logged model (no second `log_model`).
+
+Both include what the harness's process does anyway (import MLflow, point it at the store). Prints
+each step's wall time, the median of `--repeats` rounds, and the extra seconds per session.
 
     python benchmarks/promotion_cost.py [--agent agent.chat_agent:AGENT] [--repeats 3]
 """
@@ -12,78 +18,111 @@ with the sealed record. Prints each step's wall time, the median of `--repeats` 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+QUESTION = [{"role": "user", "content": "Why did costs spike yesterday?"}]
 
 
-def timed(step, *args, **kwargs):
-    started = time.perf_counter()
-    value = step(*args, **kwargs)
-    return value, time.perf_counter() - started
-
-
-def one_round(agent: str, store: Path) -> dict[str, float]:
+def before(agent: str) -> dict[str, float]:
+    figures = {"import MLflow, connect": time.perf_counter()}
     import mlflow
 
-    from harness.tracking import EXPERIMENT
-    from harness.tracking.connection import pip_requirements
+    from harness.tracking.connection import connect, pip_requirements
     from harness.versions import resolve
 
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(EXPERIMENT)
-    figures: dict[str, float] = {}
-    question = [{"role": "user", "content": "Why did costs spike yesterday?"}]
+    connect(ROOT)
+    figures["import in process"] = time.perf_counter()
+    version = resolve(agent, ROOT, "candidate")
+    figures["first answer"] = time.perf_counter()
+    version.predict(QUESTION)
+    figures["log_model at finish"] = time.perf_counter()
+    info = mlflow.pyfunc.log_model(name="agent", python_model=version.model_code_path, model_config=version.model_config,
+                                   code_paths=version.code_paths or None, pip_requirements=pip_requirements(ROOT))
+    figures["register at finish"] = time.perf_counter()
+    mlflow.register_model(info.model_uri, "bench_before")
+    return figures
 
-    # Before: import in process, answer, then log_model + register at the end of a passing session.
-    version, figures["before: import in process"] = timed(resolve, agent, ROOT, "candidate")
-    _, figures["before: first answer"] = timed(version.predict, question)
-    code = version.model_code_path
-    info, figures["before: log_model at finish"] = timed(
-        mlflow.pyfunc.log_model, name="agent", python_model=code, model_config=version.model_config,
-        code_paths=version.code_paths or None, pip_requirements=pip_requirements(ROOT))
-    _, figures["before: register at finish"] = timed(mlflow.register_model, info.model_uri, "bench_before")
 
-    # After, as a session does it: log once up front (own process) while a worker starts and imports
-    # MLflow, hash the artifact, load it in that worker; at the end register that same logged model.
+def after(agent: str) -> dict[str, float]:
     from harness.agent_process.loader import IsolatedLoader
     from harness.config import load_config
 
+    figures = {"start agent processes ahead": time.perf_counter()}
     loader = IsolatedLoader(load_config(ROOT, {"agent": agent, "baseline": "none"}))
-    isolated, figures["after: log + hash + load (own processes)"] = timed(loader, agent, ROOT, "candidate")
-    _, figures["after: first answer"] = timed(isolated.predict, question)
-    _, figures["after: register at finish"] = timed(mlflow.register_model, isolated.isolated.logged.model_uri, "bench_after")
+    loader.start()
+    figures["import MLflow, connect"] = time.perf_counter()
+    import mlflow
+
+    from harness.tracking.connection import connect
+
+    connect(ROOT)
+    figures["log + hash + load (own processes)"] = time.perf_counter()
+    isolated = loader(agent, ROOT, "candidate")
+    figures["first answer"] = time.perf_counter()
+    isolated.predict(QUESTION)
+    figures["register at finish"] = time.perf_counter()
+    mlflow.register_model(isolated.isolated.logged.model_uri, "bench_after")
     loader.close()
-    figures["before: total"] = sum(v for k, v in figures.items() if k.startswith("before:") and k != "before: total")
-    figures["after: total"] = sum(v for k, v in figures.items() if k.startswith("after:") and k != "after: total")
     return figures
+
+
+def child(path: str, agent: str) -> None:
+    """One path, in this fresh process: step -> seconds, printed as JSON on the last line."""
+    marks = {"before": before, "after": after}[path](agent)
+    marks["end"] = time.perf_counter()
+    names = list(marks)
+    steps = {name: marks[nxt] - marks[name] for name, nxt in zip(names, names[1:])}
+    steps["total (from process start)"] = time.perf_counter() - STARTED
+    print(json.dumps(steps))
+
+
+def run_child(path: str, agent: str, uri: str) -> dict[str, float]:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    done = subprocess.run([sys.executable, __file__, "--child", path, "--agent", agent], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"{path} path failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agent", default="agent.chat_agent:AGENT")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", choices=["before", "after"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rounds = []
+    if args.child:
+        child(args.child, args.agent)
+        return
+    rounds: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as store:
-            rounds.append(one_round(args.agent, Path(store)))
-    print(f"agent {args.agent}, SQLite store, median of {args.repeats} round(s), seconds")
-    for name in rounds[0]:
-        print(f"  {name:<44} {statistics.median(r[name] for r in rounds):7.2f}")
-    extra = statistics.median(r["after: total"] - r["before: total"] for r in rounds)
-    print(f"  {'extra per session (after - before)':<44} {extra:7.2f}   (target: at most 3 s)")
+            uri = f"sqlite:///{Path(store) / 'mlflow.db'}"
+            import mlflow
 
+            mlflow.MlflowClient(uri).search_experiments()  # the store exists, as after a first session
+            for path in rounds:
+                rounds[path].append(run_child(path, args.agent, uri))
+    print(f"agent {args.agent}, SQLite store, median of {args.repeats} round(s), seconds")
+    for path, runs in rounds.items():
+        for name in runs[0]:
+            print(f"  {path + ': ' + name:<48} {statistics.median(r[name] for r in runs):7.2f}")
+    key = "total (from process start)"
+    extra = statistics.median(a[key] - b[key] for a, b in zip(rounds["after"], rounds["before"]))
+    print(f"  {'extra per session (after - before)':<48} {extra:7.2f}   (target: at most 3 s)")
+
+
+STARTED = time.perf_counter()
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 if __name__ == "__main__":
     main()

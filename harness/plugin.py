@@ -136,6 +136,16 @@ class HarnessSession:
             self.loader = IsolatedLoader(self.config, self.logged)
         return self.loader
 
+    def start_ahead(self) -> None:
+        """Once the session is known to evaluate: start the agent processes now, so that their imports
+        overlap with the rest of collection and this process's own."""
+        if self.in_process or self.loader is not None:
+            return
+        try:
+            self.resolver().start()
+        except (HarnessError, OSError):
+            pass  # loading reports it, in one line, where it would have anyway
+
     def close(self) -> None:
         if self.loader is not None:
             self.loader.close()
@@ -258,6 +268,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     names = metafunc.fixturenames
     if any(f in names for f in CASE_FIXTURES):
+        if not _is_controller(metafunc.config):
+            state.start_ahead()
         try:
             cases = state.cases
         except HarnessError as exc:
@@ -609,9 +621,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     loader = state.resolver()
     try:
-        for reference in state.config.all_versions:
-            if reference.strip().lower() != "none" and not reference.strip().startswith(("models:/", "runs:/")):
-                loader.log(reference)
+        loader.start(workers=False)  # every logging process imports at once
+        for reference in loader.to_log():
+            loader.log(reference)
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
 

@@ -135,6 +135,16 @@ class AgentProcess:
             raise AgentProcessDied(self.died or f"agent process {self.name} ended")
         return reply
 
+    def send(self, payload: dict[str, Any]) -> None:
+        """A request whose reply nobody waits for (the process handles its requests in order)."""
+        threading.Thread(target=self._quietly, args=(payload,), daemon=True).start()
+
+    def _quietly(self, payload: dict[str, Any]) -> None:
+        try:
+            self.request(payload, LOAD_TIMEOUT_S)
+        except (AgentProcessDied, TimeoutError):
+            pass  # the request that follows it reports the process's state
+
     def close(self) -> None:
         try:
             self._conn.close()
@@ -152,11 +162,14 @@ class AgentProcess:
 
 
 def log_agent(reference: str, root: Path, experiment: str, pip_requirements: list[str], env: dict[str, str] | None = None,
-              timeout_s: float = LOAD_TIMEOUT_S) -> LoggedAgent:
-    """Log `reference` as an MLflow model from code, in a throw-away process (logging runs the agent's module)."""
+              timeout_s: float = LOAD_TIMEOUT_S, process: AgentProcess | None = None) -> LoggedAgent:
+    """Log `reference` as an MLflow model from code, in a throw-away process (logging runs the agent's
+    module); `process`: one started ahead for it, closed here either way."""
     if reference.startswith(("models:/", "runs:/")):
+        if process is not None:
+            process.close()
         return LoggedAgent(reference, reference, None)
-    process = AgentProcess(root, f"log-{_slug(reference)}", env)
+    process = process or AgentProcess(root, f"log-{slug(reference)}", env)
     try:
         with tempfile.TemporaryDirectory(prefix="harness-model-") as scratch:
             reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path, "scratch": scratch,
@@ -170,7 +183,7 @@ def log_agent(reference: str, root: Path, experiment: str, pip_requirements: lis
     return LoggedAgent(reference, reply["model_uri"], reply.get("model_id"), bool(reply.get("generated")))
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80] or "agent"
 
 
@@ -186,7 +199,7 @@ class IsolatedAgent:
         self.process, self.loaded = self._start(process)
 
     def _start(self, process: AgentProcess | None = None) -> tuple[AgentProcess, dict[str, Any]]:
-        process = process or AgentProcess(self.root, f"{_slug(self.label)}-{self.restarts}", self.env)
+        process = process or AgentProcess(self.root, f"{slug(self.label)}-{self.restarts}", self.env)
         if self.logged.model_uri:
             step = {"op": "load", "model_uri": self.logged.model_uri, "reference": self.logged.reference}
         else:  # not logged (harness compare): imported as is, still in its own process

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import json
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.agent_process.client import AgentProcess, LoggedAgent, isolated_version, log_agent
+from harness.agent_process.client import AgentProcess, LoggedAgent, isolated_version, log_agent, slug
+from harness.tracking.connection import tracking_uri
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
@@ -37,17 +41,48 @@ class IsolatedLoader:
         self.logged: dict[str, LoggedAgent] = dict(logged or {})
         self.versions: list[Version] = []
         self.spare: AgentProcess | None = None  # a worker started ahead, importing MLflow while a model is logged
+        self.loggers: dict[str, AgentProcess] = {}  # logging processes started ahead, by reference
         self.started = 0
         self.expected = len([r for r in cfg.all_versions if r.strip().lower() != "none"])  # versions still to start
 
     def _env(self) -> dict[str, str]:
-        uri = _connect(self.cfg)
+        # Only the URI: the store is first touched by a request, after `_connect` in this process.
+        uri = tracking_uri(self.cfg.root)
         return {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
 
     def _warm(self) -> None:
         if self.spare is None:
             self.started += 1
             self.spare = AgentProcess(self.cfg.root, f"worker-{self.started}", self._env())
+            modules = sorted({m for ms in self._imports().values() for m in ms})
+            if modules:  # what the models imported when last logged: imported while waiting, not while loading
+                self.spare.send({"op": "preload", "modules": modules})
+
+    def _imports_path(self) -> Path:
+        return self.cfg.root / ".harness-cache" / "agent-imports.json"
+
+    def _imports(self) -> dict[str, list[str]]:
+        """Installed packages each reference imported when this project last logged it (a speed hint only)."""
+        try:
+            data = json.loads(self._imports_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        refs = {r.strip() for r in self.cfg.all_versions}
+        return {r: [m for m in ms if isinstance(m, str)] for r, ms in data.items() if r in refs and isinstance(ms, list)} \
+            if isinstance(data, dict) else {}
+
+    def _remember_imports(self, reference: str, modules: list[str]) -> None:
+        try:
+            data = json.loads(self._imports_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        if data.get(reference) != modules:
+            data[reference] = modules
+            try:
+                self._imports_path().write_text(json.dumps(data, indent=1), encoding="utf-8")
+            except OSError:
+                pass
 
     def _take(self) -> AgentProcess:
         """The warm worker, and another started when more configured versions are to come."""
@@ -58,6 +93,23 @@ class IsolatedLoader:
             self._warm()
         return process
 
+    def to_log(self) -> list[str]:
+        """The configured references this session logs itself (not a logged or registered model, not an endpoint)."""
+        from harness.endpoints import is_endpoint_reference
+
+        return [r.strip() for r in self.cfg.all_versions
+                if r.strip().lower() != "none" and not r.strip().startswith(("models:/", "runs:/")) and not is_endpoint_reference(r)
+                and r.strip() not in self.logged]
+
+    def start(self, workers: bool = True) -> None:
+        """Start the processes this session will need now, so that their imports (MLflow's, seconds)
+        overlap with collection and this process's own; `workers=False` starts only the logging ones."""
+        for reference in self.to_log():
+            if reference not in self.loggers:
+                self.loggers[reference] = AgentProcess(self.cfg.root, f"log-{slug(reference)}", self._env())
+        if workers and self.expected > 0:
+            self._warm()  # nothing to log; with a model to log, the worker starts as it is logged (two cores, not three)
+
     def log(self, reference: str) -> LoggedAgent:
         """The logged model for `reference`, logging it now if this session has not yet."""
         from harness.tracking import EXPERIMENT
@@ -65,10 +117,13 @@ class IsolatedLoader:
 
         reference = reference.strip()
         if reference not in self.logged:
-            self._warm()
             from harness.tracking.models import artifact_sha256_of
 
-            logged = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env())
+            uri = _connect(self.cfg)
+            if not uri.startswith(("http:", "https:")):  # hashing opens the store: import its code while the model is logged
+                threading.Thread(target=importlib.import_module, args=("mlflow.store.tracking.sqlalchemy_store",), daemon=True).start()
+            logged = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env(),
+                               process=self.loggers.pop(reference, None))
             # Hashed here, once the logging process is gone and before any agent process loads it:
             # an agent's process could report anything about its own files.
             self.logged[reference] = dataclasses.replace(logged, sha256=artifact_sha256_of(logged.model_uri))
@@ -83,6 +138,7 @@ class IsolatedLoader:
         reference = reference.strip()
         if is_endpoint_reference(reference):  # already answering from outside this process, as deployed
             return resolve(reference, root, label)
+        _connect(self.cfg)
         env = self._env()
         registered = registered_version(reference)
         if registered:  # pinned: the version the alias names now, by its logged model
@@ -92,16 +148,20 @@ class IsolatedLoader:
             uri = f"models:/{registered[0]}/{registered[1]}"
             logged = LoggedAgent(reference, uri, model_id_of(mv), sha256=artifact_sha256_of(uri))
         else:
+            self._warm()  # the worker imports while the model is logged
             logged = self.log(reference)
         version = isolated_version(logged, root, label, registered, env=env, process=self._take())
+        modules = version.isolated.loaded.get("modules")
+        if isinstance(modules, list):
+            self._remember_imports(reference, [m for m in modules if isinstance(m, str)])
         self.versions.append(version)
         return version
 
     def close(self) -> None:
         for version in self.versions:
             version.isolated.close()
-        if self.spare is not None:
-            self.spare.close()
+        for process in [*self.loggers.values(), *([self.spare] if self.spare else [])]:
+            process.close()
 
 
 def logged_to_json(logged: dict[str, LoggedAgent]) -> dict[str, Any]:

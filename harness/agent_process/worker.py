@@ -1,8 +1,9 @@
 """The agent's side of `AgentProcess`: `python -P -m harness.agent_process.worker FD`.
 
 It reads JSON requests from the socket FD: `log` (log a reference as an MLflow model from code,
-which runs the agent's module), `load` (load a model URI with `mlflow.pyfunc.load_model` and hash
-its artifact files), `import` (import a reference as is, for `harness compare`), and `call` (answer one conversation turn on its own thread, optionally
+which runs the agent's module), `preload` (import installed packages a model will need), `load` (load a
+model URI with `mlflow.pyfunc.load_model` and hash its artifact files), `import` (import a reference
+as is, for `harness compare`), and `call` (answer one conversation turn on its own thread, optionally
 traced). Replies are JSON too, never pickles: the harness must not unpickle what agent code wrote.
 """
 
@@ -28,7 +29,8 @@ class Worker:
         self.lock = threading.Lock()
         self.version: Any = None
         self.tracing = False
-        self.steps = {"log": self.log, "load": self.load, "import": self.import_reference}
+        self.steps = {"log": self.log, "preload": self.preload, "load": self.load,
+                      "import": self.import_reference}
 
     def send(self, reply: dict[str, Any]) -> None:
         data = json.dumps(reply, default=str).encode("utf-8")
@@ -61,12 +63,15 @@ class Worker:
 
     def log(self, request: dict[str, Any]) -> dict[str, Any]:
         import mlflow
+        from mlflow.utils import environment
 
         from harness.agent_process.loggable import model_source
 
         _importable(request)
-
         source = model_source(request["reference"], request["root"], request["scratch"])
+        # MLflow checks the requirements against every installed distribution (seconds, on each log);
+        # the model is evaluated in this very environment, so that check cannot find anything.
+        environment.warn_dependency_requirement_mismatches = lambda requirements: None
         mlflow.set_experiment(request["experiment"])
         info = mlflow.pyfunc.log_model(
             name="agent",
@@ -76,6 +81,16 @@ class Worker:
             pip_requirements=request["pip_requirements"],
         )
         return {"model_uri": info.model_uri, "model_id": info.model_id, "generated": source.generated}
+
+    def preload(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Import installed packages the model will import on loading, while it is being logged elsewhere;
+        its own code still comes from the artifact (this process cannot import the working tree)."""
+        for name in request["modules"]:
+            try:
+                importlib.import_module(name)
+            except Exception:  # loading will import it again and report what is wrong
+                pass
+        return {}
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         import mlflow
@@ -88,8 +103,11 @@ class Worker:
         # agent that writes beside its code (caches, a database, __pycache__) would change the artifact.
         local = mlflow.artifacts.download_artifacts(artifact_uri=request["model_uri"], dst_path=tempfile.mkdtemp(prefix="harness-agent-"))
         digest = tree_sha256(local)
-        self.version = load_pyfunc(mlflow.pyfunc.load_model(local), request["reference"])
-        return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started}
+        before = set(sys.modules)
+        # suppress_warnings: the same requirements check as on logging, in the environment it was logged from.
+        self.version = load_pyfunc(mlflow.pyfunc.load_model(local, suppress_warnings=True), request["reference"])
+        return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started,
+                "modules": _installed(set(sys.modules) - before)}
 
     def import_reference(self, request: dict[str, Any]) -> dict[str, Any]:
         """A reference imported as is, for comparisons that need no logged model: still answered from here."""
@@ -148,6 +166,21 @@ class Worker:
         return text, metadata, span.trace_id
 
 
+def _installed(names: set[str]) -> list[str]:
+    """The outermost of `names` imported from the installation (site-packages, the standard library),
+    not from the project or the model's own code: what `preload` imports ahead next time."""
+    import sysconfig
+
+    installed = tuple(os.path.realpath(p) + os.sep for key, p in sysconfig.get_paths().items()
+                      if key in ("purelib", "platlib", "stdlib", "platstdlib"))
+    found: list[str] = []
+    for name in sorted(names):  # a package sorts before its submodules
+        origin = getattr(sys.modules.get(name), "__file__", None)
+        if origin and os.path.realpath(origin).startswith(installed) and not any(name.startswith(f + ".") for f in found):
+            found.append(name)
+    return found
+
+
 def _importable(request: dict[str, Any]) -> None:
     """For steps that import a reference from the working tree: the harness process's import path."""
     for entry in reversed([request["root"], *request.get("path", [])]):
@@ -158,7 +191,11 @@ def _importable(request: dict[str, Any]) -> None:
 def main(argv: list[str]) -> None:
     # Started with `python -P`: a loaded model imports only what its artifact carries (its code paths)
     # and what is installed, as where it will be served, not whatever lies in the working tree.
-    importlib.import_module("mlflow.pyfunc")  # a worker is started ahead of need: pay for the import while waiting
+    # A worker is started ahead of need: pay for the imports while waiting (the store's too: loading a
+    # logged model looks it up there).
+    importlib.import_module("mlflow.pyfunc")
+    if os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("sqlite:", "postgresql", "mysql")):
+        importlib.import_module("mlflow.store.tracking.sqlalchemy_store")
 
     Worker(Connection(int(argv[0]))).serve()
     sys.stdout.flush()

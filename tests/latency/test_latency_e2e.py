@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.fixtures.project import TOY_KEYS, make_project
 
-BUDGET = "[tool.harness.thresholds]\ncorrectness = 0.9\nlatency_p95_ms = 20\n"
+BUDGET = "[tool.harness.thresholds]\ncorrectness = 0.9\nlatency_p95_ms = 35\n"
 
 
 def run_both(tmp_path):
@@ -18,13 +18,13 @@ def run_both(tmp_path):
     return (slow, results[0]), (fast, results[1])
 
 
-def test_slow_agent_fails_a_20ms_budget_fast_one_passes_reports_show_benchmarks_percentiles_and_nodes(tmp_path):
+def test_slow_agent_fails_a_35ms_budget_fast_one_passes_reports_show_benchmarks_percentiles_and_nodes(tmp_path):
     (slow, slow_run), (fast, fast_run) = run_both(tmp_path)
     out = slow_run.stdout
 
     # The 50 ms agent: the latency gate fails on its p95, and only that check fails.
     assert slow_run.returncode == 1, out[-3000:] + slow_run.stderr[-2000:]
-    assert "FAILED suites/test_gate.py::test_gate[latency_p95_ms<=20]" in out
+    assert "FAILED suites/test_gate.py::test_gate[latency_p95_ms<=35]" in out
     assert " 1 failed," in out, out[-3000:]
     # pytest-benchmark's table, one group per version.
     assert "benchmark 'candidate: tests.fixtures.toy_agents:slow': 3 tests" in out
@@ -50,11 +50,16 @@ def test_slow_agent_fails_a_20ms_budget_fast_one_passes_reports_show_benchmarks_
     run = client.search_runs([client.get_experiment_by_name("harness-evaluations").experiment_id])[0]
     assert "reports/benchmarks.json" in {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
 
-    # The fast LangGraph agent passes the same 20 ms budget, and its report names its node.
+    # The fast LangGraph agent passes the same 35 ms budget (the agent runs in its own process, so each call pays a round trip), and its report names its node.
     assert fast_run.returncode == 0, fast_run.stdout[-3000:] + fast_run.stderr[-2000:]
     # --benchmark-disable: a smoke run, each benchmark calls its agent once; no table, nothing saved.
     assert "benchmark '" not in fast_run.stdout
     assert not list((fast.root / "reports").glob("benchmarks/*/*.json"))
+    # The next session's worker imports ahead what this one's loaded graph imported from the installation
+    # (LangGraph), never the project's own code: that comes from the artifact alone.
+    hint = json.loads((fast.root / ".harness-cache" / "agent-imports.json").read_text())["tests.fixtures.toy_agents:GRAPH"]
+    assert any(m.startswith("langgraph") for m in hint), hint
+    assert not [m for m in hint if m.split(".")[0] in ("tests", "harness", "agent")], hint
     fast_report = fast.root / "reports" / "latest"
     nodes = json.loads((fast_report / "results.json").read_text())["latency"]["versions"][0]["nodes"]
     assert [n["name"] for n in nodes["nodes"]] == ["respond"] and nodes["answers"] == 3
