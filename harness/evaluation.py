@@ -72,6 +72,7 @@ class CaseResult:
             "error": self.output.error,
             "latency_ms": self.output.latency_ms,
             "metadata": self.output.metadata,
+            "trajectory": self.output.trajectory,
             "expectations": self.case.expectations,
             "scores": {name: s.to_dict() for name, s in self.scores.items()},
             "repeats": [{"answer": o.text, "error": o.error, "latency_ms": o.latency_ms} for o in self.repeats],
@@ -354,7 +355,8 @@ def case_result_from_row(case: Case, row: dict[str, Any]) -> CaseResult:
     from harness.scorers.base import Score
 
     def output(o: dict[str, Any]) -> AgentOutput:  # a repeat is {answer, ...} in results.json, {text, ...} from a worker
-        return AgentOutput(o.get("text", o.get("answer", "")), o.get("metadata") or {}, o.get("latency_ms", 0.0), o.get("error"))
+        return AgentOutput(o.get("text", o.get("answer", "")), o.get("metadata") or {}, o.get("latency_ms", 0.0), o.get("error"),
+                           o.get("trajectory"))
 
     scores = {name: Score(**score) for name, score in row["scores"].items()}
     answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]

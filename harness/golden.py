@@ -26,6 +26,11 @@ class Case:
     source: str = ""  # "file:line", for error messages
 
     @property
+    def traced(self) -> bool:
+        """Whether answering this case needs the answer's trajectory (read from its MLflow trace)."""
+        return bool(self.expectations.get("expected_trajectory"))
+
+    @property
     def question(self) -> str:
         """The last user message: what the answer must address."""
         for message in reversed(self.messages):
@@ -97,6 +102,10 @@ def parse_case(record: Any, where: str) -> Case:
             raise HarnessError(f"{where}: expectations.{key} must be a list of strings (case {case_id})")
     if "expected_refusal" in expectations and not isinstance(expectations["expected_refusal"], bool):
         raise HarnessError(f"{where}: expectations.expected_refusal must be true or false (case {case_id})")
+    if "expected_trajectory" in expectations:
+        from harness.trajectory import parse_expected_trajectory
+
+        parse_expected_trajectory(expectations["expected_trajectory"], where, case_id)
     tags = record.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise HarnessError(f"{where}: 'tags' must be a list of strings (case {case_id})")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.golden import Case
 from harness.reports.format import ms as _ms
+from harness.trajectory import ROOT_SPAN, node_key  # LangGraph plumbing and the graph's own span are not nodes
 from harness.versions import Version
 
 if TYPE_CHECKING:
@@ -30,11 +31,7 @@ if TYPE_CHECKING:
 DOMAIN_TAGS = ("cost", "security", "performance", "reliability", "quality")
 GENERIC_CASES = 3  # benchmark cases taken from a golden set without domain tags
 TRACE_EXPERIMENT = "harness-latency-traces"
-ROOT_SPAN = "harness.predict"
 TOP_NODES = 10
-# LangGraph plumbing spans (edges, channel writes): counting them would report time under names
-# no user wrote. The graph's own span is left out by `_node_key`: it wraps all of its nodes.
-PLUMBING_PREFIXES = ("__", "ChannelWrite", "ChannelRead", "Branch<")
 # pytest-benchmark's own defaults: an option still at its default value was not set by the user.
 BENCHMARK_DEFAULTS = {"benchmark_storage": "file://./.benchmarks", "benchmark_max_time": 1.0, "benchmark_warmup_iterations": 100000}
 
@@ -123,20 +120,6 @@ class NodeBreakdown:
         }
 
 
-def _node_key(span: Any) -> tuple[str, str] | None:
-    """(name, kind) to attribute a span to, or None for the root and LangGraph plumbing."""
-    if span.parent_id is None or span.name.startswith(PLUMBING_PREFIXES):
-        return None
-    metadata = span.attributes.get("metadata") or {}
-    metadata = metadata if isinstance(metadata, dict) else {}
-    node = metadata.get("langgraph_node")
-    if node and node == span.name:
-        return node, "node"
-    if str(span.span_type) == "CHAIN" and (node or metadata.get("ls_integration") == "langgraph"):
-        return None  # the graph itself, or a helper runnable inside a node (a router, a prompt)
-    return span.name, str(span.span_type)
-
-
 def summarize_traces(label: str, reference: str, traces: Sequence[Trace], top: int = TOP_NODES) -> NodeBreakdown:
     """Sum span durations per node over the traces; the `top` slowest nodes by total time."""
     totals: dict[tuple[str, str], list[float]] = {}
@@ -146,7 +129,7 @@ def summarize_traces(label: str, reference: str, traces: Sequence[Trace], top: i
             duration = (span.end_time_ns - span.start_time_ns) / 1e6 if span.end_time_ns else 0.0
             if span.parent_id is None:
                 answer_ms += duration
-            elif (key := _node_key(span)) is not None:
+            elif (key := node_key(span)) is not None:
                 totals.setdefault(key, []).append(duration)
     nodes = [
         NodeStat(name, kind, len(ds), sum(ds), sum(ds) / answer_ms if answer_ms else 0.0)

@@ -31,19 +31,25 @@ class VersionRun:
         return self.outputs[case_id][0]
 
 
-def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: int = 0) -> AgentOutput:
-    """One agent call on a daemon thread; any exception, bad return or timeout becomes `error`."""
+def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: int = 0, trace: bool = False) -> AgentOutput:
+    """One agent call on a daemon thread; any exception, bad return or timeout becomes `error`.
+
+    `trace`: answer under MLflow tracing and keep the answer's trajectory."""
     box: dict[str, AgentOutput] = {}
 
     def target() -> None:
         started = time.perf_counter()
         try:
-            text, metadata = version.predict(case.messages, case.params, f"{case.id}-{repeat}")
+            trajectory = None
+            if trace:
+                text, metadata, trajectory = version.predict_traced(case.messages, case.params, f"{case.id}-{repeat}")
+            else:
+                text, metadata = version.predict(case.messages, case.params, f"{case.id}-{repeat}")
             elapsed = (time.perf_counter() - started) * 1000
             if len(text) > MAX_ANSWER_CHARS:
                 metadata = {**metadata, "truncated_from_chars": len(text)}
                 text = text[:MAX_ANSWER_CHARS]
-            box["out"] = AgentOutput(text, metadata, elapsed)
+            box["out"] = AgentOutput(text, metadata, elapsed, trajectory=trajectory)
         except BaseException as exc:  # SystemExit and friends from a hostile agent are case errors too
             elapsed = (time.perf_counter() - started) * 1000
             message = first_line(exc, default="")
@@ -75,7 +81,18 @@ def run_versions(
 ) -> list[VersionRun]:
     """Run every version over every case `repeats` times; returns one VersionRun per version, in order.
 
-    `progress` is told after every answer, from the pool's threads."""
+    `progress` is told after every answer, from the pool's threads. Only the calls for cases that
+    expect a trajectory are traced (every version's alike): tracing costs time."""
+    if not any(case.traced for case in cases):
+        return _run(versions, cases, concurrency, timeout_s, repeats, progress)
+    from harness.trajectory import tracing
+
+    with tracing(in_process=any(v.isolated is None for v in versions)):
+        return _run(versions, cases, concurrency, timeout_s, repeats, progress)
+
+
+def _run(versions: Sequence[Version], cases: Sequence[Case], concurrency: int, timeout_s: float, repeats: int,
+         progress: Progress | None) -> list[VersionRun]:
     runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
     # The version order flips from case to case: an agent's caches (or a shared store's) warmed by
     # whichever version answers a case first would otherwise favour the same version every time.
@@ -84,14 +101,14 @@ def run_versions(
         # Cold start: one answer per version, alone and before the pool, so lazy
         # initialisation is reported as the first answer and stays out of the warm percentiles.
         for run in runs:
-            run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1)
+            run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1, trace=cases[0].traced)
     started = time.perf_counter()
     tally = {"done": 0, "errors": 0}
     lock = threading.Lock()
 
     def do(job: tuple[VersionRun, Case, int]) -> None:
         run, case, r = job
-        output = call_with_timeout(run.version, case, timeout_s, r)
+        output = call_with_timeout(run.version, case, timeout_s, r, case.traced)
         run.outputs[case.id][r] = output
         if progress is not None:
             with lock:

@@ -41,6 +41,8 @@ class AgentOutput:
     metadata: dict[str, Any] = field(default_factory=dict)
     latency_ms: float = 0.0
     error: str | None = None
+    # The steps the answer took, read from its MLflow trace (harness/trajectory.py); None: not traced.
+    trajectory: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -60,6 +62,24 @@ class Version:
 
     def predict(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = "") -> tuple[str, dict[str, Any]]:
         return normalize_output(self.call(messages, params or {}, conversation_id or uuid.uuid4().hex))
+
+    def predict_traced(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None,
+                       conversation_id: str = "") -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
+        """`predict` under MLflow tracing, with the answer's trajectory (None: no spans below the root).
+
+        A version answering from its own process is traced there and sends the trajectory back as
+        JSON; any other is traced here (LangChain autolog must be on: see `trajectory.tracing`)."""
+        cid = conversation_id or uuid.uuid4().hex
+        if self.isolated is not None:
+            reply = self.isolated.call(messages, params or {}, cid, trace=True, flush=False)  # the trajectory comes in the reply
+            text, metadata = normalize_output({"content": reply["text"], "custom_outputs": reply.get("metadata") or {}})
+            return text, metadata, reply.get("trajectory")
+        from harness.trajectory import traced_call
+
+        attributes = {"harness.version": self.label, "harness.conversation_id": cid}
+        raw, _, trajectory = traced_call(lambda: self.call(messages, params or {}, cid), attributes)
+        text, metadata = normalize_output(raw)
+        return text, metadata, trajectory
 
 
 def resolve(reference: str, root: Path | None = None, label: str = "") -> Version:

@@ -222,9 +222,11 @@ class IsolatedAgent:
                 self.process, _ = self._start()
             return self.process
 
-    def call(self, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str, trace: bool = False) -> dict[str, Any]:
+    def call(self, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str, trace: bool = False,
+             flush: bool = True) -> dict[str, Any]:
+        """One answer; `trace`: traced, with `trace_id` and `trajectory` in the reply; `flush`: in the store on return."""
         reply = self._alive().request({"op": "call", "messages": messages, "params": params,
-                                       "conversation_id": conversation_id, "trace": trace})
+                                       "conversation_id": conversation_id, "trace": trace, "flush": flush})
         if "error" in reply:
             raise RemoteAgentError(reply["error"])
         return reply

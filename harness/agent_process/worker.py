@@ -20,9 +20,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-TRACE_ROOT_SPAN = "harness.predict"  # the root span harness/latency.py attributes time under
-
-
 class Worker:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -128,7 +125,7 @@ class Worker:
                 raise RuntimeError("no model loaded")
             args = (request["messages"], request.get("params") or {}, request.get("conversation_id") or "")
             if request.get("trace"):
-                text, metadata, reply["trace_id"] = self.traced(*args)
+                text, metadata, reply["trace_id"], reply["trajectory"] = self.traced(*args, flush=request.get("flush", True))
             else:
                 text, metadata = self.version.predict(*args)
             if len(text) > MAX_ANSWER_CHARS:
@@ -144,11 +141,15 @@ class Worker:
         except (OSError, ValueError):
             pass  # the harness went away; nothing is waiting for this answer
 
-    def traced(self, messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> tuple[str, dict[str, Any], str]:
-        """One answer under MLflow tracing (LangChain autolog on), logged to the session's store."""
+    def traced(self, messages: list[dict[str, str]], params: dict[str, Any], cid: str, flush: bool = True) -> tuple[str, dict[str, Any], str, Any]:
+        """One answer under MLflow tracing (LangChain autolog on), logged to the session's store; with its
+        trace id and trajectory (harness/trajectory.py: JSON steps, read here before the trace closes).
+
+        `flush`: wait until the trace is in the store (for a caller that reads it back from there)."""
         import mlflow
 
         from harness.secrets.spans import span_masker
+        from harness.trajectory import traced_call
 
         with self.lock:
             if not self.tracing:
@@ -159,11 +160,11 @@ class Worker:
                 except Exception:  # no LangChain in this agent: its own @mlflow.trace spans still count
                     pass
                 self.tracing = True
-        with mlflow.start_span(name=TRACE_ROOT_SPAN, span_type="AGENT") as span:
-            span.set_attributes({"harness.conversation_id": cid})
-            text, metadata = self.version.predict(messages, params, cid)
-        mlflow.flush_trace_async_logging()
-        return text, metadata, span.trace_id
+        (text, metadata), trace_id, trajectory = traced_call(lambda: self.version.predict(messages, params, cid),
+                                                             {"harness.conversation_id": cid})
+        if flush:
+            mlflow.flush_trace_async_logging()
+        return text, metadata, trace_id, trajectory
 
 
 def _installed(names: set[str]) -> list[str]:

@@ -18,8 +18,9 @@ ENTRY_POINT_GROUP = "harness.scorers"
 
 def _builtin() -> dict[str, Any]:
     from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety
+    from harness.scorers.trajectory import Trajectory
 
-    return {"correctness": Correctness, "relevance": Relevance, "safety": Safety, "guidelines": Guidelines}
+    return {"correctness": Correctness, "relevance": Relevance, "safety": Safety, "guidelines": Guidelines, "trajectory": Trajectory}
 
 
 def _instantiate(obj: Any, spec: str) -> Scorer:

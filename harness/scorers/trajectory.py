@@ -1,0 +1,33 @@
+"""The `trajectory` scorer: the steps an answer took (from its MLflow trace) against `expected_trajectory`.
+
+Rule-based and offline; the matching and its modes are in harness/trajectory.py. An answer whose
+trajectory could not be read (the agent left no spans below the harness's root span, or answered
+from somewhere tracing cannot reach, like an endpoint) fails as "not traced", never passes.
+"""
+
+from __future__ import annotations
+
+from harness.golden import Case
+from harness.scorers.base import Score, failed, not_applicable
+from harness.versions import AgentOutput
+
+
+class Trajectory:
+    name = "trajectory"
+    judge = "rule"
+
+    def applies(self, case: Case) -> bool:
+        return bool(case.expectations.get("expected_trajectory"))
+
+    def score(self, case: Case, output: AgentOutput) -> Score:
+        from harness.trajectory import match_trajectory, parse_expected_trajectory
+
+        raw = case.expectations.get("expected_trajectory")
+        if not raw:
+            return not_applicable(self.name, self.judge, "no expected_trajectory to check")
+        expected = parse_expected_trajectory(raw, case.source, case.id)
+        if output.trajectory is None:
+            return failed(self.name, self.judge, "not traced: no spans below the answer's root span (no LangGraph nodes, "
+                          "no @mlflow.trace functions, or a version tracing cannot reach)", error=False)
+        match = match_trajectory(expected, output.trajectory)
+        return Score(self.name, match.score, match.passed, match.rationale(expected.mode), self.judge)
