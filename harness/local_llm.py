@@ -9,15 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness import HarnessError
+from harness.local_server import LocalServer, launch
 from harness.ports import free_port
 
 ENABLE_LOCAL = "pip install -e '.[local-llm]'"
@@ -42,13 +38,7 @@ def check_server_installed() -> None:
         raise HarnessError(f"the local LLM needs llama-cpp-python: {ENABLE_LOCAL}")
 
 
-
-@dataclass
-class LocalLLM:
-    process: subprocess.Popen
-    port: int
-    log_path: Path
-
+class LocalLLM(LocalServer):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
@@ -61,15 +51,6 @@ class LocalLLM:
         """The variables that point `openai:/` judge models at this server."""
         return {"OPENAI_BASE_URL": self.base_url, "OPENAI_API_KEY": "unused"}
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
 
 def start(port: int | None = None, log_path: Path | None = None, timeout_s: float = 120.0, n_ctx: int = 8192) -> LocalLLM:
     """Start the server on loopback and return once it answers `/v1/models`."""
@@ -81,21 +62,9 @@ def start(port: int | None = None, log_path: Path | None = None, timeout_s: floa
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    server = LocalLLM(process, port, log_path)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise HarnessError(f"the local LLM server exited with code {process.returncode}: {tail[0]} (log: {log_path})")
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/models", timeout=2):
-                return server
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    server.stop()
-    raise HarnessError(f"the local LLM server did not answer within {timeout_s:g} s (log: {log_path})")
+    server = launch(LocalLLM, "the local LLM server", command, port, log_path)
+    server.wait_ready([f"{server.base_url}/models"], timeout_s)
+    return server
 
 
 def configure_local_llm(parser: argparse.ArgumentParser) -> None:

@@ -11,46 +11,22 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness import HarnessError
+from harness.local_server import LocalServer, launch
 from harness.ports import free_port
 
 MODEL_URI_FORMS = ("models:/", "runs:/")
 
 
-@dataclass(frozen=True)
-class ScoringServer:
-    process: subprocess.Popen
-    port: int
-    log_path: Path
-
+class ScoringServer(LocalServer):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        """Stop the server and the workers it forked (its own process group), politely first."""
-        if self.process.poll() is not None:
-            return
-        for sig, wait_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(timeout=wait_s)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
 
 def check_model_uri(model_uri: str) -> str:
@@ -75,36 +51,9 @@ def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: 
         sys.executable, "-m", "mlflow", "models", "serve", "--model-uri", model_uri, "--env-manager", "local",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
     ]
-    with log_path.open("wb") as log:
-        # Its own process group: the server forks workers, and stopping it must stop them all.
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = ScoringServer(process, port, log_path)
-    try:
-        _wait_until_ready(server, model_uri, timeout_s)
-    except BaseException:  # a timeout, a signal or Ctrl-C while waiting: never leave the server behind
-        server.stop()
-        raise
+    server = launch(ScoringServer, f"the scoring server for {model_uri}", command, port, log_path, env)
+    server.wait_ready([f"{server.base_url}/ping", f"{server.base_url}/health"], timeout_s)
     return server
-
-
-def _wait_until_ready(server: ScoringServer, model_uri: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            lines = server.log_path.read_text(errors="replace").strip().splitlines() or ["no output"]
-            raise HarnessError(f"the scoring server for {model_uri} exited with code {server.process.returncode}: {lines[-1]} (log: {server.log_path})")
-        if any(_answers(f"{server.base_url}{path}") for path in ("/ping", "/health")):
-            return
-        time.sleep(0.5)
-    raise HarnessError(f"the scoring server for {model_uri} did not answer /ping within {timeout_s:g} s (log: {server.log_path})")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @contextmanager

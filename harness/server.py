@@ -19,13 +19,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import HarnessError
+from harness.local_server import LocalServer, launch
 from harness.ports import free_port
 
 DB_NAME = "mlflow"
@@ -170,22 +168,6 @@ def _postgres_os_user(name: str) -> str | None:
     return name
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log_file: Path, timeout_s: float = 120) -> None:
-    """Poll /health until the server answers; fail with the log's last line if it dies or stalls."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise HarnessError(f"mlflow server exited with status {process.returncode}: {_last_line(log_file.read_text(errors='replace'))} (log: {log_file})")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise HarnessError(f"mlflow server did not answer on {url} within {timeout_s:.0f}s (log: {log_file})")
-
-
 def run_server(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -207,7 +189,7 @@ def run_server(args: argparse.Namespace) -> int:
             data_dir.chmod(data_dir.stat().st_mode | 0o711)  # the postgres user must traverse into pgdata
         postgres = Postgres(data_dir / "pgdata", data_dir / "pg.password", data_dir / "postgres.log", args.pg_port or free_port(), os_user)
     url = f"http://{args.host}:{args.port}"
-    process: subprocess.Popen[bytes] | None = None
+    server: LocalServer | None = None
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -220,34 +202,26 @@ def run_server(args: argparse.Namespace) -> int:
         if postgres is not None:  # inside the try: a cluster we started is stopped whatever fails next
             postgres.ensure(bindir)
             backend, env["PGPASSWORD"] = postgres.uri, postgres.password
-        with mlflow_log.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
-                 "--artifacts-destination", str(artifacts), "--serve-artifacts",
-                 "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                start_new_session=True,  # its uvicorn workers die with it when we signal the group
-            )
-        wait_healthy(url, process, mlflow_log)
+        # Its own process group: its uvicorn workers die with it when we signal the group.
+        server = launch(LocalServer, "mlflow server", [
+            sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend, "--artifacts-destination", str(artifacts),
+            "--serve-artifacts", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)],
+            args.port, mlflow_log, env, append=True)
+        server.wait_ready([url + "/health"], 120)
         print(f"MLflow tracking server on PostgreSQL ({backend}), artifacts in {artifacts}")
         print(f"logs: {mlflow_log}" + (f", {postgres.log_file}" if postgres else ""))
         print(f"export MLFLOW_TRACKING_URI={url}", flush=True)
-        code = process.wait()
-        return 0 if code == 0 else _died(process, mlflow_log)
+        code = server.process.wait()
+        return 0 if code == 0 else _died(server)
     except KeyboardInterrupt:
         return 0 if stopping else 130
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)  # its CLI parent can linger after uvicorn stopped
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if server is not None:
+            server.stop()
         if postgres is not None:
             postgres.stop(bindir)
 
 
-def _died(process: subprocess.Popen[bytes], log_file: Path) -> int:
-    print(f"harness server: mlflow server exited with status {process.returncode}: {_last_line(log_file.read_text(errors='replace'))}", file=sys.stderr)
+def _died(server: LocalServer) -> int:
+    print(f"harness server: mlflow server exited with status {server.process.returncode}: {server.last_log_line()}", file=sys.stderr)
     return 1

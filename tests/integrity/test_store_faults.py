@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 
 from tests.integrity.conftest import SIGNING_KEY, module_project
-from tests.reliability.tracking_server import TrackingServer
 
 FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
 CREATE_RUN = b"POST /api/2.0/mlflow/runs/create "
 # The second write of the alias history in a move marks it done: the alias has moved by then.
 HISTORY_DONE = b'\\"state\\":\\"done\\"'
-
-
-@pytest.fixture
-def server(tmp_path):
-    (tmp_path / "server").mkdir()
-    server = TrackingServer(tmp_path / "server")
-    server.start()
-    yield server
-    server.close()
 
 
 def _client(server):
@@ -31,7 +20,8 @@ def _client(server):
     return mlflow.MlflowClient(tracking_uri=server.uri, registry_uri=server.uri)
 
 
-def test_two_harness_log_at_once_on_one_report_give_one_run_and_one_version(tmp_path, server):
+def test_two_harness_log_at_once_on_one_report_give_one_run_and_one_version(tmp_path, tracking_server):
+    server = tracking_server
     project = module_project(tmp_path)
     env = {"MLFLOW_TRACKING_URI": server.uri, **FAIL_FAST, **SIGNING_KEY}
     server.kill_on = CREATE_RUN  # the model is logged and evaluated; the store dies before the run is logged
@@ -49,7 +39,8 @@ def test_two_harness_log_at_once_on_one_report_give_one_run_and_one_version(tmp_
     assert str(client.get_model_version_by_alias("my_faq_agent", "development").version) == "1"
 
 
-def test_a_server_killed_after_the_alias_moved_loses_no_history_entry(tmp_path, server):
+def test_a_server_killed_after_the_alias_moved_loses_no_history_entry(tmp_path, tracking_server):
+    server = tracking_server
     project = module_project(tmp_path)
     env = {"MLFLOW_TRACKING_URI": server.uri, **FAIL_FAST}
     server.kill_on = HISTORY_DONE

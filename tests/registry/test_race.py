@@ -7,15 +7,13 @@ import json
 import multiprocessing
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from harness.ports import free_port
-from harness.server import wait_healthy
+from harness.local_server import LocalServer, launch
 from tests.registry import race_workers
 
 
@@ -31,20 +29,13 @@ def server(store, tmp_path_factory):
     command += ["server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination", str(root / "artifacts"),
                 "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")  # no background job runner: faster start
-    log = open(root / "server.log", "wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    server = launch(LocalServer, "mlflow server", command, port, root / "server.log", env)
     url = f"http://127.0.0.1:{port}"
+    server.wait_ready([url + "/health"], 120)
     try:
-        wait_healthy(url, process, root / "server.log")
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+        server.stop()
 
 
 @pytest.fixture

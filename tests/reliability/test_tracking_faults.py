@@ -10,21 +10,11 @@ sessions sign their records (HARNESS_SIGNING_KEY), which is what lets `harness l
 
 import json
 
-import pytest
 
 from tests.fixtures.project import make_project
-from tests.reliability.tracking_server import ALIAS, REGISTER, TrackingServer
+from tests.reliability.tracking_server import ALIAS, REGISTER
 
 FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30", "HARNESS_SIGNING_KEY": "ci-secret"}
-
-
-@pytest.fixture
-def server(tmp_path):
-    (tmp_path / "server").mkdir()
-    server = TrackingServer(tmp_path / "server")
-    server.start()
-    yield server
-    server.close()
 
 
 def assert_aliases_have_gate_records(client, name):
@@ -34,7 +24,8 @@ def assert_aliases_have_gate_records(client, name):
         assert tags.get("harness.gate_record") and tags.get("harness.eval_run_id"), (alias, version, tags)
 
 
-def test_server_killed_while_registering_then_while_aliasing(tmp_path, server):
+def test_server_killed_while_registering_then_while_aliasing(tmp_path, tracking_server):
+    server = tracking_server
     project = make_project(tmp_path)
     env = {"MLFLOW_TRACKING_URI": server.uri, **FAIL_FAST}
     latest = project.root / "reports" / "latest"

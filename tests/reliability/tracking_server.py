@@ -13,19 +13,17 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from harness.ports import free_port
-from harness.server import wait_healthy
+from harness.local_server import LocalServer, launch
 
 # Registration runs under the registry lock (harness/tracking/lock.py): creating the lock model is
 # the first `registered-models/create` of a registration.
 REGISTER = b"POST /api/2.0/mlflow/registered-models/create "
 ALIAS = b"POST /api/2.0/mlflow/registered-models/alias "
-
 
 
 class TrackingServer:
@@ -37,31 +35,26 @@ class TrackingServer:
         self.server_port = free_port()
         self.kill_on: bytes | None = None
         self.killed = threading.Event()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server: LocalServer | None = None
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.uri = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         threading.Thread(target=self._accept, name="kill-proxy", daemon=True).start()
 
     def start(self, timeout_s: float = 90.0) -> None:
         mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-        log = (self.root / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [mlflow_cli, "server", "--host", "127.0.0.1", "--port", str(self.server_port), "--workers", "1",
-             "--backend-store-uri", self.backend, "--artifacts-destination", str(self.root / "artifacts")],
-            cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            wait_healthy(f"http://127.0.0.1:{self.server_port}", self.process, self.root / "server.log", timeout_s)
-        except Exception:
-            self.stop()
-            raise
+        self.server = launch(LocalServer, "mlflow server", [
+            mlflow_cli, "server", "--host", "127.0.0.1", "--port", str(self.server_port), "--workers", "1",
+            "--backend-store-uri", self.backend, "--artifacts-destination", str(self.root / "artifacts")],
+            self.server_port, self.root / "server.log", append=True, cwd=self.root)
+        self.server.wait_ready([f"http://127.0.0.1:{self.server_port}/health"], timeout_s)
         self.killed.clear()
 
     def stop(self) -> None:
         """SIGKILL the server's whole process group (it was started in its own session)."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        process = self.server.process if self.server is not None else None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
         self.killed.set()
 
     def close(self) -> None:
@@ -116,3 +109,4 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
             sink.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
