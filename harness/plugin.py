@@ -268,7 +268,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     names = metafunc.fixturenames
     if any(f in names for f in CASE_FIXTURES):
-        if not _is_controller(metafunc.config):
+        if not _is_controller(metafunc.config) and not metafunc.config.option.collectonly:
             state.start_ahead()
         try:
             cases = state.cases
@@ -624,8 +624,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         loader.start(workers=False)  # every logging process imports at once
         for reference in loader.to_log():
             loader.log(reference)
-    except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    except BaseException as exc:  # pytest skips the session-finish hook when its start fails
+        state.close()
+        if isinstance(exc, HarnessError):
+            raise pytest.UsageError(str(exc)) from None
+        raise
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -18,7 +18,8 @@ default 1):
 - `in_order`: every expected step, in the expected order; other steps may come between. Score:
   longest common subsequence over the expected steps.
 - `any_order`: the same steps in any order, nothing else. Score: matched steps over the longer list.
-- `subset`: only expected steps (some may be left out), in any order. Score: matched over taken.
+- `subset`: only expected steps (some may be left out, not all), in any order. Score: matched over
+  taken; taking no step at all scores 0.
 - `superset`: every expected step, in any order; others may come too. Score: matched over expected.
 
 Arguments: each expected argument must be present and equal (JSON equality); `compare` names another
@@ -42,6 +43,7 @@ from harness import HarnessError
 
 MODES = ("strict", "in_order", "any_order", "subset", "superset")
 MAX_ARGS_CHARS = 4000  # a step's arguments are cut to this many characters of JSON
+MAX_STEPS = 500  # steps kept per answer: enough for any real route, and results.json stays small
 ROOT_SPAN = "harness.predict"  # the root span every traced answer opens (harness/latency.py reads it too)
 PLUMBING_PREFIXES = ("__", "ChannelWrite", "ChannelRead", "Branch<")  # LangGraph's own edges and channels
 
@@ -77,7 +79,16 @@ def trajectory_from_spans(spans: Sequence[Any], allowed_emails: frozenset[str] =
             steps.append({"kind": "node", "name": name})
         else:
             steps.append({"kind": "call", "name": name, "type": kind, "args": _args(span.inputs, allowed_emails)})
-    return steps or None
+    return steps[:MAX_STEPS] or None
+
+
+def received_trajectory(value: Any) -> list[Step] | None:
+    """A trajectory as an agent's process sent it: a list of step objects, cut to MAX_STEPS; anything
+    else counts as not traced (so it can only fail). The agent reports it, like its answer: it is
+    evidence of the route the agent says it took, not proof."""
+    if not isinstance(value, list) or not value or not all(isinstance(step, dict) for step in value):
+        return None
+    return value[:MAX_STEPS]
 
 
 def _args(inputs: Any, allowed_emails: frozenset[str]) -> Any:
@@ -220,8 +231,8 @@ def parse_expected_trajectory(value: Any, where: str = "", case_id: str = "") ->
     if mode not in MODES:
         raise bad(".mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
     threshold = value.get("threshold", 1.0)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise bad(".threshold", f"must be a number between 0 and 1, got {threshold!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise bad(".threshold", f"must be a number above 0 and at most 1, got {threshold!r}")
     steps = value.get("steps")
     if not isinstance(steps, list) or not steps:
         raise bad(".steps", "must be a non-empty list of steps")
@@ -335,7 +346,7 @@ def match_trajectory(expected: ExpectedTrajectory, actual: Sequence[Step]) -> Tr
     if expected.mode in ("strict", "any_order"):
         score = n / max(e, t)
     elif expected.mode == "subset":
-        score = n / t if t else 1.0
+        score = n / t if t else 0.0  # doing nothing is not doing only what was expected
     else:  # in_order, superset
         score = n / e
     # Each score is 1 exactly when the mode's condition holds, so the threshold (default 1) is the verdict.

@@ -73,7 +73,9 @@ class Version:
         if self.isolated is not None:
             reply = self.isolated.call(messages, params or {}, cid, trace=True, flush=False)  # the trajectory comes in the reply
             text, metadata = normalize_output({"content": reply["text"], "custom_outputs": reply.get("metadata") or {}})
-            return text, metadata, reply.get("trajectory")
+            from harness.trajectory import received_trajectory
+
+            return text, metadata, received_trajectory(reply.get("trajectory"))
         from harness.trajectory import traced_call
 
         attributes = {"harness.version": self.label, "harness.conversation_id": cid}

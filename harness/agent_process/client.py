@@ -72,6 +72,7 @@ class AgentProcess:
         self._pending: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.died: str | None = None
+        self.preloaded = False  # asked to import packages ahead of its load (IsolatedLoader)
         self._reader = threading.Thread(target=self._read, name=f"agent-process-{name}", daemon=True)
         self._reader.start()
 
@@ -207,10 +208,11 @@ class IsolatedAgent:
         try:
             reply = process.request(step, LOAD_TIMEOUT_S)
         except (AgentProcessDied, TimeoutError) as exc:
-            process.close()
-            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {exc}") from None
+            reply = {"ok": False, "error": str(exc)}
         if not reply.get("ok"):
             process.close()
+            if process.preloaded:  # what it imported ahead may be the cause: once more, in a fresh process
+                return self._start()
             raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {reply.get('error')}")
         return process, reply
 

@@ -43,7 +43,7 @@ class IsolatedLoader:
         self.spare: AgentProcess | None = None  # a worker started ahead, importing MLflow while a model is logged
         self.loggers: dict[str, AgentProcess] = {}  # logging processes started ahead, by reference
         self.started = 0
-        self.expected = len([r for r in cfg.all_versions if r.strip().lower() != "none"])  # versions still to start
+        self.expected = len(self._answering_here())  # versions still to start in a worker
 
     def _env(self) -> dict[str, str]:
         # Only the URI: the store is first touched by a request, after `_connect` in this process.
@@ -55,8 +55,9 @@ class IsolatedLoader:
             self.started += 1
             self.spare = AgentProcess(self.cfg.root, f"worker-{self.started}", self._env())
             modules = sorted({m for ms in self._imports().values() for m in ms})
-            if modules:  # what the models imported when last logged: imported while waiting, not while loading
+            if modules:  # what the models imported when last loaded: imported while waiting, not while loading
                 self.spare.send({"op": "preload", "modules": modules})
+                self.spare.preloaded = True
 
     def _imports_path(self) -> Path:
         return self.cfg.root / ".harness-cache" / "agent-imports.json"
@@ -67,9 +68,13 @@ class IsolatedLoader:
             data = json.loads(self._imports_path().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        if not isinstance(data, dict):
+            return {}
         refs = {r.strip() for r in self.cfg.all_versions}
-        return {r: [m for m in ms if isinstance(m, str)] for r, ms in data.items() if r in refs and isinstance(ms, list)} \
-            if isinstance(data, dict) else {}
+        # Never the project's own packages, whatever the file says: those must come from each artifact.
+        ours = {p.stem for p in self.cfg.root.iterdir()}
+        return {r: [m for m in ms if isinstance(m, str) and m.split(".")[0] not in ours]
+                for r, ms in data.items() if r in refs and isinstance(ms, list)}
 
     def _remember_imports(self, reference: str, modules: list[str]) -> None:
         try:
@@ -93,13 +98,15 @@ class IsolatedLoader:
             self._warm()
         return process
 
-    def to_log(self) -> list[str]:
-        """The configured references this session logs itself (not a logged or registered model, not an endpoint)."""
+    def _answering_here(self) -> list[str]:
+        """The configured references that will answer from a worker of this session (not endpoints)."""
         from harness.endpoints import is_endpoint_reference
 
-        return [r.strip() for r in self.cfg.all_versions
-                if r.strip().lower() != "none" and not r.strip().startswith(("models:/", "runs:/")) and not is_endpoint_reference(r)
-                and r.strip() not in self.logged]
+        return [r.strip() for r in self.cfg.all_versions if r.strip().lower() != "none" and not is_endpoint_reference(r)]
+
+    def to_log(self) -> list[str]:
+        """The configured references this session logs itself (not a logged or registered model, not an endpoint)."""
+        return [r for r in self._answering_here() if not r.startswith(("models:/", "runs:/")) and r not in self.logged]
 
     def start(self, workers: bool = True) -> None:
         """Start the processes this session will need now, so that their imports (MLflow's, seconds)
@@ -107,7 +114,7 @@ class IsolatedLoader:
         for reference in self.to_log():
             if reference not in self.loggers:
                 self.loggers[reference] = AgentProcess(self.cfg.root, f"log-{slug(reference)}", self._env())
-        if workers and self.expected > 0:
+        if workers and self.expected > 0 and not self.loggers:
             self._warm()  # nothing to log; with a model to log, the worker starts as it is logged (two cores, not three)
 
     def log(self, reference: str) -> LoggedAgent:

@@ -10,6 +10,7 @@ traced). Replies are JSON too, never pickles: the harness must not unpickle what
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -26,6 +27,7 @@ class Worker:
         self.lock = threading.Lock()
         self.version: Any = None
         self.tracing = False
+        self.started_with = set(sys.modules)  # what `load` reports as imported: everything since, preloads included
         self.steps = {"log": self.log, "preload": self.preload, "load": self.load,
                       "import": self.import_reference}
 
@@ -80,9 +82,13 @@ class Worker:
         return {"model_uri": info.model_uri, "model_id": info.model_id, "generated": source.generated}
 
     def preload(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Import installed packages the model will import on loading, while it is being logged elsewhere;
-        its own code still comes from the artifact (this process cannot import the working tree)."""
+        """Import installed packages the model will import on loading, while it is being logged elsewhere.
+
+        Only what the installation provides: a name from anywhere else (the working tree through an
+        editable install, say) would be imported in place of the artifact's own copy."""
         for name in request["modules"]:
+            if not _from_installation(name):
+                continue
             try:
                 importlib.import_module(name)
             except Exception:  # loading will import it again and report what is wrong
@@ -100,11 +106,16 @@ class Worker:
         # agent that writes beside its code (caches, a database, __pycache__) would change the artifact.
         local = mlflow.artifacts.download_artifacts(artifact_uri=request["model_uri"], dst_path=tempfile.mkdtemp(prefix="harness-agent-"))
         digest = tree_sha256(local)
-        before = set(sys.modules)
+        # The artifact's code must be what runs: a package of the same name imported before (installed
+        # too, say) would stay in use, since Python does not import a module twice.
+        code = Path(local) / "code"
+        shadowed = sorted(p.stem for p in code.iterdir() if p.stem in sys.modules) if code.is_dir() else []
+        if shadowed:
+            raise RuntimeError(f"{', '.join(shadowed)} already imported in this process, so the artifact's own copy would not run")
         # suppress_warnings: the same requirements check as on logging, in the environment it was logged from.
         self.version = load_pyfunc(mlflow.pyfunc.load_model(local, suppress_warnings=True), request["reference"])
         return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started,
-                "modules": _installed(set(sys.modules) - before)}
+                "modules": _installed(set(sys.modules) - self.started_with)}
 
     def import_reference(self, request: dict[str, Any]) -> dict[str, Any]:
         """A reference imported as is, for comparisons that need no logged model: still answered from here."""
@@ -167,19 +178,36 @@ class Worker:
         return text, metadata, trace_id, trajectory
 
 
+def _installation() -> tuple[str, ...]:
+    import sysconfig
+
+    return tuple(os.path.realpath(p) + os.sep for key, p in sysconfig.get_paths().items()
+                 if key in ("purelib", "platlib", "stdlib", "platstdlib"))
+
+
 def _installed(names: set[str]) -> list[str]:
     """The outermost of `names` imported from the installation (site-packages, the standard library),
     not from the project or the model's own code: what `preload` imports ahead next time."""
-    import sysconfig
-
-    installed = tuple(os.path.realpath(p) + os.sep for key, p in sysconfig.get_paths().items()
-                      if key in ("purelib", "platlib", "stdlib", "platstdlib"))
+    installed = _installation()
     found: list[str] = []
     for name in sorted(names):  # a package sorts before its submodules
         origin = getattr(sys.modules.get(name), "__file__", None)
         if origin and os.path.realpath(origin).startswith(installed) and not any(name.startswith(f + ".") for f in found):
             found.append(name)
     return found
+
+
+def _from_installation(name: str) -> bool:
+    """Whether `name`'s top-level package would be imported from the installation (not found: no)."""
+    try:
+        spec = importlib.util.find_spec(name.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    places = [spec.origin] if spec.origin and spec.has_location else list(spec.submodule_search_locations or [])
+    installed = _installation()
+    return bool(places) and all(os.path.realpath(p).startswith(installed) for p in places)
 
 
 def _importable(request: dict[str, Any]) -> None:

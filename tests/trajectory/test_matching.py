@@ -41,6 +41,7 @@ def nodes(*names: str) -> list[dict]:
     ("any_order", FAN_OUT, 3 / 5, False),
     ("subset", [node("classify"), node("synthesize")], 1.0, True),
     ("subset", FAN_OUT, 3 / 5, False),
+    ("subset", [], 0.0, False),  # skipping every step is not a subset that passes
     ("superset", list(reversed(FAN_OUT)), 1.0, True),
     ("superset", [node("classify"), node("synthesize")], 2 / 3, False),
 ])
@@ -90,7 +91,8 @@ def test_threshold_lets_a_partial_match_pass() -> None:
     ({"steps": [{"tool": "t", "compare": {"d": "any"}}]}, "steps[0].compare.d names an argument missing from 'args'"),
     ({"steps": [{"node": "n", "args": {}}]}, "steps[0].args is not allowed here"),
     ({"steps": [{"node": "n"}], "order": "x"}, "expected_trajectory.order is not a known field"),
-    ({"steps": [{"node": "n"}], "threshold": 2}, "expected_trajectory.threshold must be a number between 0 and 1"),
+    ({"steps": [{"node": "n"}], "threshold": 2}, "expected_trajectory.threshold must be a number above 0 and at most 1"),
+    ({"steps": [{"node": "n"}], "threshold": 0}, "expected_trajectory.threshold must be a number above 0 and at most 1"),
 ])
 def test_bad_golden_trajectory_is_one_line_naming_file_line_and_field(value: dict, message: str) -> None:
     record = {"id": "c1", "inputs": {"messages": [{"role": "user", "content": "q"}]}, "expectations": {"expected_trajectory": value}}
