@@ -42,11 +42,18 @@ class IsolatedLoader:
         self.versions: list[Version] = []
         self.spare: AgentProcess | None = None  # a worker started ahead, importing MLflow while a model is logged
         self.loggers: dict[str, AgentProcess] = {}  # logging processes started ahead, by reference
+        self.uri: str | None = None  # the tracking store, once this process is connected to it
         self.started = 0
         self.expected = len(self._answering_here())  # versions still to start in a worker
 
+    def _connected(self) -> str:
+        """Connect this process to the store once (for a server, one health check, not one per version)."""
+        if self.uri is None:
+            self.uri = _connect(self.cfg)
+        return self.uri
+
     def _env(self) -> dict[str, str]:
-        # Only the URI: the store is first touched by a request, after `_connect` in this process.
+        # Only the URI: the store is first touched by a request, after `_connected` in this process.
         uri = tracking_uri(self.cfg.root)
         return {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
 
@@ -62,26 +69,23 @@ class IsolatedLoader:
     def _imports_path(self) -> Path:
         return self.cfg.root / ".harness-cache" / "agent-imports.json"
 
-    def _imports(self) -> dict[str, list[str]]:
-        """Installed packages each reference imported when this project last logged it (a speed hint only)."""
+    def _hint_file(self) -> dict[str, Any]:
         try:
             data = json.loads(self._imports_path().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        if not isinstance(data, dict):
-            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _imports(self) -> dict[str, list[str]]:
+        """Installed packages each reference imported when this project last logged it (a speed hint only)."""
         refs = {r.strip() for r in self.cfg.all_versions}
         # Never the project's own packages, whatever the file says: those must come from each artifact.
         ours = {p.stem for p in self.cfg.root.iterdir()}
         return {r: [m for m in ms if isinstance(m, str) and m.split(".")[0] not in ours]
-                for r, ms in data.items() if r in refs and isinstance(ms, list)}
+                for r, ms in self._hint_file().items() if r in refs and isinstance(ms, list)}
 
     def _remember_imports(self, reference: str, modules: list[str]) -> None:
-        try:
-            data = json.loads(self._imports_path().read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        data = data if isinstance(data, dict) else {}
+        data = self._hint_file()
         if data.get(reference) != modules:
             data[reference] = modules
             try:
@@ -126,7 +130,7 @@ class IsolatedLoader:
         if reference not in self.logged:
             from harness.tracking.models import artifact_sha256_of
 
-            uri = _connect(self.cfg)
+            uri = self._connected()
             if not uri.startswith(("http:", "https:")):  # hashing opens the store: import its code while the model is logged
                 threading.Thread(target=importlib.import_module, args=("mlflow.store.tracking.sqlalchemy_store",), daemon=True).start()
             logged = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env(),
@@ -145,7 +149,7 @@ class IsolatedLoader:
         reference = reference.strip()
         if is_endpoint_reference(reference):  # already answering from outside this process, as deployed
             return resolve(reference, root, label)
-        _connect(self.cfg)
+        self._connected()
         env = self._env()
         registered = registered_version(reference)
         if registered:  # pinned: the version the alias names now, by its logged model

@@ -9,6 +9,7 @@ traced). Replies are JSON too, never pickles: the harness must not unpickle what
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import json
@@ -112,7 +113,9 @@ class Worker:
         shadowed = sorted(p.stem for p in code.iterdir() if p.stem in sys.modules) if code.is_dir() else []
         if shadowed:
             raise RuntimeError(f"{', '.join(shadowed)} already imported in this process, so the artifact's own copy would not run")
-        # suppress_warnings: the same requirements check as on logging, in the environment it was logged from.
+        # suppress_warnings: the same requirements scan as on logging, seconds per process. A candidate was
+        # just logged from this environment; an older registry baseline loads without MLflow's warning
+        # that its requirements differ from it.
         self.version = load_pyfunc(mlflow.pyfunc.load_model(local, suppress_warnings=True), request["reference"])
         return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started,
                 "modules": _installed(set(sys.modules) - self.started_with)}
@@ -178,7 +181,9 @@ class Worker:
         return text, metadata, trace_id, trajectory
 
 
+@functools.cache
 def _installation() -> tuple[str, ...]:
+    """The folders installed code comes from (site-packages, the standard library)."""
     import sysconfig
 
     return tuple(os.path.realpath(p) + os.sep for key, p in sysconfig.get_paths().items()
