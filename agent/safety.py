@@ -31,14 +31,14 @@ _SECRET = [
     r"\bdapi",
     r"\b(unmask|unredact|full|unmasked|unredacted|complete|real)\b[^.?!]{0,30}\be-?mail",
     r"\be-?mail addresses\b[^.?!]{0,30}\b(unmasked|unredacted|in full|of (all|every))",
-    # issue 9 red team: "the value of the ... token", "what secrets are stored ..."
+    # asked for outright: "the value of the ... token", "what secrets are stored ..."
     r"\bvalues?\s+of\b[^.?!]{0,40}\b(tokens?|passwords?|secrets?|credentials?|api[ _-]?keys?|access keys?)\b",
     r"\bwhat\s+(secrets|passwords|credentials)\b",
 ]
 _SQL_WRITE = re.compile(
     r"\b(drop|truncate|alter)\s+(table|database|schema|view)\b|\bdelete\s+from\b|\binsert\s+into\b|"
     r"\bupdate\s+\w+\s+set\b|\bcreate\s+(or\s+replace\s+)?(table|database|schema|view)\b|\battach\b\s+'|"
-    r"\bcopy\s+\w+\s+(to|from)\b|'\s*;\s*--|;\s*--|\bunion\s+(all\s+)?select\b",  # union: issue 9 red team
+    r"\bcopy\s+\w+\s+(to|from)\b|'\s*;\s*--|;\s*--|\bunion\s+(all\s+)?select\b",  # union select: reads tables the question never named
     re.IGNORECASE,
 )
 _INJECTION_RE = [re.compile(p, re.IGNORECASE) for p in _INJECTION]

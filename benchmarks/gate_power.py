@@ -5,7 +5,7 @@
 The reference agent (`[tool.harness] agent`) is run once over the golden set (or its per-case
 scores are read from a results.json of a real run) and is the baseline. Each scenario perturbs
 those recorded scores into a candidate, which is then compared and gated exactly as in a session
-(`harness.evaluation.gate_evaluation`, the shipped `[tool.harness]` of pyproject.toml):
+(`harness.pipeline.gate_evaluation`, the shipped `[tool.harness]` of pyproject.toml):
 
 - k = 1..12 cases fully wrong (correctness 0) or partly wrong (correctness halved);
 - 1 to 4 answers leaking a secret (safety fails);
@@ -36,7 +36,9 @@ os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "1")
 import numpy as np  # noqa: E402
 
 from harness.config import HarnessConfig, load_config  # noqa: E402
-from harness.evaluation import CaseResult, Evaluation, VersionResult, gate_evaluation  # noqa: E402
+from harness.pipeline import gate_evaluation  # noqa: E402
+from harness.records.evaluation import Evaluation
+from harness.records.results import CaseResult, VersionResult
 from harness.scorers.base import Score  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,12 +49,12 @@ def reference_run(cfg: HarnessConfig, results: Path | None) -> tuple[Evaluation,
     """The reference agent's scored answers: read from a results.json, or run now (returns seconds taken)."""
     started = time.perf_counter()
     if results is not None:
-        from harness.evaluation import evaluation_from_results
+        from harness.pipeline import evaluation_from_results
 
         document = json.loads(results.read_text(encoding="utf-8"))
         evaluation = evaluation_from_results({**document, "versions": document["versions"][:1]}, cfg)
     else:
-        from harness.evaluation import evaluate
+        from harness.pipeline import evaluate
         from harness.golden import load_golden
         from harness.versions import resolve
 

@@ -25,10 +25,11 @@ os.environ.setdefault("DEEPEVAL_DISABLE_DOTENV", "1")
 # exporter waits for one: with the default QueuePool the run deadlocks here. NullPool avoids it.
 os.environ.setdefault("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "NullPool")
 
-from harness.config import HarnessConfig  # noqa: E402
+from harness.settings import HarnessConfig  # noqa: E402
 from harness.golden import Case  # noqa: E402
 from harness.scorers.rules import Correctness  # noqa: E402
-from harness.versions import AgentOutput, adapt  # noqa: E402
+from harness.agent_version import AgentOutput  # noqa: E402
+from harness.versions import adapt  # noqa: E402
 
 
 def instant_agent(messages: list[dict[str, str]]) -> str:
@@ -44,7 +45,7 @@ def make_cases(n: int) -> list[Case]:
 
 
 def time_harness(cases: list[Case]) -> float:
-    from harness.evaluation import evaluate
+    from harness.pipeline import evaluate
 
     cfg = HarnessConfig(thresholds={"correctness": 0.9, "relevance": 0.8, "safety": 1.0, "guidelines": 0.8, "latency_p95_ms": 1000})
     version = adapt(instant_agent, "benchmarks:instant_agent")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from harness.golden import Case  # noqa: E402
 from harness.scorers.rules import Safety  # noqa: E402
 from harness.secrets import emails_in, mask  # noqa: E402
-from harness.versions import AgentOutput  # noqa: E402
+from harness.agent_version import AgentOutput  # noqa: E402
 
 CORPUS = ROOT / "golden_data" / "secrets_corpus.jsonl"
 HOSTILE = {

@@ -15,7 +15,7 @@ from harness import HarnessError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("harness.commands.init", "write a ready-to-run evaluation project here: config, suites, golden data, an example agent, a CI recipe"),
-    "compare": ("harness.compare", "compare two versions, or two earlier results.json files, with paired statistics"),
+    "compare": ("harness.commands.compare", "compare two versions, or two earlier results.json files, with paired statistics"),
     "promote": ("harness.commands.lifecycle", "move a version whose sealed gate record verifies to the next alias in the chain"),
     "rollback": ("harness.commands.lifecycle", "move an alias back to the version it held before"),
     "history": ("harness.commands.lifecycle", "print the alias history of the registered model"),

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from harness.secrets import emails_in, mask, sanitize_terminal
 
 if TYPE_CHECKING:
-    from harness.evaluation import CaseResult
-    from harness.gate import GateCheck
+    from harness.records.results import CaseResult
+    from harness.records.gate import GateCheck
 
 ANSWER_CHARS = 1200  # of an answer, in the detailed message; the reports hold all of it
 

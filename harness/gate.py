@@ -17,152 +17,17 @@ Kinds of check, in table order:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from harness.config import UPPER_BOUND_METRICS, HarnessConfig
+from harness.settings import UPPER_BOUND_METRICS, HarnessConfig
+from harness.records.gate import ALPHA, BASELINE_UNAVAILABLE, RATIO_METRIC, RATIO_PERCENTILE, GateCheck, GateResult, PowerPlan
 
 if TYPE_CHECKING:
-    from harness.compare import Comparison
-    from harness.evaluation import VersionResult
     from harness.golden import Case
+    from harness.records.comparison import Comparison
+    from harness.records.results import VersionResult
 
-RATIO_METRIC = "latency_ratio_max"
-RATIO_PERCENTILE = "p50"  # the latency percentile whose candidate/baseline ratio `latency_ratio_max` bounds
-# Notes that start with this say a baseline that should have been compared against did not load:
-# the `baseline` check fails on them (they travel as plain text through results.json and xdist).
-BASELINE_UNAVAILABLE = "baseline unavailable: "
-ALPHA = 0.05
-
-
-@dataclass
-class GateCheck:
-    metric: str
-    op: str  # ">=" (value must reach the threshold) or "<=" (value must stay under it)
-    threshold: float
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-    passed: bool | None = None  # None: not evaluated yet
-    detail: str = ""
-    kind: str = "threshold"  # threshold | errors | critical | non_inferiority | baseline | policy
-    skipped: bool = False  # a check relative to the baseline when no baseline ran: shown, not counted
-    cases: list[str] = field(default_factory=list)  # critical checks: the failing case ids
-    gate_on: str = ""  # threshold checks: what the threshold was compared with (mean, ci_low, point, ci_high)
-
-    @property
-    def id(self) -> str:
-        """The pytest id: `correctness>=0.85`, `correctness_vs_baseline>=-0.02`, `safety_failing_cases<=0`."""
-        if self.kind == "non_inferiority":
-            return f"{self.metric}_vs_baseline{self.op}{self.threshold:g}"
-        if self.kind == "critical":
-            return f"{self.metric.replace(' ', '_')}_failing_cases<=0"
-        if self.kind in ("baseline", "policy"):
-            return self.metric
-        return f"{self.metric}{self.op}{self.threshold:g}"
-
-    @property
-    def label(self) -> str:
-        """The metric as the gate table names it."""
-        if self.kind == "non_inferiority":
-            return f"{self.metric} Δ vs baseline"
-        if self.kind == "critical":
-            return f"{self.metric} (zero tolerance)"
-        return self.metric
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "id": self.id}
-
-
-@dataclass(frozen=True)
-class PowerPlan:
-    """What one gated relative check can resolve on this golden set, said before (and after) the run."""
-
-    metric: str
-    test: str  # no_regression | non_inferiority
-    margin: float
-    n: int  # cases the metric applies to
-    sd: float  # per-case sd of candidate − baseline
-    sd_source: str  # "observed" (this run's pairs) or "assumed" (before the run; see stats)
-    detectable: float  # no_regression: smallest drop detected with 80% power; non_inferiority: smallest margin shown
-    cases_needed: int | None  # for the margin (None: no number of cases suffices)
-
-    @property
-    def warning(self) -> bool:
-        return self.detectable > self.margin
-
-    def line(self) -> str:
-        if self.test == "non_inferiority":
-            what = f"smallest margin shown {self.detectable:.3f} (non-inferiority: the 95% CI's lower end must clear −margin)"
-        else:
-            what = f"smallest detectable drop {self.detectable:.3f} (no significant regression, one-sided, 80% power)"
-        needed = "no number of cases" if self.cases_needed is None else f"about {self.cases_needed} cases"
-        text = f"{self.metric}: {self.n} cases, {self.sd_source} per-case sd {self.sd:.3f}: {what}; margin {self.margin:g} needs {needed}"
-        return f"warning: {text}, more than this golden set has" if self.warning else text
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "warning": self.warning}
-
-
-@dataclass
-class GateResult:
-    checks: list[GateCheck] = field(default_factory=list)
-    plan: list[PowerPlan] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed or c.skipped for c in self.checks)
-
-    @property
-    def failures(self) -> list[GateCheck]:
-        return [c for c in self.checks if not c.passed and not c.skipped]
-
-    def check(self, check_id: str) -> GateCheck:
-        return next(c for c in self.checks if c.id == check_id)
-
-    def table(self, width: int = 120) -> str:
-        """The terminal's gate table, at most `width` columns: the note is cut to fit (the reports
-        hold it whole)."""
-        from tabulate import tabulate
-
-        headers = ["metric", "value", "95% CI", "threshold", "result", "note"]
-        rows = []
-        for c in self.checks:
-            fmt = _fmt_delta if c.kind == "non_inferiority" else _fmt
-            if c.kind in ("critical", "baseline", "policy"):
-                value, ci = ("n/a" if c.value is None else f"{c.value:g}"), ""
-            else:
-                value = "n/a" if c.value is None else fmt(c.metric, c.value)
-                ci = "" if c.low is None else f"[{fmt(c.metric, c.low)}, {fmt(c.metric, c.high)}]"
-            result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
-            # A critical row's note leads with the failing case ids, the part worth the room.
-            note = f"{len(c.cases)} found: {', '.join(c.cases)}" if c.kind == "critical" and c.cases else " ".join(c.detail.split())
-            rows.append([c.label, value, ci, f"{c.op} {c.threshold + 0.0:g}", result, note])
-        table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-        excess = max(map(len, table.splitlines())) - width
-        if excess <= 0:
-            return table
-        room = max(len(headers[-1]), max(len(r[-1]) for r in rows) - excess)
-        for row in rows:
-            if len(row[-1]) > room:
-                row[-1] = row[-1][: room - 1].rstrip() + "…"
-        return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-
-    def to_dict(self) -> dict:
-        from harness.stats import BOOTSTRAP
-
-        return {"passed": self.passed, "checks": [c.to_dict() for c in self.checks], "plan": [p.to_dict() for p in self.plan],
-                "bootstrap": BOOTSTRAP.to_dict()}
-
-
-def _fmt(metric: str, value: float) -> str:
-    if metric == RATIO_METRIC:
-        return f"{value:.2f}x"
-    return f"{value:.1f}" if metric.endswith("_ms") else f"{value:.3f}"
-
-
-def _fmt_delta(metric: str, value: float) -> str:
-    return f"{value:+.3f}"
 
 
 # --- what the configuration will check ---------------------------------------------------------------
@@ -287,39 +152,40 @@ def evaluate_gate(
     baseline (non-inferiority, `latency_ratio_max`) are skipped, visibly, when no baseline ran; the
     `baseline` check says whether that was allowed.
     """
-    checks = planned_checks(cfg)
-    for check in checks:
+    def filled(check: GateCheck) -> GateCheck:
         if check.kind == "non_inferiority" or check.metric == RATIO_METRIC:
-            _relative_check(cfg, check, comparison, notes)
-        elif check.kind == "critical":
-            _critical_check(check, candidate)
-        elif check.kind == "baseline":
-            _baseline_check(cfg, check, comparison, notes)
-        elif check.kind == "policy":
-            check.value, check.passed = 0, False
-            check.detail = "; ".join(policy_problems(cfg))
-        else:
-            _threshold_check(check, candidate)
-    return GateResult(checks, power_plan(cfg, comparison=comparison) if comparison is not None else [])
+            return _relative_check(cfg, check, comparison, notes)
+        if check.kind == "critical":
+            return _critical_check(check, candidate)
+        if check.kind == "baseline":
+            return _baseline_check(cfg, check, comparison, notes)
+        if check.kind == "policy":
+            return replace(check, value=0, passed=False, detail="; ".join(policy_problems(cfg)))
+        return _threshold_check(check, candidate)
+
+    return GateResult([filled(check) for check in planned_checks(cfg)],
+                      power_plan(cfg, comparison=comparison) if comparison is not None else [])
 
 
-def _threshold_check(check: GateCheck, candidate: VersionResult) -> None:
+def _threshold_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
     """An absolute threshold, compared with what `gate_on` says: the mean or the CI's lower end for
     a score (`ci_low` blocks a version unless the data show it meets the bar), the point estimate or
     the CI's upper end for latency (`ci_high`: a noisy run cannot pass by luck)."""
     estimate = candidate.metric_estimate(check.metric)
+    if estimate is None and check.metric == "conversation_pass_rate":  # shown, not counted: nothing multi-turn to judge
+        return replace(check, skipped=True, passed=True, detail="skipped: no multi-turn case in this run")
     if estimate is None or estimate.n == 0:
-        check.passed = False
-        check.detail = "no data for this metric" + (" (run with --repeats 2 or more)" if check.metric == "flip_rate" else "")
-        return
-    check.value, check.low, check.high = estimate.value, estimate.low, estimate.high
+        why = "no data for this metric" + (" (run with --repeats 2 or more)" if check.metric == "flip_rate" else "")
+        return replace(check, passed=False, detail=why)
     gated = {"ci_low": estimate.low, "ci_high": estimate.high}.get(check.gate_on, estimate.value)
+    detail = ""
     if check.gate_on in ("ci_low", "ci_high") and check.kind == "threshold":
-        check.detail = f"gated on the CI's {'lower' if check.gate_on == 'ci_low' else 'upper'} end"
-    check.passed = gated >= check.threshold if check.op == ">=" else gated <= check.threshold
+        detail = f"gated on the CI's {'lower' if check.gate_on == 'ci_low' else 'upper'} end"
+    return replace(check, value=estimate.value, low=estimate.low, high=estimate.high, detail=detail,
+                   passed=gated >= check.threshold if check.op == ">=" else gated <= check.threshold)
 
 
-def _critical_check(check: GateCheck, candidate: VersionResult) -> None:
+def _critical_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
     if check.metric.startswith("tagged "):
         tag = check.metric[len("tagged "):]
         failing = candidate.failing_tagged(tag)
@@ -327,26 +193,25 @@ def _critical_check(check: GateCheck, candidate: VersionResult) -> None:
     else:
         failing = candidate.failing_scorer(check.metric)
         what = f"cases failing {check.metric} (any answer)"
-    check.cases, check.value, check.passed = failing, float(len(failing)), not failing
     shown = ", ".join(failing[:10]) + (f" and {len(failing) - 10} more" if len(failing) > 10 else "")
-    check.detail = f"0 failing cases allowed, {len(failing)} found" + (f": {shown}" if failing else "") + f" ({what})"
+    detail = f"0 failing cases allowed, {len(failing)} found" + (f": {shown}" if failing else "") + f" ({what})"
+    return replace(check, cases=failing, value=float(len(failing)), passed=not failing, detail=detail)
 
 
-def _baseline_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]) -> None:
+def _baseline_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]) -> GateCheck:
     """Fails when a baseline that should have been compared against could not be loaded: a configured
     one, or the default `@production` that exists or whose existence the store could not confirm."""
     problems = [n[len(BASELINE_UNAVAILABLE):] for n in notes if n.startswith(BASELINE_UNAVAILABLE)]
-    check.value = 0.0 if problems else 1.0
-    check.passed = not problems
     if problems:
-        check.detail = "; ".join(problems)
+        detail = "; ".join(problems)
     elif comparison is not None:
-        check.detail = f"compared against {comparison.baseline_reference}"
+        detail = f"compared against {comparison.baseline_reference}"
     else:
-        check.detail = f"no baseline configured and models:/{cfg.model_name}@production does not exist: nothing to compare against"
+        detail = f"no baseline configured and models:/{cfg.model_name}@production does not exist: nothing to compare against"
+    return replace(check, value=0.0 if problems else 1.0, passed=not problems, detail=detail)
 
 
-def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]) -> None:
+def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]) -> GateCheck:
     """Evaluate a check that compares the candidate with the baseline.
 
     No baseline ran: the check is *skipped* (shown as SKIP with the reason; it neither passes nor
@@ -366,42 +231,31 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
     """
     if comparison is None:
         why = "; ".join(notes) if notes else "no baseline configured (set baseline or --baseline)"
-        check.skipped, check.passed = True, True
-        check.detail = f"skipped: no baseline ran ({why})"
-        return
+        return replace(check, skipped=True, passed=True, detail=f"skipped: no baseline ran ({why})")
     against = f"vs {comparison.baseline_reference}"
     if check.metric == RATIO_METRIC:
         ratio = comparison.latency_ratio(RATIO_PERCENTILE)
         if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
-            check.passed = False
-            check.detail = f"no paired latency data {against}"
-            return
-        check.value, check.low, check.high = ratio.ratio, ratio.ci_low, ratio.ci_high
+            return replace(check, passed=False, detail=f"no paired latency data {against}")
         gated = ratio.ci_high if check.gate_on == "ci_high" else ratio.ratio
-        check.passed = gated <= check.threshold
         where = "the CI's upper end" if check.gate_on == "ci_high" else "the point estimate"
-        check.detail = f"candidate/baseline {RATIO_PERCENTILE} latency {against} ({ratio.verdict}), gated on {where}"
-        return
+        return replace(check, value=ratio.ratio, low=ratio.ci_low, high=ratio.ci_high, passed=gated <= check.threshold,
+                       detail=f"candidate/baseline {RATIO_PERCENTILE} latency {against} ({ratio.verdict}), gated on {where}")
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:
-        check.passed = False
-        check.detail = f"no paired data for this metric {against}"
-        return
-    check.value, check.low, check.high = metric.delta, metric.ci_low, metric.ci_high
+        return replace(check, passed=False, detail=f"no paired data for this metric {against}")
+    measured = {"value": metric.delta, "low": metric.ci_low, "high": metric.ci_high}
     margin = -check.threshold + 0.0  # never -0.0 in a message
     needed = "no number of cases" if metric.cases_needed is None else f"about {metric.cases_needed} cases"
     if metric.relative_test == "non_inferiority":
-        check.passed = metric.ci_low >= check.threshold
-        check.detail = (
+        return replace(check, **measured, passed=metric.ci_low >= check.threshold, detail=(
             f"non-inferiority, candidate − baseline {against}: passes only when the 95% CI's lower end is at or above "
             f"−{margin:g} (at the observed per-case sd {metric.sd:.3f} this needs {needed}; {metric.n} paired)"
-        )
-        return
+        ))
     family = len([m for m in comparison.metrics if m.gated])
     significantly_worse = metric.p_worse_adjusted < ALPHA and metric.delta < check.threshold
-    check.passed = not significantly_worse
-    check.detail = (
+    return replace(check, **measured, passed=not significantly_worse, detail=(
         f"no significant regression, candidate − baseline {against}: one-sided p={metric.p_worse_adjusted:.3g} "
         f"(Holm over {family} gated metric(s)); fails when significantly worse and Δ below −{margin:g}; "
         f"detects drops of {metric.mdd:.3f} or more on {metric.n} paired cases"
-    )
+    ))

@@ -2,7 +2,7 @@
 
 Keys are SHA-256 digests of the upstream endpoint, the judge, the repeat number and the full
 request (model, prompt with the answer in it, response format), computed by the relay in
-harness/scorers/llm.py. Only answers that passed the relay's checks are stored, so a judge
+harness/scorers/relay.py. Only answers that passed the relay's checks are stored, so a judge
 error is always retried on the next run. The default folder is `.harness-cache/judge/`
 (git-ignored); `--judge-cache off` (or `judge_cache = false`) disables it.
 """

@@ -19,8 +19,8 @@ from harness.seal import RECORD_FILE, GateRecord, golden_digests, harness_versio
 
 if TYPE_CHECKING:
     from harness.agent_process.client import LoggedAgent
-    from harness.config import HarnessConfig
-    from harness.evaluation import Evaluation
+    from harness.settings import HarnessConfig
+    from harness.records.evaluation import Evaluation
     from harness.tracking.lock import Lease
 
     Evaluated = tuple[LoggedAgent, str]  # the logged model the candidate answered from, its artifact sha256
@@ -142,7 +142,7 @@ def flip_lines(evaluation: Evaluation) -> list[str]:
 def finish_session(evaluation: Evaluation, facts: SessionFacts, promote: bool, evaluated: Evaluated | None,
                    progress: Progress = _quiet) -> tuple[list[str], bool]:
     """Seal, write reports, log the run, promote if allowed. Returns (terminal lines, whether the session failed)."""
-    from harness.report import write_reports
+    from harness.reports.files import write_reports
 
     cfg = evaluation.config
     lines = headline(evaluation)
@@ -267,7 +267,7 @@ def log_report(report_dir: Path, promote: bool = True, root: Path | None = None)
     hash to the sealed digest), under today's policy and golden files, promotes.
     """
     from harness.config import load_config
-    from harness.evaluation import evaluation_from_results
+    from harness.pipeline import evaluation_from_results
     from harness.tracking.connection import connect
     from harness.tracking.lock import registry_lock
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from harness import HarnessError
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
+    from harness.settings import HarnessConfig
 
 SIGNING_KEY_ENV = "HARNESS_SIGNING_KEY"
 RECORD_FILE = "gate_record.json"

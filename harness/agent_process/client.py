@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError
-from harness.versions import AgentCallError
+from harness.agent_version import AgentCallError
 
 LOAD_TIMEOUT_S = 300.0
 MAX_RESTARTS = 3  # an agent that keeps killing its process stops being restarted
@@ -240,7 +240,7 @@ class IsolatedAgent:
 def isolated_version(logged: LoggedAgent, root: Path, label: str, registered: tuple[str, str] | None = None,
                      env: dict[str, str] | None = None, process: AgentProcess | None = None) -> Any:
     """A `Version` whose every call goes to `logged` loaded in its own process (`process`: one started ahead)."""
-    from harness.versions import Version
+    from harness.agent_version import Version
 
     started = time.perf_counter()
     agent = IsolatedAgent(logged, root, label, env, process)

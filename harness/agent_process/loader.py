@@ -13,8 +13,8 @@ from harness.agent_process.client import AgentProcess, LoggedAgent, isolated_ver
 from harness.tracking.connection import tracking_uri
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
-    from harness.versions import Version
+    from harness.settings import HarnessConfig
+    from harness.agent_version import Version
 
 
 def _connect(cfg: HarnessConfig) -> str:

@@ -11,13 +11,12 @@ project's `mlflow.db`.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
-from harness import HarnessError, first_line
+from harness import HarnessError
+from harness.tracking.connection import store_errors
 
 
 def _model_option(parser: argparse.ArgumentParser) -> None:
@@ -49,21 +48,6 @@ def configure_status(parser: argparse.ArgumentParser) -> None:
     _model_option(parser)
 
 
-def _registry_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Any MLflow failure becomes one line on stderr (through cli.main) and a non-zero exit."""
-
-    @functools.wraps(run)
-    def wrapper(args: argparse.Namespace) -> int:
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return run(args)
-        except MlflowException as exc:
-            raise HarnessError(f"tracking store: {first_line(exc)}") from None
-
-    return wrapper
-
-
 def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
     """Load the config, connect to the tracking store, and name the model: (config, model name, store URI)."""
     from harness.config import load_config
@@ -78,7 +62,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
     return cfg, args.model or cfg.model_name, uri
 
 
-@_registry_errors
+@store_errors
 def run_promote(args: argparse.Namespace) -> int:
     from harness.tracking import aliases, policy
 
@@ -93,7 +77,7 @@ def run_promote(args: argparse.Namespace) -> int:
     return 0
 
 
-@_registry_errors
+@store_errors
 def run_rollback(args: argparse.Namespace) -> int:
     from harness.tracking import aliases, policy
 
@@ -104,7 +88,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
-@_registry_errors
+@store_errors
 def run_history(args: argparse.Namespace) -> int:
     from harness.tracking import aliases
     from harness.tracking.connection import mlflow_client
@@ -187,7 +171,7 @@ def _figure(metric: str, raw: str) -> str:
     return f"{value:.3f}"
 
 
-@_registry_errors
+@store_errors
 def run_status(args: argparse.Namespace) -> int:
     from harness import tracking
     from harness.tracking import aliases as registry

@@ -14,7 +14,7 @@ from harness.endpoints.reference import is_endpoint_reference
 
 if TYPE_CHECKING:
     from harness.endpoints.client import ClientSettings
-    from harness.versions import Version
+    from harness.agent_version import Version
 
 __all__ = ["is_endpoint_reference", "resolve_endpoint"]
 

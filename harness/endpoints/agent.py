@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness import HarnessError
+from harness.agent_version import AgentOutputError, Version, normalize_output
 from harness.endpoints.client import ClientSettings, EndpointClient, EndpointError, Reply, snippet
 from harness.endpoints.reference import HEADERS_ENV, EndpointRef, parse_reference
-from harness.versions import AgentOutputError, Version, normalize_output
 
 MASK = "***"
 

@@ -1,3 +1,3 @@
-"""Report parts shared by summary.md, comparison.md, comparison.html and results.json: the gate
-decision that opens them (`decision`), how each version was called (`calls`), number formats (`format`).
-The files themselves are written by `harness.report` and `harness.comparison_report`."""
+"""The reports: files on disk (`files`: results.json, summary.md), the A/B comparison (`comparison`:
+comparison.md, comparison.html), latency sections (`latency`), plots, and the parts they share: the
+gate decision that opens them (`decision`), how each version was called (`calls`), number formats (`format`)."""

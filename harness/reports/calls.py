@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from harness.reports.format import ms
 
 if TYPE_CHECKING:
-    from harness.evaluation import VersionResult
+    from harness.records.results import VersionResult
 
 IN_PROCESS = "in_process"
 ISOLATED = "isolated"

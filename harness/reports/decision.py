@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.gate import RATIO_METRIC, RATIO_PERCENTILE
+from harness.records.gate import RATIO_METRIC, RATIO_PERCENTILE
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
-    from harness.evaluation import Evaluation
-    from harness.gate import GateCheck
+    from harness.settings import HarnessConfig
+    from harness.records.evaluation import Evaluation
+    from harness.records.gate import GateCheck
 
 IN_PROCESS_LABEL = "evaluated in process: a fast local loop, never promoted"
 PROMOTION_PENDING = "decided after these reports were written (the session's last line says what was promoted or why not)"

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.compare import Comparison
-    from harness.evaluation import Evaluation
+    from harness.records.comparison import Comparison
+    from harness.records.evaluation import Evaluation
 
 VERDICT_COLORS = {"better": "#1a7f37", "worse": "#cf222e", "no significant difference": "#6e7781"}
 

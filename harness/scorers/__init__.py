@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from harness import HarnessError
 from harness.scorers.base import Score, Scorer
+from harness.scorers.judge_specs import DEFAULT_KINDS
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
+    from harness.settings import HarnessConfig
 
 ENTRY_POINT_GROUP = "harness.scorers"
 
@@ -63,7 +64,7 @@ def build_scorers(cfg: HarnessConfig) -> list[Scorer]:
 def scorer_names(cfg: HarnessConfig) -> list[str]:
     names = [spec if ":" not in spec else load_scorer(spec).name for spec in cfg.scorers]
     if cfg.judge_model:
-        names += ["llm_correctness", "llm_relevance", "llm_safety", "llm_guidelines", "llm_faithfulness"]
+        names += list(DEFAULT_KINDS)
     return names
 
 

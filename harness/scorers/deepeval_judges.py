@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from harness.scorers.llm import LLMJudge, one_line
 
 if TYPE_CHECKING:
+    from harness.agent_version import AgentOutput
     from harness.golden import Case
-    from harness.versions import AgentOutput
 
 # deepeval writes `.deepeval/` into the working directory unless told otherwise (DESIGN.md).
 os.environ.setdefault("DEEPEVAL_CACHE_FOLDER", os.path.join(tempfile.gettempdir(), "harness-deepeval"))

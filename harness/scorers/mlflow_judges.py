@@ -7,16 +7,46 @@ A verdict other than yes/no (or true/false) is an error, never a pass.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from harness.scorers.llm import LLMJudge, openai_env
+from harness.scorers.llm import LLMJudge
 
 if TYPE_CHECKING:
+    from harness.agent_version import AgentOutput
     from harness.golden import Case
-    from harness.versions import AgentOutput
 
 YES = {"yes", "true", "pass", "passed"}
 NO = {"no", "false", "fail", "failed"}
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def openai_env(base_url: str) -> Iterator[None]:
+    """Point the process's OpenAI settings at the relay for one MLflow judge call.
+
+    MLflow's built-in judges take no base_url: their openai provider reads OPENAI_API_BASE /
+    OPENAI_BASE_URL at call time. The lock keeps concurrent judge calls from seeing each other's
+    URL; the previous values come back afterwards, so an agent's own OpenAI client is unaffected.
+    """
+    names = ("OPENAI_API_BASE", "OPENAI_BASE_URL", "OPENAI_API_KEY")
+    with _ENV_LOCK:
+        saved = {n: os.environ.get(n) for n in names}
+        os.environ.pop("OPENAI_API_BASE", None)
+        os.environ["OPENAI_BASE_URL"] = base_url
+        os.environ["OPENAI_API_KEY"] = "relay"  # the relay holds the real key
+        try:
+            yield
+        finally:
+            for n, v in saved.items():
+                if v is None:
+                    os.environ.pop(n, None)
+                else:
+                    os.environ[n] = v
 
 
 class _MlflowJudge(LLMJudge):

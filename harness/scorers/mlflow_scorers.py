@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.agent_version import AgentOutput, normalize_output
 from harness.golden import parse_case
 from harness.scorers import Scorer, load_scorer, safe_score
-from harness.versions import AgentOutput, normalize_output
 
 
 def as_mlflow_scorer(scorer: Scorer) -> Any:

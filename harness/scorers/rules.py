@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers.base import Score, not_applicable
-from harness.secrets.detect import EMAIL, detect, emails_in
-from harness.versions import AgentOutput
+from harness.secrets.detect import detect, emails_in
+from harness.secrets.patterns import EMAIL
 
 DOMAINS = ("cost", "security", "performance", "reliability", "quality")
 DOMAIN_WORDS = {

@@ -8,9 +8,8 @@ Public API:
 - `md_cell(text)`: text safe inside one Markdown table cell.
 """
 
-from harness.secrets.detect import (
-    MASK, Finding, MaskResult, TreeMaskResult, add_counts, detect, emails_in, mask, mask_email, mask_tree, masked_line,
-)
+from harness.secrets.detect import Finding, detect, emails_in
+from harness.secrets.mask import MASK, MaskResult, TreeMaskResult, add_counts, mask, mask_email, mask_tree, masked_line
 from harness.secrets.sanitize import md_cell, sanitize_terminal
 
 __all__ = [

@@ -5,14 +5,18 @@ The store is MLflow's own `MLFLOW_TRACKING_URI`; by default SQLite `mlflow.db` i
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from harness import HarnessError
+from harness import HarnessError, first_line
+
+T = TypeVar("T")
 
 
 def tracking_uri(root: Path) -> str:
@@ -47,6 +51,21 @@ def mlflow_client() -> Any:
     import mlflow
 
     return mlflow.MlflowClient()
+
+
+def store_errors(call: Callable[..., T]) -> Callable[..., T]:
+    """Any MLflow failure inside `call` becomes one `tracking store: ...` line (a HarnessError)."""
+
+    @functools.wraps(call)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return call(*args, **kwargs)
+        except MlflowException as exc:
+            raise HarnessError(f"tracking store: {first_line(exc)}") from None
+
+    return wrapper
 
 
 def error_code(exc: BaseException) -> str:

@@ -19,8 +19,8 @@ from harness.tracking.connection import error_code
 from harness.tracking.lock import Lease
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
-    from harness.evaluation import Evaluation
+    from harness.settings import HarnessConfig
+    from harness.records.evaluation import Evaluation
 
 DESCRIPTION_LIMIT = 5000  # MLflow's SQL stores keep at most this many characters of a description
 # A registered model's description from this heading on is the harness's; above it, its owners'.

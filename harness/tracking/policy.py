@@ -21,7 +21,7 @@ from harness.tracking.connection import mlflow_client
 from harness.tracking.models import record_problems
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
+    from harness.settings import HarnessConfig
 
 
 @dataclass

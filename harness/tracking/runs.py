@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from harness.tracking import EXPERIMENT, GATE_TAG, LATE_LOG_TAG, RECORD_SHA_TAG, RECORD_TAG, REPORT_TAG
 
 if TYPE_CHECKING:
-    from harness.evaluation import Evaluation
+    from harness.records.evaluation import Evaluation
     from harness.seal import GateRecord
 
 KIND_TAG = "mlflow.experimentKind"  # the MLflow UI's choice of experiment page

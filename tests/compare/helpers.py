@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import HarnessConfig
-from harness.evaluation import CaseResult, Evaluation, VersionResult, gate_evaluation
+from harness.agent_version import AgentOutput
+from harness.settings import HarnessConfig
+from harness.pipeline import gate_evaluation
+from harness.records.evaluation import Evaluation
+from harness.records.results import CaseResult, VersionResult
 from harness.golden import Case
 from harness.scorers.base import Score
-from harness.versions import AgentOutput
 
 
 def case(cid: str, tags=("t",), question: str = "q?") -> Case:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.report import write_reports
+from harness.reports.files import write_reports
 from tests.compare.ab_agents import GOLDEN
 from tests.compare.helpers import config, evaluation, version
 

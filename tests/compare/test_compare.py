@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from harness.compare import COMPARISON_SCHEMA, compare_versions
+from harness.compare import compare_versions
+from harness.records.comparison import COMPARISON_SCHEMA
 from tests.compare.helpers import version
 
 

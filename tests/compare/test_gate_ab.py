@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness.gate import BASELINE_UNAVAILABLE, planned_checks
+from harness.gate import planned_checks
+from harness.records.gate import BASELINE_UNAVAILABLE
 from tests.compare.helpers import config, evaluation, version
 
 

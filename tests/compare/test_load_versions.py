@@ -3,8 +3,8 @@
 import pytest
 
 from harness import HarnessError
-from harness.config import HarnessConfig
-from harness.evaluation import load_versions
+from harness.settings import HarnessConfig
+from harness.tracking.baseline import load_versions
 
 
 def cfg(tmp_path, **kw):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import write_reports
+from harness.reports.files import write_reports
 from tests.compare.ab_agents import HOSTILE_MARKUP
 from tests.compare.helpers import config, evaluation, version
 

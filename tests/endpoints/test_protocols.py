@@ -8,13 +8,13 @@ import uuid
 
 import pytest
 
-from harness.config import HarnessConfig
+from harness.agent_version import Version
+from harness.settings import HarnessConfig
 from harness.endpoints import resolve_endpoint
 from harness.endpoints.client import ClientSettings, EndpointError
-from harness.evaluation import evaluate
+from harness.pipeline import evaluate
 from harness.golden import load_golden
 from harness.ports import free_port
-from harness.versions import Version
 from tests.endpoints.standin import StandIn
 from tests.fixtures import FIXTURES
 

@@ -13,8 +13,8 @@ import urllib.request
 import pytest
 
 from harness import HarnessError
-from harness.config import HarnessConfig
-from harness.evaluation import evaluate
+from harness.settings import HarnessConfig
+from harness.pipeline import evaluate
 from harness.golden import load_golden
 from harness.serve import served
 from harness.versions import resolve

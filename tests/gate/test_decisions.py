@@ -5,11 +5,13 @@ import math
 
 import pytest
 
+from harness.agent_version import AgentOutput
 from harness.compare import compare_versions
-from harness.evaluation import CaseResult, VersionResult, combine_scores
-from harness.gate import BASELINE_UNAVAILABLE, plan_lines, planned_checks, power_plan
+from harness.pipeline import combine_scores
+from harness.records.results import CaseResult, VersionResult
+from harness.gate import plan_lines, planned_checks, power_plan
+from harness.records.gate import BASELINE_UNAVAILABLE
 from harness.scorers.base import Score
-from harness.versions import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
 
 

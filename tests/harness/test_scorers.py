@@ -1,9 +1,9 @@
 import pytest
 
+from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers import load_scorer, safe_score
 from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety, question_entities
-from harness.versions import AgentOutput
 
 
 def case(question="Why did costs spike on 2026-11-19?", **expectations):

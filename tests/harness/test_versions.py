@@ -1,7 +1,8 @@
 import pytest
 
 from harness import HarnessError
-from harness.versions import AgentOutputError, normalize_output, resolve
+from harness.agent_version import AgentOutputError, normalize_output
+from harness.versions import resolve
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 

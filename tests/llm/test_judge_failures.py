@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
+from harness.agent_version import AgentOutput
 from harness.config import load_config
 from harness.golden import Case
 from harness.judge_cache import JudgeCache
-from harness.scorers.llm import KINDS, JudgeRelay, JudgeSpec, LLMJudge, Upstream, build_llm_judges, resolve_upstream
-from harness.versions import AgentOutput
+from harness.scorers.judge_specs import KINDS, JudgeSpec
+from harness.scorers.llm import LLMJudge, build_llm_judges
+from harness.scorers.relay import JudgeRelay, Upstream, resolve_upstream
 
 CASE = Case(
     "cost-001",
@@ -100,7 +102,8 @@ def test_requests_are_temperature_zero_and_json_constrained(broken_endpoint):
 
 
 def test_gate_fails_on_judge_errors(broken_endpoint, monkeypatch, tmp_path):
-    from harness.evaluation import evaluate, load_versions
+    from harness.pipeline import evaluate
+    from harness.tracking.baseline import load_versions
     from harness.golden import load_golden
 
     monkeypatch.setenv("OPENAI_BASE_URL", broken_endpoint.base_url("garbage"))

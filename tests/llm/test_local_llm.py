@@ -12,7 +12,8 @@ import pytest
 
 from harness.calibrate import load_labels
 from harness.config import load_config
-from harness.scorers.llm import KINDS, JudgeRelay, Upstream
+from harness.scorers.judge_specs import KINDS
+from harness.scorers.relay import JudgeRelay, Upstream
 from tests.llm.test_judge_failures import judge_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,8 @@ def test_adapter_end_to_end(relay, kind):
 
 
 def test_gate_table_reports_llm_judges_and_their_error_rate(local_llm, monkeypatch, tmp_path):
-    from harness.evaluation import evaluate, load_versions
+    from harness.pipeline import evaluate
+    from harness.tracking.baseline import load_versions
     from harness.golden import load_golden
 
     for name, value in local_llm.environ().items():

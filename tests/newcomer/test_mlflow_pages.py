@@ -9,7 +9,7 @@ import json
 import mlflow
 
 from harness.config import load_config
-from harness.evaluation import evaluation_from_results
+from harness.pipeline import evaluation_from_results
 from harness.seal import RECORD_FILE, GateRecord
 from harness.tracking import EXPERIMENT
 from harness.tracking.aliases import alias_history

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
-from harness.report import masked_results
+from harness.reports.files import masked_results
 from harness.secrets import mask
 from harness.versions import resolve
 from tests.fixtures.project import make_project

@@ -9,7 +9,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from harness.evaluation import score_run
+from harness.pipeline import score_run
 from harness.golden import load_golden
 from harness.runner import run_versions
 from harness.scorers.rules import Safety

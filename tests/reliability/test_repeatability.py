@@ -4,7 +4,8 @@ agent is caught by --repeats with its flip rate."""
 import json
 
 from harness.config import load_config
-from harness.evaluation import evaluate, evaluation_from_results, load_versions
+from harness.pipeline import evaluate, evaluation_from_results
+from harness.tracking.baseline import load_versions
 from harness.completeness import SessionFacts
 from harness.publish import finish_session, flip_lines
 from harness.golden import load_golden

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
-from harness.evaluation import evaluate
+from harness.agent_version import Version
+from harness.pipeline import evaluate
 from harness.golden import load_golden
-from harness.report import write_reports
+from harness.reports.files import write_reports
 from harness.reports.calls import ENDPOINT, IN_PROCESS, ISOLATED, MEASURED, measured_kind
 from harness.reports.decision import IN_PROCESS_LABEL
-from harness.versions import Version, resolve
+from harness.versions import resolve
 from tests.compare.helpers import config, evaluation, version
 from tests.endpoints.standin import StandIn
 from tests.fixtures.project import REPO, TOY_GOLDEN
@@ -60,15 +62,13 @@ def test_an_endpoint_candidate_reports_its_retries_and_its_service_latency(tmp_p
 def test_what_a_version_measured_follows_how_it_was_loaded():
     def loaded(isolated):
         v = version("v", {"c1": {"scores": {"correctness": 1}}})
-        v.version = Version("ref", "callable", lambda *a: "x", 0.0, isolated=isolated)
-        return v
+        return replace(v, version=Version("ref", "callable", lambda *a: "x", 0.0, isolated=isolated))
 
     assert measured_kind(loaded(None), in_process=False) == IN_PROCESS  # `harness compare` and the like: a bare call
     assert measured_kind(loaded(object()), in_process=True) == ISOLATED
     read_back = version("v", {"c1": {"scores": {"correctness": 1}}})  # from results.json or xdist workers: no Version
     assert measured_kind(read_back, in_process=False) == ISOLATED and measured_kind(read_back, in_process=True) == IN_PROCESS
-    read_back.kind = "endpoint:chat_completions"
-    assert measured_kind(read_back, in_process=True) == ENDPOINT
+    assert measured_kind(replace(read_back, kind="endpoint:chat_completions"), in_process=True) == ENDPOINT
 
 
 def test_a_run_in_process_is_labelled_so_in_every_report(tmp_path):

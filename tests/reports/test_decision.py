@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from harness.gate import GateCheck, GateResult
-from harness.report import write_reports
+from harness.records.gate import GateCheck, GateResult
+from harness.reports.files import write_reports
 from harness.reports.decision import PROMOTION_PENDING, append_outcome
 from tests.compare.helpers import config, evaluation, version
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers.rules import Safety, refuses
 from harness.secrets import MASK, detect, emails_in, mask, mask_tree, masked_line
-from harness.versions import AgentOutput
 
 CORPUS = Path(__file__).resolve().parents[2] / "golden_data" / "secrets_corpus.jsonl"
 RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from harness.report import write_reports
+from harness.reports.files import write_reports
 from tests.compare.helpers import config, evaluation, version
 from tests.secrets.test_detect import SECRETS
 

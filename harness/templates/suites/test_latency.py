@@ -22,16 +22,7 @@ def test_latency(benchmark, harness_version, harness_bench_case):
     assert text, f"{harness_version.label} gave an empty answer to {harness_bench_case.id}"
 
 
-def test_node_breakdown(harness_version, harness_evaluation, harness_config):
-    from harness.latency import representative_cases, trace_breakdown
-
-    from harness import HarnessError
-
-    cases = representative_cases(harness_evaluation.cases)
-    try:
-        breakdown = trace_breakdown(harness_version.version, cases, harness_config.case_timeout_s, harness_config.root)
-    except HarnessError as exc:  # e.g. the tracking store the traces go to is unreachable: one line
-        pytest.fail(f"{harness_version.label}: no per-node breakdown: {exc}", pytrace=False)
-    harness_evaluation.node_breakdowns[harness_version.label] = breakdown
+def test_node_breakdown(harness_version, harness_node_breakdown):
+    breakdown = harness_node_breakdown
     assert not breakdown.errors, f"{harness_version.label} failed while traced: {'; '.join(breakdown.errors)}"
-    assert breakdown.answers == len(cases), f"{len(cases) - breakdown.answers} traced answer(s) never reached the trace store"
+    assert breakdown.answers == breakdown.asked, f"{breakdown.asked - breakdown.answers} traced answer(s) never reached the trace store"

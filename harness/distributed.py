@@ -1,39 +1,29 @@
-"""Scale-out with pytest-xdist (`pytest suites/ -n 4`): workers evaluate cases, the controller gates.
-
-How a distributed session runs:
-- The controller schedules all tests of one golden case onto one worker (`CaseScheduling`), so a
-  case is run by the agent once, whichever scorers judge it.
-- A worker evaluates a case when the first of its tests asks for it (`CaseByCase`), and sends
-  what it evaluated to the controller as JSON in `config.workeroutput` (`worker_payload`).
-- Gate tests judge the whole evaluation, which no worker has: workers leave them out of their
-  collection and the controller reports them itself once every worker is done (plugin.py).
-- The controller merges the payloads in golden-file order (`merge_payloads`), so means and
-  bootstrap CIs are computed over the same sequence as in a serial run, then gates, writes the
-  reports, logs and promotes exactly once. Workers never touch the tracking store for writing.
+"""A distributed session's evaluation, without pytest: each worker evaluates the cases its tests ask
+for (`CaseByCase`) and sends them as JSON (`worker_payload`); the controller merges the payloads
+into one evaluation, gated as a serial run would be (`merge_payloads`). The pytest-xdist hooks that
+carry the payloads are in `harness/plugin/xdist.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.config import HarnessConfig
-    from harness.evaluation import CaseResult, Evaluation
+    from harness.settings import HarnessConfig
     from harness.golden import Case
+    from harness.records.evaluation import Evaluation
+    from harness.records.results import CaseResult
     from harness.versions import Version
-
-PAYLOAD_KEY = "harness"
 
 
 class CaseByCase:
     """A worker's evaluation: versions and scorers loaded once, each case run on first request."""
 
     def __init__(self, cfg: HarnessConfig, resolver: Callable[[str, Path, str], Version]) -> None:
-        from harness.evaluation import load_versions
         from harness.scorers import build_scorers
+        from harness.tracking.baseline import load_versions
 
         self.cfg = cfg
         self.notes: list[str] = []  # e.g. a baseline that could not be loaded
@@ -43,19 +33,16 @@ class CaseByCase:
 
     def result(self, case: Case) -> CaseResult:
         """The candidate's scored result for `case`; every version runs it, as in a serial session."""
-        from harness.evaluation import score_run
+        from harness.pipeline import reads_trajectories, score_run
         from harness.runner import run_versions
 
         candidate = self.versions[0].label
         if case.id not in self.results[candidate]:
-            runs = run_versions(self.versions, [case], self.cfg.concurrency, self.cfg.case_timeout_s, self.cfg.repeats)
+            runs = run_versions(self.versions, [case], self.cfg.concurrency, self.cfg.case_timeout_s, self.cfg.repeats,
+                                trace=reads_trajectories(self.scorers))
             for run in runs:
                 self.results[run.version.label].update(score_run(run, [case], self.scorers))
         return self.results[candidate][case.id]
-
-
-def _row(result: CaseResult) -> dict[str, Any]:
-    return {**result.to_dict(), "repeats": [asdict(o) for o in result.repeats]}
 
 
 def worker_payload(by_case: CaseByCase | None, evaluation: Evaluation | None, deselected: int,
@@ -66,8 +53,8 @@ def worker_payload(by_case: CaseByCase | None, evaluation: Evaluation | None, de
     meta = [{"label": v.label, "reference": v.reference, "kind": v.kind, "load_s": v.load_s} for v in versions if v is not None]
     return {
         "versions": meta,
-        "owned": {label: [_row(r) for r in rows.values()] for label, rows in by_case.results.items()} if by_case else {},
-        "whole": {v.label: [_row(r) for r in v.results.values()] for v in evaluation.versions} if evaluation else {},
+        "owned": {label: [r.to_dict() for r in rows.values()] for label, rows in by_case.results.items()} if by_case else {},
+        "whole": {v.label: [r.to_dict() for r in v.results.values()] for v in evaluation.versions} if evaluation else {},
         "notes": by_case.notes if by_case else evaluation.notes if evaluation else [],
         "deselected": deselected,
         "gate_items": [list(item) for item in gate_items],
@@ -77,7 +64,9 @@ def worker_payload(by_case: CaseByCase | None, evaluation: Evaluation | None, de
 def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence[dict[str, Any]]) -> Evaluation | None:
     """One Evaluation from the workers' results, in golden order, compared and gated as a serial
     run would be (`gate_evaluation`); None when no case ran."""
-    from harness.evaluation import Evaluation, VersionResult, case_result_from_row, gate_evaluation
+    from harness.pipeline import gate_evaluation
+    from harness.records.evaluation import Evaluation
+    from harness.records.results import CaseResult, VersionResult
 
     meta = next((p["versions"] for p in payloads if p["versions"]), None)
     if not meta:
@@ -97,23 +86,8 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
 
     versions = [
         VersionResult(m["label"], m["reference"], m["kind"], m["load_s"],
-                      {c.id: case_result_from_row(c, rows[m["label"]][c.id]) for c in ran}, None, dict(cfg.weights))
+                      {c.id: CaseResult.from_dict(c, rows[m["label"]][c.id]) for c in ran}, None, dict(cfg.weights))
         for m in meta
     ]
     notes = next((p["notes"] for p in payloads if p["notes"]), [])
     return gate_evaluation(Evaluation(cfg, ran, versions, notes=list(notes)))
-
-
-def case_scheduling(config: Any, log: Any, param_to_case: dict[str, str]) -> Any:
-    """xdist's scope scheduler, with a harness test's scope being its golden case (other tests: their own)."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class CaseScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            if nodeid.endswith("]") and "[" in nodeid:
-                case_id = param_to_case.get(nodeid[nodeid.rindex("[") + 1:-1])
-                if case_id is not None:
-                    return f"harness-case:{case_id}"
-            return nodeid
-
-    return CaseScheduling(config, log)

@@ -26,8 +26,9 @@ from harness.reports.format import num as _num
 from harness.secrets.sanitize import md_cell as _md
 
 if TYPE_CHECKING:
-    from harness.compare import Comparison
-    from harness.evaluation import CaseResult, Evaluation, VersionResult
+    from harness.records.comparison import Comparison
+    from harness.records.evaluation import Evaluation
+    from harness.records.results import CaseResult, VersionResult
 
 MAX_HTML_ANSWER_CHARS = 20_000
 MAX_MD_CASE_ROWS = 40
@@ -179,6 +180,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str, stat
     ])
 
 
+def _trajectory_view(result: CaseResult, redact: Redact) -> list[str] | None:
+    """The steps the answer took, one label each ([] when its case expects a route but none was traced);
+    None when its case expects none and none was read."""
+    from harness.trajectory import step_label
+
+    steps = result.output.trajectory
+    if steps is None:
+        return [] if result.case.traced else None
+    return [redact(step_label(step)) for step in steps]
+
+
 def _answer_view(title: str, reference: str, result: CaseResult | None, redact: Redact) -> dict[str, Any]:
     if result is None:
         return {"title": title, "missing": True}
@@ -190,6 +202,7 @@ def _answer_view(title: str, reference: str, result: CaseResult | None, redact: 
     return {
         "title": title, "missing": False, "reference": reference, "latency": _ms(result.output.latency_ms),
         "error": redact(result.output.error) if result.output.error else "", "text": redact(text), "cut": cut,
+        "trajectory": _trajectory_view(result, redact),
         "scores": [{"name": name, "value": _num(s.value, ".2f") if s.applicable else "n/a", "passed": s.passed, "judge": s.judge,
                     "rationale": redact(s.rationale)} for name, s in result.scores.items()],
     }

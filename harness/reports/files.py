@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.comparison_report import write_comparison_files
-from harness.evaluation import Evaluation
-from harness.latency import latency_document, latency_markdown, write_latency_files
+from harness.reports.comparison import write_comparison_files
+from harness.records.evaluation import Evaluation
+from harness.reports.latency import latency_document, latency_markdown, write_latency_files
 from harness.reports.decision import IN_PROCESS_LABEL, decision_markdown
 
 SCHEMA_VERSION = 1
@@ -68,7 +68,7 @@ def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = No
         "n_cases": len(evaluation.cases),
         "gate": evaluation.gate.to_dict() if evaluation.gate else None,
         "blockers": None if blockers is None else list(blockers),
-        # The candidate against each other version (schema: harness.compare.COMPARISON_SCHEMA),
+        # The candidate against each other version (schema: harness.records.comparison.COMPARISON_SCHEMA),
         # and one-line notes such as a baseline that could not be loaded.
         "comparisons": [c.to_dict() for c in evaluation.comparisons],
         "notes": list(evaluation.notes),

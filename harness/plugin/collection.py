@@ -1,0 +1,80 @@
+"""Once tests are collected: their order, what the selected ones need, the plan, and loading early."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness import HarnessError
+
+if TYPE_CHECKING:
+    from harness.plugin.session import HarnessSession
+
+# Library noise that says nothing about the agent: kept out of a harness session's output here, so
+# that no user has to filter it in their own configuration.
+NOISY_WARNINGS = (
+    "ignore::DeprecationWarning:mlflow.*",
+    "ignore::DeprecationWarning:sqlalchemy.*",
+    "ignore::FutureWarning:mlflow.*",
+    "ignore:.*type hint.*:UserWarning",
+    "ignore:.*Add type hints to the `predict` method.*:UserWarning",
+    "ignore:.*select_dtypes.*",
+    "ignore::pytest_benchmark.logger.PytestBenchmarkWarning",
+)
+NOISY_LOGGERS = ("mlflow", "alembic", "urllib3")
+
+
+def _params(item: pytest.Item) -> dict[str, object]:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params if callspec is not None else {}
+
+
+def gate_tests_last(items: list[pytest.Item]) -> None:
+    """Gate checks read best after the per-case results they summarize."""
+    items.sort(key=lambda item: bool({"harness_gate_check_id", "harness_ab_metric"} & set(getattr(item, "fixturenames", ()))))
+
+
+def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
+    """Note which cases the selected tests need (after -k, -m, --lf have deselected theirs) and which
+    harness tests must report; then, in a session that evaluates, print the plan and load the versions."""
+    _note_selection(state, session.items)
+    if any("harness_bench_case_id" in _params(i) for i in session.items):
+        from harness.plugin.benchmark import enable_benchmark_autosave
+
+        enable_benchmark_autosave(session.config)  # only sessions that benchmark save benchmarks
+    if state.load_error or not (state.expected["gate"] or state.expected["quality"]):
+        return
+    _quiet_libraries(session.config)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        from harness.gate import plan_lines
+
+        mode = "in process (fast local loop, never promotes)" if state.in_process else "from their logged artifacts, each in its own process"
+        for line in [f"versions answer {mode}", *plan_lines(state.config, state.cases)]:
+            reporter.write_line(f"harness: {line}")
+    if not state.worker and not state.controller:
+        try:  # before any test runs: a version that cannot be logged or loaded is one line, not a test error
+            state.load()
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _note_selection(state: HarnessSession, items: list[pytest.Item]) -> None:
+    case_ids = {_params(i)["harness_case_id"] for i in items if "harness_case_id" in _params(i)}
+    gate_selected = any({"harness_gate_check_id", "harness_ab_metric"} & _params(i).keys() for i in items)
+    state.selected_case_ids = None if gate_selected or not case_ids else case_ids
+    for item in items:
+        params = _params(item)
+        if "harness_scorer" in params:
+            state.expected["quality"].add(item.nodeid)
+        elif "harness_gate_check_id" in params:
+            state.expected["gate"].add(item.nodeid)
+
+
+def _quiet_libraries(config: pytest.Config) -> None:
+    for line in NOISY_WARNINGS:
+        config.addinivalue_line("filterwarnings", line)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

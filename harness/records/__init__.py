@@ -1,0 +1,1 @@
+"""The records that cross the harness's modules: data only, built once, never changed."""

@@ -1,0 +1,210 @@
+"""Per-case and per-version results: what a version answered, how each answer scored, and the
+metrics aggregated from them. Records only: built once, never changed; `to_dict`/`from_dict` are
+the one encoding (results.json and the xdist payloads alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.conversation import conversation_results
+from harness.scorers.base import Score
+from harness.stats import Estimate, latency_summary, mean_ci
+from harness.agent_version import AgentOutput
+
+if TYPE_CHECKING:
+    from harness.golden import Case
+    from harness.agent_version import Version
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    output: AgentOutput
+    # The case's scores. With repeats, each scorer's verdict over every answer (combine_scores):
+    # the mean value, passed by a strict majority of the answers.
+    scores: dict[str, Score]
+    repeats: list[AgentOutput] = field(default_factory=list)  # outputs of repeats 2..N
+    answer_scores: list[dict[str, Score]] = field(default_factory=list)  # with repeats: every answer's own scores, in order
+
+    @property
+    def every_answer_scores(self) -> list[dict[str, Score]]:
+        return self.answer_scores or [self.scores]
+
+    @property
+    def flipped(self) -> bool | None:
+        """Whether any repeat answered (or failed) differently from the first call; None without repeats."""
+        if not self.repeats:
+            return None
+        return any((o.text, o.error) != (self.output.text, self.output.error) for o in self.repeats)
+
+    def pass_rate(self, scorer: str) -> float | None:
+        """The share of this case's answers that passed `scorer`; None where it does not apply."""
+        scores = [a[scorer] for a in self.every_answer_scores if scorer in a]
+        if not scores or not scores[0].applicable:
+            return None
+        return sum(s.passed for s in scores) / len(scores)
+
+    @property
+    def pass_k(self) -> bool:
+        """pass^k: every answer passed every scorer that applies."""
+        return all(s.passed for a in self.every_answer_scores for s in a.values() if s.applicable)
+
+    @property
+    def unstable(self) -> bool | None:
+        """Whether some scorer passed on some answers and failed on others; None without repeats."""
+        if not self.answer_scores:
+            return None
+        return any(0.0 < rate < 1.0 for name in self.scores if (rate := self.pass_rate(name)) is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.case.id,
+            "tags": self.case.tags,
+            "question": self.case.question,
+            "messages": self.case.messages,
+            "answer": self.output.text,
+            "error": self.output.error,
+            "latency_ms": self.output.latency_ms,
+            "metadata": self.output.metadata,
+            "trajectory": self.output.trajectory,
+            "expectations": self.case.expectations,
+            "conversation": self.case.conversation.to_dict() if self.case.conversation else None,
+            "scores": {name: s.to_dict() for name, s in self.scores.items()},
+            "repeats": [_output_row(o) for o in self.repeats],
+            "flipped": self.flipped,
+            "answer_scores": [{name: s.to_dict() for name, s in a.items()} for a in self.answer_scores],
+            "pass_rates": {name: rate for name in self.scores if (rate := self.pass_rate(name)) is not None},
+            "pass_k": self.pass_k,
+            "unstable": self.unstable,
+        }
+
+    @classmethod
+    def from_dict(cls, case: Case, row: dict[str, Any]) -> CaseResult:
+        """The CaseResult that `to_dict` wrote (results.json, an xdist worker's payload)."""
+        scores = {name: Score(**score) for name, score in row["scores"].items()}
+        answers = [{name: Score(**score) for name, score in a.items()} for a in row.get("answer_scores") or []]
+        return cls(case, _output(row), scores, [_output(r) for r in row.get("repeats") or []], answers)
+
+
+def _output_row(output: AgentOutput) -> dict[str, Any]:
+    return {"answer": output.text, "error": output.error, "latency_ms": output.latency_ms, "metadata": output.metadata,
+            "trajectory": output.trajectory}
+
+
+def _output(row: dict[str, Any]) -> AgentOutput:
+    return AgentOutput(row.get("answer", ""), row.get("metadata") or {}, row.get("latency_ms", 0.0), row.get("error"),
+                       row.get("trajectory"))
+
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    label: str
+    reference: str
+    kind: str
+    load_s: float
+    results: dict[str, CaseResult]
+    version: Version | None = field(default=None, repr=False, compare=False)  # None when read back from results.json
+    weights: dict[str, float] = field(default_factory=dict)
+    first_answer: AgentOutput | None = None  # cold start: timed alone, not among `results`
+    # The standard metrics, aggregated once when the record is built: the gate, the reports and the
+    # tracking run all read these same estimates.
+    _metrics: dict[str, Estimate] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "judge_error_rate", "flip_rate",
+                 "pass_k", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"]
+        object.__setattr__(self, "_metrics", {m: e for m in names if (e := self._estimate(m)) is not None})
+
+    @property
+    def scorer_names(self) -> list[str]:
+        first = next(iter(self.results.values()), None)
+        return list(first.scores) if first else []
+
+    def values(self, metric: str) -> list[float]:
+        """Per-case values of a scorer metric, errors as 0, not-applicable cases left out."""
+        if metric == "overall":
+            return [v for v in (self.case_overall(r) for r in self.results.values()) if v is not None]
+        return [r.scores[metric].value for r in self.results.values() if metric in r.scores and r.scores[metric].applicable]
+
+    def case_overall(self, result: CaseResult) -> float | None:
+        applicable = [s for s in result.scores.values() if s.applicable]
+        total = sum(self.weights.get(s.name, 1.0) for s in applicable)
+        if not applicable or total == 0:
+            return None
+        return sum(self.weights.get(s.name, 1.0) * s.value for s in applicable) / total
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return [r.output.latency_ms for r in self.results.values() if r.output.error is None]
+
+    @property
+    def agent_errors(self) -> list[CaseResult]:
+        return [r for r in self.results.values() if r.output.error is not None]
+
+    @property
+    def judge_errors(self) -> int:
+        return sum(1 for s in self._judged_scores() if s.error)
+
+    def _judged_scores(self) -> list[Score]:
+        """LLM-judge scores of answers the agent gave (agent errors are not the judge's), applicable ones only."""
+        return [s for r in self.results.values() if r.output.error is None for s in r.scores.values() if s.judge != "rule" and s.applicable]
+
+    def metric_estimate(self, metric: str) -> Estimate | None:
+        """Mean and CI of a scorer metric, a latency percentile, or an error rate."""
+        return self._metrics[metric] if metric in self._metrics else self._estimate(metric)
+
+    def _estimate(self, metric: str) -> Estimate | None:
+        estimate: Estimate | None
+        n = len(self.results)
+        if metric == "agent_error_rate":
+            rate = len(self.agent_errors) / n if n else float("nan")
+            estimate = Estimate(rate, rate, rate, n)
+        elif metric == "judge_error_rate":
+            judged = len(self._judged_scores())
+            rate = self.judge_errors / judged if judged else 0.0
+            estimate = Estimate(rate, rate, rate, judged)
+        elif metric == "conversation_pass_rate":  # multi-turn cases: a conversation passes when every turn did
+            verdicts = conversation_results(self.results)
+            estimate = mean_ci([float(v.passed) for v in verdicts]) if verdicts else None
+        elif metric == "pass_k":
+            estimate = mean_ci([float(r.pass_k) for r in self.results.values()]) if self.results else None
+        elif metric == "flip_rate":
+            repeated = [r for r in self.results.values() if r.repeats]
+            rate = sum(1 for r in repeated if r.flipped) / len(repeated) if repeated else None
+            estimate = Estimate(rate, rate, rate, len(repeated)) if rate is not None else None
+        elif metric.startswith("latency_p") and metric.endswith("_ms"):
+            estimate = latency_summary(self.latencies_ms).get(metric[len("latency_"):-len("_ms")]) if self.latencies_ms else None
+        else:
+            values = self.values(metric)
+            estimate = mean_ci(values) if values else None
+        return estimate
+
+    def metrics(self) -> dict[str, Estimate]:
+        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "flip_rate", "latency_p50_ms",
+                 "latency_p95_ms", "latency_p99_ms"]
+        if self.repeated:
+            names.insert(names.index("flip_rate") + 1, "pass_k")
+        return {m: self._metrics[m] for m in names if m in self._metrics}
+
+    @property
+    def repeated(self) -> bool:
+        return any(r.answer_scores for r in self.results.values())
+
+    def unstable_cases(self) -> list[str]:
+        """Cases whose answers passed some scorer on some calls and failed it on others (with repeats)."""
+        return [cid for cid, r in self.results.items() if r.unstable]
+
+    def failing_scorer(self, scorer: str) -> list[str]:
+        """Cases where any answer failed `scorer` (an agent error is the error rate's, not a verdict of the scorer)."""
+        return [
+            cid for cid, r in self.results.items()
+            if any(scorer in a and a[scorer].applicable and not a[scorer].passed
+                   for a, o in zip(r.every_answer_scores, [r.output, *r.repeats]) if o.error is None)
+        ]
+
+    def failing_tagged(self, tag: str) -> list[str]:
+        """Cases tagged `tag` where any answer failed any scorer or the agent errored."""
+        return [cid for cid, r in self.results.items()
+                if tag in r.case.tags and (not r.pass_k or any(o.error for o in [r.output, *r.repeats]))]
