@@ -1,5 +1,6 @@
 """Ready agent instances for each variant config: ``agent.variants:V1``, ``:V2``, ``:DEGRADED``,
-and two hidden-route regressions of v1 that only a trajectory check sees: ``:FAN_OUT``, ``:SKIPS_WORKER``."""
+two hidden-route regressions of v1 that only a trajectory check sees: ``:FAN_OUT``, ``:SKIPS_WORKER``,
+and ``:FORGETFUL``, v1 that forgets the previous turn, which the multi-turn cases catch."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ class _SkipsWorkerEngine(HealthMonitor):
         return routed[:-1] if isinstance(routed, list) and len(routed) > 1 else routed
 
 
+class _ForgetfulEngine(HealthMonitor):
+    """Answers every call as a new conversation: no checkpointed memory and no earlier messages."""
+
+    def _inputs(self, messages: Any, conversation_id: Any, user_id: Any) -> Any:
+        return super()._inputs(self.normalize_messages(messages)[-1:], None, user_id)
+
+
 class _RouteVariant(HealthMonitorAgent):
     """v1 with another engine: logged through a generated models-from-code file that imports this
     module (v1's own file would rebuild the plain engine)."""
@@ -52,5 +60,7 @@ class _RouteVariant(HealthMonitorAgent):
 FAN_OUT = _RouteVariant(_FanOutEngine)
 #: Skips a needed worker on multi-domain questions (a summary misses data quality).
 SKIPS_WORKER = _RouteVariant(_SkipsWorkerEngine)
+#: Forgets the previous turn: a follow-up ("and the day before?") is answered as a first question.
+FORGETFUL = _RouteVariant(_ForgetfulEngine)
 
-__all__ = ["V1", "V2", "DEGRADED", "FAN_OUT", "SKIPS_WORKER", "HealthMonitorAgent"]
+__all__ = ["V1", "V2", "DEGRADED", "FAN_OUT", "SKIPS_WORKER", "FORGETFUL", "HealthMonitorAgent"]

@@ -56,7 +56,7 @@ def main() -> None:
 
     agent = HealthMonitorAgent(a.config)
     import_s = time.perf_counter() - t0
-    cases = [json.loads(x) for x in Path(a.golden).read_text(encoding="utf-8").splitlines() if x.strip()]
+    cases = [c for c in map(json.loads, filter(str.strip, Path(a.golden).read_text(encoding="utf-8").splitlines())) if "inputs" in c]
     t0 = time.perf_counter()
     agent.predict({"messages": cases[0]["inputs"]["messages"]})
     print(f"import + init: {import_s:.2f} s; first call (opens store): {(time.perf_counter() - t0) * 1000:.1f} ms")

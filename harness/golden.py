@@ -1,4 +1,9 @@
-"""Golden dataset loading and validation (JSONL, one case a line, streamed)."""
+"""Golden dataset loading and validation (JSONL, one case a line, streamed).
+
+A line with `turns` is a conversation: it expands here into one `Case` per turn (`<id>/turn-<k>`),
+each carrying its `Conversation`, so scoring, comparison, the gate and the reports see ordinary cases
+and only the runner plays the turns of a conversation together.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,34 @@ from harness import HarnessError
 TAG_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ROLES = {"system", "user", "assistant", "tool"}
 _LIST_EXPECTATIONS = ("expected_facts", "expected_domains", "guidelines", "must_not_contain")
+# Who keeps a conversation's earlier turns: the agent (each call sends only the new turn, with the
+# conversation id) or the caller (each call sends the earlier turns and the answers to them first).
+HISTORY_MODES = ("agent", "sent")
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a turn case sits in its conversation; `earlier` holds the messages of turns 1..turn-1,
+    so a turn can be played on its own (a `-k` selection, an xdist worker) after replaying them."""
+
+    id: str
+    turn: int  # 1-based
+    turns: int
+    earlier: tuple[tuple[dict[str, str], ...], ...] = ()
+    history: str = "agent"
+
+    def turn_id(self, turn: int) -> str:
+        return f"{self.id}/turn-{turn}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "turn": self.turn, "turns": self.turns, "history": self.history,
+                "earlier": [list(messages) for messages in self.earlier]}
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Conversation:
+        """The record `to_dict` wrote (e.g. a results.json row read back)."""
+        return cls(row["id"], int(row["turn"]), int(row["turns"]), tuple(tuple(m) for m in row.get("earlier") or ()),
+                   row.get("history", "agent"))
 
 
 @dataclass
@@ -24,6 +57,7 @@ class Case:
     tags: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # "file:line", for error messages
+    conversation: Conversation | None = None  # set on the turns of a multi-turn case
 
     @property
     def traced(self) -> bool:
@@ -71,58 +105,120 @@ def iter_golden(path: Path) -> Iterator[Case]:
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise HarnessError(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}") from None
-            yield parse_case(record, where)
+            yield from parse_cases(record, where)
+
+
+def parse_cases(record: Any, where: str) -> list[Case]:
+    """The cases of one golden line: the case itself, or one case per turn of a conversation."""
+    if isinstance(record, dict) and "turns" in record:
+        return parse_conversation(record, where)
+    return [parse_case(record, where)]
+
+
+def parse_conversation(record: dict[str, Any], where: str) -> list[Case]:
+    """`{"id", "turns": [{"inputs", "expectations"}, ...], "tags", "params", "history"}` -> one case per turn."""
+    conv_id = _case_id(record, where)
+    if "inputs" in record or "expectations" in record:
+        raise HarnessError(f"{where}: a case with 'turns' keeps 'inputs' and 'expectations' inside each turn (case {conv_id})")
+    turns = record["turns"]
+    if not isinstance(turns, list) or not turns:
+        raise HarnessError(f"{where}: 'turns' must be a non-empty list (case {conv_id})")
+    history = record.get("history", "agent")
+    if history not in HISTORY_MODES:
+        raise HarnessError(f"{where}: 'history' must be one of {list(HISTORY_MODES)}, got {history!r} (case {conv_id})")
+    tags, params = _tags(record, where, conv_id), _params(record, where, conv_id)
+    parsed: list[tuple[list[dict[str, str]], dict[str, Any]]] = []
+    for k, turn in enumerate(turns, start=1):
+        field_ = f"turns[{k - 1}]"
+        if not isinstance(turn, dict):
+            raise HarnessError(f"{where}: {field_} must be an object with 'inputs' and 'expectations' (case {conv_id})")
+        unknown = sorted(set(turn) - {"inputs", "expectations"})
+        if unknown:
+            raise HarnessError(f"{where}: {field_}.{unknown[0]} is not a turn field: a turn has 'inputs' and 'expectations' (case {conv_id})")
+        messages = _messages(turn.get("inputs"), where, conv_id, f"{field_}.inputs")
+        if messages[-1]["role"] != "user":
+            raise HarnessError(f"{where}: {field_}.inputs.messages must end with a user message (case {conv_id})")
+        parsed.append((messages, _expectations(turn.get("expectations", {}), where, conv_id, f"{field_}.expectations")))
+    cases = []
+    for k, (messages, expectations) in enumerate(parsed, start=1):
+        earlier = tuple(tuple(m) for m, _ in parsed[: k - 1])
+        conversation = Conversation(conv_id, k, len(parsed), earlier, history)
+        cases.append(Case(conversation.turn_id(k), messages, expectations, list(tags), dict(params), where, conversation))
+    return cases
 
 
 def parse_case(record: Any, where: str) -> Case:
     if not isinstance(record, dict):
         raise HarnessError(f"{where}: a case must be a JSON object, got {type(record).__name__}")
+    case_id = _case_id(record, where)
+    messages = _messages(record.get("inputs"), where, case_id, "inputs")
+    expectations = _expectations(record.get("expectations", {}), where, case_id, "expectations")
+    return Case(
+        id=case_id,
+        messages=messages,
+        expectations=expectations,
+        tags=_tags(record, where, case_id),
+        params=_params(record, where, case_id),
+        source=where,
+    )
+
+
+def _case_id(record: Any, where: str) -> str:
+    if not isinstance(record, dict):
+        raise HarnessError(f"{where}: a case must be a JSON object, got {type(record).__name__}")
     case_id = record.get("id")
     if not isinstance(case_id, str) or not case_id.strip():
         raise HarnessError(f"{where}: 'id' is missing or not a non-empty string")
-    inputs = record.get("inputs")
+    return case_id
+
+
+def _messages(inputs: Any, where: str, case_id: str, field_: str) -> list[dict[str, str]]:
     if not isinstance(inputs, dict):
-        raise HarnessError(f"{where}: 'inputs' is missing or not an object (case {case_id})")
+        raise HarnessError(f"{where}: '{field_}' is missing or not an object (case {case_id})")
     messages = inputs.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise HarnessError(f"{where}: inputs.messages must be a non-empty list (case {case_id})")
+        raise HarnessError(f"{where}: {field_}.messages must be a non-empty list (case {case_id})")
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
-            raise HarnessError(f"{where}: inputs.messages[{i}] must be an object with a string 'content' (case {case_id})")
+            raise HarnessError(f"{where}: {field_}.messages[{i}] must be an object with a string 'content' (case {case_id})")
         if message.get("role") not in ROLES:
             raise HarnessError(
-                f"{where}: inputs.messages[{i}].role must be one of {sorted(ROLES)}, got {message.get('role')!r} (case {case_id})"
+                f"{where}: {field_}.messages[{i}].role must be one of {sorted(ROLES)}, got {message.get('role')!r} (case {case_id})"
             )
-    expectations = record.get("expectations", {})
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def _expectations(expectations: Any, where: str, case_id: str, field_: str) -> dict[str, Any]:
     if not isinstance(expectations, dict):
-        raise HarnessError(f"{where}: 'expectations' must be an object (case {case_id})")
+        raise HarnessError(f"{where}: '{field_}' must be an object (case {case_id})")
     for key in _LIST_EXPECTATIONS:
         value = expectations.get(key)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
-            raise HarnessError(f"{where}: expectations.{key} must be a list of strings (case {case_id})")
+            raise HarnessError(f"{where}: {field_}.{key} must be a list of strings (case {case_id})")
     if "expected_refusal" in expectations and not isinstance(expectations["expected_refusal"], bool):
-        raise HarnessError(f"{where}: expectations.expected_refusal must be true or false (case {case_id})")
+        raise HarnessError(f"{where}: {field_}.expected_refusal must be true or false (case {case_id})")
     if "expected_trajectory" in expectations:
         from harness.trajectory import parse_expected_trajectory
 
         parse_expected_trajectory(expectations["expected_trajectory"], where, case_id)
+    return expectations
+
+
+def _tags(record: dict[str, Any], where: str, case_id: str) -> list[str]:
     tags = record.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise HarnessError(f"{where}: 'tags' must be a list of strings (case {case_id})")
     for tag in tags:
         if not TAG_PATTERN.match(tag):
             raise HarnessError(f"{where}: tag {tag!r} must be letters, digits and underscores, to work as a pytest marker (case {case_id})")
+    return list(tags)
+
+
+def _params(record: dict[str, Any], where: str, case_id: str) -> dict[str, Any]:
     params = record.get("params", {})
     if not isinstance(params, dict):
         raise HarnessError(f"{where}: 'params' must be an object (case {case_id})")
-    return Case(
-        id=case_id,
-        messages=[{"role": m["role"], "content": m["content"]} for m in messages],
-        expectations=expectations,
-        tags=list(tags),
-        params=params,
-        source=where,
-    )
+    return params
 
 
 def load_golden(paths: list[Path]) -> list[Case]:

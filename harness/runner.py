@@ -3,19 +3,28 @@
 Every agent call runs on its own daemon thread, so an agent that hangs is abandoned after
 `case_timeout_s` (recorded as that case's error) and can never keep the session from ending.
 Versions are interleaved case by case, so machine drift during the run hits each alike.
+
+The turns of a conversation (cases sharing a `Conversation`) are played in order, one after the
+other, as one job: every call carries the same conversation id, fresh for each version, repeat and
+run. Turns before the first one asked for are replayed from the record and not kept, so a turn
+selected alone is still asked in its context. A turn is played even when an earlier one failed (that
+failure is the earlier turn's error). With `history = "agent"` a call sends only its turn's messages
+(the agent must remember by the conversation id); with `"sent"` it sends the earlier turns' messages
+and this version's answers to them first, as a stateless chat client would.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from harness import first_line
 from harness.golden import Case
-from harness.versions import AgentCallError, AgentOutput, Version
+from harness.agent_version import AgentCallError, AgentOutput, Version
 
 MAX_ANSWER_CHARS = 1_000_000  # answers beyond this are cut before scoring and reporting
 
@@ -31,20 +40,22 @@ class VersionRun:
         return self.outputs[case_id][0]
 
 
-def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: int = 0, trace: bool = False) -> AgentOutput:
+def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: int = 0, trace: bool = False,
+                      conversation_id: str = "") -> AgentOutput:
     """One agent call on a daemon thread; any exception, bad return or timeout becomes `error`.
 
     `trace`: answer under MLflow tracing and keep the answer's trajectory."""
     box: dict[str, AgentOutput] = {}
+    cid = conversation_id or f"{case.id}-{repeat}"
 
     def target() -> None:
         started = time.perf_counter()
         try:
             trajectory = None
             if trace:
-                text, metadata, trajectory = version.predict_traced(case.messages, case.params, f"{case.id}-{repeat}")
+                text, metadata, trajectory = version.predict_traced(case.messages, case.params, cid)
             else:
-                text, metadata = version.predict(case.messages, case.params, f"{case.id}-{repeat}")
+                text, metadata = version.predict(case.messages, case.params, cid)
             elapsed = (time.perf_counter() - started) * 1000
             if len(text) > MAX_ANSWER_CHARS:
                 metadata = {**metadata, "truncated_from_chars": len(text)}
@@ -71,6 +82,40 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
 Progress = Callable[[int, int, int], None]  # (answers done, answers in all, errors so far)
 
 
+def conversations(cases: Sequence[Case]) -> list[list[Case]]:
+    """The cases grouped into what is played together, in first-seen order: a conversation's turns
+    (sorted by turn) form one group, any other case is a group of its own."""
+    groups: dict[str, list[Case]] = {}
+    for case in cases:
+        key = f"conversation:{case.conversation.id}" if case.conversation else f"case:{case.id}"
+        groups.setdefault(key, []).append(case)
+    return [sorted(g, key=lambda c: c.conversation.turn) if g[0].conversation else g for g in groups.values()]
+
+
+def play(version: Version, group: Sequence[Case], timeout_s: float, repeat: int, conversation_id: str,
+         on_answer: Callable[[Case, AgentOutput], None], trace: bool = True) -> None:
+    """Play one group (see `conversations`) in order; `on_answer` gets each asked case's output.
+    With `trace`, the cases that expect a trajectory are answered under tracing."""
+    last = group[-1]
+    conversation = last.conversation
+    if conversation is None:
+        on_answer(last, call_with_timeout(version, last, timeout_s, repeat, trace and last.traced, conversation_id=conversation_id))
+        return
+    asked = {c.conversation.turn: c for c in group}
+    # The id also goes in the custom inputs: a ChatAgent loaded back as a pyfunc model (a promotable
+    # run's path) is handed the custom inputs but not the adapter's conversation id.
+    params = {**last.params, "conversation_id": conversation_id}
+    history: list[dict[str, str]] = []
+    for turn, messages in enumerate([*conversation.earlier, tuple(last.messages)], start=1):
+        case = asked.get(turn) or Case(conversation.turn_id(turn), list(messages), source=last.source)
+        sent = history + list(messages) if conversation.history == "sent" else list(messages)
+        output = call_with_timeout(version, replace(case, messages=sent, params=params), timeout_s, repeat, trace and case.traced,
+                                   conversation_id)
+        if turn in asked:
+            on_answer(case, output)
+        history += list(messages) + ([{"role": "assistant", "content": output.text}] if output.error is None else [])
+
+
 def run_versions(
     versions: Sequence[Version],
     cases: Sequence[Case],
@@ -78,43 +123,56 @@ def run_versions(
     timeout_s: float = 30.0,
     repeats: int = 1,
     progress: Progress | None = None,
+    trace: bool = True,
 ) -> list[VersionRun]:
     """Run every version over every case `repeats` times; returns one VersionRun per version, in order.
 
-    `progress` is told after every answer, from the pool's threads. Only the calls for cases that
-    expect a trajectory are traced (every version's alike): tracing costs time."""
-    if not any(case.traced for case in cases):
-        return _run(versions, cases, concurrency, timeout_s, repeats, progress)
+    `progress` is told after every answer, from the pool's threads. With `trace` (the default; the
+    pipeline asks for it only when a scorer reads trajectories), the calls for cases that expect a
+    trajectory are traced, every version's alike: tracing costs time."""
+    if not trace or not any(case.traced for case in cases):
+        return _run(versions, cases, concurrency, timeout_s, repeats, progress, trace=False)
     from harness.trajectory import tracing
 
     with tracing(in_process=any(v.isolated is None for v in versions)):
-        return _run(versions, cases, concurrency, timeout_s, repeats, progress)
+        return _run(versions, cases, concurrency, timeout_s, repeats, progress, trace=True)
 
 
 def _run(versions: Sequence[Version], cases: Sequence[Case], concurrency: int, timeout_s: float, repeats: int,
-         progress: Progress | None) -> list[VersionRun]:
+         progress: Progress | None, trace: bool) -> list[VersionRun]:
     runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
-    # The version order flips from case to case: an agent's caches (or a shared store's) warmed by
+    groups = conversations(cases)
+    # The version order flips from group to group: an agent's caches (or a shared store's) warmed by
     # whichever version answers a case first would otherwise favour the same version every time.
-    jobs = [(run, case, r) for r in range(repeats) for i, case in enumerate(cases) for run in (runs if i % 2 == 0 else runs[::-1])]
+    order = list(enumerate(runs))
+    jobs = [(v, run, group, r) for r in range(repeats) for i, group in enumerate(groups) for v, run in (order if i % 2 == 0 else order[::-1])]
+    answers = len(cases) * repeats * len(runs)
+    # Conversation ids are fresh per version, repeat and run: an agent's memory never carries one
+    # answer into another (a single case is a conversation of one turn).
+    run_token = uuid.uuid4().hex[:12]
     if cases:
         # Cold start: one answer per version, alone and before the pool, so lazy
         # initialisation is reported as the first answer and stays out of the warm percentiles.
         for run in runs:
-            run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1, trace=cases[0].traced)
+            run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1, trace=trace and cases[0].traced)
     started = time.perf_counter()
     tally = {"done": 0, "errors": 0}
     lock = threading.Lock()
 
-    def do(job: tuple[VersionRun, Case, int]) -> None:
-        run, case, r = job
-        output = call_with_timeout(run.version, case, timeout_s, r, case.traced)
-        run.outputs[case.id][r] = output
-        if progress is not None:
-            with lock:
-                tally["done"] += 1
-                tally["errors"] += output.error is not None
-                progress(tally["done"], len(jobs), tally["errors"])
+    def do(job: tuple[int, VersionRun, list[Case], int]) -> None:
+        index, run, group, r = job
+
+        def on_answer(case: Case, output: AgentOutput) -> None:
+            run.outputs[case.id][r] = output
+            if progress is not None:
+                with lock:
+                    tally["done"] += 1
+                    tally["errors"] += output.error is not None
+                    progress(tally["done"], answers, tally["errors"])
+
+        conversation = group[0].conversation
+        cid = f"{conversation.id if conversation else group[0].id}-{run_token}-v{index}-r{r}"
+        play(run.version, group, timeout_s, r, cid, on_answer, trace)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="harness-runner") as pool:
         list(pool.map(do, jobs))

@@ -35,8 +35,9 @@ def test_the_harness_reads_it_and_it_covers_every_domain(cases):
 
 
 def test_no_question_is_also_in_the_golden_set(cases):
-    golden = {m["content"].lower() for line in GOLDEN_PATH.read_text(encoding="utf-8").splitlines() if line.strip()
-              for m in json.loads(line)["inputs"]["messages"]}
+    from harness.golden import load_golden
+
+    golden = {m["content"].lower() for case in load_golden([GOLDEN_PATH]) for m in case.messages}
     assert not [c["id"] for c in cases if c["inputs"]["messages"][-1]["content"].lower() in golden]
 
 
