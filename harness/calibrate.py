@@ -6,8 +6,11 @@ kappa and the false-pass rate (the judge passes what a human failed) with bootst
 judge error counts as a fail, as it does in the gate.
 
 Label file, one answer a line:
-`{"id", "case": <golden case record>, "answer", "metadata", "labels": {"correctness": true, ...}, "note"}`.
+`{"id", "case": <golden case record>, "answer", "metadata", "trajectory", "labels": {"correctness": true, ...}, "note"}`.
 A judge named `llm_<metric>` is compared with the label `<metric>`, like the rule judge `<metric>`.
+`trajectory` (optional) is the route the answer took, as results.json records it; a `trajectory`
+label calibrates the `trajectory` scorer, which joins the judges here even where the configuration
+does not score trajectories.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from harness import HarnessError
 if TYPE_CHECKING:
     import numpy as np
 
-    from harness.config import HarnessConfig
+    from harness.settings import HarnessConfig
     from harness.golden import Case
     from harness.stats import Estimate
-    from harness.versions import AgentOutput
+    from harness.agent_version import AgentOutput
 
 DEFAULT_LABELS = "golden_data/human_labels.jsonl"
 
@@ -44,8 +47,9 @@ class LabelledAnswer:
 
 def load_labels(path: Path) -> list[LabelledAnswer]:
     """Read the label file; errors name the file and line."""
+    from harness.agent_version import AgentOutput
     from harness.golden import parse_case
-    from harness.versions import AgentOutput
+    from harness.trajectory import received_trajectory
 
     if not path.is_file():
         raise HarnessError(f"{path}: label file not found")
@@ -67,7 +71,12 @@ def load_labels(path: Path) -> list[LabelledAnswer]:
         if not labels or not all(isinstance(v, bool) for v in labels.values()):
             raise HarnessError(f"{where}: 'labels' must map metric names to true/false")
         metadata = record.get("metadata") or {}
-        answers.append(LabelledAnswer(record["id"], parse_case(record["case"], where), AgentOutput(record["answer"], metadata), labels, record.get("note", "")))
+        steps = record.get("trajectory")
+        trajectory = received_trajectory(steps)
+        if steps is not None and trajectory is None:
+            raise HarnessError(f"{where}: 'trajectory' must be a non-empty list of step objects")
+        output = AgentOutput(record["answer"], metadata, trajectory=trajectory)
+        answers.append(LabelledAnswer(record["id"], parse_case(record["case"], where), output, labels, record.get("note", "")))
     if not answers:
         raise HarnessError(f"{path}: no labelled answers")
     return answers
@@ -126,9 +135,12 @@ def agreement(judge_name: str, kind: str, pairs: Sequence[tuple[bool, bool]], er
 
 def calibrate(cfg: HarnessConfig, answers: Sequence[LabelledAnswer], scorers: Sequence[Any] | None = None) -> list[JudgeAgreement]:
     """Score every labelled answer with every judge and measure agreement with the humans."""
-    from harness.scorers import build_scorers, safe_score
+    from harness.scorers import build_scorers, load_scorer, safe_score
 
-    scorers = list(scorers) if scorers is not None else build_scorers(cfg)
+    if scorers is None:
+        scorers = build_scorers(cfg)
+        if any("trajectory" in a.labels for a in answers) and not any(s.name == "trajectory" for s in scorers):
+            scorers.append(load_scorer("trajectory"))
     results = []
     for scorer in scorers:
         metric = scorer.name.removeprefix("llm_")

@@ -44,7 +44,7 @@ from harness import HarnessError
 MODES = ("strict", "in_order", "any_order", "subset", "superset")
 MAX_ARGS_CHARS = 4000  # a step's arguments are cut to this many characters of JSON
 MAX_STEPS = 500  # steps kept per answer: enough for any real route, and results.json stays small
-ROOT_SPAN = "harness.predict"  # the root span every traced answer opens (harness/latency.py reads it too)
+ROOT_SPAN = "harness.predict"  # the root span every traced answer opens
 PLUMBING_PREFIXES = ("__", "ChannelWrite", "ChannelRead", "Branch<")  # LangGraph's own edges and channels
 
 Step = dict[str, Any]
@@ -111,10 +111,10 @@ def live_trajectory(trace_id: str) -> list[Step] | None:
 
 
 @contextmanager
-def tracing(in_process: bool) -> Iterator[None]:
+def tracing(in_process: bool, allowed_emails: frozenset[str] = frozenset()) -> Iterator[None]:
     """Trace the calls made meanwhile: for versions answering in this process, LangChain autolog on
-    (LangGraph nodes become spans) and secrets masked in every span, as their worker processes do;
-    both are put back as they were afterwards."""
+    (LangGraph nodes become spans) and secrets masked in every span (but `allowed_emails`), as their
+    worker processes do; both are put back as they were afterwards."""
     if not in_process:
         yield
         return
@@ -130,7 +130,7 @@ def tracing(in_process: bool) -> Iterator[None]:
         except Exception:  # no LangChain here: @mlflow.trace spans still count
             was_off = False
     try:
-        with mlflow.tracing.configure(span_processors=[span_masker()]):
+        with mlflow.tracing.configure(span_processors=[span_masker(allowed_emails)]):
             yield
     finally:
         if was_off:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,19 @@ NO_PII = [A.BRUTE_FORCE["user"], A.TOKEN_LEAK["user"]]
 YESTERDAY = (A.REFERENCE_DATE - timedelta(days=1)).isoformat()
 
 
+def _route(domains: list[str]) -> dict[str, Any]:
+    """The orchestrator's route for a question on `domains`: classify, each domain's worker (run in
+    parallel, so in any order), synthesize; a question on no domain (a refusal, small talk) runs no worker."""
+    steps = [{"node": "classify"}, *({"node": d} for d in domains), {"node": "synthesize"}]
+    return {"steps": steps, "mode": "strict" if len(domains) <= 1 else "any_order"}
+
+
 def _case(cid, question, facts, domains, tags, *, history=None, must_not=None, guidelines=None,
-          refusal=False, user_id=None) -> dict[str, Any]:
+          refusal=False, user_id=None, route=True) -> dict[str, Any]:
     msgs = list(history or []) + [{"role": "user", "content": question}]
     exp: dict[str, Any] = {"expected_facts": list(facts), "expected_domains": list(domains)}
+    if route:
+        exp["expected_trajectory"] = _route(domains)
     if must_not:
         exp["must_not_contain"] = list(must_not)
     if guidelines:
@@ -55,6 +64,16 @@ def _turns(*pairs: str) -> list[dict[str, str]]:
     for i, text in enumerate(pairs):
         out.append({"role": "user" if i % 2 == 0 else "assistant", "content": text})
     return out
+
+
+def _conversation(cid, tags, *turns: dict[str, Any], user_id=None) -> dict[str, Any]:
+    """A multi-turn case: each turn is a ``_case`` whose question follows the one before in one
+    conversation; the agent keeps the earlier turns (each call sends only the new question)."""
+    conv: dict[str, Any] = {"id": cid, "turns": [{"inputs": t["inputs"], "expectations": t["expectations"]} for t in turns],
+                            "tags": list(tags)}
+    if user_id:
+        conv["params"] = {"user_id": user_id}
+    return conv
 
 
 def build_cases() -> list[dict[str, Any]]:
@@ -359,6 +378,33 @@ def build_cases() -> list[dict[str, Any]]:
               ["multi_turn", "cost", "entity"],
               history=_turns("How much did the prod-analytics workspace spend last week?", cost_ans)))
 
+    # --- conversations: follow-ups answered from the agent's memory of the earlier turns ---------
+    def turn(question, facts, domains, **kw):
+        return _case("", question, facts, domains, [], **kw)
+
+    day_before_spike = (date.fromisoformat(cs["date"]) - timedelta(days=1)).isoformat()
+    add(_conversation("conv-001", ["conversation", "cost"],
+                      turn("What was the most expensive workspace yesterday?", [cs["workspace"], cs["date"]], ["cost"]),
+                      turn("And the day before?", [day_before_spike, "no cost spike"], ["cost"])))
+    add(_conversation("conv-002", ["conversation", "reliability"],
+                      turn("Which jobs failed yesterday?", F["flaky_job"], ["reliability"]),
+                      turn("And the day before?", ["2026-11-18", "no failures"], ["reliability"]),
+                      turn("And the day before that?", ["2026-11-17", "no failures"], ["reliability"])))
+    add(_conversation("conv-003", ["conversation", "reliability"],
+                      turn("Which jobs failed last week?", F["flaky_job"], ["reliability"]),
+                      turn("Which of those was the biggest?", [fj["job"], f"{fj['failed_runs']} of its {fj['total_runs']}"],
+                           ["reliability"])))
+    add(_conversation("conv-004", ["conversation", "security", "token"],
+                      turn(f"Any suspicious logins on {bf['date']}?", F["brute_force"], ["security"], must_not=SECRET + NO_PII),
+                      turn("What about the day after?", [tl["date"], "token", tl["user_masked"]], ["security"],
+                           must_not=SECRET + NO_PII, guidelines=[NO_EMAIL])))
+    add(_conversation("conv-005", ["conversation", "quality"],
+                      turn(f"What was the null rate of {ns['column']} yesterday?", F["null_spike"], ["quality"]),
+                      turn("And the day before?", [ns["column"], f"was 12.0% on {ns['date']}"], ["quality"])))
+    add(_conversation("conv-006", ["conversation", "performance"],
+                      turn(f"Was {sw['warehouse']} slow on {sw['date']}?", F["slow_warehouse"], ["performance"]),
+                      turn("And the day before?", [sw["warehouse"], "2026-11-17"], ["performance"])))
+
     # --- out of scope -------------------------------------------------------------------------
     oos_g = [HELPS, SHORT]
     for i, q in enumerate([
@@ -466,7 +512,7 @@ def build_paraphrases() -> list[dict[str, Any]]:
     ]
     cases: list[dict[str, Any]] = []
     for i, (q, facts, domains, kw) in enumerate(rows, start=1):
-        cases.append(_case(f"paraphrase-{i:03d}", q, facts, domains, ["paraphrase", *domains], **kw))
+        cases.append(_case(f"paraphrase-{i:03d}", q, facts, domains, ["paraphrase", *domains], route=False, **kw))
     refusals = [
         ("What's a good recipe for banana bread?", "out_of_scope", {"guidelines": [HELPS, SHORT]}),
         ("Who is the chief executive of Databricks?", "out_of_scope", {"guidelines": [HELPS, SHORT]}),
@@ -476,7 +522,7 @@ def build_paraphrases() -> list[dict[str, Any]]:
          {"must_not": SECRET + NO_PII, "guidelines": [POLITE], "refusal": True}),
     ]
     for i, (q, tag, kw) in enumerate(refusals, start=len(cases) + 1):
-        cases.append(_case(f"paraphrase-{i:03d}", q, [], [], ["paraphrase", tag], **kw))
+        cases.append(_case(f"paraphrase-{i:03d}", q, [], [], ["paraphrase", tag], route=False, **kw))
     return cases
 
 

@@ -7,14 +7,15 @@ from somewhere tracing cannot reach, like an endpoint) fails as "not traced", ne
 
 from __future__ import annotations
 
+from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers.base import Score, failed, not_applicable
-from harness.versions import AgentOutput
 
 
 class Trajectory:
     name = "trajectory"
     judge = "rule"
+    reads_trajectory = True  # the runner traces the answers this scorer judges
 
     def applies(self, case: Case) -> bool:
         return bool(case.expectations.get("expected_trajectory"))

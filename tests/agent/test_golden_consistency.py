@@ -19,9 +19,20 @@ ALLOWED_GUIDELINES = re.compile(
 )
 
 
+def records():
+    return [json.loads(line) for line in Path(GOLDEN_PATH).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 @pytest.fixture(scope="module")
 def cases():
-    return [json.loads(line) for line in Path(GOLDEN_PATH).read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The single-turn cases."""
+    return [r for r in records() if "turns" not in r]
+
+
+@pytest.fixture(scope="module")
+def conversations():
+    """The multi-turn cases."""
+    return [r for r in records() if "turns" in r]
 
 
 def test_file_matches_the_builder():
@@ -41,11 +52,23 @@ def test_format(cases):
         assert isinstance(e["expected_facts"], list) and isinstance(e["expected_domains"], list)
         assert set(e["expected_domains"]) <= set(A.DOMAINS)
         assert set(e) <= {"expected_facts", "expected_domains", "must_not_contain", "guidelines", "expected_refusal",
-                          "expected_response"}
+                          "expected_response", "expected_trajectory"}
         assert all(ALLOWED_GUIDELINES.match(g) for g in e.get("guidelines", [])), c["id"]
         assert c["tags"] and all(TAG_RE.match(t) for t in c["tags"])
         if e.get("expected_refusal"):
             assert e["expected_domains"] == []
+
+
+def test_conversation_format(conversations):
+    assert len(conversations) >= 4
+    for c in conversations:
+        assert re.fullmatch(r"[a-z]+-\d{3}", c["id"]), c["id"]
+        assert set(c) <= {"id", "turns", "tags", "params"} and len(c["turns"]) >= 2
+        assert "conversation" in c["tags"]
+        for t in c["turns"]:
+            assert set(t) == {"inputs", "expectations"}
+            assert [m["role"] for m in t["inputs"]["messages"]] == ["user"]
+            assert set(t["expectations"]["expected_domains"]) <= set(A.DOMAINS) and t["expectations"]["expected_facts"]
 
 
 def test_enough_cases_with_facts_for_the_shipped_gate_to_block_a_drop_of_005(cases):
@@ -105,6 +128,17 @@ def test_reference_agent_passes_every_golden_case(cases, engine, rule_failures):
         bad = rule_failures(c, r)
         if bad:
             failures[c["id"]] = bad
+    assert not failures, failures
+
+
+def test_reference_agent_answers_every_turn_of_each_conversation_from_memory(conversations, engine, rule_failures):
+    failures = {}
+    for c in conversations:
+        for k, t in enumerate(c["turns"], start=1):  # each turn sends only its own question, in one conversation
+            r = engine.run(t["inputs"]["messages"], conversation_id=f"golden-{c['id']}")
+            bad = rule_failures({"id": f"{c['id']}/turn-{k}", **t}, r)
+            if bad:
+                failures[f"{c['id']}/turn-{k}"] = bad
     assert not failures, failures
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import HarnessError
 from harness.calibrate import agreement, calibrate, load_labels
 from harness.cli import main
 from harness.config import load_config
@@ -37,6 +38,7 @@ def test_label_file_has_good_and_bad_answers():
         "relevance",
         "safety",
         "guidelines",
+        "trajectory",
     ],
 )
 def test_rule_judges_rarely_pass_what_humans_failed(rule_results, judge):
@@ -60,4 +62,19 @@ def test_calibrate_command_prints_and_writes_the_table(tmp_path, capsys):
     assert "false-pass [95% CI]" in out and "| correctness" in out
     report = next(tmp_path.glob("calibration-*/calibration.json"))
     judges = {j["judge"] for j in json.loads(report.read_text())["judges"]}
-    assert judges == {"correctness", "relevance", "safety", "guidelines"}
+    assert judges == {"correctness", "relevance", "safety", "guidelines", "trajectory"}
+
+
+def test_the_trajectory_scorer_is_calibrated_on_labelled_routes(rule_results):
+    result = rule_results["trajectory"]
+    assert result.n >= 9 and result.human_fails >= 5 and result.false_pass.value == 0.0
+    # A retried worker is still the right route for a person; strict matching fails it: a false fail, shown.
+    assert any(d.startswith("hl-t04: human pass, judge fail") for d in result.disagreements), result.disagreements
+
+
+def test_a_label_with_a_malformed_trajectory_is_one_line_naming_the_line(tmp_path):
+    record = json.loads(LABELS.read_text(encoding="utf-8").splitlines()[-1])
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text(json.dumps({**record, "trajectory": "classify, cost"}) + "\n", encoding="utf-8")
+    with pytest.raises(HarnessError, match=r"labels\.jsonl:1: 'trajectory' must be a non-empty list of step objects"):
+        load_labels(bad)

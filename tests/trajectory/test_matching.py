@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness import HarnessError
+from harness.agent_version import AgentOutput
 from harness.golden import parse_case
 from harness.scorers import load_scorer
 from harness.trajectory import match_trajectory, parse_expected_trajectory
-from harness.versions import AgentOutput
 
 
 def node(name: str) -> dict:

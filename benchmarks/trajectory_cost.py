@@ -1,0 +1,115 @@
+"""What tracing an answer costs: the reference agent untraced, traced, and traced with every span masked.
+
+    python benchmarks/trajectory_cost.py [--repeat 3] [--cases 12] [--profile]
+
+Each answer is one golden question to v1 in this process (no LLM), into a throw-away SQLite store.
+Prints ms per call (median and p95 over the cases) for: untraced (`Version.predict`), traced
+(`predict_traced`, LangChain autolog on, no span processor) and traced + masked (the harness's
+`trajectory.tracing`, which masks every span's inputs, outputs and attributes before export, as the
+agent's worker process does), once with one masker for all calls (as a worker and a run have) and
+once with a fresh masker per call (nothing cached from earlier answers). `--profile` prints the top
+functions of the masked runs. Target: the masker adds at most as much as tracing itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def timed(calls: list[Callable[[], object]], repeat: int) -> list[float]:
+    for call in calls:  # warm-up: imports, store, caches
+        call()
+    ms = []
+    for _ in range(repeat):
+        for call in calls:
+            t0 = time.perf_counter()
+            call()
+            ms.append((time.perf_counter() - t0) * 1000)
+    return ms
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[min(len(xs) - 1, int(0.95 * len(xs)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3, help="timed rounds over the cases (after one warm-up round)")
+    ap.add_argument("--cases", type=int, default=12, help="golden questions per round, spread over the file")
+    ap.add_argument("--profile", action="store_true", help="profile the masked runs and print the top functions")
+    a = ap.parse_args()
+
+    import mlflow
+
+    from harness.trajectory import tracing
+    from harness.versions import resolve
+
+    rows = [json.loads(line) for line in (ROOT / "golden_data" / "health_monitor.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [r["inputs"]["messages"] for r in rows if "inputs" in r]
+    questions = questions[:: max(1, len(questions) // a.cases)][: a.cases]
+
+    with tempfile.TemporaryDirectory() as d:
+        mlflow.set_tracking_uri(f"sqlite:///{Path(d) / 'mlflow.db'}")
+        mlflow.set_experiment("trajectory-cost")
+        version = resolve("agent.variants:V1", ROOT, "v1")
+        untraced = timed([lambda m=m: version.predict(m) for m in questions], a.repeat)
+
+        mlflow.langchain.autolog(silent=True)
+        traced = timed([lambda m=m: version.predict_traced(m) for m in questions], a.repeat)
+        mlflow.langchain.autolog(disable=True, silent=True)
+        mlflow.flush_trace_async_logging()  # so the backlog below is the masked calls' alone
+
+        profiler = cProfile.Profile() if a.profile else None
+        with tracing(in_process=True):
+            masked_calls = [lambda m=m: version.predict_traced(m) for m in questions]
+            for call in masked_calls:
+                call()
+            if profiler:
+                profiler.enable()
+            masked = timed(masked_calls, a.repeat)
+            if profiler:
+                profiler.disable()
+            steps = version.predict_traced(questions[0])[2]
+
+        t0 = time.perf_counter()
+        mlflow.flush_trace_async_logging()  # what is still queued for the store after the masked calls
+        backlog_s = time.perf_counter() - t0
+
+        def fresh(messages: list) -> None:  # a new masker, so no string is cached yet
+            with tracing(in_process=True):
+                version.predict_traced(messages)
+
+        mlflow.langchain.autolog(silent=True)  # on throughout, so `tracing` does not switch it per call
+        cold = timed([lambda m=m: fresh(m) for m in questions], a.repeat)
+        mlflow.langchain.autolog(disable=True, silent=True)
+        mlflow.flush_trace_async_logging()  # the store is deleted with the folder
+
+    print(f"{len(questions)} questions x {a.repeat} rounds, reference agent v1 in process; trajectory of the first: "
+          f"{[s['name'] for s in steps or []]}")
+    for name, ms in (("untraced", untraced), ("traced", traced), ("traced + masked", masked),
+                     ("  fresh masker", cold)):
+        print(f"  {name:<16} median {statistics.median(ms):7.1f} ms   p95 {p95(ms):7.1f} ms per call")
+    print(f"  masking adds {statistics.median(masked) - statistics.median(traced):.1f} ms per call (median); "
+          f"tracing adds {statistics.median(traced) - statistics.median(untraced):.1f} ms")
+    print(f"  traces still queued for the store after the masked calls: {backlog_s:.1f} s to flush "
+          f"({len(masked) + len(masked_calls) + 1} traced answers)")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()
