@@ -17,7 +17,7 @@ def versions(project, name="toy_agent"):
         return []
 
 
-def test_passing_gate_logs_run_and_promotes(tmp_path):
+def test_passing_gate_logs_run_and_promotes_then_a_wrong_agent_fails_and_changes_nothing(tmp_path):
     project = make_project(tmp_path)
     result = project.pytest()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -49,10 +49,7 @@ def test_passing_gate_logs_run_and_promotes(tmp_path):
     answer = model.predict({"messages": [{"role": "user", "content": "Name the largest ocean."}]})
     assert "Pacific" in answer["messages"][-1]["content"]
 
-
-def test_wrong_agent_fails_gate_and_registry_is_unchanged(tmp_path):
-    project = make_project(tmp_path)
-    assert project.pytest().returncode == 0
+    # A wrong agent after that promotion (the same store: one first session serves both checks).
     result = project.pytest("--agent", "tests.fixtures.toy_agents:wrong")
     assert result.returncode == 1
     assert "FAILED suites/test_gate.py::test_gate[correctness>=0.9]" in result.stdout
