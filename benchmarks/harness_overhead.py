@@ -62,7 +62,7 @@ def time_harness(cases: list[Case]) -> float:
 def time_mlflow(cases: list[Case], store: Path) -> float:
     import mlflow
 
-    from harness.scorers.mlflow_scorers import as_mlflow_scorer
+    from harness.tracking.scorers import as_mlflow_scorer
 
     mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
     data = [{"inputs": {"messages": c.messages}, "expectations": c.expectations} for c in cases]

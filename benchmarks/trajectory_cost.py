@@ -5,7 +5,7 @@
 Each answer is one golden question to v1 in this process (no LLM), into a throw-away SQLite store.
 Prints ms per call (median and p95 over the cases) for: untraced (`Version.predict`), traced
 (`predict_traced`, LangChain autolog on, no span processor) and traced + masked (the harness's
-`trajectory.tracing`, which masks every span's inputs, outputs and attributes before export, as the
+`tracking.tracing.tracing`, which masks every span's inputs, outputs and attributes before export, as the
 agent's worker process does), once with one masker for all calls (as a worker and a run have) and
 once with a fresh masker per call (nothing cached from earlier answers). `--profile` prints the top
 functions of the masked runs. Target: the masker adds at most as much as tracing itself.
@@ -55,7 +55,8 @@ def main() -> None:
 
     import mlflow
 
-    from harness.trajectory import tracing
+    from harness.runner import predict_traced
+    from harness.tracking.tracing import tracing
     from harness.versions import resolve
 
     rows = [json.loads(line) for line in (ROOT / "golden_data" / "health_monitor.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -69,13 +70,13 @@ def main() -> None:
         untraced = timed([lambda m=m: version.predict(m) for m in questions], a.repeat)
 
         mlflow.langchain.autolog(silent=True)
-        traced = timed([lambda m=m: version.predict_traced(m) for m in questions], a.repeat)
+        traced = timed([lambda m=m: predict_traced(version, m) for m in questions], a.repeat)
         mlflow.langchain.autolog(disable=True, silent=True)
         mlflow.flush_trace_async_logging()  # so the backlog below is the masked calls' alone
 
         profiler = cProfile.Profile() if a.profile else None
         with tracing(in_process=True):
-            masked_calls = [lambda m=m: version.predict_traced(m) for m in questions]
+            masked_calls = [lambda m=m: predict_traced(version, m) for m in questions]
             for call in masked_calls:
                 call()
             if profiler:
@@ -83,7 +84,7 @@ def main() -> None:
             masked = timed(masked_calls, a.repeat)
             if profiler:
                 profiler.disable()
-            steps = version.predict_traced(questions[0])[2]
+            steps = predict_traced(version, questions[0])[2]
 
         t0 = time.perf_counter()
         mlflow.flush_trace_async_logging()  # what is still queued for the store after the masked calls
@@ -91,7 +92,7 @@ def main() -> None:
 
         def fresh(messages: list) -> None:  # a new masker, so no string is cached yet
             with tracing(in_process=True):
-                version.predict_traced(messages)
+                predict_traced(version, messages)
 
         mlflow.langchain.autolog(silent=True)  # on throughout, so `tracing` does not switch it per call
         cold = timed([lambda m=m: fresh(m) for m in questions], a.repeat)

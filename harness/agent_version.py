@@ -47,26 +47,6 @@ class Version:
     def predict(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = "") -> tuple[str, dict[str, Any]]:
         return normalize_output(self.call(messages, params or {}, conversation_id or uuid.uuid4().hex))
 
-    def predict_traced(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None,
-                       conversation_id: str = "") -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
-        """`predict` under MLflow tracing, with the answer's trajectory (None: no spans below the root).
-
-        A version answering from its own process is traced there and sends the trajectory back as
-        JSON; any other is traced here (LangChain autolog must be on: see `trajectory.tracing`)."""
-        cid = conversation_id or uuid.uuid4().hex
-        if self.isolated is not None:
-            reply = self.isolated.call(messages, params or {}, cid, trace=True, flush=False)  # the trajectory comes in the reply
-            text, metadata = normalize_output({"content": reply["text"], "custom_outputs": reply.get("metadata") or {}})
-            from harness.trajectory import received_trajectory
-
-            return text, metadata, received_trajectory(reply.get("trajectory"))
-        from harness.trajectory import traced_call
-
-        attributes = {"harness.version": self.label, "harness.conversation_id": cid}
-        raw, _, trajectory = traced_call(lambda: self.call(messages, params or {}, cid), attributes)
-        text, metadata = normalize_output(raw)
-        return text, metadata, trajectory
-
 
 def normalize_output(raw: Any) -> tuple[str, dict[str, Any]]:
     """Turn whatever an agent returned into (text, metadata), or raise AgentOutputError saying why not."""

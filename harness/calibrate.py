@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -205,6 +204,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     labels = cfg.resolve_path(args.labels)
     results = calibrate(cfg, load_labels(labels))
     print(table(results))
-    path = write_report(results, cfg.report_path / f"calibration-{time.strftime('%Y%m%d-%H%M%S')}", labels, cfg.judge_model)
+    from harness.reports.files import new_report_dir
+
+    path = write_report(results, new_report_dir(cfg.report_path, "calibration-"), labels, cfg.judge_model)
     print(f"\nreport: {path}")
     return 0

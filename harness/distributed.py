@@ -23,7 +23,7 @@ class CaseByCase:
 
     def __init__(self, cfg: HarnessConfig, resolver: Callable[[str, Path, str], Version]) -> None:
         from harness.scorers import build_scorers
-        from harness.tracking.baseline import load_versions
+        from harness.baseline import load_versions
 
         self.cfg = cfg
         self.notes: list[str] = []  # e.g. a baseline that could not be loaded

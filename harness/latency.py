@@ -6,17 +6,27 @@
 - Cold start: `Version.load_s` (import or `load_model`) and the first answer, timed alone before
   the interleaved run (see `runner.run_versions`), so lazy initialisation never lands in the warm
   percentiles that the gate reads.
-- Per-node breakdown: `harness.tracking.traces`; the report sections: `harness.reports.latency`.
+- Per-node breakdown: the representative cases answered once more under MLflow tracing (LangChain /
+  LangGraph autolog inside one root span per answer), the spans read back from the tracking store
+  and summed per node, so the reports show where the time goes inside the agent (report sections:
+  `harness.reports.latency`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
+from harness.agent_version import Version
 from harness.golden import Case
+from harness.records.latency import NodeBreakdown, NodeStat
+from harness.trajectory import node_key
 
 DOMAIN_TAGS = ("cost", "security", "performance", "reliability", "quality")
 GENERIC_CASES = 3  # benchmark cases taken from a golden set without domain tags
+TOP_NODES = 10
 
 
 def representative_cases(cases: Sequence[Case], domains: Sequence[str] = DOMAIN_TAGS, generic: int = GENERIC_CASES) -> list[Case]:
@@ -24,3 +34,63 @@ def representative_cases(cases: Sequence[Case], domains: Sequence[str] = DOMAIN_
     picked = [next(c for c in cases if domain in c.tags) for domain in domains if any(domain in c.tags for c in cases)]
     unique = list({c.id: c for c in picked}.values())
     return unique or list(cases[:generic])
+
+
+def summarize_traces(label: str, reference: str, traces: Sequence[Any], top: int = TOP_NODES) -> NodeBreakdown:
+    """Sum span durations per node over the traces (MLflow `Trace`s); the `top` slowest nodes by total time."""
+    totals: dict[tuple[str, str], list[float]] = {}
+    answer_ms = 0.0
+    for trace in traces:
+        for span in trace.data.spans:
+            duration = (span.end_time_ns - span.start_time_ns) / 1e6 if span.end_time_ns else 0.0
+            if span.parent_id is None:
+                answer_ms += duration
+            elif (key := node_key(span)) is not None:
+                totals.setdefault(key, []).append(duration)
+    nodes = [
+        NodeStat(name, kind, len(ds), sum(ds), sum(ds) / answer_ms if answer_ms else 0.0)
+        for (name, kind), ds in totals.items()
+    ]
+    nodes.sort(key=lambda n: n.total_ms, reverse=True)
+    return NodeBreakdown(label, reference, len(traces), answer_ms, nodes[:top], [t.info.trace_id for t in traces])
+
+
+def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, root: Path) -> NodeBreakdown:
+    """Answer `cases` once more under MLflow tracing and attribute the time to the agent's nodes.
+
+    Traces go to the session's tracking store (experiment `harness-latency-traces`), where they can
+    be opened in the MLflow UI; LangChain autolog is switched on only for this pass, so the timed
+    evaluation and benchmarks run untraced.
+    """
+    from harness.runner import call_with_timeout
+    from harness.secrets import emails_in
+    from harness.tracking.connection import connect
+    from harness.tracking.tracing import flush_traces, stored_traces, traced_call, tracing, use_trace_experiment
+
+    connect(root)
+    use_trace_experiment()
+    trace_ids: list[str] = []
+    isolated = getattr(version, "isolated", None)  # answering from its own process: traced there, into the same store
+
+    def traced(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
+        if isolated is not None:
+            reply = isolated.call(messages, params, cid, trace=True)
+            trace_ids.append(reply["trace_id"])
+            return {"content": reply["text"]}
+        # The root span opens on the agent's own thread: tracing context does not cross threads.
+        result, trace_id, _ = traced_call(lambda: version.call(messages, params, cid),
+                                          {"harness.version": version.label, "harness.conversation_id": cid})
+        trace_ids.append(trace_id)
+        return result
+
+    errors: list[str] = []
+    asked = emails_in(m["content"] for case in cases for m in case.messages)
+    with tracing(in_process=isolated is None, allowed_emails=asked):  # no raw secret reaches the store
+        traced_version = dataclasses.replace(version, call=traced)
+        for case in cases:
+            output = call_with_timeout(traced_version, case, timeout_s, repeat=0)
+            if output.error:
+                errors.append(f"{case.id}: {output.error}")
+    flush_traces()
+    traces = stored_traces(trace_ids)
+    return dataclasses.replace(summarize_traces(version.label, version.reference, traces), errors=errors, asked=len(cases))

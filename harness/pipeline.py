@@ -1,6 +1,6 @@
 """The pipeline: run versions over the cases, score every answer, aggregate, compare, gate.
 
-Pure: no pytest, no tracking store. The versions come in loaded (see `harness.tracking.baseline`
+Pure: no pytest, no tracking store. The versions come in loaded (see `harness.baseline`
 for the session's candidate and baseline); what comes out is one `Evaluation` record.
 """
 

@@ -97,7 +97,7 @@ def _exists(reference: str, cfg: HarnessConfig) -> bool:
     if reference != f"models:/{cfg.model_name}@production":
         return True
     from harness.tracking.connection import connect
-    from harness.versions import registered_version
+    from harness.tracking.agents import registered_version
 
     try:
         connect(cfg.root)

@@ -21,10 +21,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from harness import first_line
 from harness.golden import Case
-from harness.agent_version import AgentCallError, AgentOutput, Version
+from harness.agent_version import AgentCallError, AgentOutput, Version, normalize_output
 
 MAX_ANSWER_CHARS = 1_000_000  # answers beyond this are cut before scoring and reporting
 
@@ -53,7 +54,7 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
         try:
             trajectory = None
             if trace:
-                text, metadata, trajectory = version.predict_traced(case.messages, case.params, cid)
+                text, metadata, trajectory = predict_traced(version, case.messages, case.params, cid)
             else:
                 text, metadata = version.predict(case.messages, case.params, cid)
             elapsed = (time.perf_counter() - started) * 1000
@@ -77,6 +78,27 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
         reason = f"timed out after {timeout_s:g} s" if thread.is_alive() else "agent thread ended without an answer"
         return AgentOutput("", {}, timeout_s * 1000 if thread.is_alive() else 0.0, reason)
     return box["out"]
+
+
+def predict_traced(version: Version, messages: list[dict[str, str]], params: dict[str, Any] | None = None,
+                   conversation_id: str = "") -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
+    """`version.predict` under MLflow tracing, with the answer's trajectory (None: no spans below the root).
+
+    A version answering from its own process is traced there and sends the trajectory back as JSON;
+    any other is traced here (LangChain autolog must be on: see `tracking.tracing.tracing`)."""
+    from harness.trajectory import received_trajectory
+
+    cid = conversation_id or uuid.uuid4().hex
+    if version.isolated is not None:
+        reply = version.isolated.call(messages, params or {}, cid, trace=True, flush=False)  # the trajectory comes in the reply
+        text, metadata = normalize_output({"content": reply["text"], "custom_outputs": reply.get("metadata") or {}})
+        return text, metadata, received_trajectory(reply.get("trajectory"))
+    from harness.tracking.tracing import traced_call
+
+    attributes = {"harness.version": version.label, "harness.conversation_id": cid}
+    raw, _, trajectory = traced_call(lambda: version.call(messages, params or {}, cid), attributes)
+    text, metadata = normalize_output(raw)
+    return text, metadata, trajectory
 
 
 Progress = Callable[[int, int, int], None]  # (answers done, answers in all, errors so far)
@@ -132,7 +154,7 @@ def run_versions(
     trajectory are traced, every version's alike: tracing costs time."""
     if not trace or not any(case.traced for case in cases):
         return _run(versions, cases, concurrency, timeout_s, repeats, progress, trace=False)
-    from harness.trajectory import tracing
+    from harness.tracking.tracing import tracing
 
     with tracing(in_process=any(v.isolated is None for v in versions)):
         return _run(versions, cases, concurrency, timeout_s, repeats, progress, trace=True)

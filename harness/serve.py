@@ -65,9 +65,9 @@ def served(model_uri: str, port: int | None = None, workers: int = 1, timeout_s:
     uses, so `models:/` URIs resolve against the same registry as the caller's.
     """
     if tracking_uri is None and not os.environ.get("MLFLOW_TRACKING_URI"):
-        import mlflow
+        from harness.tracking.connection import current_tracking_uri
 
-        tracking_uri = mlflow.get_tracking_uri()
+        tracking_uri = current_tracking_uri()
     server = start(model_uri, port, workers, timeout_s, tracking_uri, log_path)
     try:
         yield server.base_url

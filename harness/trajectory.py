@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -98,54 +97,6 @@ def _args(inputs: Any, allowed_emails: frozenset[str]) -> Any:
     value = mask_tree(json.loads(json.dumps(inputs, default=str)), allowed_emails).value
     text = json.dumps(value, default=str)
     return value if len(text) <= MAX_ARGS_CHARS else {"truncated": text[:MAX_ARGS_CHARS]}
-
-
-def live_trajectory(trace_id: str) -> list[Step] | None:
-    """The trajectory of a trace still open in this process (call it before its root span ends):
-    the finished spans are in MLflow's in-memory trace manager, so no store round trip is needed."""
-    from mlflow.tracing.trace_manager import InMemoryTraceManager
-
-    with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
-        spans = list(trace.span_dict.values()) if trace is not None else []
-    return trajectory_from_spans(spans)
-
-
-@contextmanager
-def tracing(in_process: bool, allowed_emails: frozenset[str] = frozenset()) -> Iterator[None]:
-    """Trace the calls made meanwhile: for versions answering in this process, LangChain autolog on
-    (LangGraph nodes become spans) and secrets masked in every span (but `allowed_emails`), as their
-    worker processes do; both are put back as they were afterwards."""
-    if not in_process:
-        yield
-        return
-    import mlflow
-    from mlflow.utils.autologging_utils import autologging_is_disabled
-
-    from harness.secrets.spans import span_masker
-
-    was_off = autologging_is_disabled("langchain")
-    if was_off:
-        try:
-            mlflow.langchain.autolog(silent=True)
-        except Exception:  # no LangChain here: @mlflow.trace spans still count
-            was_off = False
-    try:
-        with mlflow.tracing.configure(span_processors=[span_masker(allowed_emails)]):
-            yield
-    finally:
-        if was_off:
-            mlflow.langchain.autolog(disable=True, silent=True)
-
-
-def traced_call(call: Callable[[], Any], attributes: dict[str, str]) -> tuple[Any, str, list[Step] | None]:
-    """`call()` inside a root span: (its result, the trace id, the trajectory below the root)."""
-    import mlflow
-
-    with mlflow.start_span(name=ROOT_SPAN, span_type="AGENT") as span:
-        span.set_attributes(attributes)
-        result = call()
-        trajectory = live_trajectory(span.trace_id)
-    return result, span.trace_id, trajectory
 
 
 # --- the golden form ----------------------------------------------------------------------------

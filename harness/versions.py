@@ -23,7 +23,6 @@ from harness import HarnessError, first_line
 from harness.agent_version import Version
 
 IMPORT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-MODEL_REF = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[A-Za-z0-9_\-]+)|/(?P<version>\d+))$")
 
 
 def resolve(reference: str, root: Path | None = None, label: str = "") -> Version:
@@ -114,15 +113,13 @@ def _load_code_file(reference: str, root: Path) -> Version:
     path = path if path.is_absolute() else root / path
     if not path.is_file():
         raise HarnessError(f"agent reference {reference!r}: file not found ({path})")
-    from mlflow.models import model as mlflow_model_module
+    from harness.tracking.agents import run_model_file
 
-    mlflow_model_module.__mlflow_model__ = None
     spec = importlib.util.spec_from_file_location(f"_harness_agent_{uuid.uuid4().hex[:8]}", path)
     module = importlib.util.module_from_spec(spec)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    spec.loader.exec_module(module)
-    obj = mlflow_model_module.__mlflow_model__
+    obj = run_model_file(lambda: spec.loader.exec_module(module))
     if obj is None:
         raise HarnessError(f"agent reference {reference!r}: the file does not call mlflow.models.set_model(...)")
     version = adapt(obj, reference)
@@ -132,32 +129,12 @@ def _load_code_file(reference: str, root: Path) -> Version:
 
 
 def _load_registered(reference: str) -> Version:
-    import mlflow
+    from harness.tracking.agents import load_model, registered_version
 
     registered = registered_version(reference)
-    version = load_pyfunc(mlflow.pyfunc.load_model(reference), reference)
+    version = load_pyfunc(load_model(reference), reference)
     version.registered = registered
     return version
-
-
-def registered_version(reference: str) -> tuple[str, str] | None:
-    """(model name, version number) a `models:/name@alias` or `models:/name/N` reference names now; None for others."""
-    import mlflow
-
-    if not reference.startswith("models:/") or reference.startswith("models:/m-"):
-        return None
-    match = MODEL_REF.match(reference)
-    if not match:
-        raise HarnessError(f"agent reference {reference!r}: expected 'models:/name@alias' or 'models:/name/N'")
-    client = mlflow.MlflowClient()
-    try:
-        if match["alias"]:
-            mv = client.get_model_version_by_alias(match["name"], match["alias"])
-        else:
-            mv = client.get_model_version(match["name"], match["version"])
-    except mlflow.exceptions.MlflowException as exc:
-        raise HarnessError(f"agent reference {reference!r}: {first_line(exc, repr(exc))}") from None
-    return mv.name, str(mv.version)
 
 
 def load_pyfunc(model: Any, reference: str) -> Version:
@@ -197,22 +174,13 @@ def adapt(obj: Any, reference: str) -> Version:
             raise HarnessError(f"agent reference {reference!r}: class cannot be created without arguments: {exc}") from None
     kind = _kind(obj)
     if kind == "chat_agent":
-        from mlflow.types.agent import ChatAgentMessage, ChatContext
+        from harness.tracking.agents import chat_agent_call
 
-        def call(messages, params, cid):
-            return obj.predict(
-                messages=[ChatAgentMessage(**m) for m in messages],
-                context=ChatContext(conversation_id=cid, user_id=str(params.get("user_id")) if params.get("user_id") else None),
-                custom_inputs=dict(params) or None,
-            )
+        call = chat_agent_call(obj)
     elif kind == "responses_agent":
-        from mlflow.types.agent import ChatContext
-        from mlflow.types.responses import ResponsesAgentRequest
+        from harness.tracking.agents import responses_agent_call
 
-        def call(messages, params, cid):
-            return obj.predict(
-                ResponsesAgentRequest(input=messages, custom_inputs=dict(params) or None, context=ChatContext(conversation_id=cid))
-            )
+        call = responses_agent_call(obj)
     elif kind == "langgraph":
         def call(messages, params, cid):
             return obj.invoke({"messages": messages}, config={"configurable": {"thread_id": cid, **params}})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import threading
 from pathlib import Path
@@ -124,15 +123,15 @@ class IsolatedLoader:
     def log(self, reference: str) -> LoggedAgent:
         """The logged model for `reference`, logging it now if this session has not yet."""
         from harness.tracking import EXPERIMENT
-        from harness.tracking.connection import pip_requirements
+        from harness.tracking.connection import import_store_client, pip_requirements
 
         reference = reference.strip()
         if reference not in self.logged:
             from harness.tracking.models import artifact_sha256_of
 
             uri = self._connected()
-            if not uri.startswith(("http:", "https:")):  # hashing opens the store: import its code while the model is logged
-                threading.Thread(target=importlib.import_module, args=("mlflow.store.tracking.sqlalchemy_store",), daemon=True).start()
+            # Hashing opens the store: import its code while the model is logged.
+            threading.Thread(target=import_store_client, args=(uri,), daemon=True).start()
             logged = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env(),
                                process=self.loggers.pop(reference, None))
             # Hashed here, once the logging process is gone and before any agent process loads it:
@@ -141,10 +140,9 @@ class IsolatedLoader:
         return self.logged[reference]
 
     def __call__(self, reference: str, root: Path, label: str) -> Version:
-        import mlflow
-
         from harness.endpoints import is_endpoint_reference
-        from harness.versions import registered_version, resolve
+        from harness.tracking.agents import model_version, registered_version
+        from harness.versions import resolve
 
         reference = reference.strip()
         if is_endpoint_reference(reference):  # already answering from outside this process, as deployed
@@ -155,7 +153,7 @@ class IsolatedLoader:
         if registered:  # pinned: the version the alias names now, by its logged model
             from harness.tracking.models import artifact_sha256_of, model_id_of
 
-            mv = mlflow.MlflowClient().get_model_version(*registered)
+            mv = model_version(*registered)
             uri = f"models:/{registered[0]}/{registered[1]}"
             logged = LoggedAgent(reference, uri, model_id_of(mv), sha256=artifact_sha256_of(uri))
         else:

@@ -62,25 +62,14 @@ class Worker:
             return {"ok": False, "error": f"{type(exc).__name__}: {first_line(exc, default='')}".rstrip(": ")}
 
     def log(self, request: dict[str, Any]) -> dict[str, Any]:
-        import mlflow
-        from mlflow.utils import environment
-
         from harness.agent_process.loggable import model_source
+        from harness.tracking.agents import log_agent_model
 
         _importable(request)
         source = model_source(request["reference"], request["root"], request["scratch"])
-        # MLflow checks the requirements against every installed distribution (seconds, on each log);
-        # the model is evaluated in this very environment, so that check cannot find anything.
-        environment.warn_dependency_requirement_mismatches = lambda requirements: None
-        mlflow.set_experiment(request["experiment"])
-        info = mlflow.pyfunc.log_model(
-            name="agent",
-            python_model=source.python_model,
-            model_config=source.model_config,
-            code_paths=source.code_paths or None,
-            pip_requirements=request["pip_requirements"],
-        )
-        return {"model_uri": info.model_uri, "model_id": info.model_id, "generated": source.generated}
+        model_uri, model_id = log_agent_model(request["experiment"], source.python_model, source.model_config,
+                                              source.code_paths, request["pip_requirements"])
+        return {"model_uri": model_uri, "model_id": model_id, "generated": source.generated}
 
     def preload(self, request: dict[str, Any]) -> dict[str, Any]:
         """Import installed packages the model will import on loading, while it is being logged elsewhere.
@@ -97,15 +86,14 @@ class Worker:
         return {}
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
-        import mlflow
-
         from harness.seal import tree_sha256
+        from harness.tracking.agents import download_model, load_model
         from harness.versions import load_pyfunc
 
         started = time.perf_counter()
         # A private copy: with a local store MLflow would hand back the store's own folder, and an
         # agent that writes beside its code (caches, a database, __pycache__) would change the artifact.
-        local = mlflow.artifacts.download_artifacts(artifact_uri=request["model_uri"], dst_path=tempfile.mkdtemp(prefix="harness-agent-"))
+        local = download_model(request["model_uri"], tempfile.mkdtemp(prefix="harness-agent-"))
         digest = tree_sha256(local)
         # The artifact's code must be what runs: a package of the same name imported before (installed
         # too, say) would stay in use, since Python does not import a module twice.
@@ -116,7 +104,7 @@ class Worker:
         # suppress_warnings: the same requirements scan as on logging, seconds per process. A candidate was
         # just logged from this environment; an older registry baseline loads without MLflow's warning
         # that its requirements differ from it.
-        self.version = load_pyfunc(mlflow.pyfunc.load_model(local, suppress_warnings=True), request["reference"])
+        self.version = load_pyfunc(load_model(local, suppress_warnings=True), request["reference"])
         return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started,
                 "modules": _installed(set(sys.modules) - self.started_with)}
 
@@ -160,24 +148,16 @@ class Worker:
         trace id and trajectory (harness/trajectory.py: JSON steps, read here before the trace closes).
 
         `flush`: wait until the trace is in the store (for a caller that reads it back from there)."""
-        import mlflow
-
-        from harness.secrets.spans import span_masker
-        from harness.trajectory import traced_call
+        from harness.tracking.tracing import flush_traces, trace_this_process, traced_call
 
         with self.lock:
             if not self.tracing:
-                mlflow.tracing.configure(span_processors=[span_masker()])  # no raw secret reaches the store
-                mlflow.set_experiment(os.environ.get("HARNESS_TRACE_EXPERIMENT", "harness-latency-traces"))
-                try:
-                    mlflow.langchain.autolog(silent=True)
-                except Exception:  # no LangChain in this agent: its own @mlflow.trace spans still count
-                    pass
+                trace_this_process()
                 self.tracing = True
         (text, metadata), trace_id, trajectory = traced_call(lambda: self.version.predict(messages, params, cid),
                                                              {"harness.conversation_id": cid})
         if flush:
-            mlflow.flush_trace_async_logging()
+            flush_traces()
         return text, metadata, trace_id, trajectory
 
 
@@ -227,9 +207,9 @@ def main(argv: list[str]) -> None:
     # and what is installed, as where it will be served, not whatever lies in the working tree.
     # A worker is started ahead of need: pay for the imports while waiting (the store's too: loading a
     # logged model looks it up there).
-    importlib.import_module("mlflow.pyfunc")
-    if os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("sqlite:", "postgresql", "mysql")):
-        importlib.import_module("mlflow.store.tracking.sqlalchemy_store")
+    from harness.tracking.connection import import_store_client
+
+    import_store_client(os.environ.get("MLFLOW_TRACKING_URI", ""))
 
     Worker(Connection(int(argv[0]))).serve()
     sys.stdout.flush()

@@ -106,7 +106,7 @@ def harness_node_breakdown(harness_session: HarnessSession, harness_version: Ver
     """One version's representative cases answered once more under MLflow tracing, summed per node;
     it goes into the reports. A store the traces cannot reach fails the test in one line."""
     from harness.latency import representative_cases
-    from harness.tracking.traces import trace_breakdown
+    from harness.latency import trace_breakdown
 
     cfg = harness_session.config
     try:

@@ -68,7 +68,7 @@ def _by_case(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
 
 def _by_version(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
     """The latency suite: test_x[<version>], or test_x[<version>-<case>] on the representative cases."""
-    from harness.tracking.baseline import version_labels
+    from harness.baseline import version_labels
 
     labels = version_labels(state.config.all_versions)
     if "harness_bench_case_id" in metafunc.fixturenames:

@@ -161,7 +161,7 @@ class HarnessSession:
 
     def load(self) -> list[Version]:
         """The versions, loaded once: logged and started in their own processes (or imported, in process)."""
-        from harness.tracking.baseline import load_versions
+        from harness.baseline import load_versions
 
         if self.versions is None:
             notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end

@@ -113,9 +113,13 @@ class VersionResult:
     _metrics: dict[str, Estimate] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "judge_error_rate", "flip_rate",
-                 "pass_k", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"]
-        object.__setattr__(self, "_metrics", {m: e for m in names if (e := self._estimate(m)) is not None})
+        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "judge_error_rate", "flip_rate"]
+        if self.repeated:
+            names.append("pass_k")
+        metrics = {m: e for m in names if (e := self._estimate(m)) is not None}
+        if self.latencies_ms:  # every percentile from one bootstrap
+            metrics |= {f"latency_{p}_ms": e for p, e in latency_summary(self.latencies_ms).items()}
+        object.__setattr__(self, "_metrics", metrics)
 
     @property
     def scorer_names(self) -> list[str]:

@@ -22,9 +22,15 @@ from harness.reports.decision import IN_PROCESS_LABEL, decision_markdown
 SCHEMA_VERSION = 1
 
 
-def new_report_dir(base: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    path = base / f"{stamp}-{uuid.uuid4().hex[:6]}"
+def report_stamp(now: datetime) -> str:
+    """`now` in ISO 8601's basic form (`20261201T060518Z`): its digit runs are too short to be
+    taken for a card number when a line naming the folder is masked before printing."""
+    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def new_report_dir(base: Path, prefix: str = "") -> Path:
+    """A fresh folder under `base` named by the UTC time."""
+    path = base / f"{prefix}{report_stamp(datetime.now(timezone.utc))}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True, exist_ok=False)
     return path
 

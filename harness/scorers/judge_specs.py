@@ -23,11 +23,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "deepeval.geval": ("harness.scorers.deepeval_judges", "GEvalJudge"),
     "deepeval.answer_relevancy": ("harness.scorers.deepeval_judges", "AnswerRelevancyJudge"),
     "deepeval.faithfulness": ("harness.scorers.deepeval_judges", "FaithfulnessJudge"),
-    "mlflow.correctness": ("harness.scorers.mlflow_judges", "CorrectnessJudge"),
-    "mlflow.relevance_to_query": ("harness.scorers.mlflow_judges", "RelevanceJudge"),
-    "mlflow.safety": ("harness.scorers.mlflow_judges", "SafetyJudge"),
-    "mlflow.guidelines": ("harness.scorers.mlflow_judges", "GuidelinesJudge"),
-    "mlflow.make_judge": ("harness.scorers.mlflow_judges", "InstructionsJudge"),
+    "mlflow.correctness": ("harness.tracking.judges", "CorrectnessJudge"),
+    "mlflow.relevance_to_query": ("harness.tracking.judges", "RelevanceJudge"),
+    "mlflow.safety": ("harness.tracking.judges", "SafetyJudge"),
+    "mlflow.guidelines": ("harness.tracking.judges", "GuidelinesJudge"),
+    "mlflow.make_judge": ("harness.tracking.judges", "InstructionsJudge"),
 }
 SPEC_KEYS = {"kind", "threshold", "criteria", "evaluation_steps", "instructions", "guidelines"}
 

@@ -1,7 +1,7 @@
 """LLM judges as harness scorers: deepeval and MLflow judges behind one loopback relay.
 
 `LLMJudge` is what every judge shares (applicability, repeats, any failure scored as an error,
-never a pass); the judges themselves are in deepeval_judges.py and mlflow_judges.py, the relay
+never a pass); the judges themselves are in deepeval_judges.py and (MLflow's) harness/tracking/judges.py, the relay
 they call in relay.py, and the `[tool.harness.judges]` table in judge_specs.py.
 """
 

@@ -57,6 +57,20 @@ def get_registered_model(client: Any, model_name: str) -> Any:
     raise HarnessError(f"unknown model '{model_name}' in the tracking store{listing}") from None
 
 
+def alias_exists(model_name: str, alias: str) -> bool:
+    """Whether `alias` of `model_name` exists in the current store; any answer but "no such model
+    or alias" is raised, since it cannot say either way."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow_client().get_model_version_by_alias(model_name, alias)
+    except MlflowException as exc:
+        if _error_code(exc) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return False
+        raise
+    return True
+
+
 def get_version(client: Any, model_name: str, version: str) -> Any:
     """A model version, or one line naming the unknown version."""
     from mlflow.exceptions import MlflowException

@@ -6,6 +6,7 @@ The store is MLflow's own `MLFLOW_TRACKING_URI`; by default SQLite `mlflow.db` i
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import tomllib
 import urllib.error
@@ -45,6 +46,21 @@ def connect(root: Path) -> str:
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
+
+
+def import_store_client(uri: str) -> None:
+    """Import MLflow's client for the store at `uri` (seconds, for a database store) ahead of need,
+    for a process that has time to spare now."""
+    importlib.import_module("mlflow.pyfunc")
+    if uri.startswith(("sqlite:", "postgresql", "mysql", "mssql")):
+        importlib.import_module("mlflow.store.tracking.sqlalchemy_store")
+
+
+def current_tracking_uri() -> str:
+    """The store this process logs to now (set by `connect`, MLFLOW_TRACKING_URI or MLflow's default)."""
+    import mlflow
+
+    return mlflow.get_tracking_uri()
 
 
 def mlflow_client() -> Any:

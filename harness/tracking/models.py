@@ -124,9 +124,8 @@ def describe_history(client: Any, model_name: str, history: list[dict[str, Any]]
 
 def record_problems(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:
     """Why version `mv` may not be promoted on its record; [] when the record verifies."""
-    import mlflow
-
     from harness.seal import policy_sha256
+    from harness.tracking.agents import download_model
 
     number = mv.version
     raw = mv.tags.get(RECORD_TAG)
@@ -144,7 +143,7 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:
     if record.model_id not in (model_id_of(mv), None) or (record.model_id is None and mv.source != record.model_uri):
         return [f"version {number} is not the logged model {record.model_id or record.model_uri} that was evaluated"]
     try:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{mv.name}/{number}")
+        local = download_model(f"models:/{mv.name}/{number}")
         artifact = tree_sha256(local)
     except Exception as exc:
         return [f"version {number}'s artifact files cannot be read to check them ({first_line(exc)})"]
@@ -168,6 +167,6 @@ def model_id_of(mv: Any) -> str | None:
 
 
 def artifact_sha256_of(model_uri: str) -> str:
-    import mlflow
+    from harness.tracking.agents import download_model
 
-    return tree_sha256(Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri)))
+    return tree_sha256(Path(download_model(model_uri)))

@@ -4,7 +4,7 @@ import pytest
 
 from harness import HarnessError
 from harness.settings import HarnessConfig
-from harness.tracking.baseline import load_versions
+from harness.baseline import load_versions
 
 
 def cfg(tmp_path, **kw):

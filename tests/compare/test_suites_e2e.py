@@ -57,7 +57,7 @@ def test_degraded_candidate_against_promoted_baseline(tmp_path, monkeypatch):
 
     # Once @production exists it is the baseline by default (checked in-process: no third session).
     from harness.config import load_config
-    from harness.tracking.baseline import load_versions
+    from harness.baseline import load_versions
 
     client.set_registered_model_alias("ab_toy", "production", "1")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", project.tracking_uri)

@@ -106,7 +106,7 @@ def test_custom_scorer_by_import_path_and_unknown_names():
 
 
 def test_rule_scorers_work_in_mlflow_genai_evaluate_form():
-    from harness.scorers.mlflow_scorers import as_mlflow_scorer
+    from harness.tracking.scorers import as_mlflow_scorer
 
     scorer = as_mlflow_scorer(Correctness())
     feedback = scorer(inputs={"messages": [{"role": "user", "content": "q"}]}, outputs="It is nightly_customer_etl",

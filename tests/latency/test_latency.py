@@ -7,7 +7,7 @@ import pytest
 from harness.golden import Case
 from harness.latency import representative_cases
 from harness.plugin.benchmark import apply_benchmark_defaults
-from harness.tracking.traces import trace_breakdown
+from harness.latency import trace_breakdown
 from harness.runner import run_versions
 from harness.stats import latency_summary
 from harness.versions import adapt

@@ -103,7 +103,7 @@ def test_requests_are_temperature_zero_and_json_constrained(broken_endpoint):
 
 def test_gate_fails_on_judge_errors(broken_endpoint, monkeypatch, tmp_path):
     from harness.pipeline import evaluate
-    from harness.tracking.baseline import load_versions
+    from harness.baseline import load_versions
     from harness.golden import load_golden
 
     monkeypatch.setenv("OPENAI_BASE_URL", broken_endpoint.base_url("garbage"))

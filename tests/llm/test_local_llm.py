@@ -44,7 +44,7 @@ def test_adapter_end_to_end(relay, kind):
 
 def test_gate_table_reports_llm_judges_and_their_error_rate(local_llm, monkeypatch, tmp_path):
     from harness.pipeline import evaluate
-    from harness.tracking.baseline import load_versions
+    from harness.baseline import load_versions
     from harness.golden import load_golden
 
     for name, value in local_llm.environ().items():

@@ -5,7 +5,7 @@ import json
 
 from harness.config import load_config
 from harness.pipeline import evaluate, evaluation_from_results
-from harness.tracking.baseline import load_versions
+from harness.baseline import load_versions
 from harness.completeness import SessionFacts
 from harness.publish import finish_session, flip_lines
 from harness.golden import load_golden

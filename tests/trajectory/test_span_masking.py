@@ -2,7 +2,7 @@
 before the trace reaches the store, the first time a text is seen, when it is seen again (the
 masker reuses its masked copy) and when it is too long to be kept; an email the question named stays.
 
-Real `@mlflow.trace` spans, traced in process under `trajectory.tracing`, into a real SQLite store.
+Real `@mlflow.trace` spans, traced in process under `tracking.tracing.tracing`, into a real SQLite store.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from harness.secrets import mask_tree
 from harness.secrets.spans import CACHED_CHARS
-from harness.trajectory import traced_call, tracing
+from harness.tracking.tracing import traced_call, tracing
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = [json.loads(line) for line in (REPO / "golden_data" / "secrets_corpus.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,7 +1,7 @@
 """Our scorers as MLflow `@scorer`s, so the same judge runs inside `mlflow.genai.evaluate`.
 
     import mlflow
-    from harness.scorers.mlflow_scorers import mlflow_scorers
+    from harness.tracking.scorers import mlflow_scorers
     mlflow.genai.evaluate(data=records, predict_fn=..., scorers=mlflow_scorers())
 
 `records` may be the golden file's lines unchanged (`inputs` / `expectations`).

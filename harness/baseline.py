@@ -65,6 +65,7 @@ def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> st
     cannot be reached (or answers anything but "no such model or alias") cannot say whether the
     default baseline exists: that is a `BASELINE_UNAVAILABLE` note, which fails the gate.
     """
+    from harness.tracking.aliases import alias_exists
     from harness.tracking.connection import connect, tracking_uri
 
     reference = f"models:/{cfg.model_name}@production"
@@ -73,22 +74,12 @@ def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> st
         return None
     try:
         connect(cfg.root)
-        import mlflow
-        from mlflow.exceptions import MlflowException
-
-        try:
-            mlflow.MlflowClient().get_model_version_by_alias(cfg.model_name, "production")
-        except MlflowException as exc:
-            if exc.error_code in NOT_FOUND_CODES:  # the first versions of a model have no production yet
-                return None
-            raise
+        if not alias_exists(cfg.model_name, "production"):  # the first versions of a model have no production yet
+            return None
     except Exception as exc:
         notes.append(f"{BASELINE_UNAVAILABLE}could not check for the default baseline {reference} ({first_line(exc)}); {BASELINE_FAILS}")
         return None
     return reference
-
-
-NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
 
 
 def version_labels(references: Sequence[str]) -> list[str]:
