@@ -18,15 +18,15 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
-from harness.records.comparison import CaseDiff, Comparison, LatencyComparison, MetricComparison
+from harness.records.comparison import CaseDiff, Comparison, ComparedPercentile, LatencyComparison, MetricComparison
 
 if TYPE_CHECKING:
     from harness.records.evaluation import Evaluation
     from harness.records.results import CaseResult, VersionResult
 
-COMPARED_PERCENTILES = ("p50", "p95", "p99")  # of stats.LATENCY_PERCENTILES: the ratios an A/B comparison reports
+COMPARED_PERCENTILES = get_args(ComparedPercentile)
 TIE_EPSILON = 1e-9
 
 

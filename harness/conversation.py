@@ -60,10 +60,3 @@ def conversation_results(results: Mapping[str, TurnResult]) -> list[Conversation
         ))
     return out
 
-
-def conversation_pass_rate(results: Mapping[str, TurnResult]) -> float | None:
-    """The share of conversations whose every turn passed; None when there is no multi-turn case."""
-    verdicts = conversation_results(results)
-    if not verdicts:
-        return None
-    return sum(v.passed for v in verdicts) / len(verdicts)

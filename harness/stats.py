@@ -12,6 +12,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -331,7 +332,7 @@ def ratio_verdict(ratio: Estimate, band: float = 0.05) -> str:
     return NO_DIFFERENCE
 
 
-BETTER = "better"
-WORSE = "worse"
-SAME = "same"
-NO_DIFFERENCE = "no significant difference"
+Verdict = Literal["better", "worse", "no significant difference"]  # of a score metric
+LatencyVerdict = Literal[Verdict, "same"]  # of a latency ratio: `same` within the band
+BETTER, WORSE, NO_DIFFERENCE = get_args(Verdict)
+SAME = get_args(LatencyVerdict)[-1]

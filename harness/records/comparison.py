@@ -1,23 +1,38 @@
 """Comparison records: one candidate against one baseline, per metric, per latency percentile and
-per case (see `harness.compare` for how they are computed). `COMPARISON_SCHEMA` is the JSON schema
-of `Comparison.to_dict`, one `comparisons[]` entry of results.json."""
+per case (see `harness.compare` for how they are computed). `comparison_schema()` is the JSON schema
+of `Comparison.to_dict`, one `comparisons[]` entry of results.json, generated from these records."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from harness.stats import NO_DIFFERENCE
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
+
+from harness.stats import NO_DIFFERENCE, LatencyVerdict, Verdict
 
 if TYPE_CHECKING:
     from harness.records.results import VersionResult
 
 
+Test = Literal["mcnemar", "wilcoxon", "none"]  # exact McNemar (pass/fail metric), Wilcoxon (scores), none (no paired cases)
+RelativeTest = Literal["no_regression", "non_inferiority"]
+ComparedPercentile = Literal["p50", "p95", "p99"]  # of stats.LATENCY_PERCENTILES: the ratios an A/B comparison reports
+Outcome = Literal["win", "loss", "tie"]
+
+
+class _JsonRecord:
+    def to_dict(self) -> dict[str, Any]:
+        """The record's fields as JSON values: NaN and infinities written as null."""
+        return {k: _json_number(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class MetricComparison:
+class MetricComparison(_JsonRecord):
     metric: str
-    test: str  # "mcnemar" (pass/fail metric), "wilcoxon" (scores), "none" (no paired cases)
+    test: Test
     n: int  # paired cases where both versions have a value for this metric
     baseline: float  # mean over the paired cases
     candidate: float
@@ -26,7 +41,7 @@ class MetricComparison:
     ci_high: float
     p_value: float
     p_adjusted: float  # Holm across the comparison's metrics
-    verdict: str
+    verdict: Verdict
     wins: int  # cases where the candidate scored higher
     losses: int
     ties: int
@@ -39,7 +54,7 @@ class MetricComparison:
     gated: bool = False  # in the gate's family (has a margin): Holm-corrected with the other gated metrics only
     p_worse: float = float("nan")  # one-sided p-value that the candidate is worse
     p_worse_adjusted: float = float("nan")  # the same, Holm across the gated metrics (NaN when not gated)
-    relative_test: str | None = None  # "no_regression" | "non_inferiority" for a gated metric
+    relative_test: RelativeTest | None = None  # for a gated metric
     sd: float = float("nan")  # observed sd of the per-case differences
     cases_needed: int | None = None  # cases the gated test needs for its margin at the observed sd (None: no count suffices)
 
@@ -64,20 +79,17 @@ class MetricComparison:
             f"{test} test, Holm-corrected at α={self.alpha:g}. See comparison.md / comparison.html in the report."
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: _json_number(v) for k, v in asdict(self).items()}
-
 
 @dataclass(frozen=True)
-class LatencyComparison:
-    percentile: str  # p50 | p95 | p99
+class LatencyComparison(_JsonRecord):
+    percentile: ComparedPercentile
     baseline_ms: float
     candidate_ms: float
     ratio: float  # candidate / baseline
     ci_low: float
     ci_high: float
     n: int  # cases both versions answered without error
-    verdict: str
+    verdict: LatencyVerdict
 
     def short(self) -> str:
         """`1.18x (slower)`: the candidate's time as a multiple of the baseline's."""
@@ -92,24 +104,18 @@ class LatencyComparison:
         ci = f" [{_ratio(self.ci_low)}, {_ratio(self.ci_high)}]" if self.ci_low == self.ci_low and self.ratio == self.ratio else ""
         return self.short() + ci
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: _json_number(v) for k, v in asdict(self).items()}
-
 
 @dataclass(frozen=True)
-class CaseDiff:
+class CaseDiff(_JsonRecord):
     case_id: str
     tags: list[str]
-    outcome: str  # win | loss | tie (from the overall score, candidate − baseline)
+    outcome: Outcome  # from the overall score, candidate − baseline
     overall_delta: float | None
     deltas: dict[str, float | None]  # per scorer, None where not applicable to both
     candidate_error: str | None = None
     baseline_error: str | None = None
     candidate_latency_ms: float = 0.0
     baseline_latency_ms: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: _json_number(v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -202,58 +208,46 @@ def _p(p: float) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
 
 
-# --- the results.json schema of a comparison (documented in the README) ---------------------------
+# --- the results.json form of a comparison (documented in the README) ----------------------------
 
-_NUM = {"type": ["number", "null"]}
-COMPARISON_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "results.json comparisons[] entry",
-    "type": "object",
-    "required": ["candidate", "baseline", "n_shared", "dropped", "alpha", "correction", "metrics", "latency", "cases", "warnings"],
-    "properties": {
-        "candidate": {"type": "object", "required": ["label", "reference"]},
-        "baseline": {"type": "object", "required": ["label", "reference"]},
-        "n_shared": {"type": "integer", "minimum": 0},
-        "dropped": {
-            "type": "object",
-            "properties": {"only_candidate": {"type": "array", "items": {"type": "string"}},
-                           "only_baseline": {"type": "array", "items": {"type": "string"}}},
-        },
-        "alpha": {"type": "number"},
-        "correction": {"const": "holm"},
-        "family": {"type": "array", "items": {"type": "string"}},
-        "bootstrap": {"type": "object", "required": ["resamples", "seed", "level"]},
-        "latency_band": {"type": "number"},
-        "metrics": {"type": "array", "items": {
-            "type": "object",
-            "required": ["metric", "test", "n", "baseline", "candidate", "delta", "ci_low", "ci_high", "p_value",
-                         "p_adjusted", "verdict", "wins", "losses", "ties", "mdd"],
-            "properties": {
-                "metric": {"type": "string"},
-                "test": {"enum": ["mcnemar", "wilcoxon", "none"]},
-                "n": {"type": "integer"},
-                "baseline": _NUM, "candidate": _NUM, "delta": _NUM, "ci_low": _NUM, "ci_high": _NUM,
-                "p_value": _NUM, "p_adjusted": _NUM, "mdd": _NUM, "margin": _NUM,
-                "verdict": {"enum": ["better", "worse", NO_DIFFERENCE]},
-                "wins": {"type": "integer"}, "losses": {"type": "integer"}, "ties": {"type": "integer"},
-                "mcnemar": {"type": ["object", "null"]},
-                "gated": {"type": "boolean"}, "p_worse": _NUM, "p_worse_adjusted": _NUM, "sd": _NUM,
-                "relative_test": {"enum": ["no_regression", "non_inferiority", None]},
-                "cases_needed": {"type": ["integer", "null"]},
-            },
-        }},
-        "latency": {"type": "array", "items": {
-            "type": "object",
-            "required": ["percentile", "baseline_ms", "candidate_ms", "ratio", "ci_low", "ci_high", "n", "verdict"],
-            "properties": {"percentile": {"enum": ["p50", "p95", "p99"]}, "ratio": _NUM, "ci_low": _NUM, "ci_high": _NUM,
-                           "verdict": {"enum": ["better", "worse", "same", NO_DIFFERENCE]}},
-        }},
-        "cases": {"type": "array", "items": {
-            "type": "object",
-            "required": ["case_id", "tags", "outcome", "overall_delta", "deltas"],
-            "properties": {"outcome": {"enum": ["win", "loss", "tie"]}, "overall_delta": _NUM,
-                           "deltas": {"type": "object", "additionalProperties": _NUM}},
-        }},
-        "warnings": {"type": "array", "items": {"type": "string"}},
-    },
-}
+class VersionName(TypedDict):
+    label: str
+    reference: str
+
+
+class Dropped(TypedDict):
+    only_candidate: list[str]  # case ids only the candidate has
+    only_baseline: list[str]
+
+
+class ComparisonDocument(TypedDict):
+    """`Comparison.to_dict`: one `comparisons[]` entry of results.json."""
+
+    candidate: VersionName
+    baseline: VersionName
+    n_shared: int
+    dropped: Dropped
+    alpha: float
+    correction: Literal["holm"]
+    family: list[str]  # the gated metrics, Holm-corrected together
+    bootstrap: dict[str, Any]  # stats.BOOTSTRAP: resamples, seed, level, methods
+    latency_band: float
+    metrics: list[MetricComparison]
+    latency: list[LatencyComparison]
+    cases: list[CaseDiff]
+    warnings: list[str]
+
+
+@functools.cache
+def comparison_schema() -> dict[str, Any]:
+    """The JSON schema of `ComparisonDocument`, generated from the records by pydantic. NaN and
+    infinities are written as null, so every number may be null."""
+    from pydantic import TypeAdapter
+    from pydantic.json_schema import GenerateJsonSchema
+
+    class NullableNumbers(GenerateJsonSchema):
+        def float_schema(self, schema: Any) -> dict[str, Any]:
+            return {"type": ["number", "null"]}
+
+    schema = TypeAdapter(ComparisonDocument).json_schema(schema_generator=NullableNumbers, mode="serialization")
+    return {"$schema": NullableNumbers.schema_dialect, **schema, "title": "results.json comparisons[] entry"}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.conversation import conversation_pass_rate, conversation_results
+from harness.conversation import conversation_results
 from harness.golden import load_golden
 from harness.pipeline import score_run
+from harness.records.results import VersionResult
 from harness.runner import run_versions
 from harness.scorers import build_scorers
 from harness.settings import HarnessConfig
@@ -23,6 +24,12 @@ def results(tmp_path: Path, answers: dict[str, str], keep=lambda case: True):
     version = adapt(lambda messages: answers.get(messages[-1]["content"], ""), "toy")
     [run] = run_versions([version], cases, concurrency=2, timeout_s=10)
     return score_run(run, cases, build_scorers(HarnessConfig(scorers=["correctness"])))
+
+
+def conversation_pass_rate(scored) -> float | None:
+    """The metric as a version's record aggregates it."""
+    estimate = VersionResult("candidate", "toy", "callable", 0.0, scored).metric_estimate("conversation_pass_rate")
+    return None if estimate is None else estimate.value
 
 
 def test_every_turn_must_pass(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.settings import HarnessConfig
-from harness.conversation import conversation_pass_rate, conversation_results
+from harness.conversation import conversation_results
 from harness.golden import load_golden
 from harness.pipeline import evaluate
 from harness.versions import resolve
@@ -36,14 +36,14 @@ def test_v1_answers_every_turn_from_memory(evaluation) -> None:
     v1 = evaluation.versions[0]
     failing = {cid: {n: s.rationale for n, s in r.scores.items() if not s.passed} for cid, r in v1.results.items() if not r.pass_k}
     assert not failing
-    assert conversation_pass_rate(v1.results) == 1.0
+    assert v1.metric_estimate("conversation_pass_rate").value == 1.0
 
 
 def test_a_variant_that_forgets_the_previous_turn_fails_the_follow_ups(evaluation) -> None:
     forgetful = evaluation.versions[1]
     verdicts = conversation_results(forgetful.results)
     assert verdicts and not any(v.passed for v in verdicts)
-    assert conversation_pass_rate(forgetful.results) == 0.0
+    assert forgetful.metric_estimate("conversation_pass_rate").value == 0.0
     for verdict in verdicts:  # the first turn needs no memory: only the follow-ups fail
         assert verdict.complete and f"{verdict.id}/turn-1" not in verdict.failed
         assert forgetful.results[verdict.failed[0]].scores["correctness"].passed is False
