@@ -158,9 +158,12 @@ def take_signing_key() -> None:
         _taken.append(os.environ.pop(SIGNING_KEY_ENV, None) or None)
 
 
-def verify_record(record: GateRecord, *, artifact_sha256: str, policy: str, golden: Sequence[tuple[str, str]],
+def verify_record(record: GateRecord, *, artifact_sha256: str, policy: str | None, golden: Sequence[tuple[str, str]] | None,
                   key: str | None) -> list[str]:
-    """Why `record` does not back a promotion of the artifact it names under today's policy; [] when it does."""
+    """Why `record` does not back a promotion of the artifact it names under today's policy; [] when it does.
+
+    `policy` and `golden` None: today's policy and golden files are not compared (a rollback returns
+    to a version that passed under the policy of its day)."""
     problems = []
     if not record.gate_passed:
         problems.append("its gate did not pass")
@@ -171,9 +174,9 @@ def verify_record(record: GateRecord, *, artifact_sha256: str, policy: str, gold
         problems.append(f"its evaluation was incomplete ({why})")
     if record.artifact_sha256 != artifact_sha256:
         problems.append("its artifact files differ from the ones that were evaluated (sha256 mismatch)")
-    if record.policy_sha256 != policy:
+    if policy is not None and record.policy_sha256 != policy:
         problems.append("the gate policy changed since it was evaluated (thresholds, margins, scorers, judges, promote_to or chain)")
-    if tuple(tuple(g) for g in golden) != record.golden:
+    if golden is not None and tuple(tuple(g) for g in golden) != record.golden:
         problems.append("the golden files changed since it was evaluated")
     if key:
         if not record.signature:

@@ -122,8 +122,11 @@ def describe_history(client: Any, model_name: str, history: list[dict[str, Any]]
     client.update_registered_model(model_name, description=text + history_markdown(history, DESCRIPTION_LIMIT - len(text)))
 
 
-def record_problems(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:
-    """Why version `mv` may not be promoted on its record; [] when the record verifies."""
+def record_problems(client: Any, mv: Any, cfg: HarnessConfig, today: bool = True) -> list[str]:
+    """Why version `mv` may not be promoted on its record; [] when the record verifies.
+
+    `today` False: the record must verify as sealed (a passing, complete evaluation of these very
+    artifact files, its run and signature intact) but not against today's policy and golden files."""
     from harness.seal import policy_sha256
     from harness.tracking.agents import download_model
 
@@ -147,15 +150,18 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:
         artifact = tree_sha256(local)
     except Exception as exc:
         return [f"version {number}'s artifact files cannot be read to check them ({first_line(exc)})"]
-    from harness.config import project_config
+    policy, golden = None, None
+    if today:
+        from harness.config import project_config
 
-    project = project_config(cfg.root)  # the pyproject's policy: no command-line or HARNESS_* override counts
-    try:
-        golden = golden_digests(project.golden_paths)
-    except OSError as exc:
-        return [f"the golden files cannot be read to check the record ({first_line(exc)})"]
-    return [f"version {number}: {p}" for p in verify_record(record, artifact_sha256=artifact, policy=policy_sha256(project),
-                                                            golden=golden, key=signing_key())]
+        project = project_config(cfg.root)  # the pyproject's policy: no command-line or HARNESS_* override counts
+        policy = policy_sha256(project)
+        try:
+            golden = golden_digests(project.golden_paths)
+        except OSError as exc:
+            return [f"the golden files cannot be read to check the record ({first_line(exc)})"]
+    return [f"version {number}: {p}" for p in verify_record(record, artifact_sha256=artifact, policy=policy, golden=golden,
+                                                            key=signing_key())]
 
 
 def model_id_of(mv: Any) -> str | None:

@@ -167,7 +167,10 @@ def holders_before(history: list[dict[str, Any]], alias: str) -> list[str]:
 
 
 def plan_rollback(model_name: str, alias: str, to_version: str | None, cfg: HarnessConfig, reason: str = "") -> Plan:
-    """Decide a rollback of `alias` to the version it held before (or to `to_version`, which must have held it)."""
+    """Decide a rollback of `alias` to the version it held before (or to `to_version`, which must have held it).
+
+    The version's own sealed record must verify (`record_problems` with `today=False`): it passed
+    under the policy and golden files of its day, from these very artifact files."""
     policy = cfg.promotion
     client = mlflow_client()
     model = get_registered_model(client, model_name)
@@ -199,5 +202,10 @@ def plan_rollback(model_name: str, alias: str, to_version: str | None, cfg: Harn
         if target not in held and ALIAS_TAG_PREFIX + alias not in mv.tags:
             raise HarnessError(f"version {target} never held @{alias} of '{model_name}'; a rollback returns to a version that did "
                                f"({', '.join(held) or 'none'})")
+    # The history and the alias tags are plain registry tags anyone with write access can set: only
+    # a version whose own sealed record verifies is returned to.
+    problems = record_problems(client, mv, cfg, today=False)
+    if problems:
+        raise HarnessError(f"cannot roll @{alias} of '{model_name}' back to version {target}: {problems[0]}")
     return Plan(model_name, alias, target, current, reason.strip() or f"rollback from {version_label(current)}",
                 mv.tags.get(RUN_TAG, ""), "rollback")

@@ -59,6 +59,34 @@ def test_rollback_refuses_what_never_held_the_alias(reg):
     assert reg.snapshot() == before
 
 
+def test_rollback_returns_only_to_a_version_whose_own_record_verifies(reg):
+    """The alias tags and the history are plain registry tags: setting one by hand on a version
+    that was never evaluated, or that failed, does not make it a rollback target."""
+    good = reg.add()
+    release(reg, good)
+    unsealed, failed = reg.add(gate=None), reg.add(gate="failed")
+    for version in (unsealed, failed):
+        reg.client.set_model_version_tag(reg.name, version, "harness.alias.production", "{}")
+    before = reg.snapshot()
+    for version, why in [(unsealed, "has no sealed gate record"), (failed, "its gate did not pass")]:
+        code, _, err = reg.cli("rollback", "production", "--to", version)
+        line = one_error_line(err, "rollback")
+        assert code == 1 and f"back to version {version}" in line and why in line, err
+    assert reg.snapshot() == before
+
+
+def test_rollback_does_not_hold_an_old_version_to_todays_policy(reg):
+    v1, v2 = reg.add(), reg.add()
+    release(reg, v1)
+    release(reg, v2)
+    reg.configure(harness="thresholds = {correctness = 0.99}")  # a stricter policy since
+    code, _, err = reg.cli("promote", "--to", "development", "--version", v1)
+    assert code == 1 and "the gate policy changed" in one_error_line(err, "promote"), err
+    code, _, err = reg.cli("rollback", "production")
+    assert code == 0, err
+    assert reg.aliases()["production"] == v1
+
+
 def test_holders_before_is_a_stack_of_promotions_unwound_by_rollbacks():
     def move(to, source=None, action="promote"):
         return {"alias": "production", "from": source, "to": to, "action": action}
