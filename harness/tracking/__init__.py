@@ -1,11 +1,15 @@
-"""The MLflow adapter: the only package that talks to the tracking store and the model registry.
+"""The MLflow adapter: the only package that imports mlflow (always lazily), and so the only one
+that talks to the tracking store, the model registry and MLflow's tracing.
 
 - `connection`: which store, and failing fast in one line when it cannot be reached;
 - `runs`: the evaluation run (params, metrics, per-case table, reports, the sealed record);
 - `models`: registering exactly the logged model that was evaluated, and reading a version's record;
 - `lock`: the cross-process registry lock every alias move and registration runs under;
 - `aliases`: compare-and-set alias moves with a history that survives a crash;
-- `policy`: who may move where (`harness promote`, `harness rollback`), checked against the record.
+- `policy`: who may move where (`harness promote`, `harness rollback`), checked against the record;
+- `agents`: models from code, logged models logged and loaded back, `models:/` lookups, MLflow's agent request types;
+- `tracing`: answers traced (secrets masked in every span), live trajectories, traces read back;
+- `judges`: MLflow's judges as the harness's LLM judges; `scorers`: the harness's scorers as MLflow `@scorer`s.
 """
 
 GATE_TAG = "harness.gate"
