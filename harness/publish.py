@@ -96,15 +96,14 @@ def _exists(reference: str, cfg: HarnessConfig) -> bool:
     exist yet (a model's first versions); anything else, or a store that cannot say, counts as there."""
     if reference != f"models:/{cfg.model_name}@production":
         return True
+    from harness.tracking.aliases import alias_exists
     from harness.tracking.connection import connect
-    from harness.tracking.agents import registered_version
 
     try:
         connect(cfg.root)
-        registered_version(reference)
-    except HarnessError as exc:
-        return "RESOURCE_DOES_NOT_EXIST" not in str(exc) and "not found" not in str(exc).lower()
-    return True
+        return alias_exists(cfg.model_name, "production")
+    except Exception:  # the store cannot say
+        return True
 
 
 def scorer_error_blockers(evaluation: Evaluation) -> list[str]:

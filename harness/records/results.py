@@ -178,8 +178,8 @@ class VersionResult:
             repeated = [r for r in self.results.values() if r.repeats]
             rate = sum(1 for r in repeated if r.flipped) / len(repeated) if repeated else None
             estimate = Estimate(rate, rate, rate, len(repeated)) if rate is not None else None
-        elif metric.startswith("latency_p") and metric.endswith("_ms"):
-            estimate = latency_summary(self.latencies_ms).get(metric[len("latency_"):-len("_ms")]) if self.latencies_ms else None
+        elif metric.startswith("latency_"):  # every percentile is aggregated in __post_init__, from one bootstrap
+            estimate = None
         else:
             values = self.values(metric)
             estimate = mean_ci(values) if values else None

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness import HarnessError, first_line
+from harness.tracking.connection import mlflow_client
 
 MODEL_REF = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[A-Za-z0-9_\-]+)|/(?P<version>\d+))$")
 
@@ -62,7 +63,7 @@ def registered_version(reference: str) -> tuple[str, str] | None:
     match = MODEL_REF.match(reference)
     if not match:
         raise HarnessError(f"agent reference {reference!r}: expected 'models:/name@alias' or 'models:/name/N'")
-    client = mlflow.MlflowClient()
+    client = mlflow_client()
     try:
         if match["alias"]:
             mv = client.get_model_version_by_alias(match["name"], match["alias"])
@@ -75,9 +76,7 @@ def registered_version(reference: str) -> tuple[str, str] | None:
 
 def model_version(name: str, number: str) -> Any:
     """The registry's record of version `number` of `name`."""
-    import mlflow
-
-    return mlflow.MlflowClient().get_model_version(name, number)
+    return mlflow_client().get_model_version(name, number)
 
 
 def chat_agent_call(agent: Any) -> AgentCall:

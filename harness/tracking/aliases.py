@@ -24,6 +24,9 @@ ALIAS_TAG_PREFIX = "harness.alias."  # version tag `harness.alias.<alias>`: its 
 MAX_TAG_VALUE = 100_000  # MLflow's limit on a registry tag value; the oldest history entries give way
 
 
+NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")  # no such model, version or alias
+
+
 class AliasConflict(HarnessError):
     """The alias (or the stage the version had to hold) moved after the decision: nothing was moved."""
 
@@ -46,7 +49,7 @@ def get_registered_model(client: Any, model_name: str) -> Any:
     try:
         return client.get_registered_model(model_name)
     except MlflowException as exc:
-        if _error_code(exc) not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        if _error_code(exc) not in NOT_FOUND_CODES:
             raise
     try:
         known = sorted(m.name for m in client.search_registered_models(max_results=1000) if not m.name.endswith(LOCK_SUFFIX))
@@ -65,7 +68,7 @@ def alias_exists(model_name: str, alias: str) -> bool:
     try:
         mlflow_client().get_model_version_by_alias(model_name, alias)
     except MlflowException as exc:
-        if _error_code(exc) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        if _error_code(exc) in NOT_FOUND_CODES:
             return False
         raise
     return True
