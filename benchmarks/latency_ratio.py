@@ -12,6 +12,7 @@ ratio should read what it reads with one call at a time (`--concurrency 1`, no q
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -30,6 +31,7 @@ def busy(n: int) -> int:
     return x
 
 
+@functools.cache  # the reference is looked up twice on import (hasattr, then getattr): size it once
 def slower_v1(factor: float) -> object:
     """v1 that does (factor - 1) x its median answer time of extra work, as a fixed iteration count."""
     from agent.chat_agent import HealthMonitorAgent
