@@ -14,7 +14,7 @@ from harness.scorers import scorer_names
 from harness.scorers.judge_specs import parse_judges_table
 from harness.settings import (
     DEFAULT_CRITICAL_SCORERS, DEFAULT_LATENCY_RATIO_MAX, DEFAULT_OVERALL_THRESHOLD, DEFAULT_THRESHOLDS,
-    GATE_ON_LATENCY, GATE_ON_QUALITY, LATENCY_THRESHOLDS, RELATIVE_TESTS, REPEAT_METRICS, UPPER_BOUND_METRICS, HarnessConfig,
+    GATE_ON_LATENCY, GATE_ON_QUALITY, REQUIRE_SANDBOX, LATENCY_THRESHOLDS, RELATIVE_TESTS, REPEAT_METRICS, UPPER_BOUND_METRICS, HarnessConfig,
     PromotionPolicy,
 )
 
@@ -243,6 +243,8 @@ def _validate_critical(cfg: HarnessConfig, where: str) -> None:
 
 
 def _validate_choices(cfg: HarnessConfig, where: str, metrics: set[str]) -> None:
+    if cfg.require_sandbox not in REQUIRE_SANDBOX:
+        raise HarnessError(f"{where}.require_sandbox must be one of {', '.join(repr(c) for c in REQUIRE_SANDBOX)}, got {cfg.require_sandbox!r}")
     for metric, choice in cfg.gate_on.items():
         if metric not in metrics:
             raise _unknown(f"{where}.gate_on", metric, metrics)

@@ -61,6 +61,7 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
         gate_passed=evaluation.gate.passed,
         isolated=evaluated is not None,
         report_id=report_id,
+        sandbox=facts.sandbox or "none",
     ).signed(signing_key())
 
 

@@ -33,6 +33,7 @@ GATE_ON_LATENCY = ("point", "ci_high")
 DEFAULT_GATE_ON = {"quality": "mean", "latency": "ci_high"}
 # The test behind a `[tool.harness.non_inferiority]` margin (see harness/gate.py).
 RELATIVE_TESTS = ("no_regression", "non_inferiority")
+REQUIRE_SANDBOX = ("ci", "always", "never")
 DEFAULT_RELATIVE_TEST = "no_regression"
 
 
@@ -68,6 +69,9 @@ class HarnessConfig:
     judges: dict[str, dict[str, Any]] = field(default_factory=dict)
     max_agent_error_rate: float = 0.0
     require_baseline: bool = False
+    # Whether a session whose agent code ran unconfined (no bubblewrap) may promote: "ci" (not when
+    # the CI environment variable is set), "always" (never unconfined) or "never".
+    require_sandbox: str = "ci"
     report_dir: str = "reports"
     scorers: list[str] = field(default_factory=lambda: list(DEFAULT_SCORERS))
     weights: dict[str, float] = field(default_factory=dict)

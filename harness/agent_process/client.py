@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -50,28 +51,50 @@ def agent_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_")}
 
 
+def _private_store(environment: dict[str, str], scratch: Path) -> dict[str, str]:
+    """A sandboxed process cannot write a local store (SQLite, a folder): the traces it makes go to
+    a store in its scratch folder instead (the harness gets what it needs from them in the replies).
+    A tracking server it reaches over the network, as any client would."""
+    uri = environment.get("MLFLOW_TRACKING_URI", "")
+    if uri.startswith(("http://", "https://", "databricks")):
+        return {}
+    # A folder store: nothing to create up front, unlike a SQLite one (seconds of migrations).
+    private = f"file://{scratch / 'mlruns'}"
+    return {"MLFLOW_TRACKING_URI": private, "MLFLOW_REGISTRY_URI": private, "MLFLOW_ALLOW_FILE_STORE": "true"}
+
+
 class AgentProcess:
-    """One worker process (harness/agent_process/worker.py) and the socket the harness talks to it over."""
+    """One worker process (harness/agent_process/worker.py), sandboxed with a private scratch folder
+    (harness/sandbox), and the socket the harness talks to it over."""
 
     def __init__(self, root: Path, name: str, env: dict[str, str] | None = None) -> None:
+        from harness.sandbox import command, detect, new_scratch, scratch_environment
+
         self.root, self.name = root, name
         log_dir = root / ".harness-cache" / "agent-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
+        self.sandbox = detect()
+        self.scratch = new_scratch(name)  # the only folder this process may write to
         ours, theirs = socket.socketpair()
         self._conn = Connection(os.dup(ours.fileno()))
         ours.close()
+        argv = [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())]
+        environment = {**agent_environment(), **scratch_environment(self.scratch), **(env or {})}
+        if self.sandbox.confined:
+            environment.update(_private_store(environment, self.scratch))
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())],
+                command(self.sandbox, argv, self.scratch, root),
                 pass_fds=[theirs.fileno()], cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env={**agent_environment(), **(env or {})}, start_new_session=True,
+                env=environment, start_new_session=True,
             )
         theirs.close()
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.died: str | None = None
+        self._stopped = False
         self.preloaded = False  # asked to import packages ahead of its load (IsolatedLoader)
         self._reader = threading.Thread(target=self._read, name=f"agent-process-{name}", daemon=True)
         self._reader.start()
@@ -109,11 +132,13 @@ class AgentProcess:
         return f"agent process {how}{self._last_log_line()}"
 
     def _last_log_line(self) -> str:
+        from harness.secrets import mask
+
         try:
             lines = [line for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         except OSError:
             return ""
-        return f": {lines[-1].strip()[:300]}" if lines else ""
+        return f": {mask(lines[-1].strip()).text[:300]}" if lines else ""
 
     def request(self, payload: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
         """Send one request and wait for its reply; raises AgentProcessDied if the process ends first."""
@@ -146,7 +171,11 @@ class AgentProcess:
         except (AgentProcessDied, TimeoutError):
             pass  # the request that follows it reports the process's state
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """End the process and everything it started (its PID namespace goes with it); its scratch folder stays."""
+        if self._stopped:
+            return
+        self._stopped = True
         try:
             self._conn.close()
         except OSError:
@@ -160,28 +189,57 @@ class AgentProcess:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self._mask_log()
+
+    def close(self) -> None:
+        """Stop the process and remove its scratch folder."""
+        from harness.sandbox import remove_scratch
+
+        self.stop()
+        remove_scratch(self.scratch)
+
+    def _mask_log(self) -> None:
+        """What the agent printed stays in its log for debugging, with every secret in it masked."""
+        from harness.secrets import mask
+
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+            masked = mask(text).text
+            if masked != text:
+                self.log_path.write_text(masked, encoding="utf-8")
+        except OSError:
+            pass
 
 
 def log_agent(reference: str, root: Path, experiment: str, pip_requirements: list[str], env: dict[str, str] | None = None,
               timeout_s: float = LOAD_TIMEOUT_S, process: AgentProcess | None = None) -> LoggedAgent:
-    """Log `reference` as an MLflow model from code, in a throw-away process (logging runs the agent's
-    module); `process`: one started ahead for it, closed here either way."""
+    """Log `reference` as an MLflow model from code: its sandboxed process (`process`: one started
+    ahead, closed here either way) saves it into its scratch folder, which runs the agent's module;
+    this process hashes the saved files and logs them to the store, which the agent cannot write."""
     if reference.startswith(("models:/", "runs:/")):
         if process is not None:
             process.close()
         return LoggedAgent(reference, reference, None)
+    from harness.tracking.agents import log_saved_model
+
     process = process or AgentProcess(root, f"log-{slug(reference)}", env)
     try:
-        with tempfile.TemporaryDirectory(prefix="harness-model-") as scratch:
-            reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path, "scratch": scratch,
-                                     "experiment": experiment, "pip_requirements": pip_requirements}, timeout_s)
-    except (AgentProcessDied, TimeoutError) as exc:
-        raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
+        try:
+            reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path,
+                                     "scratch": str(process.scratch), "pip_requirements": pip_requirements}, timeout_s)
+        except (AgentProcessDied, TimeoutError) as exc:
+            raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
+        if not reply.get("ok"):
+            raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
+        process.stop()  # nothing of the agent's runs while its saved files are hashed and logged
+        saved = (process.scratch / "model").resolve()
+        if not saved.is_dir() or Path(str(reply.get("path"))).resolve() != saved:
+            raise HarnessError(f"cannot log {reference!r}: its process did not save the model where it was asked to")
+        # The digest that counts is of the store's copy, taken as it is downloaded for loading.
+        model_uri, model_id = log_saved_model(experiment, saved)
+        return LoggedAgent(reference, model_uri, model_id, bool(reply.get("generated")))
     finally:
         process.close()
-    if not reply.get("ok"):
-        raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
-    return LoggedAgent(reference, reply["model_uri"], reply.get("model_id"), bool(reply.get("generated")))
 
 
 def slug(text: str) -> str:
@@ -201,20 +259,37 @@ class IsolatedAgent:
 
     def _start(self, process: AgentProcess | None = None) -> tuple[AgentProcess, dict[str, Any]]:
         process = process or AgentProcess(self.root, f"{slug(self.label)}-{self.restarts}", self.env)
-        if self.logged.model_uri:
-            step = {"op": "load", "model_uri": self.logged.model_uri, "reference": self.logged.reference}
-        else:  # not logged (harness compare): imported as is, still in its own process
-            step = {"op": "import", "reference": self.logged.reference, "root": str(self.root), "path": sys.path}
         try:
+            step = self._step(process)
             reply = process.request(step, LOAD_TIMEOUT_S)
         except (AgentProcessDied, TimeoutError) as exc:
             reply = {"ok": False, "error": str(exc)}
+        except HarnessError:
+            process.close()
+            raise
         if not reply.get("ok"):
             process.close()
             if process.preloaded:  # what it imported ahead may be the cause: once more, in a fresh process
                 return self._start()
             raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {reply.get('error')}")
         return process, reply
+
+    def _step(self, process: AgentProcess) -> dict[str, Any]:
+        """What `process` is asked to load. A logged model is downloaded here, into the process's
+        scratch folder (a private copy: what the agent writes beside its code stays there), and hashed
+        before the agent's code runs: that digest is what the session seals."""
+        if not self.logged.model_uri:  # not logged (harness compare): imported as is, still in its own process
+            return {"op": "import", "reference": self.logged.reference, "root": str(self.root), "path": sys.path}
+        from harness.seal import tree_sha256
+        from harness.tracking.agents import download_model
+
+        local = download_model(self.logged.model_uri, str(process.scratch / "model"))
+        digest = tree_sha256(local)
+        if self.logged.sha256 and digest != self.logged.sha256:
+            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}): its artifact files changed since it was "
+                               "first loaded (sha256 mismatch); nothing of it was loaded")
+        self.logged = dataclasses.replace(self.logged, sha256=digest)
+        return {"op": "load", "path": local, "reference": self.logged.reference}
 
     def _alive(self) -> AgentProcess:
         with self._lock:

@@ -51,8 +51,15 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
     if reporter is not None:
         from harness.gate import plan_lines
 
-        mode = "in process (fast local loop, never promotes)" if state.in_process else "from their logged artifacts, each in its own process"
-        for line in [f"versions answer {mode}", *plan_lines(state.config, state.cases)]:
+        from harness.sandbox import detect
+
+        box = detect()
+        if state.in_process:
+            mode = "in process (fast local loop, never promotes)"
+        else:
+            mode = "from their logged artifacts, each in its own process" + (" (bubblewrap sandbox)" if box.confined else "")
+        unconfined = [] if state.in_process or box.confined else [box.line()]
+        for line in [f"versions answer {mode}", *unconfined, *plan_lines(state.config, state.cases)]:
             reporter.write_line(f"harness: {line}")
     if not state.worker and not state.controller:
         try:  # before any test runs: a version that cannot be logged or loaded is one line, not a test error
