@@ -23,6 +23,7 @@ from harness.agent_version import AgentCallError
 
 LOAD_TIMEOUT_S = 300.0
 MAX_RESTARTS = 3  # an agent that keeps killing its process stops being restarted
+MAX_LOG_CHARS = 1 << 20  # the end of an agent's log that is kept
 MAX_MESSAGE_BYTES = 64 << 20  # answers are cut at 1 MB in the worker; anything far larger is hostile
 
 
@@ -73,7 +74,9 @@ class AgentProcess:
         self.root, self.name = root, name
         log_dir = root / ".harness-cache" / "agent-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = log_dir / f"{name}.log"  # what it printed, secrets masked, once it has stopped
+        handle, raw = tempfile.mkstemp(prefix=f"harness-agent-log-{slug(name)[:40]}-", suffix=".log")
+        self._raw_log = Path(raw)  # as printed, outside the project and outside the sandbox's scratch folder
         self.sandbox = detect()
         self.scratch = new_scratch(name)  # the only folder this process may write to
         ours, theirs = socket.socketpair()
@@ -83,7 +86,7 @@ class AgentProcess:
         environment = {**agent_environment(), **scratch_environment(self.scratch), **(env or {})}
         if self.sandbox.confined:
             environment.update(_private_store(environment, self.scratch))
-        with self.log_path.open("wb") as log:
+        with os.fdopen(handle, "wb") as log:
             self._proc = subprocess.Popen(
                 command(self.sandbox, argv, self.scratch, root),
                 pass_fds=[theirs.fileno()], cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -135,7 +138,7 @@ class AgentProcess:
         from harness.secrets import mask
 
         try:
-            lines = [line for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+            lines = [line for line in self._raw_log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         except OSError:
             return ""
         return f": {mask(lines[-1].strip()).text[:300]}" if lines else ""
@@ -199,16 +202,15 @@ class AgentProcess:
         remove_scratch(self.scratch)
 
     def _mask_log(self) -> None:
-        """What the agent printed stays in its log for debugging, with every secret in it masked."""
+        """What the agent printed goes to the project's log folder for debugging, secrets masked."""
         from harness.secrets import mask
 
         try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-            masked = mask(text).text
-            if masked != text:
-                self.log_path.write_text(masked, encoding="utf-8")
+            text = self._raw_log.read_text(encoding="utf-8", errors="replace")[-MAX_LOG_CHARS:]
+            self.log_path.write_text(mask(text).text, encoding="utf-8")
         except OSError:
             pass
+        self._raw_log.unlink(missing_ok=True)
 
 
 def log_agent(reference: str, root: Path, experiment: str, pip_requirements: list[str], env: dict[str, str] | None = None,

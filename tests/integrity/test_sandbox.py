@@ -35,6 +35,7 @@ import os, pathlib, site, subprocess, sys
 
 ROOT = pathlib.Path(__file__).resolve().parent
 MARK = {mark!r}
+TOKEN = {token!r}
 tried = []
 
 
@@ -76,11 +77,15 @@ attempt("detach", lambda: subprocess.Popen([sys.executable, "-c", LATE, MARK], s
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 attempt("write root", lambda: (ROOT / "written_by_agent.txt").write_text("x"))
 print("ATTACK", tried, flush=True)
+print("debug: using token", TOKEN, flush=True)
 
 
 def answer(messages):
     return "nothing"
 '''
+
+
+TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 
 def _alive(mark: str) -> list[str]:
@@ -91,7 +96,7 @@ def _alive(mark: str) -> list[str]:
 def test_an_attacking_agent_gets_no_promotion_no_key_and_no_file_outside_its_scratch(tmp_path: Path) -> None:
     mark = f"harness-attack-{uuid.uuid4().hex[:12]}"
     stolen = tmp_path / "stolen_by_planted_module.txt"
-    source = ATTACKER.format(mark=mark, planted=PLANTED.format(stolen=str(stolen)))
+    source = ATTACKER.format(mark=mark, planted=PLANTED.format(stolen=str(stolen)), token=TOKEN)
     project = module_project(tmp_path, source=source)
     pth = Path(site.getsitepackages()[0], f"{mark}.pth")
     try:
@@ -111,6 +116,8 @@ def test_an_attacking_agent_gets_no_promotion_no_key_and_no_file_outside_its_scr
         logs = "".join(p.read_text() for p in (project.root / ".harness-cache" / "agent-logs").glob("*.log"))
         assert f"plant {project.root}: OSError" in logs and "pth: OSError" in logs, logs[-2000:]
         assert "pth: done" not in logs
+        # What the agent printed is kept for debugging, its secrets masked.
+        assert "debug: using token" in logs and TOKEN not in logs and TOKEN not in output
         assert "sandbox: none" not in output and "bubblewrap sandbox" in output
         # harness promote, in a fresh process, still refuses: no .pth, no planted module ran in it.
         promote = project.harness("promote", "--to", "staging", HARNESS_SIGNING_KEY="ci-key")
