@@ -3,7 +3,7 @@
 Every process that runs an agent's code (the one that saves it as a model from code, the worker
 that answers from the saved artifact, and anything they start) sees the filesystem read-only except
 its own scratch folder, has its own PID namespace (every descendant dies with it, a detached one
-too), its own /proc (the harness's environment and the signing key in it are out of reach), no
+too; it ends when its socket to the harness closes), its own /proc (the harness's environment and the signing key in it are out of reach), no
 capabilities, and the network as usual (agents call LLMs and services).
 
 Where bubblewrap cannot run (no `bwrap`, no user namespaces), agent processes run unconfined: the
@@ -43,8 +43,7 @@ class Sandbox:
         return f"sandbox: none ({self.reason}); agent code runs with this user's access to the project and the store"
 
 
-_PROBE = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--die-with-parent",
-          "--cap-drop", "ALL", "true"]
+_PROBE = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--cap-drop", "ALL", "true"]
 
 
 @functools.cache
@@ -94,10 +93,12 @@ def scratch_environment(scratch: Path) -> dict[str, str]:
 
 def command(sandbox: Sandbox, argv: Sequence[str], scratch: Path, cwd: Path) -> list[str]:
     """`argv` as run in `sandbox`: read-only everywhere but `scratch`, own PID namespace and /proc,
-    no capabilities, gone with the harness (`--die-with-parent`)."""
+    no capabilities. Not `--die-with-parent`: that ties the sandbox to the thread that started it
+    (a worker restarted from a runner thread would die with the thread); a worker exits when its
+    socket to the harness closes, and its PID namespace takes every descendant with it."""
     if not sandbox.confined:
         return list(argv)
     bwrap = shutil.which("bwrap") or "bwrap"
     return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
-            "--bind", str(scratch), str(scratch), "--unshare-pid", "--unshare-ipc", "--die-with-parent",
+            "--bind", str(scratch), str(scratch), "--unshare-pid", "--unshare-ipc",
             "--cap-drop", "ALL", "--chdir", str(cwd), "--", *argv]
