@@ -185,3 +185,23 @@ def test_a_sandboxed_process_sees_no_signing_key_and_cannot_write_outside_its_sc
         assert max(pids) < 10, f"the sandbox sees other processes: {pids}"
     finally:
         remove_scratch(scratch)
+
+
+@pytest.mark.parametrize("policy,environ,required", [
+    ("ci", {"CI": "true"}, True), ("ci", {}, False), ("ci", {"CI": "false"}, False),
+    ("always", {}, True), ("never", {"CI": "true"}, False),
+])
+def test_require_sandbox_policy(policy: str, environ: dict[str, str], required: bool) -> None:
+    from harness.sandbox import required as is_required
+
+    assert is_required(policy, environ) is required
+
+
+def test_an_unconfined_session_is_blocked_only_where_the_policy_requires_a_sandbox() -> None:
+    from harness.completeness import SessionFacts, blockers
+
+    done = dict(cases_in_golden=3, cases_evaluated=3, gate_tests_expected=1, gate_tests_run=1)
+    assert blockers(SessionFacts(**done, sandbox="none", sandbox_required=True)) == [
+        "agent code ran without a sandbox (require_sandbox: no bubblewrap here)"]
+    assert blockers(SessionFacts(**done, sandbox="none", sandbox_required=False)) == []
+    assert blockers(SessionFacts(**done, sandbox="bubblewrap", sandbox_required=True)) == []
