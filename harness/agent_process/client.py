@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -46,20 +47,23 @@ class LoggedAgent:
     sha256: str = ""  # of its artifact files, hashed by the harness (never taken from the agent's process)
 
 
+# The tracking store's credentials: the harness logs and downloads models for its agents, so agent
+# code never needs them (on a team server they may move aliases).
+STORE_CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
+                     "MLFLOW_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+
+
 def agent_environment() -> dict[str, str]:
     """The environment an agent's process gets: this one's, without the harness's own settings and
-    secrets (HARNESS_*: the signing key, endpoint tokens), which agent code has no business reading."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_")}
+    secrets (HARNESS_*: the signing key, endpoint tokens) and the store's credentials, which agent
+    code has no business reading."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_") and key not in STORE_CREDENTIALS}
 
 
-def _private_store(environment: dict[str, str], scratch: Path) -> dict[str, str]:
-    """A sandboxed process cannot write a local store (SQLite, a folder): the traces it makes go to
-    a store in its scratch folder instead (the harness gets what it needs from them in the replies).
-    A tracking server it reaches over the network, as any client would."""
-    uri = environment.get("MLFLOW_TRACKING_URI", "")
-    if uri.startswith(("http://", "https://", "databricks")):
-        return {}
-    # A folder store: nothing to create up front, unlike a SQLite one (seconds of migrations).
+def _private_store(scratch: Path) -> dict[str, str]:
+    """A sandboxed process never talks to the session's store (the harness logs and downloads its
+    models): the traces it makes go to a store in its scratch folder, and the harness gets what it
+    needs of them in the replies. A folder store: nothing to create up front, unlike SQLite."""
     private = f"file://{scratch / 'mlruns'}"
     return {"MLFLOW_TRACKING_URI": private, "MLFLOW_REGISTRY_URI": private, "MLFLOW_ALLOW_FILE_STORE": "true"}
 
@@ -85,7 +89,7 @@ class AgentProcess:
         argv = [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())]
         environment = {**agent_environment(), **scratch_environment(self.scratch), **(env or {})}
         if self.sandbox.confined:
-            environment.update(_private_store(environment, self.scratch))
+            environment.update(_private_store(self.scratch))
         with os.fdopen(handle, "wb") as log:
             self._proc = subprocess.Popen(
                 command(self.sandbox, argv, self.scratch, root),
@@ -234,14 +238,27 @@ def log_agent(reference: str, root: Path, experiment: str, pip_requirements: lis
         if not reply.get("ok"):
             raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
         process.stop()  # nothing of the agent's runs while its saved files are hashed and logged
-        saved = (process.scratch / "model").resolve()
-        if not saved.is_dir() or Path(str(reply.get("path"))).resolve() != saved:
-            raise HarnessError(f"cannot log {reference!r}: its process did not save the model where it was asked to")
+        saved = process.scratch / "model"
+        if Path(str(reply.get("path"))) != saved or not _plain_tree(saved):
+            raise HarnessError(f"cannot log {reference!r}: its process did not save a model of plain files where it was asked to")
         # The digest that counts is of the store's copy, taken as it is downloaded for loading.
         model_uri, model_id = log_saved_model(experiment, saved)
         return LoggedAgent(reference, model_uri, model_id, bool(reply.get("generated")))
     finally:
         process.close()
+
+
+def _plain_tree(root: Path) -> bool:
+    """Whether `root` is a folder of plain folders and files only: the harness reads and uploads what
+    an agent's process saved, and a link there would point it at any file of this machine."""
+    if root.is_symlink() or not root.is_dir():
+        return False
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            info = os.lstat(os.path.join(folder, name))
+            if stat.S_ISLNK(info.st_mode) or not (stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)):
+                return False
+    return True
 
 
 def slug(text: str) -> str:

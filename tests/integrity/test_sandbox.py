@@ -205,3 +205,38 @@ def test_an_unconfined_session_is_blocked_only_where_the_policy_requires_a_sandb
         "agent code ran without a sandbox (require_sandbox: no bubblewrap here)"]
     assert blockers(SessionFacts(**done, sandbox="none", sandbox_required=False)) == []
     assert blockers(SessionFacts(**done, sandbox="bubblewrap", sandbox_required=True)) == []
+
+
+LINKS_OUT = '''
+import os, pathlib, threading, time
+
+def _plant_link():
+    model = pathlib.Path(os.environ["TMPDIR"]).parent / "model"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if model.is_dir():
+            try:
+                (model / "MLmodel.bak").symlink_to({target!r})
+                return
+            except OSError:
+                pass
+        time.sleep(0.001)
+
+threading.Thread(target=_plant_link, daemon=True).start()
+
+
+def answer(messages):
+    return "nothing"
+'''
+
+
+def test_a_link_in_the_saved_model_is_refused_before_the_harness_reads_it(tmp_path: Path) -> None:
+    """The harness uploads what the agent's process saved: a symlink there would make it read (and
+    log to the store) any file of the machine, or write through it."""
+    secret = tmp_path / "outside-the-sandbox.txt"
+    secret.write_text("not for the agent's artifact")
+    project = module_project(tmp_path, source=LINKS_OUT.format(target=str(secret)))
+    done = project.pytest("--no-promote")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "did not save a model of plain files" in output, output[-3000:]
+    assert "not for the agent's artifact" not in "".join(p.read_text(errors="replace") for p in project.root.rglob("*") if p.is_file() and "mlruns" in p.parts)
