@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.agent_version import AgentOutput
+from harness.golden import parse_case
+from harness.scorers import load_scorer
 from harness.trajectory import match_trajectory, parse_expected_trajectory, usage_of
 
 
@@ -123,6 +126,15 @@ def test_empty_steps_mean_no_call_of_the_named_kinds(mode: str) -> None:
     called = match_trajectory(expect([], mode), [*answered, call("run_sql", table="usage")])
     assert not called.passed and called.score == 0.0 and called.extra == ['tool run_sql(table="usage")']
     assert not match_trajectory(expect([], mode, kinds=["llm"]), answered).passed
+
+
+def test_no_span_at_all_is_no_evidence_of_calling_nothing() -> None:
+    scorer = load_scorer("trajectory")
+    case = parse_case({"id": "c", "inputs": {"messages": [{"role": "user", "content": "hi"}]},
+                       "expectations": {"expected_trajectory": {"steps": []}}}, "x:1")
+    untraced = scorer.score(case, AgentOutput("hello"))
+    assert not untraced.passed and untraced.rationale.startswith("not traced")
+    assert scorer.score(case, AgentOutput("hello", trajectory=[node("chat")])).passed
 
 
 # --- parallel calls (agentevals compares one message's tool calls as a set) ---------------------------
