@@ -486,11 +486,18 @@ def _ordered(n: int, groups: Sequence[Sequence[int]], match: Callable[[int, int]
         row = list(best)
         # back[end]: (where the earlier groups' share of expected[:end] ends, this group's pairs); None: as for end - 1
         back: list[tuple[int, list[tuple[int, int]]] | None] = [(end, []) for end in range(n + 1)]
+        useful = [i for i in range(n) if any(match(i, k) for k in group)]  # expected steps this group can match
+        assigned: dict[tuple[int, ...], list[tuple[int, int]]] = {}
         for end in range(1, n + 1):
             if row[end - 1] > row[end]:
                 row[end], back[end] = row[end - 1], None
             for start in range(end):
-                pairs = _assign(range(start, end), group, match)
+                rows = tuple(i for i in useful if start <= i < end)
+                if best[start] + min(len(rows), len(group)) <= row[end]:
+                    continue  # cannot do better than what this end has
+                if rows not in assigned:
+                    assigned[rows] = _assign(rows, group, match)
+                pairs = assigned[rows]
                 if best[start] + len(pairs) > row[end]:
                     row[end], back[end] = best[start] + len(pairs), (start, pairs)
         best = row
@@ -525,7 +532,7 @@ def match_trajectory(expected: ExpectedTrajectory, actual: Sequence[Step]) -> Tr
         pairs = _assign(range(len(wanted)), range(len(taken)), match)
     matched_expected = {i for i, _ in pairs}
     matched_actual = {k for _, k in pairs}
-    out_of_order: list[str] = []
+    out_of_order: set[int] = set()
     if ordered:  # an expected step that was taken, but not where the order allows
         rest = [k for k in range(len(taken)) if k not in matched_actual]
         for i in range(len(wanted)):
@@ -533,8 +540,8 @@ def match_trajectory(expected: ExpectedTrajectory, actual: Sequence[Step]) -> Tr
             if k is not None:
                 rest.remove(k)
                 matched_actual.add(k)
-                out_of_order.append(wanted[i].label())
-    missing = [s.label() for i, s in enumerate(wanted) if i not in matched_expected and s.label() not in out_of_order]
+                out_of_order.add(i)
+    missing = [s.label() for i, s in enumerate(wanted) if i not in matched_expected | out_of_order]
     extra = [labels[k] for k in range(len(taken)) if k not in matched_actual] if expected.steps is not None else []
     n, e, t = len(pairs), len(wanted), len(taken)
     if expected.steps is None:  # budgets only
@@ -550,4 +557,5 @@ def match_trajectory(expected: ExpectedTrajectory, actual: Sequence[Step]) -> Tr
     if over:
         score = 0.0
     # Each score is 1 exactly when the mode's condition holds, so the threshold (default 1) is the verdict.
-    return TrajectoryMatch(score, score >= expected.threshold - 1e-9, missing, extra, out_of_order, labels, over)
+    return TrajectoryMatch(score, score >= expected.threshold - 1e-9, missing, extra, [wanted[i].label() for i in sorted(out_of_order)],
+                           labels, over)

@@ -124,3 +124,10 @@ def test_scorer_fails_an_untraced_answer_and_skips_cases_without_expectation() -
     assert traced.passed and traced.value == 1.0
     plain = parse_case({"id": "p", "inputs": {"messages": [{"role": "user", "content": "q"}]}}, "x:2")
     assert not scorer.applies(plain) and scorer.applies(case)
+
+
+def test_every_unmatched_expected_step_is_named_once_even_when_two_share_a_label() -> None:
+    expected = expect([{"tool": name} for name in "abbcc"], "strict")
+    match = match_trajectory(expected, [call(name) for name in "cbbba"])
+    assert match.score == pytest.approx(2 / 5)
+    assert len(match.missing) + len(match.out_of_order) == 3, match.rationale("strict")
