@@ -15,8 +15,10 @@ LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 # share of cases where every one of the N answers passed every scorer (pass^k).
 REPEAT_METRICS = ("flip_rate", "pass_k")
 LATENCY_THRESHOLDS = set(LATENCY_METRICS) | {"latency_ratio_max"}
+# What a traced answer's route used, per answer (harness.trajectory.Usage): budgets a threshold caps.
+USAGE_METRICS = ("tool_calls", "llm_calls", "steps", "redundant_calls")
 # Metrics that are not scorer means: thresholds on these are upper bounds, not lower bounds.
-UPPER_BOUND_METRICS = LATENCY_THRESHOLDS | {"flip_rate"}
+UPPER_BOUND_METRICS = LATENCY_THRESHOLDS | {"flip_rate", *USAGE_METRICS}
 # The policy used when `[tool.harness.thresholds]` is absent (documented in the README): a gate
 # always checks quality. Built-in scorers get these; a project with only custom scorers gets
 # `overall`; a candidate more than 1.5x slower than its baseline (CI upper end) is blocked.
