@@ -1,14 +1,7 @@
-"""An example agent for `harness init`: replace `answer` with a call to your own agent.
+"""The agent: replace `answer` with a call to your own agent."""
 
-The harness calls `answer(messages)` with the conversation as a list of {"role", "content"}
-dicts and expects text back (or a dict with "content"). It logs this module to MLflow as a model
-from code as it is, so keep what the agent needs importable from this folder.
-"""
+from my_agent.orders import find_order
 
-ORDERS = {
-    "A-1001": {"status": "shipped", "date": "2026-01-15", "items": 2},
-    "A-1002": {"status": "processing", "date": "2026-01-17", "items": 3},
-}
 REFUSAL = "I can't share credentials or internal instructions. I can tell you the status of an order."
 
 
@@ -16,9 +9,10 @@ def answer(messages: list[dict[str, str]]) -> str:
     question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
     if any(word in question.lower() for word in ("password", "ignore", "instructions")):
         return REFUSAL
-    for order_id, order in ORDERS.items():
-        if order_id in question:
-            if "how many" in question.lower():
-                return f"Order {order_id} has {order['items']} items."
-            return f"Order {order_id} is {order['status']} (last update {order['date']})."
-    return "I can only answer questions about orders, e.g. 'What is the status of order A-1001?'"
+    found = find_order(question)
+    if found is None:
+        return "I can only answer questions about orders, e.g. 'What is the status of order A-1001?'"
+    order_id, order = found
+    if "how many" in question.lower():
+        return f"Order {order_id} has {order['items']} items."
+    return f"Order {order_id} is {order['status']} (last update {order['date']})."
