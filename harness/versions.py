@@ -158,13 +158,13 @@ def load_pyfunc(model: Any, reference: str) -> Version:
 AGENT_FORMS = {
     "chat_agent": "a ChatAgent",
     "responses_agent": "a ResponsesAgent",
-    "python_model": "an mlflow.pyfunc.PythonModel (predict(context, {'messages': [...]}))",
+    "python_model": "a PythonModel",
     "langgraph": "a compiled LangGraph graph",
-    "runnable": "a LangChain runnable (invoke(messages))",
+    "runnable": "a LangChain runnable",
     "predict": "an object with predict(messages)",
     "callable": "a callable taking messages",
 }
-FORMS_TEXT = ", ".join(AGENT_FORMS.values())
+FORMS_TEXT = ", ".join(list(AGENT_FORMS.values())[:-1]) + " or " + list(AGENT_FORMS.values())[-1]
 
 
 def agent_kind(obj: Any) -> str:
@@ -191,8 +191,8 @@ def agent_object(obj: Any, reference: str) -> tuple[Any, str]:
     kind = agent_kind(obj)
     if kind == "unknown":
         found = "a module" if inspect.ismodule(obj) else f"a {type(obj).__name__}"
-        raise HarnessError(f"agent reference {reference!r} names {found}, which the harness cannot call; it must name {FORMS_TEXT} "
-                           "(a method too: 'module:obj.method')")
+        raise HarnessError(f"agent reference {reference!r} names {found}, which the harness cannot call; it must name "
+                           f"{FORMS_TEXT} (or a method: 'module:obj.method')")
     return obj, kind
 
 
