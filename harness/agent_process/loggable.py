@@ -1,10 +1,10 @@
 """What to hand `mlflow.pyfunc.log_model` for an agent reference: a models-from-code file and its code.
 
 A `.py` reference is such a file already; an object with `model_code_path` (like the reference
-agent) names its own; a module that calls `mlflow.models.set_model` is one. Anything else a
-`module:attr` reference names (a plain callable, a ChatAgent or ResponsesAgent object, a compiled
-LangGraph graph, a class) gets a generated file that imports it and sets a model around it, so the
-user writes no `set_model`. Runs in the throw-away logging process: it imports the agent's code.
+agent) names its own. Anything else a `module:attr` reference names (one of the forms in
+`harness.versions.AGENT_FORMS`, or a class of one) gets a generated file that imports it and sets a
+model around it, so the user writes no `set_model`. The project modules importing it loaded travel
+with it as code paths. Runs in the throw-away logging process: it imports the agent's code.
 """
 
 from __future__ import annotations
@@ -146,9 +146,11 @@ def _location(top: str) -> Path | None:
 def _installation() -> list[Path]:
     """Where installed code lives (site-packages, the standard library): a virtual environment inside
     the project folder is still the installation, not the project's code."""
+    import site
     import sysconfig
 
-    return [Path(p).resolve() for key, p in sysconfig.get_paths().items() if key in ("purelib", "platlib", "stdlib", "platstdlib")]
+    places = [p for key, p in sysconfig.get_paths().items() if key in ("purelib", "platlib", "stdlib", "platstdlib")]
+    return [Path(p).resolve() for p in [*places, *site.getsitepackages(), site.getusersitepackages()]]
 
 
 def _within(path: Path, folders: list[Path]) -> bool:
