@@ -47,8 +47,7 @@ def _history_hint(result: CaseResult) -> str:
     conversation = result.case.conversation
     if conversation is None or conversation.turn == 1 or conversation.history != "agent":
         return ""
-    return (f' (turn {conversation.turn} was sent without the earlier turns, "history": "agent"; '
-            'for an agent that keeps no memory of the conversation, set "history": "sent" on the golden line)')
+    return f' (turn {conversation.turn} got no earlier turns under "history": "agent"; a stateless agent needs "history": "sent")'
 
 
 def explain_agent_error(result: CaseResult, reference: str) -> str:

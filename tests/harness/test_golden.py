@@ -88,5 +88,5 @@ def test_a_failed_follow_up_under_history_agent_hints_at_history_sent(tmp_path):
     for history, hinted in (("agent", [False, True]), ("sent", [False, False])):
         path = write_lines(tmp_path / f"{history}.jsonl", [json.dumps({"id": "conv", "history": history, "turns": turns})])
         lines = [explain_score(CaseResult(case, AgentOutput("I don't know."), missing), "correctness") for case in load_golden([path])]
-        assert ['set "history": "sent"' in line for line in lines] == hinted, lines
+        assert ['a stateless agent needs "history": "sent"' in line for line in lines] == hinted, lines
         assert all("\n" not in line and line.count("missing 1 of 1") == 1 for line in lines)
