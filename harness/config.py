@@ -202,6 +202,9 @@ def validate(cfg: HarnessConfig, where: str) -> None:
             raise HarnessError(f"{where}: '{key}' must be between 0 and 1, got {getattr(cfg, key)}")
     if not cfg.golden:
         raise HarnessError(f"{where}: 'golden' must list at least one JSONL file")
+    for path in cfg.code_paths:
+        if not cfg.resolve_path(path).exists():
+            raise HarnessError(f"{where}: 'code_paths' names {path!r}, which does not exist ({cfg.resolve_path(path)})")
     if cfg.promote_to and cfg.promote_to not in cfg.promotion.chain:
         raise HarnessError(
             f"{where}: 'promote_to' = '{cfg.promote_to}' is not in the promotion chain {cfg.promotion.chain}"

@@ -26,7 +26,7 @@ def explain_score(result: CaseResult, scorer: str, verbose: bool = False) -> str
     """A failed per-case check: case, scorer and why; with `verbose`, the question, expectation and answer too."""
     score = result.scores[scorer]
     asked = emails_in(m["content"] for m in result.case.messages)
-    line = f"{result.case.id} {scorer}: {score.rationale}"
+    line = f"{result.case.id} {scorer}: {score.rationale}{_history_hint(result)}"
     if not verbose:
         return safe(line.splitlines()[0] if line else line, asked)
     text = result.output.text
@@ -34,12 +34,20 @@ def explain_score(result: CaseResult, scorer: str, verbose: bool = False) -> str
     expected = {k: v for k, v in result.case.expectations.items() if k != "expected_response"}
     return safe(
         f"{scorer} failed for case {result.case.id} ({result.case.source}) [judge: {score.judge}]\n"
-        f"  why:      {score.rationale}\n"
+        f"  why:      {score.rationale}{_history_hint(result)}\n"
         f"  question: {result.case.question}\n"
         f"  expected: {expected}\n"
         f"  answer:   {answer}",
         asked,
     )
+
+
+def _history_hint(result: CaseResult) -> str:
+    """A follow-up turn sent alone: the usual cause of its failure is an agent that keeps no memory."""
+    conversation = result.case.conversation
+    if conversation is None or conversation.turn == 1 or conversation.history != "agent":
+        return ""
+    return f' (turn {conversation.turn} got no earlier turns under "history": "agent"; a stateless agent needs "history": "sent")'
 
 
 def explain_agent_error(result: CaseResult, reference: str) -> str:

@@ -7,6 +7,7 @@ and only the runner plays the turns of a conversation together.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -19,6 +20,13 @@ from harness import HarnessError
 TAG_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ROLES = {"system", "user", "assistant", "tool"}
 _LIST_EXPECTATIONS = ("expected_facts", "expected_domains", "guidelines", "must_not_contain")
+# The schema of a golden line: the keys each of its objects may have. Any other key is an error
+# naming the closest of these, so a typo never silently leaves a case with nothing to check.
+CASE_KEYS = ("id", "inputs", "expectations", "tags", "params")
+CONVERSATION_KEYS = ("id", "turns", "tags", "params", "history")
+TURN_KEYS = ("inputs", "expectations")
+INPUT_KEYS = ("messages",)
+EXPECTATION_KEYS = (*_LIST_EXPECTATIONS, "expected_response", "expected_refusal", "expected_trajectory")
 # Who keeps a conversation's earlier turns: the agent (each call sends only the new turn, with the
 # conversation id) or the caller (each call sends the earlier turns and the answers to them first).
 HISTORY_MODES = ("agent", "sent")
@@ -120,6 +128,7 @@ def parse_conversation(record: dict[str, Any], where: str) -> list[Case]:
     conv_id = _case_id(record, where)
     if "inputs" in record or "expectations" in record:
         raise HarnessError(f"{where}: a case with 'turns' keeps 'inputs' and 'expectations' inside each turn (case {conv_id})")
+    _known_keys(record, CONVERSATION_KEYS, where, "")
     turns = record["turns"]
     if not isinstance(turns, list) or not turns:
         raise HarnessError(f"{where}: 'turns' must be a non-empty list (case {conv_id})")
@@ -132,9 +141,7 @@ def parse_conversation(record: dict[str, Any], where: str) -> list[Case]:
         field_ = f"turns[{k - 1}]"
         if not isinstance(turn, dict):
             raise HarnessError(f"{where}: {field_} must be an object with 'inputs' and 'expectations' (case {conv_id})")
-        unknown = sorted(set(turn) - {"inputs", "expectations"})
-        if unknown:
-            raise HarnessError(f"{where}: {field_}.{unknown[0]} is not a turn field: a turn has 'inputs' and 'expectations' (case {conv_id})")
+        _known_keys(turn, TURN_KEYS, where, f"{field_}.")
         messages = _messages(turn.get("inputs"), where, conv_id, f"{field_}.inputs")
         if messages[-1]["role"] != "user":
             raise HarnessError(f"{where}: {field_}.inputs.messages must end with a user message (case {conv_id})")
@@ -151,6 +158,7 @@ def parse_case(record: Any, where: str) -> Case:
     if not isinstance(record, dict):
         raise HarnessError(f"{where}: a case must be a JSON object, got {type(record).__name__}")
     case_id = _case_id(record, where)
+    _known_keys(record, CASE_KEYS, where, "")
     messages = _messages(record.get("inputs"), where, case_id, "inputs")
     expectations = _expectations(record.get("expectations", {}), where, case_id, "expectations")
     return Case(
@@ -161,6 +169,15 @@ def parse_case(record: Any, where: str) -> Case:
         params=_params(record, where, case_id),
         source=where,
     )
+
+
+def _known_keys(record: dict[str, Any], known: tuple[str, ...], where: str, prefix: str) -> None:
+    """`where: unknown key expectations.expected_fact (did you mean expected_facts?)` for the first key not in `known`."""
+    unknown = [key for key in record if key not in known]
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(known)}"
+        raise HarnessError(f"{where}: unknown key {prefix}{unknown[0]} ({hint})")
 
 
 def _case_id(record: Any, where: str) -> str:
@@ -175,6 +192,7 @@ def _case_id(record: Any, where: str) -> str:
 def _messages(inputs: Any, where: str, case_id: str, field_: str) -> list[dict[str, str]]:
     if not isinstance(inputs, dict):
         raise HarnessError(f"{where}: '{field_}' is missing or not an object (case {case_id})")
+    _known_keys(inputs, INPUT_KEYS, where, f"{field_}.")
     messages = inputs.get("messages")
     if not isinstance(messages, list) or not messages:
         raise HarnessError(f"{where}: {field_}.messages must be a non-empty list (case {case_id})")
@@ -191,6 +209,7 @@ def _messages(inputs: Any, where: str, case_id: str, field_: str) -> list[dict[s
 def _expectations(expectations: Any, where: str, case_id: str, field_: str) -> dict[str, Any]:
     if not isinstance(expectations, dict):
         raise HarnessError(f"{where}: '{field_}' must be an object (case {case_id})")
+    _known_keys(expectations, EXPECTATION_KEYS, where, f"{field_}.")
     for key in _LIST_EXPECTATIONS:
         value = expectations.get(key)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):

@@ -50,6 +50,9 @@ class HarnessConfig:
     agent: str = "agent.chat_agent:AGENT"
     baseline: str = ""
     versions: list[str] = field(default_factory=list)
+    # Files and folders logged with the agent as its code, beside the local modules its import loads
+    # (for a module it imports only when called); relative to the project root.
+    code_paths: list[str] = field(default_factory=list)
     golden: list[str] = field(default_factory=lambda: ["golden_data/health_monitor.jsonl"])
     model_name: str = "health_monitor_orchestrator"
     promote_to: str = "development"

@@ -143,7 +143,7 @@ def load_pyfunc(model: Any, reference: str) -> Version:
         inner = model.unwrap_python_model()
     except Exception:
         inner = None
-    if inner is not None and _kind(inner) in ("chat_agent", "responses_agent"):
+    if inner is not None and agent_kind(inner) in ("chat_agent", "responses_agent"):
         return adapt(inner, reference)
 
     def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
@@ -152,27 +152,53 @@ def load_pyfunc(model: Any, reference: str) -> Version:
     return Version(reference, "pyfunc", call, 0.0)
 
 
-def _kind(obj: Any) -> str:
-    names = {cls.__name__ for cls in type(obj).__mro__}
-    if "ChatAgent" in names:
-        return "chat_agent"
-    if "ResponsesAgent" in names:
-        return "responses_agent"
-    if "Pregel" in names or "CompiledStateGraph" in names:
-        return "langgraph"
-    if callable(obj):
-        return "callable"
-    return "unknown"
+# What a `module:attr` reference may name, in the order an object is matched (a ChatAgent is also a
+# PythonModel, a compiled graph also a runnable): kind -> how it is called. The generated
+# models-from-code file (harness/agent_process/loggable.py) calls each kind the same way.
+AGENT_FORMS = {
+    "chat_agent": "a ChatAgent",
+    "responses_agent": "a ResponsesAgent",
+    "python_model": "a PythonModel",
+    "langgraph": "a compiled LangGraph graph",
+    "runnable": "a LangChain runnable",
+    "predict": "an object with predict(messages)",
+    "callable": "a callable taking messages",
+}
+FORMS_TEXT = ", ".join(list(AGENT_FORMS.values())[:-1]) + " or " + list(AGENT_FORMS.values())[-1]
 
 
-def adapt(obj: Any, reference: str) -> Version:
-    """Wrap any supported agent object in a `Version` whose call takes (messages, params, conversation id)."""
+def agent_kind(obj: Any) -> str:
+    """Which of AGENT_FORMS the object `obj` is, or "unknown"."""
+    names = {c.__name__ for c in type(obj).__mro__}
+    for kind, markers in (("chat_agent", {"ChatAgent"}), ("responses_agent", {"ResponsesAgent"}),
+                          ("python_model", {"PythonModel"}), ("langgraph", {"Pregel", "CompiledStateGraph"})):
+        if names & markers:
+            return kind
+    if callable(getattr(obj, "invoke", None)):
+        return "runnable"
+    if callable(getattr(obj, "predict", None)):
+        return "predict"
+    return "callable" if callable(obj) else "unknown"
+
+
+def agent_object(obj: Any, reference: str) -> tuple[Any, str]:
+    """(the object to call, its kind): a class is instantiated; anything not in AGENT_FORMS is a one-line error."""
     if inspect.isclass(obj):
         try:
             obj = obj()
         except TypeError as exc:
             raise HarnessError(f"agent reference {reference!r}: class cannot be created without arguments: {exc}") from None
-    kind = _kind(obj)
+    kind = agent_kind(obj)
+    if kind == "unknown":
+        found = "a module" if inspect.ismodule(obj) else f"a {type(obj).__name__}"
+        raise HarnessError(f"agent reference {reference!r} names {found}, which the harness cannot call; it must name "
+                           f"{FORMS_TEXT} (or a method: 'module:obj.method')")
+    return obj, kind
+
+
+def adapt(obj: Any, reference: str) -> Version:
+    """Wrap any supported agent object in a `Version` whose call takes (messages, params, conversation id)."""
+    obj, kind = agent_object(obj, reference)
     if kind == "chat_agent":
         from harness.tracking.agents import chat_agent_call
 
@@ -181,14 +207,23 @@ def adapt(obj: Any, reference: str) -> Version:
         from harness.tracking.agents import responses_agent_call
 
         call = responses_agent_call(obj)
+    elif kind == "python_model":
+        # MLflow lets a PythonModel's predict leave out `context`; loaded, it is called either way.
+        with_context = "context" in inspect.signature(obj.predict).parameters
+
+        def call(messages, params, cid):
+            request = {"messages": messages, "custom_inputs": dict(params), "conversation_id": cid}
+            return obj.predict(None, request) if with_context else obj.predict(request)
     elif kind == "langgraph":
         def call(messages, params, cid):
             return obj.invoke({"messages": messages}, config={"configurable": {"thread_id": cid, **params}})
-    elif kind == "callable":
+    elif kind == "runnable":
+        def call(messages, params, cid):
+            return obj.invoke(messages)
+    elif kind == "predict":
+        def call(messages, params, cid):
+            return obj.predict(messages)
+    else:
         def call(messages, params, cid):
             return obj(messages)
-    else:
-        raise HarnessError(
-            f"agent reference {reference!r} names a {type(obj).__name__}, not a ChatAgent, ResponsesAgent, LangGraph graph or callable"
-        )
     return Version(reference, kind, call, 0.0)

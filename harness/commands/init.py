@@ -2,9 +2,9 @@
 
 Writes the `[tool.harness]` table (appended to an existing pyproject.toml), pytest `addopts` that
 keep other installed pytest plugins from slowing every start, the suite files, a three-case golden
-file, an example agent loggable as it is, and a CI recipe. Everything is checked before anything
-is written: an existing file, or a pyproject.toml that already has a `[tool.harness]` table, stops
-it with one line and nothing written. The templates are package data under harness/templates/.
+file, an example agent (a package: everything added to it is logged with it) loggable as it is,
+and a CI recipe. Everything is checked before anything is written: an existing file, or a
+pyproject.toml that already has a `[tool.harness]` table, stops it with one line and nothing written. The templates are package data under harness/templates/.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 GITIGNORE = "# Written by `harness init`: the local tracking store, its artifacts and the reports.\nmlflow.db\nmlruns/\nreports/\n.harness-cache/\n"
 # New file -> template; the suites are added from the templates' suites/ folder.
 FILES = {
-    "my_agent.py": "my_agent.py",
+    "my_agent/__init__.py": "my_agent_init.py",
+    "my_agent/agent.py": "my_agent_agent.py",
+    "my_agent/orders.py": "my_agent_orders.py",
     "golden_data/example.jsonl": "example.jsonl",
     ".github/workflows/agent-quality-gate.yml": "agent-quality-gate.yml",
 }

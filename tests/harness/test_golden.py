@@ -58,3 +58,35 @@ def test_missing_and_empty_files(tmp_path):
     empty = write_lines(tmp_path / "e.jsonl", [""])
     with pytest.raises(HarnessError, match="no cases found"):
         load_golden([empty])
+
+
+@pytest.mark.parametrize("record,message", [
+    (dict(GOOD, expectations={"expected_fact": ["x"]}), ":1: unknown key expectations.expected_fact (did you mean expected_facts?)"),
+    (dict(GOOD, tag=["smoke"]), ":1: unknown key tag (did you mean tags?)"),
+    (dict(GOOD, inputs={"messages": GOOD["inputs"]["messages"], "mesages": []}), ":1: unknown key inputs.mesages (did you mean messages?)"),
+    (dict(GOOD, history="sent"), ":1: unknown key history (known keys: id, inputs, expectations, tags, params)"),
+    ({"id": "conv", "histroy": "sent", "turns": [{"inputs": GOOD["inputs"]}]}, ":1: unknown key histroy (did you mean history?)"),
+    ({"id": "conv", "turns": [{"inputs": GOOD["inputs"], "expectations": {"guideline": ["x"]}}]},
+     ":1: unknown key turns[0].expectations.guideline (did you mean guidelines?)"),
+])
+def test_unknown_keys_name_the_closest_known_one(tmp_path, record, message):
+    path = write_lines(tmp_path / "x.jsonl", [json.dumps(record)])
+    with pytest.raises(HarnessError) as info:
+        load_golden([path])
+    assert str(info.value) == f"{path}{message}"
+
+
+def test_a_failed_follow_up_under_history_agent_hints_at_history_sent(tmp_path):
+    from harness.agent_version import AgentOutput
+    from harness.explain import explain_score
+    from harness.records.results import CaseResult
+    from harness.scorers.base import Score
+
+    turns = [{"inputs": {"messages": [{"role": "user", "content": q}]}, "expectations": {"expected_facts": ["2026-01-15"]}}
+             for q in ("Status of order A-1001?", "And when was it updated?")]
+    missing = {"correctness": Score("correctness", 0.0, False, "missing 1 of 1 expected facts: 2026-01-15")}
+    for history, hinted in (("agent", [False, True]), ("sent", [False, False])):
+        path = write_lines(tmp_path / f"{history}.jsonl", [json.dumps({"id": "conv", "history": history, "turns": turns})])
+        lines = [explain_score(CaseResult(case, AgentOutput("I don't know."), missing), "correctness") for case in load_golden([path])]
+        assert ['a stateless agent needs "history": "sent"' in line for line in lines] == hinted, lines
+        assert all("\n" not in line and line.count("missing 1 of 1") == 1 for line in lines)

@@ -13,6 +13,11 @@ MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
     ("tests.fixtures.toy_agents:CHAT_AGENT", "chat_agent"),
     ("tests.fixtures.toy_agents:RESPONSES_AGENT", "responses_agent"),
     ("tests.fixtures.toy_agents:GRAPH", "langgraph"),
+    ("tests.fixtures.agent_shapes:SUPPORT_BOT", "predict"),
+    ("tests.fixtures.agent_shapes:SupportBot", "predict"),
+    ("tests.fixtures.agent_shapes:SUPPORT_BOT.predict", "callable"),
+    ("tests.fixtures.agent_shapes:PYTHON_MODEL", "python_model"),
+    ("tests.fixtures.agent_shapes:RUNNABLE", "runnable"),
 ])
 def test_every_agent_kind_answers_through_one_adapter(reference, kind):
     version = resolve(reference)
@@ -41,6 +46,8 @@ def test_models_from_code_file(tmp_path):
     ("$(touch /tmp/pwned):x", "is not 'module.path:attr'"),
     ("missing_file.py", "file not found"),
     ("models:/bad name", "expected 'models:/name@alias'"),
+    ("tests.fixtures.agent_shapes:NOT_AN_AGENT", "names a dict, which the harness cannot call; it must name a ChatAgent, "),
+    ("tests.fixtures.toy_agents:time", "names a module, which the harness cannot call"),
 ])
 def test_bad_references_are_one_line_errors(reference, message):
     with pytest.raises(HarnessError, match=message) as info:

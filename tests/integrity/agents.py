@@ -1,5 +1,9 @@
 """Agents for the integrity tests, written into a throw-away project as plain modules."""
 
+import json
+
+from tests.fixtures.toy_agents import ANSWERS
+
 PLAIN_CALLABLE = '''
 ANSWERS = {
     "What is the capital of France?": "The capital of France is Paris.",
@@ -32,13 +36,16 @@ import harness.scorers.rules as _rules
 _rules.Correctness.score = _always_right
 '''
 
-# Runs in process, but its logged artifact cannot load: it needs a sibling module that is not
+# Runs in process, but its logged artifact cannot load: it reads a data file beside it that is not
 # among its code paths (the working tree is not there where the model is served).
-NEEDS_SIBLING = '''
-from helper_answers import ANSWERS
+NEEDS_DATA_FILE = '''
+import json
+from pathlib import Path
+
+ANSWERS = json.loads((Path(__file__).parent / "answers.json").read_text(encoding="utf-8"))
 
 
 def answer(messages):
     return ANSWERS.get(messages[-1]["content"], "I have no idea.")
 '''
-SIBLING = PLAIN_CALLABLE.split("def answer")[0]
+DATA_FILE = json.dumps(ANSWERS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.integrity.agents import NEEDS_SIBLING, PATCHES_SCORERS, SIBLING
+from tests.integrity.agents import DATA_FILE, NEEDS_DATA_FILE, PATCHES_SCORERS
 from tests.integrity.conftest import module_project, versions
 
 
@@ -34,11 +34,11 @@ def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_a
 
 
 def test_an_artifact_that_cannot_load_stops_the_session_before_any_case(tmp_path):
-    project = module_project(tmp_path, NEEDS_SIBLING, **{"helper_answers.py": SIBLING})
+    project = module_project(tmp_path, NEEDS_DATA_FILE, **{"answers.json": DATA_FILE})
     result = project.pytest()
     assert result.returncode == 4, result.stdout[-3000:] + result.stderr[-2000:]
     output = result.stdout + result.stderr
-    assert "failed to load in its own process" in output and "helper_answers" in output
+    assert "failed to load in its own process" in output and "answers.json" in output
     assert "passed" not in result.stdout.splitlines()[-1]
     assert versions(project) == []
     # The same code imported in process answers every case, and is never promoted for it.

@@ -49,7 +49,7 @@ def test_history_can_be_sent_by_the_caller(tmp_path: Path) -> None:
     ({"turns": []}, "'turns' must be a non-empty list (case conv-1)"),
     ({"turns": "And the day before?"}, "'turns' must be a non-empty list (case conv-1)"),
     ({"turns": [turn("a"), "b"]}, "turns[1] must be an object with 'inputs' and 'expectations' (case conv-1)"),
-    ({"turns": [turn("a"), {**turn("b"), "tags": ["x"]}]}, "turns[1].tags is not a turn field: a turn has 'inputs' and 'expectations' (case conv-1)"),
+    ({"turns": [turn("a"), {**turn("b"), "tags": ["x"]}]}, "unknown key turns[1].tags (known keys: inputs, expectations)"),
     ({"turns": [turn("a"), {"expectations": {}}]}, "'turns[1].inputs' is missing or not an object (case conv-1)"),
     ({"turns": [turn("a"), {"inputs": {"messages": [{"role": "assistant", "content": "hi"}]}}]},
      "turns[1].inputs.messages must end with a user message (case conv-1)"),

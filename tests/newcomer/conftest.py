@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+@functools.cache
+def _checkout_path() -> dict[str, str]:
+    """No PYTHONPATH: the harness comes from the installed package, as in a user's project; unless the
+    installation is another checkout (a second worktree), when this one is put first on the path."""
+    url = json.loads(metadata.distribution("agent-eval-harness").read_text("direct_url.json") or "{}").get("url", "")
+    return {} if url == REPO.as_uri() else {"PYTHONPATH": str(REPO)}
+
 
 def env(tmp_path: Path) -> dict[str, str]:
-    # No PYTHONPATH: the harness comes from the installed package, as in a user's project.
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"}
-    return clean | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "MLFLOW_DISABLE_TELEMETRY": "true",
-                    "DEEPEVAL_TELEMETRY_OPT_OUT": "1"}
+    return clean | _checkout_path() | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "MLFLOW_DISABLE_TELEMETRY": "true",
+                                       "DEEPEVAL_TELEMETRY_OPT_OUT": "1"}
 
 
 def run(argv: list[str], cwd: Path, tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ def test_init_then_pytest_promotes_and_the_registered_version_answers(newcomer):
     project, tmp_path, made, session = newcomer
     assert made.returncode == 0, made.stderr
     written = set(tree(project)) - {"mlflow.db"}
-    assert {"pyproject.toml", "my_agent.py", "golden_data/example.jsonl", ".github/workflows/agent-quality-gate.yml",
+    assert {"pyproject.toml", "my_agent/__init__.py", "my_agent/agent.py", "my_agent/orders.py", "golden_data/example.jsonl", ".github/workflows/agent-quality-gate.yml",
             ".gitignore", "suites/test_quality.py", "suites/test_gate.py", "suites/test_ab.py", "suites/test_latency.py"} <= written
     golden = [json.loads(line) for line in (project / "golden_data" / "example.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(golden) == 3
