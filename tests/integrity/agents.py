@@ -42,3 +42,11 @@ def answer(messages):
     return ANSWERS.get(messages[-1]["content"], "I have no idea.")
 '''
 SIBLING = PLAIN_CALLABLE.split("def answer")[0]
+
+# Imported by the agent's processes: right on every case, and writes down every environment variable name it can see.
+SNOOPS = PLAIN_CALLABLE + '''
+import os
+import pathlib
+
+pathlib.Path(os.environ["SNOOP_FILE"]).open("a").write(" ".join(sorted(os.environ)) + "\\n")
+'''
