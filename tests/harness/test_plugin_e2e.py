@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.fixtures.project import TOY_KEYS, make_project
+from tests.fixtures.project import TOY_KEYS, WITHOUT_LATENCY, make_project
 
 
 def versions(project, name="toy_agent"):
@@ -17,7 +17,7 @@ def versions(project, name="toy_agent"):
 def test_a_wrong_agent_fails_the_gate_says_why_and_promotes_nothing(tmp_path):
     # The passing, promoting session on this toy project is the serial run of
     # tests/integration/test_xdist.py, which checks the run, the version and the model it registers.
-    project = make_project(tmp_path)
+    project = make_project(tmp_path, ignore_suites=WITHOUT_LATENCY)
     result = project.pytest("--agent", "tests.fixtures.toy_agents:wrong")
     assert result.returncode == 1
     assert "FAILED suites/test_gate.py::test_gate[correctness>=0.9]" in result.stdout
@@ -27,7 +27,7 @@ def test_a_wrong_agent_fails_the_gate_says_why_and_promotes_nothing(tmp_path):
 
 
 def test_test_ids_markers_and_partial_runs(tmp_path):
-    project = make_project(tmp_path)
+    project = make_project(tmp_path, ignore_suites=WITHOUT_LATENCY)
     collected = project.pytest("--collect-only", "-q")
     assert "suites/test_quality.py::test_quality[toy-001-correctness]" in collected.stdout
     assert "suites/test_gate.py::test_gate[correctness>=0.9]" in collected.stdout
@@ -40,7 +40,7 @@ def test_test_ids_markers_and_partial_runs(tmp_path):
 
 
 def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
-    project = make_project(tmp_path, tables="[tool.harness.thresholds]\ncorrectness = 0.0\n")
+    project = make_project(tmp_path, tables="[tool.harness.thresholds]\ncorrectness = 0.0\n", ignore_suites=WITHOUT_LATENCY)
     result = project.pytest("--agent", "tests.fixtures.toy_agents:raises")
     assert result.returncode == 1
     assert "ERROR suites/test_quality.py::test_quality[toy-001-correctness]" in result.stdout
@@ -56,7 +56,7 @@ def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
     (("--agent", "no_such_pkg.agent:AGENT"), "", "module 'no_such_pkg' not found"),
 ])
 def test_bad_input_is_one_clear_line_and_nothing_is_promoted(tmp_path, args, table, message):
-    project = make_project(tmp_path, keys=TOY_KEYS + table)
+    project = make_project(tmp_path, keys=TOY_KEYS + table, ignore_suites=WITHOUT_LATENCY)
     result = project.pytest(*args)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
@@ -66,14 +66,14 @@ def test_bad_input_is_one_clear_line_and_nothing_is_promoted(tmp_path, args, tab
 def test_malformed_golden_file_names_file_and_line(tmp_path):
     golden = tmp_path / "bad.jsonl"
     golden.write_text('{"id": "a", "inputs": {"messages": [{"role": "user", "content": "q"}]}}\n{"id": "b"}\n')
-    project = make_project(tmp_path, golden=golden)
+    project = make_project(tmp_path, golden=golden, ignore_suites=WITHOUT_LATENCY)
     result = project.pytest()
     assert result.returncode == 4
     assert f"ERROR: {golden}:2: 'inputs' is missing or not an object (case b)" in result.stderr
 
 
 def test_unreachable_tracking_store_stops_before_any_case_and_the_local_loop_keeps_reports_but_fails_the_gate(tmp_path):
-    project = make_project(tmp_path)
+    project = make_project(tmp_path, ignore_suites=WITHOUT_LATENCY)
     # A promotable run cannot even log its candidate: it stops before any case, in one line.
     result = project.pytest(MLFLOW_TRACKING_URI="http://127.0.0.1:9")
     assert result.returncode == 4, result.stdout[-3000:]
