@@ -29,9 +29,11 @@ def rows(values, answer_prefix="", hostile_question=False):
     return out
 
 
-@pytest.fixture
-def report(tmp_path) -> Path:
-    """A regression (wrong on every even case), with hostile markup and a token in the candidate's answers."""
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    """A regression (wrong on every even case), with hostile markup and a token in the candidate's answers;
+    written once, read by every test here."""
+    tmp_path = tmp_path_factory.mktemp("report")
     cfg = config(tmp_path, non_inferiority={"correctness": 0.02}, thresholds={"correctness": 0.4})
     base = version("baseline", rows([1] * 24, hostile_question=True), reference="agent.v1:<BASE>")
     cand = version("candidate", rows([0, 1] * 12, answer_prefix=f"{HOSTILE_MARKUP} token {TOKEN} ", hostile_question=True),

@@ -36,7 +36,9 @@ def test_recipe_passes_a_good_agent_and_posts_the_report_without_promoting(tmp_p
     assert gate.returncode == 0, gate.stdout[-3000:]
     assert "# Evaluation of" in summary and "correctness" in summary
     assert "promotion disabled (--no-promote)" in gate.stdout  # pull requests never move an alias
-    assert (project.root / "reports" / "junit.xml").is_file()
+    # --junitxml and --no-promote: every case is in the XML, and the run is logged without a version.
+    assert 'name="test_quality[toy-001-correctness]"' in (project.root / "reports" / "junit.xml").read_text()
+    assert registry_state(project) == (0, 1, None)
 
 
 def test_recipe_on_a_merge_fails_the_job_on_the_gate_its_four_workers_report_it_and_nothing_is_promoted(tmp_path):

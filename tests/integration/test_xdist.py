@@ -1,7 +1,9 @@
 """`pytest suites/ -n 4` against a serial run: same per-case scores, same gate, one promotion.
 
-A gate failed under `-n 4` (reported as a test, nothing promoted) is checked on the CI recipe's own
-`-n 4` run, in tests/integration/test_ci_recipe.py; the serial one in tests/harness/test_plugin_e2e.py."""
+The serial run is also the toy project's end-to-end passing session: what it logs, registers and
+promotes is checked here too (one session serves both). A gate failed under `-n 4` (reported as a
+test, nothing promoted) is checked on the CI recipe's own `-n 4` run, in tests/integration/test_ci_recipe.py;
+the serial one in tests/harness/test_plugin_e2e.py."""
 
 import json
 import re
@@ -52,10 +54,41 @@ def run(project, *args):
     return result, document, outcomes(project.root / "junit.xml")
 
 
+def check_serial_session_logged_registered_and_promoted(project, result, document):
+    """A passing `pytest suites/` on the toy project: gate table, MLflow run, registered version, a model that answers."""
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "agent evaluation gate" in out and "| correctness" in out
+    assert "promoted version 1 of toy_agent to @development" in out
+    assert int(re.search(r"(\d+) passed", out).group(1)) >= 12  # 4 cases x 2 scorers, plus 4 gate checks
+    assert " failed" not in out
+    client = project.client()
+    mv = client.get_model_version_by_alias("toy_agent", "development")
+    assert str(mv.version) == "1"
+    assert mv.tags["harness.gate"] == "passed"
+    assert float(mv.tags["harness.metric.correctness"]) == 1.0
+    run = client.get_run(mv.tags["harness.eval_run_id"])
+    assert run.data.metrics["correctness"] == 1.0 and run.data.metrics["gate_passed"] == 1.0
+    assert run.data.params["agent"].endswith("toy_chat_agent_file.py")
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"eval_results.json", "reports"} <= artifacts
+    assert document["gate"]["passed"] and document["n_cases"] == 4
+    assert "# Evaluation of" in (project.root / "reports" / "latest" / "summary.md").read_text()
+    # The registered version really answers after loading it back.
+    import mlflow
+
+    mlflow.set_tracking_uri(project.tracking_uri)
+    mlflow.set_registry_uri(project.tracking_uri)  # other tests in this process may have pointed it elsewhere
+    model = mlflow.pyfunc.load_model("models:/toy_agent@development")
+    answer = model.predict({"messages": [{"role": "user", "content": "Name the largest ocean."}]})
+    assert "Pacific" in answer["messages"][-1]["content"]
+
+
 def test_four_workers_match_a_serial_run_and_promote_once(tmp_path):
     serial = make_project(tmp_path / "serial")
     spread = make_project(tmp_path / "spread")
     s_result, s_doc, s_tests = run(serial)
+    check_serial_session_logged_registered_and_promoted(serial, s_result, s_doc)
     x_result, x_doc, x_tests = run(spread, "-n", "4")
     assert s_result.returncode == 0, s_result.stdout[-3000:]
     assert x_result.returncode == 0, x_result.stdout[-3000:] + x_result.stderr[-2000:]

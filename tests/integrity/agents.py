@@ -49,3 +49,11 @@ def answer(messages):
     return ANSWERS.get(messages[-1]["content"], "I have no idea.")
 '''
 DATA_FILE = json.dumps(ANSWERS)
+
+# Imported by the agent's processes: right on every case, and prints every environment variable name
+# it can see (it can write nowhere but its scratch folder: what it printed is in its log).
+SNOOPS = PLAIN_CALLABLE + '''
+import os
+
+print("SNOOPED", " ".join(sorted(os.environ)), flush=True)
+'''

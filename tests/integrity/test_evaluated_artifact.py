@@ -9,7 +9,7 @@ from tests.integrity.agents import DATA_FILE, NEEDS_DATA_FILE, PATCHES_SCORERS
 from tests.integrity.conftest import module_project, versions
 
 
-def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_as_is(project):
+def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_as_is_and_a_hand_set_tag_never_promotes(project):
     import mlflow
 
     result = project.pytest()
@@ -31,6 +31,26 @@ def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_a
     model = mlflow.pyfunc.load_model("models:/my_faq_agent@development")
     answer = model.predict({"messages": [{"role": "user", "content": "What is the capital of France?"}]})
     assert "Paris" in str(answer)
+
+    # On the same store (one session serves both): a hand-set gate tag or a copied record never promotes.
+    real = client.get_model_version("my_faq_agent", "1")
+
+    class Echo(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input):
+            return "I have no idea."
+
+    mlflow.set_experiment("elsewhere")
+    info = mlflow.pyfunc.log_model(name="agent", python_model=Echo(), pip_requirements=["mlflow"])
+    tagged = mlflow.register_model(info.model_uri, "my_faq_agent", tags={"harness.gate": "passed"}).version
+    code = project.harness("promote", "--to", "development", "--version", str(tagged))
+    assert code.returncode == 1 and "has no sealed gate record" in code.stderr, code.stdout + code.stderr
+    # A record and run id copied from the real version onto another model: not the artifact that was evaluated.
+    copied = mlflow.register_model(info.model_uri, "my_faq_agent", tags={k: v for k, v in real.tags.items() if not k.startswith("harness.alias")}).version
+    code = project.harness("promote", "--to", "development", "--version", str(copied))
+    assert code.returncode == 1 and "not the logged model" in code.stderr, code.stdout + code.stderr
+    assert str(client.get_model_version_by_alias("my_faq_agent", "development").version) == "1"
+    # The real version goes on along the chain.
+    assert project.harness("promote", "--to", "staging").returncode == 0
 
 
 def test_an_artifact_that_cannot_load_stops_the_session_before_any_case(tmp_path):

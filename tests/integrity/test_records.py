@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from tests.integrity.agents import WRONG_CALLABLE
+from tests.integrity.agents import SNOOPS, WRONG_CALLABLE
 from tests.integrity.conftest import SIGNING_KEY, module_project, versions
 
 
@@ -43,11 +43,17 @@ def test_an_edited_report_is_logged_late_and_never_promoted(tmp_path):
     assert versions(signed) == []
 
 
-def test_harness_log_promotes_only_on_a_signed_record_and_needs_session_json(tmp_path):
-    project = module_project(tmp_path)
-    first = project.pytest("--no-promote", **SIGNING_KEY)
+def test_harness_log_promotes_only_on_a_signed_record_and_needs_session_json_and_agents_never_see_the_key(tmp_path):
+    project = module_project(tmp_path, SNOOPS)
+    first = project.pytest("--no-promote", SNOOP_FILE="set", **SIGNING_KEY)
     assert "promotion disabled (--no-promote)" in first.stdout, first.stdout[-3000:]
+    # Agent processes never see the signing key, yet the harness itself signed the decision.
+    logs = [p.read_text() for p in (project.root / ".harness-cache" / "agent-logs").glob("*.log")]
+    seen = " ".join(line for log in logs for line in log.splitlines() if line.startswith("SNOOPED")).split()
+    assert "SNOOP_FILE" in seen and "MLFLOW_TRACKING_URI" in seen  # it ran, in processes of its own
+    assert not [name for name in seen if name.startswith("HARNESS_")]
     report = project.latest()
+    assert json.loads((report / "gate_record.json").read_text())["signature"]
     # A copy of a passing report without session.json: the session's own view is unknown, so it blocks.
     copy = report.parent / "copied-report"
     shutil.copytree(report, copy)
@@ -58,30 +64,3 @@ def test_harness_log_promotes_only_on_a_signed_record_and_needs_session_json(tmp
     done = project.harness("log", str(report), **SIGNING_KEY)
     assert "promotion disabled (--no-promote)" in done.stdout
     assert versions(project) == []
-
-
-def test_a_hand_set_gate_tag_or_a_copied_record_never_promotes(project):
-    import mlflow
-
-    assert "promoted version 1" in project.pytest().stdout
-    client = project.client()
-    mlflow.set_tracking_uri(project.tracking_uri)
-    mlflow.set_registry_uri(project.tracking_uri)
-    real = client.get_model_version("my_faq_agent", "1")
-
-    class Echo(mlflow.pyfunc.PythonModel):
-        def predict(self, context, model_input):
-            return "I have no idea."
-
-    mlflow.set_experiment("elsewhere")
-    info = mlflow.pyfunc.log_model(name="agent", python_model=Echo(), pip_requirements=["mlflow"])
-    tagged = mlflow.register_model(info.model_uri, "my_faq_agent", tags={"harness.gate": "passed"}).version
-    code = project.harness("promote", "--to", "development", "--version", str(tagged))
-    assert code.returncode == 1 and "has no sealed gate record" in code.stderr, code.stdout + code.stderr
-    # A record and run id copied from the real version onto another model: not the artifact that was evaluated.
-    copied = mlflow.register_model(info.model_uri, "my_faq_agent", tags={k: v for k, v in real.tags.items() if not k.startswith("harness.alias")}).version
-    code = project.harness("promote", "--to", "development", "--version", str(copied))
-    assert code.returncode == 1 and "not the logged model" in code.stderr, code.stdout + code.stderr
-    assert str(client.get_model_version_by_alias("my_faq_agent", "development").version) == "1"
-    # The real version goes on along the chain.
-    assert project.harness("promote", "--to", "staging").returncode == 0

@@ -8,7 +8,7 @@ import json
 
 import mlflow
 
-from tests.fixtures.project import TOY_TABLES, make_project
+from tests.fixtures.project import TOY_TABLES, WITHOUT_LATENCY, make_project
 
 VARIANT_B = '''"""Variant B of the toy agent: same facts, its own wording."""
 from mlflow.models import set_model
@@ -38,7 +38,7 @@ def evaluate_and_finish(project, uri, agent=None):
 def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, capsys):
     from harness.cli import main
 
-    project = make_project(tmp_path, tables=TOY_TABLES + "[tool.harness.promotion]\nrequire_fresh_eval_hours = 24\n")
+    project = make_project(tmp_path, tables=TOY_TABLES + "[tool.harness.promotion]\nrequire_fresh_eval_hours = 24\n", ignore_suites=WITHOUT_LATENCY)
     (project.root / "variant_b.py").write_text(VARIANT_B, encoding="utf-8")
     monkeypatch.chdir(project.root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)  # the shared test store: its tables exist already

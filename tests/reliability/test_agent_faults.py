@@ -4,7 +4,7 @@ nothing is promoted. Also item 4's promise that every case in the file is run an
 
 import json
 
-from tests.fixtures.project import make_project
+from tests.fixtures.project import WITHOUT_LATENCY, make_project
 from tests.reliability.conftest import case, write_golden
 from tests.reliability.hostile import FAULTS, HUGE_CHARS
 
@@ -23,7 +23,7 @@ def test_agent_faults_fail_their_cases_and_block_promotion(tmp_path):
     records += [case(f"fault-{name}", question, ["Paris"]) for name, question in FAULTS.items()]
     # BOM and CRLF, as a file saved on Windows: still every line is a case (item 4).
     golden = write_golden(tmp_path / "faults.jsonl", records, bom=True, newline="\r\n")
-    project = make_project(tmp_path, agent="tests.reliability.hostile:faulty", golden=golden)
+    project = make_project(tmp_path, agent="tests.reliability.hostile:faulty", golden=golden, ignore_suites=WITHOUT_LATENCY)
 
     result = project.pytest("--case-timeout", "1", timeout=240)
 

@@ -16,7 +16,7 @@ from harness import HarnessError
 from harness.reports.files import masked_results
 from harness.secrets import mask
 from harness.versions import resolve
-from tests.fixtures.project import make_project
+from tests.fixtures.project import WITHOUT_LATENCY, make_project
 from tests.reliability.conftest import case, write_golden
 from tests.reliability.hostile import HOSTILE_ANSWER
 
@@ -62,7 +62,7 @@ def test_hostile_answers_are_escaped_and_masked_in_every_report_and_artifact(tmp
     records = [case("html-in-question", f"Summarise {GOLDEN_SCRIPT}<img src=x onerror=\"document.title='pwned'\">", ["Paris"]),
                case("toy-001", "What is the capital of France?", ["Paris"])]
     golden = write_golden(tmp_path / "hostile.jsonl", records)
-    project = make_project(tmp_path, agent="tests.reliability.hostile:hostile", golden=golden)
+    project = make_project(tmp_path, agent="tests.reliability.hostile:hostile", golden=golden, ignore_suites=WITHOUT_LATENCY)
 
     result = project.pytest("--baseline", "tests.fixtures.toy_agents:good")
 

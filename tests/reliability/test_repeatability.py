@@ -9,7 +9,7 @@ from harness.baseline import load_versions
 from harness.completeness import SessionFacts
 from harness.publish import finish_session, flip_lines
 from harness.golden import load_golden
-from tests.fixtures.project import TOY_GOLDEN, make_project
+from tests.fixtures.project import TOY_GOLDEN, WITHOUT_LATENCY, make_project
 
 
 def config(tmp_path, **overrides):
@@ -46,7 +46,7 @@ def test_raising_rule_scorer_is_an_error_and_blocks_promotion(tmp_path, monkeypa
 
 
 def test_flaky_agent_is_reported_with_its_flip_rate(tmp_path):
-    project = make_project(tmp_path, agent="tests.reliability.hostile:flaky", tables="[tool.harness.thresholds]\ncorrectness = 0.1\n")
+    project = make_project(tmp_path, agent="tests.reliability.hostile:flaky", tables="[tool.harness.thresholds]\ncorrectness = 0.1\n", ignore_suites=WITHOUT_LATENCY)
     result = project.pytest("--repeats", "3", "--no-promote")
     assert "flip rate candidate: 1.000 (4 of 4 case(s) answered differently across 3 runs)" in result.stdout, result.stdout[-3000:]
     report = project.root / "reports" / "latest"

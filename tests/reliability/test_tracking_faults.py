@@ -11,7 +11,7 @@ sessions sign their records (HARNESS_SIGNING_KEY), which is what lets `harness l
 import json
 
 
-from tests.fixtures.project import make_project
+from tests.fixtures.project import WITHOUT_LATENCY, make_project
 from tests.reliability.tracking_server import ALIAS, REGISTER
 
 FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30", "HARNESS_SIGNING_KEY": "ci-secret"}
@@ -26,7 +26,7 @@ def assert_aliases_have_gate_records(client, name):
 
 def test_server_killed_while_registering_then_while_aliasing(tmp_path, tracking_server):
     server = tracking_server
-    project = make_project(tmp_path)
+    project = make_project(tmp_path, ignore_suites=WITHOUT_LATENCY)
     env = {"MLFLOW_TRACKING_URI": server.uri, **FAIL_FAST}
     latest = project.root / "reports" / "latest"
 
