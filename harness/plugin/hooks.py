@@ -75,6 +75,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         finish_collection(state, session)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    state = state_of(session.config)
+    if state is not None:
+        from harness.plugin.collection import load_before_run
+
+        load_before_run(state, session)
+    return (yield)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = state_of(session.config)

@@ -83,7 +83,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Under xdist, before any worker starts: log each version once, so that every worker loads the
     same artifact (this also creates a SQLite store once, before workers race to create its schema)."""
     state = state_of(session.config)
-    if state is None or not state.controller or state.in_process:
+    if state is None or not state.controller or state.in_process or session.config.option.collectonly:
         return
     loader = state.resolver()
     try:
