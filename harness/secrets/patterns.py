@@ -22,7 +22,9 @@ class Kind:
     label: str
 
 
-def _keywords() -> str:
+@cache
+def keywords() -> str:
+    """The secret-sounding key names (detect-secrets' keyword list and ours), as one regex alternation."""
     from detect_secrets.plugins.keyword import DENYLIST
 
     extra = ("token", "access_?key", "secret_?key", "passphrase", "auth_?token")
@@ -90,7 +92,7 @@ VALUE = r"""(?:"([^"\r\n]{1,256})"|'([^'\r\n]{1,256})'|`([^`\r\n]{1,256})`|([^\s
 @cache
 def own_patterns() -> tuple[Pattern, ...]:
     """Our own patterns, most specific first (compiled on first use: the keyword list comes from detect-secrets)."""
-    kw = _keywords()
+    kw = keywords()
     # A prefix is free (`DB_PASSWORD`, `client_secret`); a suffix only one that keeps the meaning (`token_id` is no secret).
     key_name = rf"(?<![A-Za-z])(?:{kw})s?(?:[_-]?(?:key|token|value|string|hash|access_?key))?"
     return (
