@@ -9,11 +9,11 @@ Public API:
 - `md_cell(text)`: text safe inside one Markdown table cell.
 """
 
-from harness.secrets.detect import Finding, detect, detect_tree, emails_in
+from harness.secrets.detect import Finding, detect, detect_tree, emails_in, strings_in
 from harness.secrets.mask import MASK, MaskResult, TreeMaskResult, add_counts, mask, mask_email, mask_tree, masked_line
 from harness.secrets.sanitize import md_cell, sanitize_terminal
 
 __all__ = [
     "MASK", "Finding", "MaskResult", "TreeMaskResult", "add_counts", "detect", "detect_tree", "emails_in", "mask", "mask_email",
-    "mask_tree", "masked_line", "md_cell", "sanitize_terminal",
+    "mask_tree", "masked_line", "md_cell", "sanitize_terminal", "strings_in",
 ]

@@ -134,7 +134,7 @@ CACHED_TEXTS = 8_192  # distinct texts whose verdicts are kept: a 500-case repor
 
 
 @lru_cache(maxsize=1)
-def _prefilter() -> re.Pattern[str]:
+def prefilter() -> re.Pattern[str]:
     """What every finding needs somewhere in the (normalised) text: a text it does not match has none.
 
     One scan instead of the detector's several dozen: a run of 16 token characters (every token
@@ -148,11 +148,16 @@ def _prefilter() -> re.Pattern[str]:
     return re.compile(rf"(?i)[A-Za-z0-9+/=_\\-]{{16}}|[@%]|\d{{4}}[ -]?\d{{4}}|{short}|{keywords()}")
 
 
+def full_rules(normal: str, allowed: frozenset[str] = frozenset()) -> list[Finding]:
+    """Every rule of the detector on normalised text, without the prefilter."""
+    return _merge(_raw_findings(normal, allowed, True))
+
+
 def _scan(text: str, allowed: frozenset[str]) -> tuple[Finding, ...]:
     normal, origin = normalise(text)
-    if not _prefilter().search(normal):
+    if not prefilter().search(normal):
         return ()
-    findings = _merge(_raw_findings(normal, allowed, True))
+    findings = full_rules(normal, allowed)
     if origin is None:
         return tuple(findings)
     return tuple(Finding(f.kind, origin[f.start], origin[f.end - 1] + 1, f.label, f.encoding) for f in findings)
