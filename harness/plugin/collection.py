@@ -1,16 +1,13 @@
-"""Once tests are collected: their order, what the selected ones need, the plan, and loading early."""
+"""Once tests are collected: their order, what the selected ones need, the plan; and loading the versions as the run starts."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import pytest
 
 from harness import HarnessError
-
-if TYPE_CHECKING:
-    from harness.plugin.session import HarnessSession
+from harness.plugin.session import HarnessSession, usage_error
 
 # Library noise that says nothing about the agent: kept out of a harness session's output here, so
 # that no user has to filter it in their own configuration.
@@ -72,7 +69,7 @@ def load_before_run(state: HarnessSession, session: pytest.Session) -> None:
     try:
         state.load()
     except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise usage_error(exc) from None
 
 
 def _note_selection(state: HarnessSession, items: list[pytest.Item]) -> None:
