@@ -50,6 +50,8 @@ def _raw_findings(text: str, allowed_emails: frozenset[str], decode: bool) -> li
     """Findings in normalised `text` (offsets into it), in order of priority: specific formats first."""
     found: list[Finding] = []
     for pattern in own_patterns():
+        if pattern.needs and not any(literal in text for literal in pattern.needs):
+            continue
         for m in pattern.regex.finditer(text):
             group = next(i for i in pattern.value_groups if m.group(i) is not None)
             value = m.group(group)

@@ -37,6 +37,7 @@ class Pattern:
     regex: re.Pattern[str]
     value_groups: tuple[int, ...] = (0,)  # the first that matched is the value: masked, the rest (a key name) kept
     check: Callable[[str], bool] | None = None
+    needs: tuple[str, ...] = ()  # literal prefixes: a text without any of them is not scanned by this pattern
 
 
 def _luhn(number: str) -> bool:
@@ -126,31 +127,32 @@ def own_patterns() -> tuple[Pattern, ...]:
 
 
 # Tokens with a fixed prefix that detect-secrets' plugins lack, as gitleaks' rules define them
-# (name, label, format): Hugging Face and the services an agent is likely to be handed.
+# (name, label, literal prefixes, format): Hugging Face and the services an agent is likely to be handed.
 PREFIXED = (
-    ("huggingface-token", "Hugging Face token ('hf_…')", r"(?:hf_|api_org_)[A-Za-z]{34}"),
-    ("shopify-token", "Shopify token ('shpat_…')", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
-    ("digitalocean-token", "DigitalOcean token ('dop_v1_…')", r"do[opr]_v1_[a-f0-9]{64}"),
-    ("doppler-token", "Doppler token ('dp.pt.…')", r"dp\.pt\.[A-Za-z0-9]{43}"),
-    ("linear-key", "Linear API key ('lin_api_…')", r"lin_api_[A-Za-z0-9]{40}"),
-    ("postman-key", "Postman API key ('PMAK-…')", r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
-    ("grafana-token", "Grafana token ('glsa_…', 'glc_…')", r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}"),
-    ("age-secret-key", "age secret key ('AGE-SECRET-KEY-1…')", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),
-    ("pulumi-token", "Pulumi token ('pul-…')", r"pul-[a-f0-9]{40}"),
-    ("new-relic-key", "New Relic key ('NRAK-…')", r"NRAK-[A-Za-z0-9]{27}"),
-    ("sentry-token", "Sentry token ('sntryu_…')", r"sntry[us]_[A-Za-z0-9+/=_-]{64,400}"),
-    ("planetscale-token", "PlanetScale token ('pscale_tkn_…')", r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}"),
-    ("alibaba-key", "Alibaba access key ID ('LTAI…')", r"LTAI[A-Za-z0-9]{20}"),
-    ("perplexity-key", "Perplexity API key ('pplx-…')", r"pplx-[A-Za-z0-9]{48}"),
-    ("groq-key", "Groq API key ('gsk_…')", r"gsk_[A-Za-z0-9]{52}"),
-    ("replicate-token", "Replicate token ('r8_…')", r"r8_[A-Za-z0-9]{37}"),
-    ("langsmith-key", "LangSmith API key ('lsv2_…')", r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}"),
+    ("huggingface-token", "Hugging Face token ('hf_…')", ("hf_", "api_org_"), r"(?:hf_|api_org_)[A-Za-z]{34}"),
+    ("shopify-token", "Shopify token ('shpat_…')", ("shp",), r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
+    ("digitalocean-token", "DigitalOcean token ('dop_v1_…')", ("_v1_",), r"do[opr]_v1_[a-f0-9]{64}"),
+    ("doppler-token", "Doppler token ('dp.pt.…')", ("dp.pt.",), r"dp\.pt\.[A-Za-z0-9]{43}"),
+    ("linear-key", "Linear API key ('lin_api_…')", ("lin_api_",), r"lin_api_[A-Za-z0-9]{40}"),
+    ("postman-key", "Postman API key ('PMAK-…')", ("PMAK-",), r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
+    ("grafana-token", "Grafana token ('glsa_…', 'glc_…')", ("glsa_", "glc_"), r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}"),
+    ("age-secret-key", "age secret key ('AGE-SECRET-KEY-1…')", ("AGE-SECRET-KEY-1",), r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),
+    ("pulumi-token", "Pulumi token ('pul-…')", ("pul-",), r"pul-[a-f0-9]{40}"),
+    ("new-relic-key", "New Relic key ('NRAK-…')", ("NRAK-",), r"NRAK-[A-Za-z0-9]{27}"),
+    ("sentry-token", "Sentry token ('sntryu_…')", ("sntry",), r"sntry[us]_[A-Za-z0-9+/=_-]{64,400}"),
+    ("planetscale-token", "PlanetScale token ('pscale_tkn_…')", ("pscale_",), r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}"),
+    ("alibaba-key", "Alibaba access key ID ('LTAI…')", ("LTAI",), r"LTAI[A-Za-z0-9]{20}"),
+    ("perplexity-key", "Perplexity API key ('pplx-…')", ("pplx-",), r"pplx-[A-Za-z0-9]{48}"),
+    ("groq-key", "Groq API key ('gsk_…')", ("gsk_",), r"gsk_[A-Za-z0-9]{52}"),
+    ("replicate-token", "Replicate token ('r8_…')", ("r8_",), r"r8_[A-Za-z0-9]{37}"),
+    ("langsmith-key", "LangSmith API key ('lsv2_…')", ("lsv2_",), r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}"),
 )
 
 
 def prefixed_formats() -> tuple[Pattern, ...]:
     """One pattern per fixed-prefix format, whole tokens only (not inside a longer run of token characters)."""
-    return tuple(Pattern(Kind(name, label), re.compile(rf"(?<![A-Za-z0-9_-])(?:{regex})(?![A-Za-z0-9_-])")) for name, label, regex in PREFIXED)
+    return tuple(Pattern(Kind(name, label), re.compile(rf"(?<![A-Za-z0-9_-])(?:{regex})(?![A-Za-z0-9_-])"), needs=needs)
+                 for name, label, needs, regex in PREFIXED)
 
 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+/-])(?<!//)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}")
