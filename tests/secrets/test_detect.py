@@ -28,7 +28,7 @@ def test_corpus_size_and_kinds():
     kinds = {r["kind"] for r in SECRETS}
     assert {"databricks-token", "openai-key", "anthropic-key", "google-api-key", "aws-access-key-id", "aws-secret-key", "github-token",
             "jwt", "private-key", "slack-token", "slack-webhook", "stripe-key", "card-number", "assigned-secret", "bearer-token",
-            "url-credentials", "base64", "url-encoded", "homoglyph", "email"} <= kinds
+            "url-credentials", "base64", "url-encoded", "homoglyph", "email", "huggingface-token"} <= kinds
     assert all(r["values"] for r in SECRETS)
 
 
