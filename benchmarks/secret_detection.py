@@ -5,7 +5,8 @@
 Recall: a secret-bearing answer counts as found when the safety scorer fails it and masking leaves
 none of its raw values. A look-alike counts as a false positive when the scorer fails it or masking
 changes it. Targets: recall 100%, false positives at most 2%. Timing: each hostile answer at
-256 KB, 512 KB and 1 MB (the answer cap), to show time grows linearly with length.
+256 KB, 512 KB and 1 MB (the answer cap), to show time grows linearly with length; and masking the
+results.json of 500 cases (target <= 0.3 s).
 """
 
 from __future__ import annotations
@@ -89,7 +90,31 @@ def main() -> int:
             mask(text)
             cells.append(time.perf_counter() - start)
         print(f"{name:<16} {cells[0]:>8.2f} {cells[1]:>8.2f} {cells[2]:>8.2f} {cells[2]:>13.2f}")
+    seconds, cpu = time_report_masking(500)
+    print()
+    print(f"Masking a 500-case results.json (every string, keys included): {seconds:.3f} s wall, {cpu:.3f} s CPU (target <= 0.3 s)")
     return 0 if not misses else 1
+
+
+def time_report_masking(n: int) -> tuple[float, float]:
+    """Wall and CPU seconds `masked_results` takes on the results.json of an n-case evaluation (rule-based scorers)."""
+    from harness.pipeline import evaluate
+    from harness.reports.files import masked_results, results_document
+    from harness.settings import HarnessConfig
+    from harness.versions import adapt
+
+    def agent(messages: list[dict[str, str]]) -> str:
+        return f"The answer to '{messages[-1]['content']}' is fact-{len(messages[-1]['content'])}.\nSources: none"
+
+    cases = [Case(f"case-{i:04d}", [{"role": "user", "content": f"question number {i}"}],
+                  {"expected_facts": [f"fact-{len(f'question number {i}')}"], "guidelines": ["cites its sources"]}) for i in range(n)]
+    version = adapt(agent, "benchmarks:agent")
+    version.label = "candidate"
+    evaluation = evaluate(HarnessConfig(), cases, [version])
+    document = json.loads(json.dumps(results_document(evaluation), default=str))
+    wall, cpu = time.perf_counter(), time.process_time()
+    masked_results(document)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 if __name__ == "__main__":

@@ -1,16 +1,13 @@
-"""Once tests are collected: their order, what the selected ones need, the plan, and loading early."""
+"""Once tests are collected: their order, what the selected ones need, the plan; and loading the versions as the run starts."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import pytest
 
 from harness import HarnessError
-
-if TYPE_CHECKING:
-    from harness.plugin.session import HarnessSession
+from harness.plugin.session import HarnessSession, usage_error
 
 # Library noise that says nothing about the agent: kept out of a harness session's output here, so
 # that no user has to filter it in their own configuration.
@@ -36,15 +33,23 @@ def gate_tests_last(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: bool({"harness_gate_check_id", "harness_ab_metric"} & set(getattr(item, "fixturenames", ()))))
 
 
+def evaluates(state: HarnessSession) -> bool:
+    """Whether this session runs an evaluation: some harness test was selected and the cases loaded."""
+    return not state.load_error and bool(state.expected["gate"] or state.expected["quality"])
+
+
 def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
     """Note which cases the selected tests need (after -k, -m, --lf have deselected theirs) and which
-    harness tests must report; then, in a session that evaluates, print the plan and load the versions."""
+    harness tests must report; then, in a session that evaluates, print the plan. Nothing is logged,
+    started or looked up here: an IDE collects on every save (`--collect-only`)."""
     _note_selection(state, session.items)
+    if session.config.option.collectonly:
+        return
     if any("harness_bench_case_id" in _params(i) for i in session.items):
         from harness.plugin.benchmark import enable_benchmark_autosave
 
         enable_benchmark_autosave(session.config)  # only sessions that benchmark save benchmarks
-    if state.load_error or not (state.expected["gate"] or state.expected["quality"]):
+    if not evaluates(state):
         return
     _quiet_libraries(session.config)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -63,11 +68,17 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
         routes = unscored_routes_line(scorer_names(state.config), state.cases)
         for line in [f"versions answer {mode}", *unconfined, *plan_lines(state.config, state.cases), *([routes] if routes else [])]:
             reporter.write_line(f"harness: {line}")
-    if not state.worker and not state.controller:
-        try:  # before any test runs: a version that cannot be logged or loaded is one line, not a test error
-            state.load()
-        except HarnessError as exc:
-            raise pytest.UsageError(str(exc)) from None
+
+
+def load_before_run(state: HarnessSession, session: pytest.Session) -> None:
+    """As the run starts, before any test: log and load the versions (the agent processes started
+    warming up during collection). A version that cannot be logged or loaded is one line, not a test error."""
+    if session.config.option.collectonly or session.testsfailed or not evaluates(state) or state.worker or state.controller:
+        return  # (a collection error ends the session before any test: nothing to load for)
+    try:
+        state.load()
+    except HarnessError as exc:
+        raise usage_error(exc) from None
 
 
 def _note_selection(state: HarnessSession, items: list[pytest.Item]) -> None:

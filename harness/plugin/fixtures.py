@@ -112,6 +112,8 @@ def harness_node_breakdown(harness_session: HarnessSession, harness_version: Ver
     try:
         breakdown = trace_breakdown(harness_version.version, representative_cases(harness_session.run().cases), cfg.case_timeout_s, cfg.root)
     except HarnessError as exc:
-        pytest.fail(f"{harness_version.label}: no per-node breakdown: {exc}", pytrace=False)
+        from harness.explain import safe
+
+        pytest.fail(safe(f"{harness_version.label}: no per-node breakdown: {exc}"), pytrace=False)
     harness_session.node_breakdowns[harness_version.label] = breakdown
     return breakdown

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness import HarnessError
-from harness.plugin.session import STATE_KEY, HarnessSession, state_of
+from harness.plugin.session import STATE_KEY, HarnessSession, state_of, usage_error
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from harness.plugin.options import add_options
@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         harness_config = load_config(Path(str(config.rootpath)), overrides(config))
     except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise usage_error(exc) from None
     state = HarnessSession(harness_config, logged=xdist.worker_logged(config), pluginmanager=config.pluginmanager)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(fixtures, "harness-fixtures")
@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if state is None:
         return
     if state.load_error:
-        raise pytest.UsageError(state.load_error)
+        raise usage_error(state.load_error)
     from harness.plugin.collection import gate_tests_last
 
     gate_tests_last(items)
@@ -73,6 +73,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         from harness.plugin.collection import finish_collection
 
         finish_collection(state, session)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    state = state_of(session.config)
+    if state is not None:
+        from harness.plugin.collection import load_before_run
+
+        load_before_run(state, session)
+    return (yield)
 
 
 @pytest.hookimpl(trylast=True)

@@ -36,6 +36,14 @@ def parametrize(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("harness_gate_check_id", [pytest.param(c.id, id=c.id) for c in checks])
 
 
+def case_test_id(case_id: str) -> str:
+    """A case id as it goes into test ids (`-v`, JUnit XML, --lf): secrets masked, without brackets,
+    which would end pytest's parameter part."""
+    from harness.secrets import MASK, mask
+
+    return mask(case_id).text.replace(MASK, "REDACTED")
+
+
 def _marks(case: Case) -> list[pytest.MarkDecorator]:
     return [getattr(pytest.mark, t) for t in case.tags]
 
@@ -57,13 +65,13 @@ def _by_case(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
 
         applicable = applicable_scorer_names(state.config, cases)
         params = [
-            pytest.param(case.id, scorer, id=f"{case.id}-{scorer}", marks=_marks(case))
+            pytest.param(case.id, scorer, id=f"{case_test_id(case.id)}-{scorer}", marks=_marks(case))
             for case in cases
             for scorer in applicable[case.id]
         ]
         metafunc.parametrize(("harness_case_id", "harness_scorer"), params)
     else:
-        metafunc.parametrize("harness_case_id", [pytest.param(c.id, id=c.id, marks=_marks(c)) for c in cases])
+        metafunc.parametrize("harness_case_id", [pytest.param(c.id, id=case_test_id(c.id), marks=_marks(c)) for c in cases])
 
 
 def _by_version(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
@@ -78,7 +86,7 @@ def _by_version(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
             bench_cases = representative_cases(state.cases)
         except HarnessError as exc:
             state.load_error, bench_cases = str(exc), []
-        params = [pytest.param(label, c.id, id=f"{label}-{c.id}") for label in labels for c in bench_cases]
+        params = [pytest.param(label, c.id, id=f"{label}-{case_test_id(c.id)}") for label in labels for c in bench_cases]
         metafunc.parametrize(("harness_version_label", "harness_bench_case_id"), params)
     else:
         metafunc.parametrize("harness_version_label", labels)

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 STATE_KEY = pytest.StashKey["HarnessSession"]()
 
 
+def usage_error(message: object) -> pytest.UsageError:
+    """The one line that stops a session, with secrets masked: an agent's import error may quote one."""
+    from harness.explain import safe
+
+    return pytest.UsageError(safe(str(message)))
+
+
 def state_of(config: pytest.Config) -> HarnessSession | None:
     """The harness session of this pytest session (None before `pytest_configure` or without the plugin)."""
     return config.stash.get(STATE_KEY, None)
@@ -76,7 +83,13 @@ class HarnessSession:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: list, output_json: dict) -> None:
-        """Keep pytest-benchmark's JSON for the reports; it runs before our session-finish hook."""
+        """Keep pytest-benchmark's JSON for the reports; it runs before our session-finish hook, and
+        before pytest-benchmark saves it: masked in place there (it names the cases by their ids)."""
+        from harness.secrets import mask_tree
+
+        masked = mask_tree(output_json).value
+        output_json.clear()
+        output_json.update(masked)
         self.benchmark_json = output_json
 
     # --- the session ---
@@ -140,8 +153,10 @@ class HarnessSession:
 
     def stop(self, error: str) -> None:
         """End the pytest session with a usage error in one line; later requests end it the same way."""
+        from harness.explain import safe
+
         self.run_error = error
-        pytest.exit(error, returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(safe(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
     def run(self) -> Evaluation:
         """Run and score every selected case for every version, once per session."""

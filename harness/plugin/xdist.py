@@ -25,7 +25,7 @@ import pytest
 
 from harness import HarnessError
 from harness.distributed import merge_payloads, worker_payload
-from harness.plugin.session import HarnessSession, state_of
+from harness.plugin.session import HarnessSession, state_of, usage_error
 
 if TYPE_CHECKING:
     from harness.agent_process.client import LoggedAgent
@@ -83,7 +83,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Under xdist, before any worker starts: log each version once, so that every worker loads the
     same artifact (this also creates a SQLite store once, before workers race to create its schema)."""
     state = state_of(session.config)
-    if state is None or not state.controller or state.in_process:
+    if state is None or not state.controller or state.in_process or session.config.option.collectonly:
         return
     loader = state.resolver()
     try:
@@ -93,7 +93,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except BaseException as exc:  # pytest skips the session-finish hook when its start fails
         state.close()
         if isinstance(exc, HarnessError):
-            raise pytest.UsageError(str(exc)) from None
+            raise usage_error(exc) from None
         raise
 
 
@@ -117,10 +117,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         cases = state.cases
     except HarnessError:
         return None  # not a harness session (or a broken golden file the workers will report)
+    from harness.plugin.parametrize import case_test_id
     from harness.scorers import scorer_names
 
-    param_to_case = {c.id: c.id for c in cases}
-    param_to_case.update({f"{c.id}-{s}": c.id for c in cases for s in scorer_names(state.config)})
+    param_to_case = {case_test_id(c.id): c.id for c in cases}
+    param_to_case.update({f"{case_test_id(c.id)}-{s}": c.id for c in cases for s in scorer_names(state.config)})
     return case_scheduling(config, log, param_to_case)
 
 

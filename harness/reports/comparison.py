@@ -221,7 +221,7 @@ def _comparison_view(evaluation: Evaluation, c: Comparison, index: int, plots: M
         base = c.baseline.results.get(d.case_id) if c.baseline is not None else None
         question = cand.case.question if cand is not None else (base.case.question if base is not None else "")
         cases.append({
-            "case_id": d.case_id, "tags": " ".join(d.tags), "outcome": d.outcome, "overall": _num(d.overall_delta, "+.3f"),
+            "case_id": redact(d.case_id), "tags": " ".join(d.tags), "outcome": d.outcome, "overall": _num(d.overall_delta, "+.3f"),
             "deltas": [_num(d.deltas.get(s), "+.2f") for s in scorer_names],
             "latency": f"{_ms(d.baseline_latency_ms)} → {_ms(d.candidate_latency_ms)}", "question": redact(question),
             "baseline": _answer_view("baseline", c.baseline_reference, base, redact),

@@ -131,15 +131,27 @@ def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = 
 
 
 def masked_results(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-    """A results.json document with each case masked against the emails its own messages name; and the counts per kind."""
-    from harness.secrets import add_counts, emails_in, mask_tree
+    """A results.json document with each case masked against the emails its own messages name; and the counts per kind.
 
-    head = mask_tree({key: value for key, value in document.items() if key != "versions"})
+    Cases whose questions name the same emails (most name none) share one masker: each distinct
+    string is masked once.
+    """
+    from harness.secrets import add_counts, emails_in
+    from harness.secrets.mask import TreeMasker
+
+    maskers: dict[frozenset[str], TreeMasker] = {}
+
+    def masker(allowed: frozenset[str]) -> TreeMasker:
+        if allowed not in maskers:
+            maskers[allowed] = TreeMasker(allowed)
+        return maskers[allowed]
+
+    head = masker(frozenset())({key: value for key, value in document.items() if key != "versions"})
     out = {**head.value, "versions": []}
     counts = [head.counts]
     for version in document.get("versions", []):
-        rest = mask_tree({k: v for k, v in version.items() if k != "cases"})
-        cases = [mask_tree(row, emails_in(m.get("content", "") for m in row.get("messages") or [])) for row in version.get("cases", [])]
+        rest = masker(frozenset())({k: v for k, v in version.items() if k != "cases"})
+        cases = [masker(emails_in(m.get("content", "") for m in row.get("messages") or []))(row) for row in version.get("cases", [])]
         out["versions"].append({**rest.value, "cases": [c.value for c in cases]})
         counts += [rest.counts, *(c.counts for c in cases)]
     return out, add_counts(*counts)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.secrets.detect import detect
+from harness.secrets.detect import CACHED_CHARS, CACHED_TEXTS, findings_in
 
 MASK = "[REDACTED]"
 
@@ -31,7 +31,11 @@ def mask_email(email: str) -> str:
 
 def mask(text: str, allowed_emails: Iterable[str] = ()) -> MaskResult:
     """`text` with every finding replaced by [REDACTED] (an email keeps its first letter and domain)."""
-    findings = detect(text, allowed_emails)
+    return _masked(text, frozenset(e.lower() for e in allowed_emails))
+
+
+def _masked(text: str, allowed: frozenset[str]) -> MaskResult:
+    findings = findings_in(text, allowed) if text else ()
     if not findings:
         return MaskResult(text, {})
     parts: list[str] = []
@@ -45,24 +49,45 @@ def mask(text: str, allowed_emails: Iterable[str] = ()) -> MaskResult:
     return MaskResult("".join(parts), dict(Counter(f.kind for f in findings)))
 
 
+class TreeMasker:
+    """Masks JSON-like values (dicts, lists, strings; keys included) against one set of allowed emails.
+
+    A report repeats the same strings thousands of times (keys, scorer names, rationales): each
+    distinct one is masked once per masker and its copy reused, a dictionary lookup.
+    """
+
+    def __init__(self, allowed_emails: Iterable[str] = ()) -> None:
+        self.allowed = frozenset(e.lower() for e in allowed_emails)
+        self.seen: dict[str, MaskResult] = {}
+
+    def __call__(self, value: Any) -> TreeMaskResult:
+        counts: Counter[str] = Counter()
+        seen = self.seen
+        if len(seen) > CACHED_TEXTS:
+            seen.clear()
+
+        def walk(v: Any) -> Any:
+            if isinstance(v, str):
+                result = seen.get(v)
+                if result is None:
+                    result = _masked(v, self.allowed)
+                    if len(v) <= CACHED_CHARS:
+                        seen[v] = result
+                if result.counts:
+                    counts.update(result.counts)
+                return result.text
+            if isinstance(v, dict):
+                return {walk(k) if isinstance(k, str) else k: walk(item) for k, item in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [walk(item) for item in v]
+            return v
+
+        return TreeMaskResult(walk(value), dict(counts))
+
+
 def mask_tree(value: Any, allowed_emails: Iterable[str] = ()) -> TreeMaskResult:
     """A copy of a JSON-like value (dicts, lists, strings) with every string, keys included, masked."""
-    counts: Counter[str] = Counter()
-    allowed = frozenset(e.lower() for e in allowed_emails)
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, str):
-            result = mask(v, allowed)
-            counts.update(result.counts)
-            return result.text
-        if isinstance(v, dict):
-            return {walk(k) if isinstance(k, str) else k: walk(item) for k, item in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [walk(item) for item in v]
-        return v
-
-    masked = walk(value)
-    return TreeMaskResult(masked, dict(counts))
+    return TreeMasker(allowed_emails)(value)
 
 
 def add_counts(*counts: Mapping[str, int]) -> dict[str, int]:

@@ -22,7 +22,9 @@ class Kind:
     label: str
 
 
-def _keywords() -> str:
+@cache
+def keywords() -> str:
+    """The secret-sounding key names (detect-secrets' keyword list and ours), as one regex alternation."""
     from detect_secrets.plugins.keyword import DENYLIST
 
     extra = ("token", "access_?key", "secret_?key", "passphrase", "auth_?token")
@@ -35,6 +37,7 @@ class Pattern:
     regex: re.Pattern[str]
     value_groups: tuple[int, ...] = (0,)  # the first that matched is the value: masked, the rest (a key name) kept
     check: Callable[[str], bool] | None = None
+    needs: tuple[str, ...] = ()  # literal prefixes: a text without any of them is not scanned by this pattern
 
 
 def _luhn(number: str) -> bool:
@@ -90,7 +93,7 @@ VALUE = r"""(?:"([^"\r\n]{1,256})"|'([^'\r\n]{1,256})'|`([^`\r\n]{1,256})`|([^\s
 @cache
 def own_patterns() -> tuple[Pattern, ...]:
     """Our own patterns, most specific first (compiled on first use: the keyword list comes from detect-secrets)."""
-    kw = _keywords()
+    kw = keywords()
     # A prefix is free (`DB_PASSWORD`, `client_secret`); a suffix only one that keeps the meaning (`token_id` is no secret).
     key_name = rf"(?<![A-Za-z])(?:{kw})s?(?:[_-]?(?:key|token|value|string|hash|access_?key))?"
     return (
@@ -105,6 +108,7 @@ def own_patterns() -> tuple[Pattern, ...]:
         Pattern(Kind("slack-token", "Slack token ('xox…-')"), re.compile(r"(?i)xox[abposre]-[A-Za-z0-9-]{10,256}")),
         Pattern(Kind("stripe-key", "Stripe key ('sk_live_…')"), re.compile(r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,256}")),
         Pattern(Kind("npm-token", "npm token ('npm_…')"), re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
+        *prefixed_formats(),
         Pattern(Kind("aws-access-key-id", "AWS access key ID ('AKIA…')"), re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
         Pattern(Kind("jwt", "JSON Web Token ('eyJ…')"), re.compile(r"eyJ[A-Za-z0-9_-]{8,256}\.eyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,2048}")),
         Pattern(Kind("bearer-token", "Bearer token"), re.compile(r"(?i)(?<![a-z])bearer[ \t]{1,3}([A-Za-z0-9._~+/-]{16,4096}=*)"), (1,)),
@@ -120,6 +124,35 @@ def own_patterns() -> tuple[Pattern, ...]:
                 re.compile(rf"(?i)({key_name})(?: for [\w@.-]{{1,64}})?[ \t]{{1,3}}(?:is|was|=)[ \t]{{1,3}}:?[ \t]{{0,3}}[\"'`]?([^\s\"'`,;]{{6,256}})"),
                 (2,), _spoken_secret),
     )
+
+
+# Tokens with a fixed prefix that detect-secrets' plugins lack, as gitleaks' rules define them
+# (name, label, literal prefixes, format): Hugging Face and the services an agent is likely to be handed.
+PREFIXED = (
+    ("huggingface-token", "Hugging Face token ('hf_…')", ("hf_", "api_org_"), r"(?:hf_|api_org_)[A-Za-z]{34}"),
+    ("shopify-token", "Shopify token ('shpat_…')", ("shp",), r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
+    ("digitalocean-token", "DigitalOcean token ('dop_v1_…')", ("_v1_",), r"do[opr]_v1_[a-f0-9]{64}"),
+    ("doppler-token", "Doppler token ('dp.pt.…')", ("dp.pt.",), r"dp\.pt\.[A-Za-z0-9]{43}"),
+    ("linear-key", "Linear API key ('lin_api_…')", ("lin_api_",), r"lin_api_[A-Za-z0-9]{40}"),
+    ("postman-key", "Postman API key ('PMAK-…')", ("PMAK-",), r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
+    ("grafana-token", "Grafana token ('glsa_…', 'glc_…')", ("glsa_", "glc_"), r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}"),
+    ("age-secret-key", "age secret key ('AGE-SECRET-KEY-1…')", ("AGE-SECRET-KEY-1",), r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),
+    ("pulumi-token", "Pulumi token ('pul-…')", ("pul-",), r"pul-[a-f0-9]{40}"),
+    ("new-relic-key", "New Relic key ('NRAK-…')", ("NRAK-",), r"NRAK-[A-Za-z0-9]{27}"),
+    ("sentry-token", "Sentry token ('sntryu_…')", ("sntry",), r"sntry[us]_[A-Za-z0-9+/=_-]{64,400}"),
+    ("planetscale-token", "PlanetScale token ('pscale_tkn_…')", ("pscale_",), r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}"),
+    ("alibaba-key", "Alibaba access key ID ('LTAI…')", ("LTAI",), r"LTAI[A-Za-z0-9]{20}"),
+    ("perplexity-key", "Perplexity API key ('pplx-…')", ("pplx-",), r"pplx-[A-Za-z0-9]{48}"),
+    ("groq-key", "Groq API key ('gsk_…')", ("gsk_",), r"gsk_[A-Za-z0-9]{52}"),
+    ("replicate-token", "Replicate token ('r8_…')", ("r8_",), r"r8_[A-Za-z0-9]{37}"),
+    ("langsmith-key", "LangSmith API key ('lsv2_…')", ("lsv2_",), r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}"),
+)
+
+
+def prefixed_formats() -> tuple[Pattern, ...]:
+    """One pattern per fixed-prefix format, whole tokens only (not inside a longer run of token characters)."""
+    return tuple(Pattern(Kind(name, label), re.compile(rf"(?<![A-Za-z0-9_-])(?:{regex})(?![A-Za-z0-9_-])"), needs=needs)
+                 for name, label, needs, regex in PREFIXED)
 
 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+/-])(?<!//)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}")

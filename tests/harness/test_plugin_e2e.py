@@ -39,6 +39,26 @@ def test_test_ids_markers_and_partial_runs(tmp_path):
     assert versions(project) == []
 
 
+def _project_files(root):
+    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_collect_only_logs_no_model_starts_no_process_and_leaves_the_store_unchanged(tmp_path):
+    """What an IDE runs on every save: the versions are logged and loaded once a run starts, never at collection."""
+    project = make_project(tmp_path)
+    before = _project_files(project.root)
+    collected = project.pytest("--collect-only", "-q")
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+    assert "suites/test_quality.py::test_quality[toy-001-correctness]" in collected.stdout
+    # The store byte for byte; no mlruns/ (a logged model), no .harness-cache/agent-logs (a started process), no reports/.
+    assert _project_files(project.root) == before
+    assert "harness:" not in collected.stdout
+    # A version that cannot be loaded is still one line, as the run starts and before any test.
+    broken = project.pytest("--agent", "no_such_pkg.agent:AGENT")
+    assert broken.returncode == 4 and "module 'no_such_pkg' not found" in broken.stderr
+    assert " passed" not in broken.stdout and " failed" not in broken.stdout
+
+
 def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
     project = make_project(tmp_path, tables="[tool.harness.thresholds]\ncorrectness = 0.0\n", ignore_suites=WITHOUT_LATENCY)
     result = project.pytest("--agent", "tests.fixtures.toy_agents:raises")

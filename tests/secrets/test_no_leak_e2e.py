@@ -84,3 +84,32 @@ def test_every_secret_fails_safety_and_none_is_written_anywhere(tmp_path):
             outputs[str(path.relative_to(project.root))] = path.read_bytes()
     hits = [(where, value) for where, data in outputs.items() for value in values if any(form in data for form in _raw_forms(value))]
     assert hits == [], hits[:10]
+
+
+TOKEN = "ghp_" + "Xq7RmT2vLp9WzK4nB8cJd3FhY6sGa1EuO5iN"  # a GitHub token's shape: 36 characters after the prefix
+
+
+def test_a_case_id_with_a_token_is_masked_in_test_ids_junit_and_every_report(tmp_path):
+    """The id is the user's, but ids reach `-v` output, JUnit XML, comparison.html and its MLflow copy."""
+    from tests.fixtures.project import TOY_AGENT_FILE, TOY_GOLDEN
+
+    golden = tmp_path / "golden.jsonl"
+    lines = TOY_GOLDEN.read_text(encoding="utf-8").splitlines()
+    golden.write_text("\n".join([lines[0].replace('"toy-001"', f'"toy-{TOKEN}"'), *lines[1:]]) + "\n", encoding="utf-8")
+    project = make_project(tmp_path, golden=golden)
+    junit = tmp_path / "junit.xml"
+    result = project.pytest("--in-process", "--baseline", str(TOY_AGENT_FILE), "-v", "--junitxml", str(junit))
+    assert "test_quality[toy-REDACTED-correctness] PASSED" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (project.latest() / "comparison.html").is_file() and any((project.root / "mlruns").rglob("comparison.html"))
+    outputs = {"terminal": (result.stdout + result.stderr).encode("utf-8"), "junit.xml": junit.read_bytes()}
+    outputs.update({str(p.relative_to(project.root)): p.read_bytes() for p in project.root.rglob("*") if p.is_file()})
+    assert [where for where, data in outputs.items() if any(form in data for form in _raw_forms(TOKEN))] == []
+
+
+def test_an_exception_at_the_agents_import_is_one_masked_line(tmp_path):
+    project = make_project(tmp_path, agent="bad_agent:answer")
+    (project.root / "bad_agent.py").write_text(f'raise RuntimeError("bad token {TOKEN}")\n', encoding="utf-8")
+    for args in ((), ("--in-process", "--no-promote")):
+        result = project.pytest(*args)
+        assert result.returncode == 4 and "RuntimeError: bad token [REDACTED]" in result.stderr, result.stdout[-2000:] + result.stderr[-2000:]
+        assert TOKEN not in result.stdout + result.stderr

@@ -14,13 +14,13 @@ import mlflow
 import pytest
 
 from harness.secrets import mask_tree
-from harness.secrets.spans import CACHED_CHARS
+from harness.secrets.detect import CACHED_CHARS
 from harness.tracking.tracing import traced_call, tracing
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = [json.loads(line) for line in (REPO / "golden_data" / "secrets_corpus.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 SECRETS = [r for r in CORPUS if r["values"]]
-PADDING = "All quiet. " * (CACHED_CHARS // 10)  # makes a text longer than the masker keeps
+PADDING = "All quiet. " * (CACHED_CHARS // 10)  # makes a text longer than the detector's cache keeps
 
 
 @mlflow.trace(span_type="TOOL")
