@@ -132,11 +132,11 @@ def test_the_record_says_sandbox_none_and_ci_refuses_to_promote_it(tmp_path: Pat
     """Where no sandbox can start, the session says so in one line, seals `sandbox: none`, and under
     CI (the `require_sandbox` default) does not promote; outside CI it may."""
     import json
-    import tempfile
 
-    scratch_before = set(Path(tempfile.gettempdir()).glob("harness-sandbox-*"))
+    temporary = tmp_path / "tmp"  # the sessions' own temporary folder: what they leave there is theirs
+    temporary.mkdir()
     project = module_project(tmp_path)
-    ci = project.pytest(HARNESS_SANDBOX="none", CI="true")
+    ci = project.pytest(HARNESS_SANDBOX="none", CI="true", TMPDIR=str(temporary))
     output = ci.stdout + ci.stderr
     assert ci.returncode == 0, output[-3000:]
     assert "harness: sandbox: none (HARNESS_SANDBOX=none)" in output
@@ -145,14 +145,14 @@ def test_the_record_says_sandbox_none_and_ci_refuses_to_promote_it(tmp_path: Pat
     assert any("without a sandbox" in b for b in record["blockers"]), record["blockers"]
     assert "promoted version" not in output and versions(project) == []
 
-    laptop = project.pytest(HARNESS_SANDBOX="none")
+    laptop = project.pytest(HARNESS_SANDBOX="none", TMPDIR=str(temporary))
     assert "promoted version 1" in laptop.stdout, laptop.stdout[-3000:]
 
-    sandboxed = project.pytest(CI="true")
+    sandboxed = project.pytest(CI="true", TMPDIR=str(temporary))
     record = json.loads((project.latest() / "gate_record.json").read_text())
     assert record["sandbox"] == "bubblewrap" and record["blockers"] == []
     assert "promoted version 2" in sandboxed.stdout, sandboxed.stdout[-3000:]
-    assert set(Path(tempfile.gettempdir()).glob("harness-sandbox-*")) - scratch_before == set(), "scratch folders left behind"
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("harness-")] == [], "scratch folders or logs left behind"
 
 
 def test_a_sandboxed_process_sees_no_signing_key_and_cannot_write_outside_its_scratch(tmp_path: Path) -> None:
