@@ -14,7 +14,7 @@ from harness.tracking.connection import store_errors
 
 def configure_verify(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reference", nargs="?", default=None,
-                        help="models:/NAME@ALIAS, models:/NAME/N or a version number (default: every alias of the model)")
+                        help="models:/NAME@ALIAS, models:/NAME/N, @ALIAS or a version number of the model (default: every alias of the model)")
     parser.add_argument("--model", metavar="NAME", help="registered model (default: [tool.harness] model_name)")
 
 

@@ -9,6 +9,7 @@ version's own artifact files, hashed again.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +148,8 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig, today: bool = True
     if record.model_id not in (model_id_of(mv), None) or (record.model_id is None and mv.source != record.model_uri):
         return [f"version {number} is not the logged model {record.model_id or record.model_uri} that was evaluated"]
     try:
+        # A check answers in lines of its own: no download progress bars on the terminal.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         local = download_model(f"models:/{mv.name}/{number}")
         artifact = tree_sha256(local)
     except Exception as exc:

@@ -74,8 +74,8 @@ def check_version(client: Any, model_name: str, version: str, cfg: HarnessConfig
 
 
 def check_reference(reference: str, cfg: HarnessConfig, model_name: str | None = None) -> list[Verdict]:
-    """Check `models:/NAME@ALIAS`, `models:/NAME/N`, a bare version number of `model_name`, or (None)
-    every alias of `model_name`."""
+    """Check `models:/NAME@ALIAS`, `models:/NAME/N`, `@ALIAS` or a bare version number of
+    `model_name`, or (None) every alias of `model_name`."""
     from harness.tracking.connection import mlflow_client
 
     client = mlflow_client()
@@ -87,11 +87,13 @@ def check_reference(reference: str, cfg: HarnessConfig, model_name: str | None =
             raise HarnessError(f"model '{name}' has no aliases to verify")
         return [check_alias(client, model, alias, cfg) for alias in sorted(aliases)]
     reference = reference.strip()
+    if reference.startswith("@"):
+        reference = f"models:/{name}{reference}"
     if reference.isdigit():
         return [check_version(client, name, reference, cfg)]
     match = REGISTRY_URI.match(reference)
     if not match:
-        raise HarnessError(f"{reference!r} is not a registered version: expected models:/NAME@ALIAS, models:/NAME/N or a version number")
+        raise HarnessError(f"{reference!r} is not a registered version: expected models:/NAME@ALIAS, models:/NAME/N, @ALIAS or a version number")
     if match["version"]:
         return [check_version(client, match["name"], match["version"], cfg)]
     model = get_registered_model(client, match["name"])
