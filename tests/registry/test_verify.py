@@ -119,3 +119,28 @@ def test_an_artifact_file_named_like_mlflows_download_note_is_hashed_and_a_swap_
     code, out, _ = reg.cli("verify", f"models:/{reg.name}@development")
     assert code == 1 and "sha256 mismatch" in out
     assert reg.aliases() == {"development": version}
+
+
+def test_the_ci_recipes_deploy_job_verifies_production_before_its_rollout(reg):
+    import yaml
+
+    recipe = yaml.safe_load((REPO / "examples" / "ci" / "quality-gate.yml").read_text(encoding="utf-8"))
+    deploy = recipe["jobs"]["deploy"]
+    assert deploy["needs"] == "evaluate"
+    names = [s.get("name") for s in deploy["steps"]]
+    assert names.index("Verify before rollout") < names.index("Roll out")
+    command = next(s["run"] for s in deploy["steps"] if s.get("name") == "Verify before rollout")
+    (reg.project / ".venv").symlink_to(sys.prefix)  # the job's Install step made this venv
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def step() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-e", "-c", command], cwd=reg.project, env=env, capture_output=True, text=True, timeout=120)
+
+    version = reg.add()
+    for alias in ("development", "staging", "production"):
+        assert reg.cli("promote", "--to", alias, "--version", version)[0] == 0
+    done = step()
+    assert done.returncode == 0 and f"verified models:/{reg.name}@production (version {version})" in done.stdout, done.stdout + done.stderr
+    rogue(reg)
+    done = step()
+    assert done.returncode == 1 and "moved outside the harness" in done.stdout, done.stdout + done.stderr
