@@ -135,7 +135,7 @@ def stop_group(process: subprocess.Popen) -> None:
             if process.poll() is not None and not group_members(process.pid):
                 return
             time.sleep(0.05)
-    process.wait(timeout=5)
+    raise HarnessError(f"processes {group_members(process.pid)} of process group {process.pid} outlived SIGKILL")
 
 
 def answers(url: str) -> bool:
