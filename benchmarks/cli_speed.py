@@ -27,7 +27,9 @@ MODEL = "my_agent"
 
 def environment(store: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"}
-    return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MLFLOW_DISABLE_TELEMETRY": "true", "DEEPEVAL_TELEMETRY_OPT_OUT": "1"}
+    # The commands of this checkout, whichever one the environment installed.
+    return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MLFLOW_DISABLE_TELEMETRY": "true", "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
+                  "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:

@@ -31,7 +31,7 @@ class Verdict:
     """One alias or version checked: what it is, the version it resolved to, and every problem found."""
 
     subject: str  # models:/name@alias or models:/name/N
-    version: str | None
+    version: str
     problems: tuple[str, ...]
 
     @property
@@ -59,10 +59,9 @@ def _record(client: Any, mv: Any, cfg: HarnessConfig) -> list[str]:
 
 
 def check_alias(client: Any, model: Any, alias: str, cfg: HarnessConfig) -> Verdict:
+    """`alias` (which `model` has): its version's record, and whether the harness moved it there."""
     subject = f"models:/{model.name}@{alias}"
-    version = aliases_of(model).get(alias)
-    if version is None:
-        return Verdict(subject, None, (f"@{alias} of '{model.name}' is not set",))
+    version = aliases_of(model)[alias]
     problems = _record(client, client.get_model_version(model.name, version), cfg)
     position = position_problem(model, alias, version)
     return Verdict(subject, version, tuple(problems + ([position] if position else [])))
@@ -73,7 +72,7 @@ def check_version(client: Any, model_name: str, version: str, cfg: HarnessConfig
     return Verdict(f"models:/{model_name}/{mv.version}", str(mv.version), tuple(_record(client, mv, cfg)))
 
 
-def check_reference(reference: str, cfg: HarnessConfig, model_name: str | None = None) -> list[Verdict]:
+def check_reference(reference: str | None, cfg: HarnessConfig, model_name: str | None = None) -> list[Verdict]:
     """Check `models:/NAME@ALIAS`, `models:/NAME/N`, `@ALIAS` or a bare version number of
     `model_name`, or (None) every alias of `model_name`."""
     from harness.tracking.connection import mlflow_client

@@ -144,3 +144,15 @@ def test_the_ci_recipes_deploy_job_verifies_production_before_its_rollout(reg):
     rogue(reg)
     done = step()
     assert done.returncode == 1 and "moved outside the harness" in done.stdout, done.stdout + done.stderr
+
+
+def test_bad_references_are_one_line(reg):
+    from tests.registry.conftest import one_error_line
+
+    version = reg.add()
+    for argv, message in ((["verify", "staging"], "'staging' is not a registered version: expected models:/NAME@ALIAS"),
+                          (["verify", "@nope"], f"model '{reg.name}' has no alias @nope (its aliases: none)"),
+                          (["verify", "99"], f"model '{reg.name}' has no version 99 (its versions are {version})"),
+                          (["verify"], f"model '{reg.name}' has no aliases to verify")):
+        code, _, err = reg.cli(*argv)
+        assert code == 1 and message in one_error_line(err, "verify"), err
