@@ -27,8 +27,8 @@ def run_verify(args: argparse.Namespace) -> int:
     verdicts = check_reference(args.reference, cfg, model_name)
     for verdict in verdicts:
         if verdict.verified:
-            print(f"verified {verdict.subject} (version {verdict.version}): its sealed record verifies"
-                  + ("" if "@" not in verdict.subject else " and the harness moved it there"))
+            print(f"verified {verdict.subject} (version {verdict.version}): its record verifies"
+                  + (", moved there by the harness" if "@" in verdict.subject else ""))
         for problem in verdict.problems:
             print(f"{verdict.subject}: {problem}")
     return 0 if all(v.verified for v in verdicts) else 1

@@ -55,15 +55,15 @@ def test_a_sealed_version_moved_by_hand_is_caught_by_its_position(reg):
         f"to version {v1} (promote by {reg.history()[-1]['by']} at {reg.history()[-1]['at']}): moved outside the harness")
     # The version itself verifies: by number only the record is checked.
     code, out, _ = reg.cli("verify", v2)
-    assert code == 0 and out.strip() == f"verified models:/{reg.name}/{v2} (version {v2}): its sealed record verifies"
+    assert code == 0 and out.strip() == f"verified models:/{reg.name}/{v2} (version {v2}): its record verifies"
 
 
 def test_a_promoted_version_passes_verify_status_check_and_serve(reg):
     version = reg.add()
     assert reg.cli("promote", "--to", "development", "--version", version)[0] == 0
     code, out, _ = reg.cli("verify", f"models:/{reg.name}@development")
-    assert code == 0 and out.strip() == (f"verified models:/{reg.name}@development (version {version}): its sealed record "
-                                         "verifies and the harness moved it there")
+    assert code == 0 and out.strip() == (f"verified models:/{reg.name}@development (version {version}): its record verifies, "
+                                         "moved there by the harness")
     code, out, _ = reg.cli("status", "--check")
     assert code == 0 and "@development  " in out and " verified " in out
     env = {**os.environ, "PYTHONPATH": str(REPO)}
