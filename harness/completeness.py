@@ -24,6 +24,8 @@ class SessionFacts:
     stopped_early: bool = False
     in_process: bool = False  # the fast local loop: the agent ran inside the harness, not from its logged artifact
     worker_crashed: int = 0  # xdist workers that went down
+    sandbox: str = ""  # how agent code was confined ("bubblewrap", "none"); "" when it ran in process
+    sandbox_required: bool = False  # the `require_sandbox` policy applies to this session
 
 
 def blockers(facts: SessionFacts) -> list[str]:
@@ -47,4 +49,6 @@ def blockers(facts: SessionFacts) -> list[str]:
         out.append(f"{facts.errors} test(s) errored")
     if facts.worker_crashed:
         out.append(f"{facts.worker_crashed} xdist worker(s) crashed")
+    if facts.sandbox == "none" and facts.sandbox_required:
+        out.append("agent code ran without a sandbox (require_sandbox: no bubblewrap here)")
     return out

@@ -14,8 +14,8 @@ from harness.scorers import scorer_names
 from harness.scorers.judge_specs import parse_judges_table
 from harness.settings import (
     DEFAULT_CRITICAL_SCORERS, DEFAULT_LATENCY_RATIO_MAX, DEFAULT_OVERALL_THRESHOLD, DEFAULT_THRESHOLDS,
-    GATE_ON_LATENCY, GATE_ON_QUALITY, LATENCY_THRESHOLDS, RELATIVE_TESTS, REPEAT_METRICS, UPPER_BOUND_METRICS, HarnessConfig,
-    PromotionPolicy,
+    GATE_ON_LATENCY, GATE_ON_QUALITY, LATENCY_THRESHOLDS, RELATIVE_TESTS, REPEAT_METRICS, REQUIRE_SANDBOX, UPPER_BOUND_METRICS,
+    USAGE_METRICS, HarnessConfig, PromotionPolicy,
 )
 
 _FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source", "default_thresholds")}
@@ -222,10 +222,15 @@ def validate(cfg: HarnessConfig, where: str) -> None:
                 raise _unknown(f"{where}.{table}", name, metrics)
             if table == "weights" and value < 0:
                 raise HarnessError(f"{where}.weights: '{name}' must be non-negative, got {value}")
+            if table == "non_inferiority" and name in USAGE_METRICS:
+                raise HarnessError(f"{where}.non_inferiority: '{name}' counts calls (fewer is better): cap it in thresholds instead")
             if table == "non_inferiority" and not 0.0 <= value <= 1.0:
                 raise HarnessError(f"{where}.non_inferiority: '{name}' must be between 0 and 1, got {value}")
             if table == "thresholds":
-                if name in LATENCY_THRESHOLDS:
+                if name in USAGE_METRICS:
+                    if value < 0:
+                        raise HarnessError(f"{where}.thresholds: '{name}' must be at least 0, got {value}")
+                elif name in LATENCY_THRESHOLDS:
                     if value <= 0:
                         raise HarnessError(f"{where}.thresholds: '{name}' must be positive, got {value}")
                 elif not 0.0 <= value <= 1.0:
@@ -243,6 +248,8 @@ def _validate_critical(cfg: HarnessConfig, where: str) -> None:
 
 
 def _validate_choices(cfg: HarnessConfig, where: str, metrics: set[str]) -> None:
+    if cfg.require_sandbox not in REQUIRE_SANDBOX:
+        raise HarnessError(f"{where}.require_sandbox must be one of {', '.join(repr(c) for c in REQUIRE_SANDBOX)}, got {cfg.require_sandbox!r}")
     for metric, choice in cfg.gate_on.items():
         if metric not in metrics:
             raise _unknown(f"{where}.gate_on", metric, metrics)

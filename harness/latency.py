@@ -7,8 +7,8 @@
   the interleaved run (see `runner.run_versions`), so lazy initialisation never lands in the warm
   percentiles that the gate reads.
 - Per-node breakdown: the representative cases answered once more under MLflow tracing (LangChain /
-  LangGraph autolog inside one root span per answer), the spans read back from the tracking store
-  and summed per node, so the reports show where the time goes inside the agent (report sections:
+  LangGraph autolog inside one root span per answer), each node's time read from the live trace
+  (in the agent's process, or back from the tracking store in this one) and summed per node, so the reports show where the time goes inside the agent (report sections:
   `harness.reports.latency`).
 """
 
@@ -22,7 +22,6 @@ from typing import Any
 from harness.agent_version import Version
 from harness.golden import Case
 from harness.records.latency import NodeBreakdown, NodeStat
-from harness.trajectory import node_key
 
 DOMAIN_TAGS = ("cost", "security", "performance", "reliability", "quality")
 GENERIC_CASES = 3  # benchmark cases taken from a golden set without domain tags
@@ -36,46 +35,46 @@ def representative_cases(cases: Sequence[Case], domains: Sequence[str] = DOMAIN_
     return unique or list(cases[:generic])
 
 
-def summarize_traces(label: str, reference: str, traces: Sequence[Any], top: int = TOP_NODES) -> NodeBreakdown:
-    """Sum span durations per node over the traces (MLflow `Trace`s); the `top` slowest nodes by total time."""
+def summarize_answers(label: str, reference: str, answers: Sequence[tuple[float, Sequence[tuple[str, str, float]]]],
+                      trace_ids: Sequence[str], top: int = TOP_NODES) -> NodeBreakdown:
+    """Sum the time of each node over traced answers ((answer ms, [(name, kind, ms)]) each); the `top`
+    slowest nodes by total time."""
     totals: dict[tuple[str, str], list[float]] = {}
-    answer_ms = 0.0
-    for trace in traces:
-        for span in trace.data.spans:
-            duration = (span.end_time_ns - span.start_time_ns) / 1e6 if span.end_time_ns else 0.0
-            if span.parent_id is None:
-                answer_ms += duration
-            elif (key := node_key(span)) is not None:
-                totals.setdefault(key, []).append(duration)
-    nodes = [
-        NodeStat(name, kind, len(ds), sum(ds), sum(ds) / answer_ms if answer_ms else 0.0)
-        for (name, kind), ds in totals.items()
-    ]
-    nodes.sort(key=lambda n: n.total_ms, reverse=True)
-    return NodeBreakdown(label, reference, len(traces), answer_ms, nodes[:top], [t.info.trace_id for t in traces])
+    for _, nodes in answers:
+        for name, kind, ms in nodes:
+            totals.setdefault((name, kind), []).append(ms)
+    answer_ms = sum(ms for ms, _ in answers)
+    stats = [NodeStat(name, kind, len(ds), sum(ds), sum(ds) / answer_ms if answer_ms else 0.0) for (name, kind), ds in totals.items()]
+    stats.sort(key=lambda n: n.total_ms, reverse=True)
+    return NodeBreakdown(label, reference, len(answers), answer_ms, stats[:top], list(trace_ids))
 
 
 def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, root: Path) -> NodeBreakdown:
     """Answer `cases` once more under MLflow tracing and attribute the time to the agent's nodes.
 
-    Traces go to the session's tracking store (experiment `harness-latency-traces`), where they can
-    be opened in the MLflow UI; LangChain autolog is switched on only for this pass, so the timed
-    evaluation and benchmarks run untraced.
+    A version answering from its own (sandboxed) process times its nodes there, from the live
+    trace, and sends them with the answer. In this process, traces go to the session's tracking
+    store (experiment `harness-latency-traces`), where they can be opened in the MLflow UI, and are
+    read back from it. LangChain autolog is switched on only for this pass, so the timed evaluation
+    and benchmarks run untraced.
     """
     from harness.runner import call_with_timeout
     from harness.secrets import emails_in
     from harness.tracking.connection import connect
-    from harness.tracking.tracing import flush_traces, stored_traces, traced_call, tracing, use_trace_experiment
+    from harness.tracking.tracing import flush_traces, node_times, stored_traces, traced_call, tracing, use_trace_experiment
 
-    connect(root)
-    use_trace_experiment()
+    isolated = getattr(version, "isolated", None)
+    if isolated is None:
+        connect(root)
+        use_trace_experiment()
     trace_ids: list[str] = []
-    isolated = getattr(version, "isolated", None)  # answering from its own process: traced there, into the same store
+    answers: list[tuple[float, Sequence[tuple[str, str, float]]]] = []
 
     def traced(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
         if isolated is not None:
-            reply = isolated.call(messages, params, cid, trace=True)
+            reply = isolated.call(messages, params, cid, trace=True, flush=False)
             trace_ids.append(reply["trace_id"])
+            answers.append((float(reply.get("latency_ms") or 0.0), [tuple(n) for n in reply.get("nodes") or []]))
             return {"content": reply["text"]}
         # The root span opens on the agent's own thread: tracing context does not cross threads.
         result, trace_id, _ = traced_call(lambda: version.call(messages, params, cid),
@@ -91,6 +90,14 @@ def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, r
             output = call_with_timeout(traced_version, case, timeout_s, repeat=0)
             if output.error:
                 errors.append(f"{case.id}: {output.error}")
-    flush_traces()
-    traces = stored_traces(trace_ids)
-    return dataclasses.replace(summarize_traces(version.label, version.reference, traces), errors=errors, asked=len(cases))
+    if isolated is None:
+        flush_traces()
+        traces = stored_traces(trace_ids)
+        trace_ids = [t.info.trace_id for t in traces]
+        answers = [(_root_ms(t.data.spans), node_times(t.data.spans)) for t in traces]
+    breakdown = summarize_answers(version.label, version.reference, answers, trace_ids)
+    return dataclasses.replace(breakdown, errors=errors, asked=len(cases))
+
+
+def _root_ms(spans: Sequence[Any]) -> float:
+    return sum((s.end_time_ns - s.start_time_ns) / 1e6 for s in spans if s.parent_id is None and s.end_time_ns)

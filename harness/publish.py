@@ -69,6 +69,7 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
         metrics=tuple((name, est.value) for name, est in sorted(evaluation.candidate.metrics().items()) if est.value == est.value),
         results_sha256=results_sha256,
         promote=promote,
+        sandbox=facts.sandbox or "none",
     ).signed(signing_key())
 
 

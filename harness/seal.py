@@ -114,6 +114,7 @@ class GateRecord:
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     signature: str = ""  # HMAC-SHA256 (hex) over the rest, with HARNESS_SIGNING_KEY; empty when unsigned
     schema: int = RECORD_SCHEMA
+    sandbox: str = "none"  # how the agent's code was confined while it was logged and evaluated (harness/sandbox)
 
     def body(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "signature"}

@@ -15,8 +15,10 @@ LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
 # share of cases where every one of the N answers passed every scorer (pass^k).
 REPEAT_METRICS = ("flip_rate", "pass_k")
 LATENCY_THRESHOLDS = set(LATENCY_METRICS) | {"latency_ratio_max"}
+# What a traced answer's route used, per answer (harness.trajectory.Usage): budgets a threshold caps.
+USAGE_METRICS = ("tool_calls", "llm_calls", "steps", "redundant_calls")
 # Metrics that are not scorer means: thresholds on these are upper bounds, not lower bounds.
-UPPER_BOUND_METRICS = LATENCY_THRESHOLDS | {"flip_rate"}
+UPPER_BOUND_METRICS = LATENCY_THRESHOLDS | {"flip_rate", *USAGE_METRICS}
 # The policy used when `[tool.harness.thresholds]` is absent (documented in the README): a gate
 # always checks quality. Built-in scorers get these; a project with only custom scorers gets
 # `overall`; a candidate more than 1.5x slower than its baseline (CI upper end) is blocked.
@@ -33,6 +35,7 @@ GATE_ON_LATENCY = ("point", "ci_high")
 DEFAULT_GATE_ON = {"quality": "mean", "latency": "ci_high"}
 # The test behind a `[tool.harness.non_inferiority]` margin (see harness/gate.py).
 RELATIVE_TESTS = ("no_regression", "non_inferiority")
+REQUIRE_SANDBOX = ("ci", "always", "never")
 DEFAULT_RELATIVE_TEST = "no_regression"
 
 
@@ -68,6 +71,9 @@ class HarnessConfig:
     judges: dict[str, dict[str, Any]] = field(default_factory=dict)
     max_agent_error_rate: float = 0.0
     require_baseline: bool = False
+    # Whether a session whose agent code ran unconfined (no bubblewrap) may promote: "ci" (not when
+    # the CI environment variable is set), "always" (never unconfined) or "never".
+    require_sandbox: str = "ci"
     report_dir: str = "reports"
     scorers: list[str] = field(default_factory=lambda: list(DEFAULT_SCORERS))
     weights: dict[str, float] = field(default_factory=dict)

@@ -9,6 +9,7 @@ overrides the path. The agent only ever opens the file read-only.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -72,6 +73,11 @@ def ensure_store(path: str | os.PathLike | None = None, *, force: bool = False) 
     path = Path(path).resolve() if path else store_path()
     if not force and _is_current(path):
         return path
+    if not path.exists() and not os.access(path.parent, os.W_OK):
+        # A read-only install (a sandbox, a container image): build it where this process may write.
+        path = Path(tempfile.gettempdir()) / f"health-monitor-{anomalies.GENERATOR_VERSION}" / path.name
+        if not force and _is_current(path):
+            return path
     with _file_lock(path.with_name(path.name + ".lock")):
         if not force and _is_current(path):  # another process built it while we waited
             return path

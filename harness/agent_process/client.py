@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,7 @@ from harness.agent_version import AgentCallError
 
 LOAD_TIMEOUT_S = 300.0
 MAX_RESTARTS = 3  # an agent that keeps killing its process stops being restarted
+MAX_LOG_CHARS = 1 << 20  # the end of an agent's log that is kept
 MAX_MESSAGE_BYTES = 64 << 20  # answers are cut at 1 MB in the worker; anything far larger is hostile
 
 
@@ -44,34 +47,61 @@ class LoggedAgent:
     sha256: str = ""  # of its artifact files, hashed by the harness (never taken from the agent's process)
 
 
+# The tracking store's credentials: the harness logs and downloads models for its agents, so agent
+# code never needs them (on a team server they may move aliases).
+STORE_CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
+                     "MLFLOW_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+
+
 def agent_environment() -> dict[str, str]:
     """The environment an agent's process gets: this one's, without the harness's own settings and
-    secrets (HARNESS_*: the signing key, endpoint tokens), which agent code has no business reading."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_")}
+    secrets (HARNESS_*: the signing key, endpoint tokens) and the store's credentials, which agent
+    code has no business reading."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_") and key not in STORE_CREDENTIALS}
+
+
+def _private_store(scratch: Path) -> dict[str, str]:
+    """A sandboxed process never talks to the session's store (the harness logs and downloads its
+    models): the traces it makes go to a store in its scratch folder, and the harness gets what it
+    needs of them in the replies. A folder store: nothing to create up front, unlike SQLite."""
+    private = f"file://{scratch / 'mlruns'}"
+    return {"MLFLOW_TRACKING_URI": private, "MLFLOW_REGISTRY_URI": private, "MLFLOW_ALLOW_FILE_STORE": "true"}
 
 
 class AgentProcess:
-    """One worker process (harness/agent_process/worker.py) and the socket the harness talks to it over."""
+    """One worker process (harness/agent_process/worker.py), sandboxed with a private scratch folder
+    (harness/sandbox), and the socket the harness talks to it over."""
 
     def __init__(self, root: Path, name: str, env: dict[str, str] | None = None) -> None:
+        from harness.sandbox import command, detect, new_scratch, scratch_environment
+
         self.root, self.name = root, name
         log_dir = root / ".harness-cache" / "agent-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = log_dir / f"{name}.log"  # what it printed, secrets masked, once it has stopped
+        handle, raw = tempfile.mkstemp(prefix=f"harness-agent-log-{slug(name)[:40]}-", suffix=".log")
+        self._raw_log = Path(raw)  # as printed, outside the project and outside the sandbox's scratch folder
+        self.sandbox = detect()
+        self.scratch = new_scratch(name)  # the only folder this process may write to
         ours, theirs = socket.socketpair()
         self._conn = Connection(os.dup(ours.fileno()))
         ours.close()
-        with self.log_path.open("wb") as log:
+        argv = [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())]
+        environment = {**agent_environment(), **scratch_environment(self.scratch), **(env or {})}
+        if self.sandbox.confined:
+            environment.update(_private_store(self.scratch))
+        with os.fdopen(handle, "wb") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())],
+                command(self.sandbox, argv, self.scratch, root),
                 pass_fds=[theirs.fileno()], cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env={**agent_environment(), **(env or {})}, start_new_session=True,
+                env=environment, start_new_session=True,
             )
         theirs.close()
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.died: str | None = None
+        self._stopped = False
         self.preloaded = False  # asked to import packages ahead of its load (IsolatedLoader)
         self._reader = threading.Thread(target=self._read, name=f"agent-process-{name}", daemon=True)
         self._reader.start()
@@ -109,11 +139,13 @@ class AgentProcess:
         return f"agent process {how}{self._last_log_line()}"
 
     def _last_log_line(self) -> str:
+        from harness.secrets import mask
+
         try:
-            lines = [line for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+            lines = [line for line in self._raw_log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         except OSError:
             return ""
-        return f": {lines[-1].strip()[:300]}" if lines else ""
+        return f": {mask(lines[-1].strip()).text[:300]}" if lines else ""
 
     def request(self, payload: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
         """Send one request and wait for its reply; raises AgentProcessDied if the process ends first."""
@@ -146,7 +178,11 @@ class AgentProcess:
         except (AgentProcessDied, TimeoutError):
             pass  # the request that follows it reports the process's state
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """End the process and everything it started (its PID namespace goes with it); its scratch folder stays."""
+        if self._stopped:
+            return
+        self._stopped = True
         try:
             self._conn.close()
         except OSError:
@@ -160,28 +196,69 @@ class AgentProcess:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self._mask_log()
+
+    def close(self) -> None:
+        """Stop the process and remove its scratch folder."""
+        from harness.sandbox import remove_scratch
+
+        self.stop()
+        remove_scratch(self.scratch)
+
+    def _mask_log(self) -> None:
+        """What the agent printed goes to the project's log folder for debugging, secrets masked."""
+        from harness.secrets import mask
+
+        try:
+            text = self._raw_log.read_text(encoding="utf-8", errors="replace")[-MAX_LOG_CHARS:]
+            self.log_path.write_text(mask(text).text, encoding="utf-8")
+        except OSError:
+            pass
+        self._raw_log.unlink(missing_ok=True)
 
 
 def log_agent(reference: str, root: Path, experiment: str, pip_requirements: list[str], env: dict[str, str] | None = None,
               timeout_s: float = LOAD_TIMEOUT_S, process: AgentProcess | None = None) -> LoggedAgent:
-    """Log `reference` as an MLflow model from code, in a throw-away process (logging runs the agent's
-    module); `process`: one started ahead for it, closed here either way."""
+    """Log `reference` as an MLflow model from code: its sandboxed process (`process`: one started
+    ahead, closed here either way) saves it into its scratch folder, which runs the agent's module;
+    this process hashes the saved files and logs them to the store, which the agent cannot write."""
     if reference.startswith(("models:/", "runs:/")):
         if process is not None:
             process.close()
         return LoggedAgent(reference, reference, None)
+    from harness.tracking.agents import log_saved_model
+
     process = process or AgentProcess(root, f"log-{slug(reference)}", env)
     try:
-        with tempfile.TemporaryDirectory(prefix="harness-model-") as scratch:
-            reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path, "scratch": scratch,
-                                     "experiment": experiment, "pip_requirements": pip_requirements}, timeout_s)
-    except (AgentProcessDied, TimeoutError) as exc:
-        raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
+        try:
+            reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path,
+                                     "scratch": str(process.scratch), "pip_requirements": pip_requirements}, timeout_s)
+        except (AgentProcessDied, TimeoutError) as exc:
+            raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
+        if not reply.get("ok"):
+            raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
+        process.stop()  # nothing of the agent's runs while its saved files are hashed and logged
+        saved = process.scratch / "model"
+        if Path(str(reply.get("path"))) != saved or not _plain_tree(saved):
+            raise HarnessError(f"cannot log {reference!r}: its process did not save a model of plain files where it was asked to")
+        # The digest that counts is of the store's copy, taken as it is downloaded for loading.
+        model_uri, model_id = log_saved_model(experiment, saved)
+        return LoggedAgent(reference, model_uri, model_id, bool(reply.get("generated")))
     finally:
         process.close()
-    if not reply.get("ok"):
-        raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
-    return LoggedAgent(reference, reply["model_uri"], reply.get("model_id"), bool(reply.get("generated")))
+
+
+def _plain_tree(root: Path) -> bool:
+    """Whether `root` is a folder of plain folders and files only: the harness reads and uploads what
+    an agent's process saved, and a link there would point it at any file of this machine."""
+    if root.is_symlink() or not root.is_dir():
+        return False
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            info = os.lstat(os.path.join(folder, name))
+            if stat.S_ISLNK(info.st_mode) or not (stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)):
+                return False
+    return True
 
 
 def slug(text: str) -> str:
@@ -201,20 +278,37 @@ class IsolatedAgent:
 
     def _start(self, process: AgentProcess | None = None) -> tuple[AgentProcess, dict[str, Any]]:
         process = process or AgentProcess(self.root, f"{slug(self.label)}-{self.restarts}", self.env)
-        if self.logged.model_uri:
-            step = {"op": "load", "model_uri": self.logged.model_uri, "reference": self.logged.reference}
-        else:  # not logged (harness compare): imported as is, still in its own process
-            step = {"op": "import", "reference": self.logged.reference, "root": str(self.root), "path": sys.path}
         try:
+            step = self._step(process)
             reply = process.request(step, LOAD_TIMEOUT_S)
         except (AgentProcessDied, TimeoutError) as exc:
             reply = {"ok": False, "error": str(exc)}
+        except HarnessError:
+            process.close()
+            raise
         if not reply.get("ok"):
             process.close()
             if process.preloaded:  # what it imported ahead may be the cause: once more, in a fresh process
                 return self._start()
             raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {reply.get('error')}")
         return process, reply
+
+    def _step(self, process: AgentProcess) -> dict[str, Any]:
+        """What `process` is asked to load. A logged model is downloaded here, into the process's
+        scratch folder (a private copy: what the agent writes beside its code stays there), and hashed
+        before the agent's code runs: that digest is what the session seals."""
+        if not self.logged.model_uri:  # not logged (harness compare): imported as is, still in its own process
+            return {"op": "import", "reference": self.logged.reference, "root": str(self.root), "path": sys.path}
+        from harness.seal import tree_sha256
+        from harness.tracking.agents import download_model
+
+        local = download_model(self.logged.model_uri, str(process.scratch / "model"))
+        digest = tree_sha256(local)
+        if self.logged.sha256 and digest != self.logged.sha256:
+            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}): its artifact files changed since it was "
+                               "first loaded (sha256 mismatch); nothing of it was loaded")
+        self.logged = dataclasses.replace(self.logged, sha256=digest)
+        return {"op": "load", "path": local, "reference": self.logged.reference}
 
     def _alive(self) -> AgentProcess:
         with self._lock:

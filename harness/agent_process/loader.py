@@ -127,16 +127,11 @@ class IsolatedLoader:
 
         reference = reference.strip()
         if reference not in self.logged:
-            from harness.tracking.models import artifact_sha256_of
-
             uri = self._connected()
             # Hashing opens the store: import its code while the model is logged.
             threading.Thread(target=import_store_client, args=(uri,), daemon=True).start()
-            logged = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root), env=self._env(),
-                               process=self.loggers.pop(reference, None))
-            # Hashed here, once the logging process is gone and before any agent process loads it:
-            # an agent's process could report anything about its own files.
-            self.logged[reference] = dataclasses.replace(logged, sha256=artifact_sha256_of(logged.model_uri))
+            self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root),
+                                               env=self._env(), process=self.loggers.pop(reference, None))
         return self.logged[reference]
 
     def __call__(self, reference: str, root: Path, label: str) -> Version:
@@ -151,15 +146,18 @@ class IsolatedLoader:
         env = self._env()
         registered = registered_version(reference)
         if registered:  # pinned: the version the alias names now, by its logged model
-            from harness.tracking.models import artifact_sha256_of, model_id_of
+            from harness.tracking.models import model_id_of
 
             mv = model_version(*registered)
-            uri = f"models:/{registered[0]}/{registered[1]}"
-            logged = LoggedAgent(reference, uri, model_id_of(mv), sha256=artifact_sha256_of(uri))
+            logged = LoggedAgent(reference, f"models:/{registered[0]}/{registered[1]}", model_id_of(mv))
         else:
             self._warm()  # the worker imports while the model is logged
             logged = self.log(reference)
         version = isolated_version(logged, root, label, registered, env=env, process=self._take())
+        if not registered:
+            # Hashed by this process as it was downloaded for loading, before any of the agent's code ran
+            # on it: an agent's process could report anything about its own files.
+            self.logged[reference] = version.isolated.logged
         modules = version.isolated.loaded.get("modules")
         if isinstance(modules, list):
             self._remember_imports(reference, [m for m in modules if isinstance(m, str)])

@@ -1,10 +1,13 @@
 """The agent's side of `AgentProcess`: `python -P -m harness.agent_process.worker FD`.
 
-It reads JSON requests from the socket FD: `log` (log a reference as an MLflow model from code,
-which runs the agent's module), `preload` (import installed packages a model will need), `load` (load a
-model URI with `mlflow.pyfunc.load_model` and hash its artifact files), `import` (import a reference
-as is, for `harness compare`), and `call` (answer one conversation turn on its own thread, optionally
-traced). Replies are JSON too, never pickles: the harness must not unpickle what agent code wrote.
+It runs in the agent's sandbox (harness/sandbox): it can write only to its scratch folder, so it
+never writes to the tracking store; the harness logs and downloads models for it. It reads JSON
+requests from the socket FD: `log` (save a reference as an MLflow model from code into the scratch
+folder, which runs the agent's module), `preload` (import installed packages a model will need),
+`load` (load the model the harness downloaded into the scratch folder with `mlflow.pyfunc.load_model`),
+`import` (import a reference as is, for `harness compare`), and `call` (answer one conversation turn
+on its own thread, optionally traced). Replies are JSON too, never pickles: the harness must not
+unpickle what agent code wrote.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -62,14 +64,17 @@ class Worker:
             return {"ok": False, "error": f"{type(exc).__name__}: {first_line(exc, default='')}".rstrip(": ")}
 
     def log(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Save the reference as a model from code into this process's scratch folder; the harness,
+        outside the sandbox, hashes what was saved and logs it to the store."""
         from harness.agent_process.loggable import model_source
-        from harness.tracking.agents import log_agent_model
+        from harness.tracking.agents import save_agent_model
 
         _importable(request)
-        source = model_source(request["reference"], request["root"], request["scratch"])
-        model_uri, model_id = log_agent_model(request["experiment"], source.python_model, source.model_config,
-                                              source.code_paths, request["pip_requirements"])
-        return {"model_uri": model_uri, "model_id": model_id, "generated": source.generated}
+        scratch = Path(request["scratch"])
+        source = model_source(request["reference"], request["root"], str(scratch))
+        path = save_agent_model(str(scratch / "model"), source.python_model, source.model_config, source.code_paths,
+                                request["pip_requirements"])
+        return {"path": path, "generated": source.generated}
 
     def preload(self, request: dict[str, Any]) -> dict[str, Any]:
         """Import installed packages the model will import on loading, while it is being logged elsewhere.
@@ -86,15 +91,13 @@ class Worker:
         return {}
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
-        from harness.seal import tree_sha256
-        from harness.tracking.agents import download_model, load_model
+        from harness.tracking.agents import load_model
         from harness.versions import load_pyfunc
 
         started = time.perf_counter()
-        # A private copy: with a local store MLflow would hand back the store's own folder, and an
-        # agent that writes beside its code (caches, a database, __pycache__) would change the artifact.
-        local = download_model(request["model_uri"], tempfile.mkdtemp(prefix="harness-agent-"))
-        digest = tree_sha256(local)
+        # The harness downloaded and hashed this private copy in the scratch folder before this
+        # process started: what the agent writes beside its code (caches, a database) stays there.
+        local = request["path"]
         # The artifact's code must be what runs: a package of the same name imported before (installed
         # too, say) would stay in use, since Python does not import a module twice.
         code = Path(local) / "code"
@@ -105,7 +108,7 @@ class Worker:
         # just logged from this environment; an older registry baseline loads without MLflow's warning
         # that its requirements differ from it.
         self.version = load_pyfunc(load_model(local, suppress_warnings=True), request["reference"])
-        return {"sha256": digest, "kind": self.version.kind, "load_s": time.perf_counter() - started,
+        return {"kind": self.version.kind, "load_s": time.perf_counter() - started,
                 "modules": _installed(set(sys.modules) - self.started_with)}
 
     def import_reference(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +117,7 @@ class Worker:
 
         _importable(request)
         self.version = resolve(request["reference"], Path(request["root"]))
-        return {"sha256": "", "kind": self.version.kind, "load_s": self.version.load_s}
+        return {"kind": self.version.kind, "load_s": self.version.load_s}
 
     def answer(self, request: dict[str, Any]) -> None:
         from harness import first_line
@@ -127,7 +130,8 @@ class Worker:
                 raise RuntimeError("no model loaded")
             args = (request["messages"], request.get("params") or {}, request.get("conversation_id") or "")
             if request.get("trace"):
-                text, metadata, reply["trace_id"], reply["trajectory"] = self.traced(*args, flush=request.get("flush", True))
+                text, metadata, reply["trace_id"], reply["trajectory"], reply["nodes"] = self.traced(
+                    *args, flush=request.get("flush", True))
             else:
                 text, metadata = self.version.predict(*args)
             if len(text) > MAX_ANSWER_CHARS:
@@ -143,22 +147,24 @@ class Worker:
         except (OSError, ValueError):
             pass  # the harness went away; nothing is waiting for this answer
 
-    def traced(self, messages: list[dict[str, str]], params: dict[str, Any], cid: str, flush: bool = True) -> tuple[str, dict[str, Any], str, Any]:
-        """One answer under MLflow tracing (LangChain autolog on), logged to the session's store; with its
-        trace id and trajectory (harness/trajectory.py: JSON steps, read here before the trace closes).
-
-        `flush`: wait until the trace is in the store (for a caller that reads it back from there)."""
-        from harness.tracking.tracing import flush_traces, trace_this_process, traced_call
+    def traced(self, messages: list[dict[str, str]], params: dict[str, Any], cid: str,
+               flush: bool = True) -> tuple[str, dict[str, Any], str, Any, list[Any]]:
+        """One answer under MLflow tracing (LangChain autolog on): with its trace id, trajectory
+        (harness/trajectory.py: JSON steps) and the time of each node and call, read before the trace
+        closes, so the harness needs no store round trip. `flush`: wait until the trace is exported."""
+        from harness.tracking.tracing import flush_traces, node_times, trace_this_process, traced_call
 
         with self.lock:
             if not self.tracing:
                 trace_this_process()
                 self.tracing = True
+        times: list[Any] = []
         (text, metadata), trace_id, trajectory = traced_call(lambda: self.version.predict(messages, params, cid),
-                                                             {"harness.conversation_id": cid})
+                                                             {"harness.conversation_id": cid},
+                                                             on_spans=lambda spans: times.extend(node_times(spans)))
         if flush:
             flush_traces()
-        return text, metadata, trace_id, trajectory
+        return text, metadata, trace_id, trajectory, times
 
 
 @functools.cache

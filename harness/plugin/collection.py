@@ -50,9 +50,18 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         from harness.gate import plan_lines
+        from harness.sandbox import detect
+        from harness.scorers import scorer_names
+        from harness.scorers.trajectory import unscored_routes_line
 
-        mode = "in process (fast local loop, never promotes)" if state.in_process else "from their logged artifacts, each in its own process"
-        for line in [f"versions answer {mode}", *plan_lines(state.config, state.cases)]:
+        box = detect()
+        if state.in_process:
+            mode = "in process (fast local loop, never promotes)"
+        else:
+            mode = "from their logged artifacts, each in its own process" + (" (bubblewrap sandbox)" if box.confined else "")
+        unconfined = [] if state.in_process or box.confined else [box.line()]
+        routes = unscored_routes_line(scorer_names(state.config), state.cases)
+        for line in [f"versions answer {mode}", *unconfined, *plan_lines(state.config, state.cases), *([routes] if routes else [])]:
             reporter.write_line(f"harness: {line}")
     if not state.worker and not state.controller:
         try:  # before any test runs: a version that cannot be logged or loaded is one line, not a test error

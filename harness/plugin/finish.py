@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness import sandbox
+
 if TYPE_CHECKING:
     from harness.completeness import SessionFacts
     from harness.plugin.session import HarnessSession
@@ -62,6 +64,8 @@ def session_facts(state: HarnessSession, session: pytest.Session, exitstatus: in
         stopped_early=bool(session.shouldfail or session.shouldstop),
         in_process=state.in_process,
         worker_crashed=state.crashed_workers,
+        sandbox="" if state.in_process else sandbox.detect().kind,
+        sandbox_required=sandbox.required(state.config.require_sandbox),
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from harness.conversation import conversation_results
 from harness.scorers.base import Score
 from harness.stats import Estimate, latency_summary, mean_ci
+from harness.trajectory import USAGE_METRICS, usage_of
 from harness.agent_version import AgentOutput
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ class VersionResult:
     _metrics: dict[str, Estimate] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "judge_error_rate", "flip_rate"]
+        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "judge_error_rate", "flip_rate",
+                 *USAGE_METRICS]
         if self.repeated:
             names.append("pass_k")
         metrics = {m: e for m in names if (e := self._estimate(m)) is not None}
@@ -180,6 +182,10 @@ class VersionResult:
             estimate = Estimate(rate, rate, rate, len(repeated)) if rate is not None else None
         elif metric.startswith("latency_"):  # every percentile is aggregated in __post_init__, from one bootstrap
             estimate = None
+        elif metric in USAGE_METRICS:  # per traced answer: the calls its route made (harness/trajectory.py)
+            used = [getattr(u, metric) for r in self.results.values() for o in [r.output, *r.repeats]
+                    if (u := usage_of(r.case.expectations.get("expected_trajectory"), o.trajectory)) is not None]
+            estimate = mean_ci([float(v) for v in used]) if used else None
         else:
             values = self.values(metric)
             estimate = mean_ci(values) if values else None
@@ -187,7 +193,7 @@ class VersionResult:
 
     def metrics(self) -> dict[str, Estimate]:
         names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "flip_rate", "latency_p50_ms",
-                 "latency_p95_ms", "latency_p99_ms"]
+                 "latency_p95_ms", "latency_p99_ms", *USAGE_METRICS]
         if self.repeated:
             names.insert(names.index("flip_rate") + 1, "pass_k")
         return {m: self._metrics[m] for m in names if m in self._metrics}

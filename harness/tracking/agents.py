@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, first_line
@@ -39,19 +40,40 @@ def download_model(uri: str, dst_path: str | None = None) -> str:
     return mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst_path)
 
 
-def log_agent_model(experiment: str, python_model: Any, model_config: Any, code_paths: list[str],
-                    pip_requirements: list[str]) -> tuple[str, str | None]:
-    """Log an agent as a pyfunc model (models from code) in `experiment`: (model URI, logged model id)."""
+def save_agent_model(path: str, python_model: Any, model_config: Any, code_paths: list[str], pip_requirements: list[str]) -> str:
+    """Save an agent as a pyfunc model from code into the local folder `path` (in the agent's own
+    sandboxed process, which cannot write to the store); returns `path`."""
     import mlflow
     from mlflow.utils import environment
 
-    # MLflow checks the requirements against every installed distribution (seconds, on each log);
+    # MLflow checks the requirements against every installed distribution (seconds, on each save);
     # the model is evaluated in this very environment, so that check cannot find anything.
     environment.warn_dependency_requirement_mismatches = lambda requirements: None
+    mlflow.pyfunc.save_model(path, python_model=python_model, model_config=model_config, code_paths=code_paths or None,
+                             pip_requirements=pip_requirements)
+    return path
+
+
+def log_saved_model(experiment: str, path: Path) -> tuple[str, str]:
+    """Log a model folder saved by an agent's process as a new logged model of `experiment`, without
+    running any of its code: (model URI, logged model id)."""
+    import mlflow
+    from mlflow.models import Model
+
     mlflow.set_experiment(experiment)
-    info = mlflow.pyfunc.log_model(name="agent", python_model=python_model, model_config=model_config,
-                                   code_paths=code_paths or None, pip_requirements=pip_requirements)
-    return info.model_uri, info.model_id
+    model = mlflow.tracking.fluent._create_logged_model(name="agent", flavor="python_function")
+    try:
+        # The MLmodel file names its logged model, as `log_model` would have written it.
+        description = Model.load(str(path / "MLmodel"))
+        description.model_id = description.model_uuid = model.model_id
+        description.artifact_path = model.artifact_location
+        description.save(str(path / "MLmodel"))
+        mlflow_client().log_model_artifacts(model.model_id, str(path))
+    except Exception:
+        mlflow.finalize_logged_model(model.model_id, "FAILED")
+        raise
+    mlflow.finalize_logged_model(model.model_id, "READY")
+    return f"models:/{model.model_id}", model.model_id
 
 
 def registered_version(reference: str) -> tuple[str, str] | None:

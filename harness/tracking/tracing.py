@@ -11,19 +11,31 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from harness.trajectory import ROOT_SPAN, Step, trajectory_from_spans
+from harness.trajectory import ROOT_SPAN, Step, node_key, trajectory_from_spans
+
+NodeTime = tuple[str, str, float]  # a node's or call's name, its kind, its duration in ms
 
 TRACE_EXPERIMENT = "harness-latency-traces"
 
 
-def live_trajectory(trace_id: str) -> list[Step] | None:
-    """The trajectory of a trace still open in this process (call it before its root span ends):
-    the finished spans are in MLflow's in-memory trace manager, so no store round trip is needed."""
+def _live_spans(trace_id: str) -> list[Any]:
+    """The finished spans of a trace still open in this process, from MLflow's in-memory trace manager."""
     from mlflow.tracing.trace_manager import InMemoryTraceManager
 
     with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
-        spans = list(trace.span_dict.values()) if trace is not None else []
-    return trajectory_from_spans(spans)
+        return list(trace.span_dict.values()) if trace is not None else []
+
+
+def live_trajectory(trace_id: str) -> list[Step] | None:
+    """The trajectory of a trace still open in this process (call it before its root span ends):
+    no store round trip is needed."""
+    return trajectory_from_spans(_live_spans(trace_id))
+
+
+def node_times(spans: Sequence[Any]) -> list[NodeTime]:
+    """(name, kind, ms) of each span that stands for a node or a call (`trajectory.node_key`)."""
+    return [(key[0], key[1], (span.end_time_ns - span.start_time_ns) / 1e6 if span.end_time_ns else 0.0)
+            for span in spans if (key := node_key(span)) is not None]
 
 
 def _langchain_autolog() -> bool:
@@ -71,15 +83,19 @@ def trace_this_process(experiment: str = TRACE_EXPERIMENT) -> None:
     _langchain_autolog()
 
 
-def traced_call(call: Callable[[], Any], attributes: dict[str, str]) -> tuple[Any, str, list[Step] | None]:
-    """`call()` inside a root span: (its result, the trace id, the trajectory below the root)."""
+def traced_call(call: Callable[[], Any], attributes: dict[str, str],
+                on_spans: Callable[[list[Any]], None] | None = None) -> tuple[Any, str, list[Step] | None]:
+    """`call()` inside a root span: (its result, the trace id, the trajectory below the root).
+    `on_spans`: given the finished spans below the root before the trace leaves this process."""
     import mlflow
 
     with mlflow.start_span(name=ROOT_SPAN, span_type="AGENT") as span:
         span.set_attributes(attributes)
         result = call()
-        trajectory = live_trajectory(span.trace_id)
-    return result, span.trace_id, trajectory
+        spans = _live_spans(span.trace_id)
+        if on_spans is not None:
+            on_spans(spans)
+    return result, span.trace_id, trajectory_from_spans(spans)
 
 
 def use_trace_experiment(experiment: str = TRACE_EXPERIMENT) -> None:

@@ -38,6 +38,7 @@ def test_unknown_threshold_name(tmp_path):
     ('[tool.harness]\nconcurrency = "many"\n', "'concurrency' must be int"),
     ('[tool.harness]\npromote_to = "prod"\n', "not in the promotion chain"),
     ('[tool.harness.promotion]\nchian = []\n', "unknown key 'chian'"),
+    ('[tool.harness]\nrequire_sandbox = "sometimes"\n', "require_sandbox must be one of 'ci', 'always', 'never'"),
 ])
 def test_bad_values_are_one_line_errors(tmp_path, body, message):
     root = write(tmp_path, body)

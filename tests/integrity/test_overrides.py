@@ -10,11 +10,11 @@ from tests.integrity.conftest import SIGNING_KEY, module_project, versions
 # Right on 3 of the 4 toy cases: a regression against a version right on all 4.
 MEH = PLAIN_CALLABLE.replace('"Name the largest ocean.": "The Pacific Ocean is the largest ocean.",', "")
 # Imported by the agent's processes: writes down every environment variable name it can see.
+# It can write nowhere but its scratch folder: what it saw goes to its own log.
 SNOOPS = WRONG_CALLABLE + '''
 import os
-import pathlib
 
-pathlib.Path(os.environ["SNOOP_FILE"]).open("a").write(" ".join(sorted(os.environ)) + "\\n")
+print("SNOOPED", " ".join(sorted(os.environ)), flush=True)
 '''
 
 
@@ -42,10 +42,10 @@ def test_a_swapped_baseline_or_an_overridden_threshold_never_promotes(tmp_path):
 
 def test_agent_processes_never_see_the_signing_key(tmp_path):
     project = module_project(tmp_path, SNOOPS)
-    snoop = tmp_path / "environment-seen-by-the-agent.txt"
-    result = project.pytest("--no-promote", SNOOP_FILE=str(snoop), **SIGNING_KEY)
+    result = project.pytest("--no-promote", SNOOP_FILE="set", **SIGNING_KEY)
     assert "gate FAILED" in result.stdout, result.stdout[-3000:]
-    seen = snoop.read_text().split()
+    logs = [p.read_text() for p in (project.root / ".harness-cache" / "agent-logs").glob("*.log")]
+    seen = " ".join(line for log in logs for line in log.splitlines() if line.startswith("SNOOPED")).split()
     assert "SNOOP_FILE" in seen and "MLFLOW_TRACKING_URI" in seen  # it ran, in processes of its own
     assert not [name for name in seen if name.startswith("HARNESS_")]
     record = json.loads((project.latest() / "gate_record.json").read_text())

@@ -28,4 +28,4 @@ def test_a_load_whose_code_is_already_imported_under_the_same_name_fails_instead
     (artifact / "code" / "email" / "__init__.py").write_text("ANSWER = 'from the artifact'\n")
     (artifact / "MLmodel").write_text("flavors: {}\n")
     with pytest.raises(RuntimeError, match="email already imported in this process, so the artifact's own copy would not run"):
-        Worker(None).load({"model_uri": str(artifact), "reference": "my_agent:answer"})
+        Worker(None).load({"path": str(artifact), "reference": "my_agent:answer"})

@@ -85,9 +85,20 @@ def test_threshold_lets_a_partial_match_pass() -> None:
 
 @pytest.mark.parametrize(("value", "message"), [
     ({"steps": [{"node": "cost"}], "mode": "fuzzy"}, "expected_trajectory.mode must be one of strict, in_order"),
-    ({"steps": []}, "expected_trajectory.steps must be a non-empty list"),
-    ({"steps": [{"node": "a", "tool": "b"}]}, "expected_trajectory.steps[0] must be an object with exactly one of 'node' or 'tool'"),
+    ({"mode": "strict"}, "expected_trajectory.steps must be a list of steps (empty: calls nothing), unless a budget"),
+    ({"steps": {"node": "a"}}, "expected_trajectory.steps must be a list of steps"),
+    ({"steps": [{"node": "a", "tool": "b"}]}, "expected_trajectory.steps[0] must be an object with exactly one of 'node', 'tool' or 'llm'"),
     ({"steps": [{"tool": "t", "args": {"d": 1}, "compare": {"d": "close"}}]}, "expected_trajectory.steps[0].compare.d must be one of exact"),
+    ({"steps": [{"tool": "t", "args": {"d": 1}, "compare": {"d": "no_such_module_x:close"}}]},
+     "steps[0].compare.d names comparator 'no_such_module_x:close', which cannot be imported here (ModuleNotFoundError"),
+    ({"steps": [{"tool": "t", "args_mode": "loose"}]}, "steps[0].args_mode must be one of subset, exact, ignore, got 'loose'"),
+    ({"steps": [], "args_mode": "all"}, "expected_trajectory.args_mode must be one of subset, exact, ignore"),
+    ({"steps": [{"node": "n"}], "kinds": ["tool"]}, "expected_trajectory.steps[0] is a node step, a kind missing from 'kinds'"),
+    ({"steps": [], "kinds": ["agent"]}, "expected_trajectory.kinds must be one of node, tool, llm, got 'agent'"),
+    ({"steps": [], "tool_types": "TOOL"}, "expected_trajectory.tool_types must be a non-empty list of strings"),
+    ({"steps": [], "include_failed": "yes"}, "expected_trajectory.include_failed must be true or false"),
+    ({"max_tool_calls": -1}, "expected_trajectory.max_tool_calls must be a whole number of at least 0, got -1"),
+    ({"max_steps": 2.5}, "expected_trajectory.max_steps must be a whole number of at least 0, got 2.5"),
     ({"steps": [{"tool": "t", "compare": {"d": "any"}}]}, "steps[0].compare.d names an argument missing from 'args'"),
     ({"steps": [{"node": "n", "args": {}}]}, "steps[0].args is not allowed here"),
     ({"steps": [{"node": "n"}], "order": "x"}, "expected_trajectory.order is not a known field"),
@@ -113,3 +124,10 @@ def test_scorer_fails_an_untraced_answer_and_skips_cases_without_expectation() -
     assert traced.passed and traced.value == 1.0
     plain = parse_case({"id": "p", "inputs": {"messages": [{"role": "user", "content": "q"}]}}, "x:2")
     assert not scorer.applies(plain) and scorer.applies(case)
+
+
+def test_every_unmatched_expected_step_is_named_once_even_when_two_share_a_label() -> None:
+    expected = expect([{"tool": name} for name in "abbcc"], "strict")
+    match = match_trajectory(expected, [call(name) for name in "cbbba"])
+    assert match.score == pytest.approx(2 / 5)
+    assert len(match.missing) + len(match.out_of_order) == 3, match.rationale("strict")

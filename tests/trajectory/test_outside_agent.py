@@ -1,5 +1,6 @@
 """An agent that is not LangGraph (a plain callable whose tools are `@mlflow.trace(span_type="TOOL")`
-functions), evaluated end to end in a real `pytest suites/` session and scored by its trajectory."""
+functions, and a plain `@mlflow.trace` one counted as a tool through `tool_types`), evaluated end to
+end in a real `pytest suites/` session and scored by its trajectory."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def answer(messages):
 def case(case_id: str, question: str, date_range: str) -> dict:
     step = {"tool": "run_sql", "args": {"table": "usage", "date_range": date_range}, "compare": {"table": "same_table", "date_range": "same_range"}}
     return {"id": case_id, "inputs": {"messages": [{"role": "user", "content": question}]},
-            "expectations": {"expected_facts": ["3 jobs"], "expected_trajectory": {"steps": [step, {"tool": "explain"}], "mode": "strict"}}}
+            "expectations": {"expected_facts": ["3 jobs"], "expected_trajectory": {"steps": [step, {"tool": "explain"}], "mode": "strict",
+                                                                                   "tool_types": ["TOOL", "UNKNOWN"]}}}
 
 
 def test_plain_callable_with_traced_tools_is_scored_by_its_trajectory(tmp_path: Path) -> None:
