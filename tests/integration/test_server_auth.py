@@ -104,7 +104,7 @@ def test_only_the_ci_identity_moves_an_alias_and_a_hand_set_one_is_refused_where
     try:
         client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
         first = client.get_model_version("toy_agent", "1")
-        rogue = str(client.create_model_version("toy_agent", first.source, model_id=first.model_id).version)
+        rogue = str(client.create_model_version("toy_agent", first.source, model_id=first.source.removeprefix("models:/")).version)
         client.set_registered_model_alias("toy_agent", "production", rogue)
     finally:
         for key in CI:
