@@ -1,11 +1,12 @@
-"""How long `harness status`, `history`, `promote` and `rollback` take, and how wide their tables are.
+"""How long `harness status`, `verify`, `history`, `promote` and `rollback` take, and how wide their tables are.
 
 Builds a throw-away project with `harness init` and a SQLite store holding two registered versions
 (two real `pytest suites/` sessions of the example agent), then runs each command as a user would,
 in a fresh process, and prints its wall time (the median of `--repeats` runs for the read-only
 commands; one move each for promote and rollback) and the widest line it printed. For scale it
 also times the floor every command pays: starting Python, `import mlflow` and opening the store
-with `MlflowClient` (one registry read).
+with `MlflowClient` (one registry read). `harness verify` on one alias re-reads its version's record
+and hashes its artifact files again; it should take at most 0.5 s more than `harness status`.
 
     python benchmarks/cli_speed.py [--repeats 3]
 """
@@ -26,7 +27,9 @@ MODEL = "my_agent"
 
 def environment(store: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"}
-    return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MLFLOW_DISABLE_TELEMETRY": "true", "DEEPEVAL_TELEMETRY_OPT_OUT": "1"}
+    # The commands of this checkout, whichever one the environment installed.
+    return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MLFLOW_DISABLE_TELEMETRY": "true", "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
+                  "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -56,11 +59,13 @@ def main() -> None:
             ("python -c pass", [sys.executable, "-c", "pass"], args.repeats),
             ("import mlflow + open the store", [sys.executable, "-c", floor], args.repeats),
             ("harness status", [*harness, "status"], args.repeats),
+            ("harness verify @development", [*harness, "verify", f"models:/{MODEL}@development"], args.repeats),
             ("harness history", [*harness, "history"], args.repeats),
             ("harness promote --to staging", [*harness, "promote", "--to", "staging"], 1),
             ("harness rollback development", [*harness, "rollback", "development"], 1),
         ]
         print(f"{'command':<32} {'wall s (median)':>16} {'runs':>5} {'widest line':>12}")
+        medians: dict[str, float] = {}
         for label, argv, repeats in runs:
             times, widest = [], 0
             for _ in range(repeats):
@@ -69,7 +74,10 @@ def main() -> None:
                 # The first line of `status` names the store (a path); the tables follow it.
                 lines = out.splitlines()[1:] if label == "harness status" else out.splitlines()
                 widest = max([widest, *(len(line) for line in lines)])
-            print(f"{label:<32} {statistics.median(times):>16.2f} {repeats:>5} {widest if label.startswith('harness') else '':>12}")
+            medians[label] = statistics.median(times)
+            print(f"{label:<32} {medians[label]:>16.2f} {repeats:>5} {widest if label.startswith('harness') else '':>12}")
+        extra = medians["harness verify @development"] - medians["harness status"]
+        print(f"harness verify takes {extra:+.2f} s against harness status (budget: at most +0.50 s)")
 
 
 if __name__ == "__main__":

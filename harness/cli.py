@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("harness.commands.lifecycle", "move an alias back to the version it held before"),
     "history": ("harness.commands.lifecycle", "print the alias history of the registered model"),
     "status": ("harness.commands.lifecycle", "show each alias, its version, gate scores and age"),
+    "verify": ("harness.commands.verify", "check that an alias's version has a sealed record that verifies and was moved there by the harness"),
     "log": ("harness.commands.log", "log a written report to MLflow when the session could not; promotes only on a signed record"),
     "calibrate": ("harness.calibrate", "measure each judge's agreement with human labels"),
     "local-llm": ("harness.local_llm", "start the packaged local LLM server for offline LLM-judge runs"),

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from harness import HarnessError, first_line
 from harness.completeness import SessionFacts, blockers
-from harness.seal import RECORD_FILE, GateRecord, golden_digests, harness_version, policy_document, policy_sha256, signing_key
+from harness.seal import (
+    RECORD_FILE, GateRecord, file_sha256, golden_digests, harness_version, policy_document, policy_sha256, signing_key,
+)
 
 if TYPE_CHECKING:
     from harness.agent_process.client import LoggedAgent
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
     Evaluated = tuple[LoggedAgent, str]  # the logged model the candidate answered from, its artifact sha256
 
+RESULTS_FILE = "results.json"
 SESSION_FILE = "session.json"  # what the session knew beyond results.json: whether it may promote, and why not
 NOT_LOGGED = "no logged model was evaluated (an endpoint cannot be registered: evaluate the model it serves)"
 Progress = Callable[[str], None]
@@ -34,11 +37,13 @@ def _quiet(_: str) -> None:
     pass
 
 
-def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated: Evaluated | None) -> GateRecord:
-    """The decision's record: what was evaluated, against what, under which policy, how completely.
+def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated: Evaluated | None, promote: bool = False,
+         results_sha256: str = "") -> GateRecord:
+    """The decision's record: what was evaluated, against what, under which policy, how completely,
+    the candidate's figures, and whether the session meant to promote.
 
     `evaluated`: the logged model the candidate answered from and its artifact files' sha256; None
-    when it answered in process (never promotable).
+    when it answered in process (never promotable). `results_sha256`: results.json as written.
     """
     cfg = evaluation.config
     baseline = None
@@ -61,6 +66,9 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
         gate_passed=evaluation.gate.passed,
         isolated=evaluated is not None,
         report_id=report_id,
+        metrics=tuple((name, est.value) for name, est in sorted(evaluation.candidate.metrics().items()) if est.value == est.value),
+        results_sha256=results_sha256,
+        promote=promote,
         sandbox=facts.sandbox or "none",
     ).signed(signing_key())
 
@@ -149,7 +157,7 @@ def finish_session(evaluation: Evaluation, facts: SessionFacts, promote: bool, e
     progress("writing reports")
     try:
         report_dir = write_reports(evaluation, cfg.report_path, blockers=all_blockers(evaluation, facts, evaluated))
-        record = seal(evaluation, facts, report_dir.name, evaluated)
+        record = seal(evaluation, facts, report_dir.name, evaluated, promote, file_sha256(report_dir / RESULTS_FILE))
         (report_dir / RECORD_FILE).write_text(record.to_json(), encoding="utf-8")
         (report_dir / SESSION_FILE).write_text(json.dumps({"promote": promote, "blockers": list(record.blockers)}, indent=2), encoding="utf-8")
     except OSError as exc:
@@ -244,12 +252,11 @@ def promote_record(evaluation: Evaluation, record: GateRecord, run_id: str, leas
 
     if artifact_sha256_of(record.model_uri) != record.artifact_sha256:
         raise HarnessError(f"the files of {record.model_uri} changed after they were hashed, before the cases ran: not registered")
-    metrics = {name: est.value for name, est in evaluation.candidate.metrics().items()}
     registered = evaluation.candidate.version.registered if evaluation.candidate.version is not None else None
     if registered:
-        mv, created = reseal_version(lease, registered[0], registered[1], record, run_id, metrics), False
+        mv, created = reseal_version(lease, registered[0], registered[1], record, run_id), False
     else:
-        mv, created = register_evaluated(lease, cfg.model_name, record, run_id, metrics)
+        mv, created = register_evaluated(lease, cfg.model_name, record, run_id)
     describe_version(lease.client, mv.name, str(mv.version), version_description(evaluation, record, run_id))
     moved = mv.tags.get(f"{ALIAS_TAG_PREFIX}{cfg.promote_to}")
     if moved and json.loads(moved).get("run_id") == run_id:
@@ -299,10 +306,11 @@ def log_report(report_dir: Path, promote: bool = True, root: Path | None = None)
     if record is None or record.report_id != report_dir.name:
         reasons.append(f"{RECORD_FILE} is missing or belongs to another report")
         record = seal(evaluation, SessionFacts(cases_in_golden=-1), report_dir.name, None)  # unpromotable: logged only
+    promote = promote and record.promote  # a --no-promote session's intent is sealed, not only in session.json
     lines = headline(evaluation)
     lines[2] = f"{len(evaluation.cases)} case(s) read from {results}; gate {'PASSED' if evaluation.gate.passed else 'FAILED'}"
     if not reasons and promote:
-        reasons += _record_refusals(record, cfg)
+        reasons += _record_refusals(record, cfg, results)
     connect(cfg.root)
     with registry_lock(cfg.model_name, f"harness log {report_dir.name}") as lease:  # two `harness log` at once: one run, one version
         more, failed = _log_under_lock(evaluation, report_dir, record, promote, reasons, lease)
@@ -339,22 +347,26 @@ def _log_under_lock(evaluation: Evaluation, report_dir: Path, record: GateRecord
     return lines, False
 
 
-def _record_refusals(record: GateRecord, cfg) -> list[str]:
+def _record_refusals(record: GateRecord, cfg, results: Path) -> list[str]:
     """Why a report folder's record may not promote from `harness log`."""
     from harness.seal import SIGNING_KEY_ENV, verify_record
     from harness.tracking.models import artifact_sha256_of
 
+    # The version's description is written from results.json: only with the figures the session sealed.
+    edited = [] if file_sha256(results) == record.results_sha256 else [
+        f"{results} differs from the results.json its session sealed (its figures were edited or copied in)"]
     key = signing_key()
     if not key:
-        return [f"{SIGNING_KEY_ENV} is not set: a report folder is an editable file, so `harness log` promotes only on a record "
-                "signed with that key"]
+        return edited + [f"{SIGNING_KEY_ENV} is not set: a report folder is an editable file, so `harness log` promotes only on a record "
+                         "signed with that key"]
     if not record.model_id:
-        return ["the record names no logged model"]
+        return edited + ["the record names no logged model"]
     try:
         artifact = artifact_sha256_of(record.model_uri)
     except Exception as exc:
-        return [f"the evaluated model {record.model_uri} cannot be read from the store ({first_line(exc)})"]
+        return edited + [f"the evaluated model {record.model_uri} cannot be read from the store ({first_line(exc)})"]
     from harness.config import project_config
 
     project = project_config(cfg.root)
-    return verify_record(record, artifact_sha256=artifact, policy=policy_sha256(project), golden=golden_digests(project.golden_paths), key=key)
+    return edited + verify_record(record, artifact_sha256=artifact, policy=policy_sha256(project),
+                                  golden=golden_digests(project.golden_paths), key=key)

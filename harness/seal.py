@@ -42,16 +42,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# MLflow writes this file into a folder when it downloads a registry URI (`models:/name/N`); it
-# names the registry entry, not the model, so it is not part of the artifact's digest.
-DOWNLOAD_ONLY_FILES = {"registered_model_meta"}
+# MLflow writes this one file at the top of a folder when it downloads a registry URI
+# (`models:/name/N`); it names the registry entry, not the model, so it is not part of the
+# artifact's digest. A file of that name anywhere below the top is the model's own and counts.
+DOWNLOAD_ONLY_FILE = "registered_model_meta"
 
 
 def tree_sha256(root: str | Path) -> str:
-    """sha256 over every file under `root`: relative path and content digest, in path order."""
+    """sha256 over every file under `root` (but MLflow's top-level download note): relative path and
+    content digest, in path order."""
     root = Path(root)
     digest = hashlib.sha256()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and p.name not in DOWNLOAD_ONLY_FILES)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).as_posix() != DOWNLOAD_ONLY_FILE)
     for path in files:
         name = path.name if path == root else path.relative_to(root).as_posix()
         digest.update(f"{name}\0{file_sha256(path)}\n".encode("utf-8"))
@@ -104,6 +106,11 @@ class GateRecord:
     gate_passed: bool
     isolated: bool  # the agent answered from its own process, loaded from the logged artifact
     report_id: str
+    # What a version shows comes from here, not from the report folder's editable files: the
+    # candidate's figures, the digest of results.json as written, and whether the session meant to promote.
+    metrics: tuple[tuple[str, float], ...] = ()
+    results_sha256: str = ""
+    promote: bool = True
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     signature: str = ""  # HMAC-SHA256 (hex) over the rest, with HARNESS_SIGNING_KEY; empty when unsigned
     schema: int = RECORD_SCHEMA
@@ -136,6 +143,7 @@ class GateRecord:
                 raise ValueError(f"schema {data.get('schema')!r}, expected {RECORD_SCHEMA}")
             data["golden"] = tuple(tuple(pair) for pair in data["golden"])
             data["blockers"] = tuple(data["blockers"])
+            data["metrics"] = tuple((str(name), float(value)) for name, value in data.get("metrics", ()))
             return cls(**data)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise HarnessError(f"{where}: not a valid gate record ({type(exc).__name__}: {exc})") from None

@@ -15,10 +15,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import HarnessError
 from harness.local_server import LocalServer, launch
 from harness.ports import free_port
+
+if TYPE_CHECKING:
+    from harness.settings import HarnessConfig
 
 MODEL_URI_FORMS = ("models:/", "runs:/")
 
@@ -37,7 +41,7 @@ def check_model_uri(model_uri: str) -> str:
 
 
 def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: float = 300.0,
-          tracking_uri: str | None = None, log_path: Path | None = None) -> ScoringServer:
+          tracking_uri: str | None = None, log_path: Path | None = None, guard: bool = False) -> ScoringServer:
     """Start the scoring server on 127.0.0.1 and return once it answers `/ping` (or `/health`)."""
     model_uri = check_model_uri(model_uri)
     port = port or free_port()
@@ -51,7 +55,7 @@ def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: 
         sys.executable, "-m", "mlflow", "models", "serve", "--model-uri", model_uri, "--env-manager", "local",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
     ]
-    server = launch(ScoringServer, f"the scoring server for {model_uri}", command, port, log_path, env)
+    server = launch(ScoringServer, f"the scoring server for {model_uri}", command, port, log_path, env, guard=guard)
     server.wait_ready([f"{server.base_url}/ping", f"{server.base_url}/health"], timeout_s)
     return server
 
@@ -80,23 +84,54 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--workers", type=int, default=1, help="scoring server worker processes (default 1)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the server to answer (default 300)")
+    parser.add_argument("--allow-unverified", action="store_true",
+                        help="serve a version that `harness verify` refuses (or that is not a registered version); logged as such")
+
+
+def _unverified(model_uri: str, cfg: HarnessConfig) -> list[str]:
+    """Why `model_uri` is not a version `harness verify` accepts; [] when it is."""
+    from harness.tracking.connection import connect, store_errors
+    from harness.tracking.verify import REGISTRY_URI, check_reference
+
+    if not REGISTRY_URI.match(model_uri.strip()):
+        return [f"{model_uri} is not a registered version (models:/NAME@ALIAS or models:/NAME/N), so it has no sealed record to verify"]
+    connect(cfg.root)
+    return [f"{v.subject}: {p}" for v in store_errors(check_reference)(model_uri, cfg) for p in v.problems]
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from harness.config import load_config
     from harness.tracking.connection import tracking_uri
 
-    # SIGTERM (a supervisor, `kill`) must stop the server too, not orphan it: route it through `finally`.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    def stop(signum: int, frame: object) -> None:
+        # A second signal must not cut short the stop in `finally`, which waits for the whole group.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    # SIGTERM (a supervisor, `kill`) and Ctrl-C must stop the server too, not orphan it: through `finally`.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
     if args.workers < 1:
         raise HarnessError(f"--workers {args.workers}: must be at least 1")
-    server = start(args.model_uri, args.port, args.workers, args.timeout, tracking_uri(load_config(Path.cwd()).root))
+    cfg = load_config(Path.cwd())
+    problems = _unverified(check_model_uri(args.model_uri), cfg)
+    if problems and not args.allow_unverified:
+        raise HarnessError("refusing to serve an unverified version: " + "; ".join(problems) + " (--allow-unverified overrides)")
+    server = None
     try:
+        # Guarded: the scoring server's whole process group dies with this command, however it ends.
+        server = start(args.model_uri, args.port, args.workers, args.timeout, tracking_uri(cfg.root), guard=True)
         print(f"serving {args.model_uri} at {server.base_url} (log: {server.log_path})")
         print(f"evaluate it with: pytest suites/ --agent {server.base_url}/invocations   (a ResponsesAgent: --agent responses+{server.base_url}/invocations)")
+        if problems:
+            print(f"WARNING: serving an unverified version (--allow-unverified): {'; '.join(problems)}")
         print("Ctrl-C stops the server.", flush=True)
         return server.process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()  # returns once every process of the server's group is gone

@@ -2,10 +2,16 @@
 
 Everything lives in one folder (default `.harness-server/` in the current directory):
 `pgdata/` the PostgreSQL cluster (created with initdb on first start), `artifacts/` the artifact
-root the server proxies, `pg.password` the generated database password, and the two logs. The
+root the server proxies, `pg.password` the generated database password, `auth/` MLflow's
+authentication (its user store, configuration and session secret), and the two logs. The
 command runs in the foreground; Ctrl-C (or SIGTERM) stops the MLflow server and the PostgreSQL
 it started. PostgreSQL refuses to run as root, so under root its binaries run as the `postgres`
 user (Debian's package creates it) through `runuser`.
+
+Only CI may move an alias: the server runs MLflow's own authentication (`--app-name basic-auth`).
+The CI identity (HARNESS_CI_USERNAME / HARNESS_CI_PASSWORD) is its admin, which may manage every
+registered model; every other user it creates gets READ (`default_permission`), so a teammate's
+`harness promote` or a hand-set alias is refused by the server itself.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from harness.ports import free_port
 
 DB_NAME = "mlflow"
 DB_USER = "mlflow"
+CI_USERNAME_ENV = "HARNESS_CI_USERNAME"
+CI_PASSWORD_ENV = "HARNESS_CI_PASSWORD"
+MIN_PASSWORD = 12  # MLflow's own rule for a basic-auth password
 
 
 def configure_server(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +157,29 @@ def find_pg_bindir() -> Path:
 
 
 
+def auth_environment(auth_dir: Path) -> dict[str, str]:
+    """The environment that makes `mlflow server --app-name basic-auth` use `auth_dir` and the CI
+    identity as its admin; everyone else reads only."""
+    user, password = os.environ.get(CI_USERNAME_ENV, "").strip(), os.environ.get(CI_PASSWORD_ENV, "")
+    if not user or not password:
+        raise HarnessError(f"set {CI_USERNAME_ENV} and {CI_PASSWORD_ENV}: the CI identity, the only one the server lets move an alias "
+                           "(every other user it knows reads only)")
+    if len(password) < MIN_PASSWORD:
+        raise HarnessError(f"{CI_PASSWORD_ENV}: MLflow's authentication needs at least {MIN_PASSWORD} characters")
+    auth_dir.mkdir(parents=True, exist_ok=True)
+    auth_dir.chmod(0o700)
+    config = auth_dir / "basic_auth.ini"
+    config.write_text("[mlflow]\ndefault_permission = READ\n"
+                      f"database_uri = sqlite:///{auth_dir / 'users.db'}\n"
+                      "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n", encoding="utf-8")
+    secret = auth_dir / "session.secret"  # the same across restarts and workers, as MLflow requires
+    if not secret.is_file():
+        secret.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        secret.chmod(0o600)
+    return {"MLFLOW_AUTH_CONFIG_PATH": str(config), "MLFLOW_AUTH_ADMIN_USERNAME": user, "MLFLOW_AUTH_ADMIN_PASSWORD": password,
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": secret.read_text(encoding="utf-8").strip()}
+
+
 def _last_line(text: str) -> str:
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no output"
@@ -174,7 +206,7 @@ def run_server(args: argparse.Namespace) -> int:
     artifacts = data_dir / "artifacts"
     artifacts.mkdir(exist_ok=True)
     mlflow_log = data_dir / "mlflow-server.log"
-    env = {**os.environ}
+    env = {**os.environ, **auth_environment(data_dir / "auth")}
     postgres: Postgres | None = None
     bindir = Path()
     backend = args.database_uri or ""
@@ -205,11 +237,12 @@ def run_server(args: argparse.Namespace) -> int:
         # Its own process group: its uvicorn workers die with it when we signal the group.
         server = launch(LocalServer, "mlflow server", [
             sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend, "--artifacts-destination", str(artifacts),
-            "--serve-artifacts", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)],
+            "--serve-artifacts", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers), "--app-name", "basic-auth"],
             args.port, mlflow_log, env, append=True)
         server.wait_ready([url + "/health"], 120)
         print(f"MLflow tracking server on PostgreSQL ({backend}), artifacts in {artifacts}")
         print(f"logs: {mlflow_log}" + (f", {postgres.log_file}" if postgres else ""))
+        print(f"authentication on: {os.environ[CI_USERNAME_ENV]} (the CI identity) may move aliases, every other user reads only")
         print(f"export MLFLOW_TRACKING_URI={url}", flush=True)
         code = server.process.wait()
         return 0 if code == 0 else _died(server)

@@ -45,10 +45,12 @@ def configure_history(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_status(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true",
+                        help="verify each alias's version (record, artifact files) and exit 1 if one does not verify or was moved outside the harness")
     _model_option(parser)
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
+def open_store(args: argparse.Namespace) -> tuple[Any, str, str]:
     """Load the config, connect to the tracking store, and name the model: (config, model name, store URI)."""
     from harness.config import load_config
     from harness.tracking.connection import connect, sqlite_file, tracking_uri
@@ -66,7 +68,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, str, str]:
 def run_promote(args: argparse.Namespace) -> int:
     from harness.tracking import aliases, policy
 
-    cfg, model_name, _ = _open(args)
+    cfg, model_name, _ = open_store(args)
     plan = policy.plan_promotion(model_name, args.to, args.version, cfg, force=args.force, reason=args.reason)
     if plan.noop:
         print(f"version {plan.version} of '{model_name}' already holds @{plan.alias}; nothing moved")
@@ -81,7 +83,7 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     from harness.tracking import aliases, policy
 
-    cfg, model_name, _ = _open(args)
+    cfg, model_name, _ = open_store(args)
     plan = policy.plan_rollback(model_name, args.alias, args.to_version, cfg, reason=args.reason)
     plan.execute()
     print(f"rolled @{plan.alias} of '{model_name}' back to version {plan.version} (was {aliases.version_label(plan.current)})")
@@ -93,7 +95,7 @@ def run_history(args: argparse.Namespace) -> int:
     from harness.tracking import aliases
     from harness.tracking.connection import mlflow_client
 
-    cfg, model_name, _ = _open(args)
+    cfg, model_name, _ = open_store(args)
     model = aliases.get_registered_model(mlflow_client(), model_name)
     history = aliases.alias_history(model)
     if args.alias:
@@ -177,15 +179,16 @@ def run_status(args: argparse.Namespace) -> int:
     from harness.tracking import aliases as registry
     from harness.tracking.connection import mlflow_client
     from harness.tracking.lock import lock_holder
+    from harness.tracking.verify import check_alias, quick_marks
 
-    cfg, model_name, uri = _open(args)
+    cfg, model_name, uri = open_store(args)
     client = mlflow_client()
     model = registry.get_registered_model(client, model_name)
     aliases = registry.aliases_of(model)
     names = list(cfg.promotion.chain) + sorted(a for a in aliases if a not in cfg.promotion.chain)
     versions = {v: client.get_model_version(model_name, v) for v in set(aliases.values())}
     now_ms = time.time() * 1000
-    rows = []
+    rows, problems = [], []
     for alias in names:
         number = aliases.get(alias)
         if number is None:
@@ -199,9 +202,15 @@ def run_status(args: argparse.Namespace) -> int:
                 record = json.loads(mv.tags[registry.ALIAS_TAG_PREFIX + alias])
             except json.JSONDecodeError:
                 record = {}
-        rows.append([f"@{alias}", number, "sealed" if tracking.RECORD_TAG in mv.tags else "no record",
-                     _age(moved if moved is not None else mv.creation_timestamp, now_ms), _run(mv.tags.get(tracking.RUN_TAG)),
-                     record.get("by", "-")])
+        marks = quick_marks(model, mv, alias)
+        if args.check:
+            verdict = check_alias(client, model, alias, cfg)
+            problems += [f"{verdict.subject}: {p}" for p in verdict.problems]
+            if verdict.problems and not marks:
+                marks = ["does not verify"]
+        trust = ", ".join(marks) or ("verified" if args.check else "sealed")
+        rows.append([f"@{alias}", number, trust, _age(moved if moved is not None else mv.creation_timestamp, now_ms),
+                     _run(mv.tags.get(tracking.RUN_TAG)), record.get("by", "-")])
     print(f"'{model_name}' in {uri}")
     print(_table(["alias", "version", "record", "age", "eval run", "moved by"], rows))
     if versions:
@@ -210,21 +219,35 @@ def run_status(args: argparse.Namespace) -> int:
     holder = lock_holder(model_name, client)
     if holder:
         print(f"registry lock held by {holder.get('by', '?')} (pid {holder.get('pid', '?')}, {holder.get('purpose', '?')}) since {holder.get('since', '?')}")
-    return 0
+    if problems:
+        print()
+        print("\n".join(problems))
+    return 1 if problems else 0
 
 
 def _metrics_table(cfg: Any, versions: dict[str, Any], aliases: dict[str, str]) -> str:
-    """The gate metrics each aliased version was registered with: one row per metric, one column per
-    version, headed by its aliases (in `aliases`' order)."""
+    """The gate metrics each aliased version was sealed with (from its record, never from tags
+    anyone can set): one row per metric, one column per version, headed by its aliases."""
     from tabulate import tabulate
 
-    from harness import tracking
-
-    prefix = tracking.METRIC_TAG_PREFIX
     numbers = sorted(versions, key=int, reverse=True)
-    present = {k[len(prefix):] for mv in versions.values() for k in mv.tags if k.startswith(prefix)}
+    figures = {n: _sealed_metrics(versions[n]) for n in numbers}
+    present = {m for values in figures.values() for m in values}
     # The gate's own metrics first, in the configuration's order, then the others.
     metrics = [m for m in cfg.thresholds if m in present] + sorted(present - set(cfg.thresholds))
     headers = ["metric"] + [f"v{n} " + " ".join(f"@{a}" for a, v in aliases.items() if v == n) for n in numbers]
-    rows = [[m] + [_figure(m, versions[n].tags[prefix + m]) if prefix + m in versions[n].tags else "-" for n in numbers] for m in metrics]
+    rows = [[m] + [_figure(m, str(figures[n][m])) if m in figures[n] else "-" for n in numbers] for m in metrics]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, colalign=("left",) + ("right",) * len(numbers))
+
+
+def _sealed_metrics(mv: Any) -> dict[str, float]:
+    from harness import tracking
+    from harness.seal import GateRecord
+
+    raw = mv.tags.get(tracking.RECORD_TAG)
+    if not raw:
+        return {}
+    try:
+        return dict(GateRecord.from_json(raw, "record").metrics)
+    except HarnessError:
+        return {}

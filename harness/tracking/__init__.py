@@ -7,6 +7,7 @@ that talks to the tracking store, the model registry and MLflow's tracing.
 - `lock`: the cross-process registry lock every alias move and registration runs under;
 - `aliases`: compare-and-set alias moves with a history that survives a crash;
 - `policy`: who may move where (`harness promote`, `harness rollback`), checked against the record;
+- `verify`: whether an alias or version may be consumed (`harness verify`, `status --check`, `serve`);
 - `agents`: models from code, logged models logged and loaded back, `models:/` lookups, MLflow's agent request types;
 - `tracing`: answers traced (secrets masked in every span), live trajectories, traces read back;
 - `judges`: MLflow's judges as the harness's LLM judges; `scorers`: the harness's scorers as MLflow `@scorer`s.

@@ -69,6 +69,22 @@ def mlflow_client() -> Any:
     return mlflow.MlflowClient()
 
 
+USERNAME_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"  # read by MLflow's own client
+
+
+def refusal(exc: BaseException) -> str | None:
+    """One line for a request the tracking server's authentication refused; None for other errors."""
+    code = error_code(exc)
+    user = os.environ.get(USERNAME_ENV)
+    if code == "UNAUTHENTICATED":
+        who = f"identity '{user}' with the password in {PASSWORD_ENV}" if user else f"no identity ({USERNAME_ENV} is not set)"
+        return f"the tracking server does not accept {who}: set {USERNAME_ENV} and {PASSWORD_ENV}"
+    if code == "PERMISSION_DENIED":
+        return (f"the tracking server refused identity '{user or 'anonymous'}': it lacks EDIT permission on the registered model "
+                "(moving an alias, registering or tagging a version); on the team server only the CI identity has it")
+    return None
+
+
 def store_errors(call: Callable[..., T]) -> Callable[..., T]:
     """Any MLflow failure inside `call` becomes one `tracking store: ...` line (a HarnessError)."""
 
@@ -79,7 +95,7 @@ def store_errors(call: Callable[..., T]) -> Callable[..., T]:
         try:
             return call(*args, **kwargs)
         except MlflowException as exc:
-            raise HarnessError(f"tracking store: {first_line(exc)}") from None
+            raise HarnessError(refusal(exc) or f"tracking store: {first_line(exc)}") from None
 
     return wrapper
 

@@ -9,6 +9,7 @@ version's own artifact files, hashed again.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ def version_for_run(client: Any, model_name: str, run_id: str) -> Any:
     return min(found, key=lambda v: int(v.version)) if found else None
 
 
-def register_evaluated(lease: Lease, model_name: str, record: GateRecord, run_id: str, metrics: dict[str, float]) -> tuple[Any, bool]:
+def register_evaluated(lease: Lease, model_name: str, record: GateRecord, run_id: str) -> tuple[Any, bool]:
     """Under the lock: the version already registered for `run_id`, or a new one of the evaluated model.
 
     Returns (model version, whether it was created now).
@@ -50,23 +51,24 @@ def register_evaluated(lease: Lease, model_name: str, record: GateRecord, run_id
     existing = version_for_run(lease.client, model_name, run_id)
     if existing is not None:
         return existing, False
-    tags = _version_tags(record, run_id, metrics)
+    tags = _version_tags(record, run_id)
     lease.check()
     return mlflow.register_model(record.model_uri, model_name, tags=tags), True
 
 
-def reseal_version(lease: Lease, model_name: str, number: str, record: GateRecord, run_id: str, metrics: dict[str, float]) -> Any:
+def reseal_version(lease: Lease, model_name: str, number: str, record: GateRecord, run_id: str) -> Any:
     """A registry version evaluated again (e.g. for a fresh evaluation against production): its new record."""
-    tags = _version_tags(record, run_id, metrics)
+    tags = _version_tags(record, run_id)
     lease.check()
     for key, value in tags.items():
         lease.client.set_model_version_tag(model_name, number, key, value)
     return lease.client.get_model_version(model_name, number)
 
 
-def _version_tags(record: GateRecord, run_id: str, metrics: dict[str, float]) -> dict[str, str]:
+def _version_tags(record: GateRecord, run_id: str) -> dict[str, str]:
+    """The version's tags, every figure from the sealed record (never from a report folder's files)."""
     tags = {GATE_TAG: "passed", RUN_TAG: run_id, RECORD_TAG: record.to_json()}
-    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{value:.4g}" for name, value in metrics.items() if value == value})
+    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{value:.4g}" for name, value in record.metrics})
     return tags
 
 
@@ -146,6 +148,8 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig, today: bool = True
     if record.model_id not in (model_id_of(mv), None) or (record.model_id is None and mv.source != record.model_uri):
         return [f"version {number} is not the logged model {record.model_id or record.model_uri} that was evaluated"]
     try:
+        # A check answers in lines of its own: no download progress bars on the terminal.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         local = download_model(f"models:/{mv.name}/{number}")
         artifact = tree_sha256(local)
     except Exception as exc:

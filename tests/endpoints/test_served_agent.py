@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -80,23 +81,58 @@ def test_served_agent_scores_like_the_in_process_agent(base_url):
     assert latency and all(served_run.latencies_ms) and all(local_run.latencies_ms)
 
 
-def test_harness_serve_command_serves_until_stopped(model_uri, tmp_path):
+def _serve(model_uri, tmp_path, *options):
+    """`harness serve` in its own process: (process, base URL) once it serves."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_TRACKING_URI": os.environ["MLFLOW_TRACKING_URI"]}
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", model_uri, "--timeout", "600"],
+    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", model_uri, "--timeout", "600", *options],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = process.stdout.readline()
+    assert first.startswith(f"serving {model_uri} at http://127.0.0.1:"), first + (process.stdout.read() if process.poll() is not None else "")
+    return process, first.split(" at ")[1].split()[0]
+
+
+def _gone(base_url):
+    with pytest.raises((urllib.error.URLError, OSError)):
+        urllib.request.urlopen(f"{base_url}/ping", timeout=5)
+
+
+def test_harness_serve_command_serves_until_stopped(model_uri, tmp_path):
+    # The fixture's alias was set by hand, outside the harness: served only with --allow-unverified, and said so.
+    refused = subprocess.run([sys.executable, "-m", "harness.cli", "serve", model_uri], cwd=tmp_path, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    assert refused.returncode == 1 and "refusing to serve an unverified version" in refused.stderr, refused.stdout + refused.stderr
+    process, base_url = _serve(model_uri, tmp_path, "--allow-unverified")
     try:
-        first = process.stdout.readline()
-        assert first.startswith(f"serving {model_uri} at http://127.0.0.1:"), first
-        base_url = first.split(" at ")[1].split()[0]
         assert f"--agent {base_url}/invocations" in process.stdout.readline()
+        assert process.stdout.readline().startswith("WARNING: serving an unverified version (--allow-unverified): ")
         request = urllib.request.Request(f"{base_url}/invocations", method="POST", headers={"Content-Type": "application/json"},
                                          data=json.dumps({"messages": [{"role": "user", "content": "Which tables are stale?"}]}).encode())
         with urllib.request.urlopen(request, timeout=60) as response:
             assert "main.sales.orders" in json.loads(response.read())["messages"][-1]["content"]
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 143
-        with pytest.raises((urllib.error.URLError, OSError)):
-            urllib.request.urlopen(f"{base_url}/ping", timeout=5)  # the server went with the command
+        _gone(base_url)  # the server went with the command: nothing waited for but the command itself
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_scoring_server_dies_with_a_killed_harness_serve(model_uri, tmp_path):
+    process, base_url = _serve(model_uri, tmp_path, "--allow-unverified")
+    try:
+        with urllib.request.urlopen(f"{base_url}/ping", timeout=30) as response:
+            assert response.status == 200
+        process.kill()  # no handler runs: the scoring server's group must still go
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base_url}/ping", timeout=2).close()
+            except (urllib.error.URLError, OSError):
+                break
+            time.sleep(0.2)
+        _gone(base_url)
     finally:
         if process.poll() is None:
             process.kill()

@@ -2,6 +2,7 @@
 `pytest suites/` runs against it twice, `harness promote` / `harness rollback` move aliases through
 it, and the result is read back through MLflow's REST API and from PostgreSQL itself."""
 
+import base64
 import json
 import os
 import shutil
@@ -19,6 +20,9 @@ import pytest
 from harness.server import find_pg_bindir, free_port
 from tests.fixtures.project import REPO, make_project
 
+CI = {"MLFLOW_TRACKING_USERNAME": "ci-bot", "MLFLOW_TRACKING_PASSWORD": "ci-password-0123456"}  # the server's CI identity
+AUTH = {"Authorization": "Basic " + base64.b64encode(f"{CI['MLFLOW_TRACKING_USERNAME']}:{CI['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()}
+
 
 @pytest.fixture
 def tracking_server():
@@ -29,7 +33,8 @@ def tracking_server():
     data_dir.chmod(0o755)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_"))}
-    env.update(PYTHONPATH=str(REPO), MLFLOW_DISABLE_TELEMETRY="true")
+    env.update(PYTHONPATH=str(REPO), MLFLOW_DISABLE_TELEMETRY="true",
+               HARNESS_CI_USERNAME=CI["MLFLOW_TRACKING_USERNAME"], HARNESS_CI_PASSWORD=CI["MLFLOW_TRACKING_PASSWORD"])
     server = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "server", "--data-dir", str(data_dir / "server"), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=data_dir,
@@ -60,12 +65,12 @@ def tracking_server():
 
 def rest(uri, path, **query):
     url = f"{uri}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}"
-    with urllib.request.urlopen(url, timeout=30) as response:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=AUTH), timeout=30) as response:
         return json.loads(response.read())
 
 
 def rest_post(uri, path, body):
-    request = urllib.request.Request(f"{uri}/api/2.0/mlflow/{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(f"{uri}/api/2.0/mlflow/{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **AUTH})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -75,18 +80,18 @@ def test_suites_promote_and_rollback_through_a_postgres_backed_server(tracking_s
     project = make_project(tmp_path)
 
     for number in ("1", "2"):
-        result = project.pytest(MLFLOW_TRACKING_URI=uri)
+        result = project.pytest(MLFLOW_TRACKING_URI=uri, **CI)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         assert "logged MLflow run" in result.stdout and f"to {uri}" in result.stdout
         assert f"promoted version {number} of toy_agent to @development" in result.stdout
         if number == "1":  # version 1 goes on to staging, so that version 2 has something to replace
-            promoted = project.harness("promote", "--to", "staging", MLFLOW_TRACKING_URI=uri)
+            promoted = project.harness("promote", "--to", "staging", MLFLOW_TRACKING_URI=uri, **CI)
             assert promoted.returncode == 0, promoted.stdout + promoted.stderr
 
-    promoted = project.harness("promote", "--to", "staging", MLFLOW_TRACKING_URI=uri)
+    promoted = project.harness("promote", "--to", "staging", MLFLOW_TRACKING_URI=uri, **CI)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     assert rest(uri, "registered-models/alias", name="toy_agent", alias="staging")["model_version"]["version"] == "2"
-    rolled = project.harness("rollback", "staging", "--reason", "integration test", MLFLOW_TRACKING_URI=uri)
+    rolled = project.harness("rollback", "staging", "--reason", "integration test", MLFLOW_TRACKING_URI=uri, **CI)
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
 
     # Read back over REST: aliases, the gate record on the version, and both evaluation runs.

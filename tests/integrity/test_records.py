@@ -60,7 +60,36 @@ def test_harness_log_promotes_only_on_a_signed_record_and_needs_session_json_and
     (copy / "session.json").unlink()
     done = project.harness("log", str(copy), **SIGNING_KEY)
     assert "not promoted" in done.stdout and "session.json is missing or unreadable" in done.stdout, done.stdout + done.stderr
-    # The --no-promote session's own report: logged, never promoted later.
+    # The --no-promote session's own report: logged, never promoted later, even with session.json
+    # edited to say it may promote (the intent is sealed in the signed record).
+    session = json.loads((report / "session.json").read_text())
+    (report / "session.json").write_text(json.dumps({**session, "promote": True}))
     done = project.harness("log", str(report), **SIGNING_KEY)
-    assert "promotion disabled (--no-promote)" in done.stdout
+    assert "promotion disabled (--no-promote)" in done.stdout, done.stdout + done.stderr
+    assert json.loads((report / "gate_record.json").read_text())["promote"] is False
     assert versions(project) == []
+
+
+def test_a_version_shows_only_the_figures_its_session_sealed(tmp_path):
+    project = module_project(tmp_path)
+    first = project.pytest(**SIGNING_KEY)
+    assert "promoted version 1 of my_faq_agent to @development" in first.stdout, first.stdout[-3000:]
+    client = project.client()
+    sealed = client.get_model_version("my_faq_agent", "1")
+    record = json.loads(sealed.tags["harness.gate_record"])
+    figures = {k: v for k, v in sealed.tags.items() if k.startswith("harness.metric.")}
+    assert figures and figures == {f"harness.metric.{name}": f"{value:.4g}" for name, value in record["metrics"]}
+    # Other figures (still passing) written into the report's results.json, with its own signed record beside them.
+    report = project.latest()
+    document = json.loads((report / "results.json").read_text())
+    for version in document["versions"]:
+        for case in version["cases"]:
+            case["scores"] = {name: {**score, "value": 0.987654, "passed": True} for name, score in case["scores"].items()}
+    (report / "results.json").write_text(json.dumps(document))
+    done = project.harness("log", str(report), **SIGNING_KEY)
+    assert "results.json its session sealed" in done.stdout, done.stdout + done.stderr
+    after = client.get_model_version("my_faq_agent", "1")
+    assert after.description == sealed.description and "0.988" not in after.description
+    assert {k: v for k, v in after.tags.items() if k.startswith("harness.metric.")} == figures
+    status = project.harness("status")
+    assert status.returncode == 0 and "0.988" not in status.stdout, status.stdout

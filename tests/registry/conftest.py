@@ -61,23 +61,26 @@ class Registry:
         (self.project / "pyproject.toml").write_text(text, encoding="utf-8")
 
     def add(self, gate: str | None = "passed", compared: list[str] | None = None, age_h: float = 0.0, run_gate: str = "passed",
-            metrics: dict[str, float] | None = None) -> str:
+            metrics: dict[str, float] | None = None, model: tuple[str, str, Path] | None = None) -> str:
         """Register a new version the way the session-finish hook does: an eval run with its sealed
-        record, then the version with the same record (`gate=None`: no record at all)."""
+        record, then the version with the same record (`gate=None`: no record at all). `model`:
+        (model URI, model id, its downloaded files) instead of the store's tiny model."""
         import mlflow
 
         from harness.config import load_config
         from harness.seal import GateRecord, golden_digests, harness_version, policy_sha256, tree_sha256
 
         cfg = load_config(self.project)
+        model_uri, model_id, model_dir = model or (self.store.model_uri, self.store.model_id, self.store.model_dir)
         start = int((time.time() - age_h * 3600) * 1000)
         run = self.client.create_run(self.store.experiment_id, start_time=start, tags={"harness.gate": run_gate})
         self.client.log_param(run.info.run_id, "versions", ",".join([f"candidate-of-{self.name}", *(compared or [])]))
         record = GateRecord(
-            model_uri=self.store.model_uri, model_id=self.store.model_id, artifact_sha256=tree_sha256(self.store.model_dir),
+            model_uri=model_uri, model_id=model_id, artifact_sha256=tree_sha256(model_dir),
             golden=tuple(golden_digests(cfg.golden_paths)), policy_sha256=policy_sha256(cfg), harness_version=harness_version(),
             cases_evaluated=4, cases_in_golden=4, baseline=None, complete=True, blockers=(), gate_passed=gate == "passed",
             isolated=True, report_id=run.info.run_id,
+            metrics=tuple(sorted((metrics or {"correctness": 0.95, "safety": 1.0}).items())),
         )
         self.client.set_tag(run.info.run_id, "harness.gate_record_sha256", record.sha256)
         self.client.set_terminated(run.info.run_id, end_time=start + 1000)
@@ -87,7 +90,7 @@ class Registry:
         for metric, value in (metrics or {"correctness": 0.95, "safety": 1.0}).items():
             tags[f"harness.metric.{metric}"] = f"{value:.4f}"
         mlflow.set_registry_uri(self.store.uri)
-        return str(mlflow.register_model(self.store.model_uri, self.name, tags=tags).version)
+        return str(mlflow.register_model(model_uri, self.name, tags=tags).version)
 
     def run_id(self, version: str) -> str:
         return self.client.get_model_version(self.name, version).tags["harness.eval_run_id"]

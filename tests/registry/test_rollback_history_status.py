@@ -139,7 +139,8 @@ def test_status_shows_each_alias_version_scores_and_age(reg):
     assert rows["@development"][:3] == ["@development", v2, "sealed"]
     assert rows["@production"][:3] == ["@production", v1, "sealed"] and rows["@production"][3].endswith("s")  # moved seconds ago
     assert rows["@production"][4] == reg.run_id(v1)[:8] and "@" in rows["@production"][5]
-    assert rows["@shadow"][4:] == [reg.run_id(v1)[:8], "-"]
+    # An alias set by hand is marked, and `status` without --check still exits 0.
+    assert rows["@shadow"][2:6] == ["moved", "outside", "the", "harness"] and rows["@shadow"][-2:] == [reg.run_id(v1)[:8], "-"]
     # The gate metrics each aliased version was registered with: a row per metric, a column per version.
     assert lines[7] == "" and lines[8].split() == ["metric", f"v{v2}", "@development", f"v{v1}", "@staging", "@production", "@shadow"]
     metrics = {line.split()[0]: line.split()[1:] for line in lines[10:]}
