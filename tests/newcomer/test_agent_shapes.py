@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.project import _copy_empty_store
+from tests.fixtures.project import copy_empty_store
 from tests.newcomer.conftest import harness_init, run
 
 SUPPORT_BOT = '''from my_agent import answer
@@ -75,7 +75,7 @@ def init_project(tmp_path: Path, files: dict[str, str]) -> Path:
     assert made.returncode == 0, made.stderr
     for name, text in files.items():
         (project / name).write_text(text, encoding="utf-8")
-    _copy_empty_store(tmp_path)
+    copy_empty_store(tmp_path / "mlflow.db", str(tmp_path / "mlruns" / "0"))
     return project
 
 
