@@ -172,11 +172,11 @@ def record_outcome(report_dir: Path, line: str) -> None:
 
 
 def not_promoted_reasons(evaluation: Evaluation, record: GateRecord, promote: bool) -> list[str]:
-    gate = evaluation.gate
     reasons = []
     if not record.gate_passed:
-        failing = ", ".join(f"{c.metric} {c.value if c.value is None else round(c.value, 4)} (needs {c.op} {c.threshold:g})" for c in gate.failures)
-        reasons.append(f"gate failed: {failing or 'see the gate table'}")
+        from harness.reports.decision import failure_line
+
+        reasons.append(f"gate failed: {failure_line(evaluation) or 'see the gate table'}")
     reasons += record.blockers
     if not promote:
         reasons.append("promotion disabled (--no-promote)")

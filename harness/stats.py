@@ -258,7 +258,9 @@ def detectable_drop(n: int, alpha: float = ALPHA, tests: int = 1, sd: float | No
     floor = min_cases_for_significance(alpha, tests, one_sided=True) / n
     z = power_z(alpha, tests, power, one_sided=True)
     normal = z * z / (n + z * z) if sd is None else z * sd / math.sqrt(n)
-    return max(floor, normal)
+    drop = max(floor, normal)
+    # Scores lie in 0..1: a "drop" above 1 cannot happen, so no drop is detectable at all.
+    return drop if drop <= 1 else float("inf")
 
 
 def cases_to_detect(drop: float, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER) -> int | None:
@@ -269,6 +271,22 @@ def cases_to_detect(drop: float, alpha: float = ALPHA, tests: int = 1, sd: float
     z = power_z(alpha, tests, power, one_sided=True)
     normal = z * z * (1 - drop) / drop if sd is None else (z * sd / drop) ** 2
     return math.ceil(max(floor, normal) - 1e-9)
+
+
+def cases_to_decide(value: float, low: float, high: float, bound: float, n: int) -> int | None:
+    """About how many cases would put the 95% CI of a latency statistic (a percentile or a ratio of
+    percentiles, positive) wholly on one side of `bound`, if the estimate stayed at `value`.
+
+    On a log scale the CI's half-width shrinks as 1/√n; the cases needed are those where it is
+    narrower than the distance from the estimate to the bound. None: the estimate is on the bound.
+    """
+    if min(value, low, high, bound) <= 0 or n <= 0:
+        return None
+    half = (math.log(high) - math.log(low)) / 2
+    distance = abs(math.log(value) - math.log(bound))
+    if distance <= 1e-9:
+        return None
+    return max(n + 1, math.ceil(n * (half / distance) ** 2))
 
 
 def non_inferiority_cases(margin: float, sd: float | None = None, alpha: float = ALPHA, power: float = POWER) -> int | None:
