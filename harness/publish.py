@@ -116,9 +116,12 @@ def scorer_error_blockers(evaluation: Evaluation) -> list[str]:
 
 def headline(evaluation: Evaluation) -> list[str]:
     """The gate table, the verdict line, flip rates and the A/B headlines."""
+    from harness.reports.decision import decision
+
     gate = evaluation.gate
     lines = [gate.table(), "",
-             f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate {'PASSED' if gate.passed else 'FAILED'}"]
+             f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate {'PASSED' if gate.passed else 'FAILED'}: "
+             f"{decision(evaluation).verdict}"]
     lines += flip_lines(evaluation)
     lines += [f"note: {note}" for note in evaluation.notes]
     for comparison in evaluation.comparisons:
