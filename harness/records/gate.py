@@ -86,9 +86,14 @@ class GateCheck:
             name = f"{RATIO_PERCENTILE} latency vs {baseline}" if self.metric == RATIO_METRIC else f"{self.metric.split('_')[1]} latency"
             if checked is None or checked != checked:
                 return f"{name} not measured"
-            shown = f"{checked:.2f}x" if unit == "x" else f"{checked:.1f} ms"
-            state = "undecided, " if self.undecided else ""
-            return f"{name} {shown} ({state}{GATE_ON_WORDS[self.checked_as]}; allowed {bound})"
+            def shown(v: float) -> str:
+                return f"{v:.2f}x" if unit == "x" else f"{v:.1f} ms"
+
+            if self.undecided and self.value is not None and self.low is not None and self.high is not None:
+                more = "no number of cases tells" if self.cases_needed is None else f"about {self.cases_needed} cases would tell"
+                return (f"{name} {shown(self.value)}, 95% CI [{shown(self.low)}, {shown(self.high)}]: undecided on this set, "
+                        f"{more} (allowed {bound})")
+            return f"{name} {shown(checked)} ({GATE_ON_WORDS[self.checked_as]}; allowed {bound})"
         if checked is None or checked != checked:
             return f"{self.metric} not measured ({self.detail})" if self.detail else f"{self.metric} not measured"
         if self.kind == "non_inferiority":

@@ -63,7 +63,8 @@ def test_an_unchanged_seven_case_version_is_not_blocked_by_latency_noise(tmp_pat
         if check.undecided:  # said in one line, with the cases that would tell
             assert re.search(r"undecided: 7 case\(s\) cannot tell whether .* is within 1\.50x .*; about \d+ cases would tell; "
                              r'does not block \(latency_undecided = "pass"\)', check.detail), check.detail
-            assert "undecided, not blocking: p50 latency vs @production" in decision(ev).verdict
+            assert "undecided, not blocking: p50 latency vs @production " in decision(ev).verdict
+            assert "cases would tell (allowed ≤ 1.5x)" in decision(ev).verdict
     assert blocked == 0
     # Firm when the data can tell: 2x slower on 40 cases is shown beyond 1.5x and blocks.
     base = version("baseline", rows([1] * 40, noisy(40, 1, sd=0.2)), "models:/my_agent@production")
