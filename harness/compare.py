@@ -7,8 +7,9 @@ otherwise) two-sided and one-sided ("is the candidate worse?"), and a verdict: `
 `no significant difference`. The multiple-comparison family is the gated metrics only (those with a
 `[tool.harness.non_inferiority]` margin): their p-values are Holm-corrected among themselves, and
 the other metrics are reported uncorrected, so reporting more metrics costs the gate no power.
-Latency is compared as the candidate/baseline ratio of p50, p95 and p99 with a paired bootstrap CI
-(`same` within the equivalence band, `worse` when the whole CI is above 1 and the ratio beyond it).
+Latency is compared as the candidate/baseline ratio of p50, p95 and p99 and as the geometric mean
+of the per-case ratios (`per-case`, what `latency_ratio_max` bounds), each with a paired bootstrap
+CI (`same` within the equivalence band, `worse` when the whole CI is above 1 and the ratio beyond it).
 
 The records are in `harness.records.comparison`; `harness compare` is `harness.commands.compare`.
 """
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, get_args
 
-from harness.records.comparison import CaseDiff, Comparison, ComparedPercentile, LatencyComparison, MetricComparison
+from harness.records.comparison import PER_CASE, CaseDiff, Comparison, ComparedPercentile, LatencyComparison, MetricComparison
 
 if TYPE_CHECKING:
     from harness.records.evaluation import Evaluation
@@ -174,6 +175,10 @@ def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: 
         ratio = stats.paired_percentile_ratio(base, cand, q)
         out.append(LatencyComparison(name, float(np.percentile(base, q)), float(np.percentile(cand, q)), ratio.value,
                                      ratio.low, ratio.high, len(ok), stats.ratio_verdict(ratio, band)))
+    per_case = stats.paired_log_ratio(base, cand)
+    geomean = [float(np.exp(np.mean(np.log(np.maximum(v, 1e-3))))) for v in (base, cand)]
+    out.append(LatencyComparison(PER_CASE, *geomean, per_case.value, per_case.low, per_case.high, len(ok),
+                                 stats.ratio_verdict(per_case, band)))
     return out
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from harness.settings import LATENCY_THRESHOLDS, UPPER_BOUND_METRICS, HarnessConfig
 from harness.records.comparison import GATE_P_NAME, fmt_p
 from harness.records.gate import (
-    ALPHA, BASELINE_UNAVAILABLE, DETECTABLE_METRIC, RATIO_METRIC, RATIO_PERCENTILE, GateCheck, GateResult, PowerPlan, detectable_text,
+    ALPHA, BASELINE_UNAVAILABLE, DETECTABLE_METRIC, RATIO_METRIC, RATIO_STATISTIC, GateCheck, GateResult, PowerPlan, detectable_text,
 )
 
 if TYPE_CHECKING:
@@ -335,10 +335,10 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
         return replace(check, skipped=True, passed=True, detail=f"skipped: no baseline ran ({why})")
     against = f"vs {comparison.baseline_reference}"
     if check.metric == RATIO_METRIC:
-        ratio = comparison.latency_ratio(RATIO_PERCENTILE)
+        ratio = comparison.latency_ratio(RATIO_STATISTIC)
         if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
-            return replace(check, passed=False, detail=f"{RATIO_PERCENTILE} latency not measured against {comparison.baseline_reference}")
-        what = f"candidate/baseline {RATIO_PERCENTILE} latency {against} ({ratio.verdict}; {comparison.latency_source})"
+            return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
+        what = f"candidate/baseline latency {against}, geometric mean of the per-case ratios ({ratio.verdict}; {comparison.latency_source})"
         return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:

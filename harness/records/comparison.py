@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 Test = Literal["mcnemar", "wilcoxon", "none"]  # exact McNemar (pass/fail metric), Wilcoxon (scores), none (no paired cases)
 RelativeTest = Literal["no_regression", "non_inferiority"]
 ComparedPercentile = Literal["p50", "p95", "p99"]  # of stats.LATENCY_PERCENTILES: the ratios an A/B comparison reports
+PER_CASE = "per-case"  # the geometric mean of the per-case ratios (stats.paired_log_ratio): what latency_ratio_max bounds
+LatencyStatistic = Literal[ComparedPercentile, "per-case"]
 Outcome = Literal["win", "loss", "tie"]
 # Every writer names a comparison's p-values with these words (terminal, gate, reports, results.json).
 P_NAME = "p (two-sided)"
@@ -97,7 +99,7 @@ class MetricComparison(_JsonRecord):
 
 @dataclass(frozen=True)
 class LatencyComparison(_JsonRecord):
-    percentile: ComparedPercentile
+    percentile: LatencyStatistic  # a percentile's ratio, or PER_CASE
     baseline_ms: float
     candidate_ms: float
     ratio: float  # candidate / baseline

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 RATIO_METRIC = "latency_ratio_max"
-RATIO_PERCENTILE = "p50"  # the latency percentile whose candidate/baseline ratio `latency_ratio_max` bounds
+# The latency statistic whose candidate/baseline ratio `latency_ratio_max` bounds: the geometric
+# mean of the per-case ratios (records.comparison.PER_CASE; a case's difficulty cancels out).
+RATIO_STATISTIC = "per-case"
 # Notes that start with this say a baseline that should have been compared against did not load:
 # the `baseline` check fails on them (they travel as plain text through results.json and xdist).
 BASELINE_UNAVAILABLE = "baseline unavailable: "
@@ -83,7 +85,7 @@ class GateCheck:
             return (f"the golden set detects drops of {detectable_text(checked or float('nan'))} or more "
                     f"(max_detectable_drop, allowed {bound})")
         if self.metric == RATIO_METRIC or self.metric.startswith("latency_"):
-            name = f"{RATIO_PERCENTILE} latency vs {baseline}" if self.metric == RATIO_METRIC else f"{self.metric.split('_')[1]} latency"
+            name = f"latency vs {baseline} (per-case ratio)" if self.metric == RATIO_METRIC else f"{self.metric.split('_')[1]} latency"
             if checked is None or checked != checked:
                 return f"{name} not measured"
             def shown(v: float) -> str:

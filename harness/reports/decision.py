@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.records.gate import RATIO_METRIC, RATIO_PERCENTILE, detectable_text
+from harness.records.gate import RATIO_METRIC, RATIO_STATISTIC, detectable_text
 
 if TYPE_CHECKING:
     from harness.settings import HarnessConfig
@@ -97,7 +97,8 @@ def _name_and_rule(cfg: HarnessConfig, c: GateCheck) -> tuple[str, str]:
             rule = f"margin {margin}, no significant regression: fails when significantly worse (one-sided, Holm) and Δ below {_g(c.threshold)}"
         return f"{c.metric} Δ vs baseline {bound}", rule
     if c.metric == RATIO_METRIC:
-        return f"{RATIO_PERCENTILE} latency candidate/baseline {bound}x", f"{RATIO_METRIC}, against the baseline: {_latency_rule(cfg, c)}"
+        return (f"latency candidate/baseline {bound}x",
+                f"{RATIO_METRIC}: the geometric mean of the per-case ratios ({RATIO_STATISTIC}), against the baseline: {_latency_rule(cfg, c)}")
     if c.metric.startswith("latency_"):
         return f"{c.metric} {bound}", _latency_rule(cfg, c)
     if c.kind == "critical":

@@ -63,7 +63,7 @@ def test_an_unchanged_seven_case_version_is_not_blocked_by_latency_noise(tmp_pat
         if check.undecided:  # said in one line, with the cases that would tell
             assert re.search(r"undecided: 7 case\(s\) cannot tell whether .* is within 1\.50x .*; about \d+ cases would tell; "
                              r'does not block \(latency_undecided = "pass"\)', check.detail), check.detail
-            assert "undecided, not blocking: p50 latency vs @production " in decision(ev).verdict
+            assert "undecided, not blocking: latency vs @production (per-case ratio) " in decision(ev).verdict
             assert "cases would tell (allowed ≤ 1.5x)" in decision(ev).verdict
     assert blocked == 0
     # Firm when the data can tell: 2x slower on 40 cases is shown beyond 1.5x and blocks.
@@ -71,7 +71,7 @@ def test_an_unchanged_seven_case_version_is_not_blocked_by_latency_noise(tmp_pat
     slow = version("candidate", rows([1] * 40, noisy(40, 2, factor=2.0, sd=0.2)))
     check = evaluation(cfg, slow, base).gate.check("latency_ratio_max<=1.5")
     assert not check.passed and not check.undecided and check.checked == check.low > 1.5
-    assert check.sentence("@production").startswith("p50 latency vs @production ") and "(95% CI lower end; allowed ≤ 1.5x)" in check.sentence("@production")
+    assert check.sentence("@production").startswith("latency vs @production (per-case ratio) ") and "(95% CI lower end; allowed ≤ 1.5x)" in check.sentence("@production")
 
 
 def test_non_inferiority_for_latency_needs_the_whole_ci_within_the_bound(tmp_path):
