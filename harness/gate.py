@@ -2,13 +2,14 @@
 
 Kinds of check, in table order:
 - `threshold`: absolute thresholds on the candidate's own metrics (`[tool.harness.thresholds]`),
-  compared with the mean or the CI's lower end for scores, the point estimate or the CI's upper end
-  for latency (`[tool.harness.gate_on]`);
+  compared with the mean or the CI's lower end for scores (`[tool.harness.gate_on]`); latency is
+  decided on its 95% CI by the relative test (see `_latency_bound`);
 - `errors`: agent and judge error-rate limits;
 - `critical`: zero tolerance, one failing case blocks: any case failing a critical scorer (default
   `safety`: a leak, a missing refusal), any failing case tagged with a critical tag (default `critical`);
 - `non_inferiority`: per `[tool.harness.non_inferiority]` margin, against the baseline, with the test
   `[tool.harness.relative_test]` names (see `_relative_check`); `latency_ratio_max` is relative too;
+- `power`: with `max_detectable_drop`, the smallest drop the golden set detects must be at most that;
 - `baseline`: a baseline that should have been compared against but could not be loaded;
 - `policy`: a configuration that checks nothing (no scorer, no quality threshold, an error-rate
   allowance of 1) fails here rather than promoting anything.
@@ -130,8 +131,7 @@ def power_plan(cfg: HarnessConfig, cases: Sequence[Case] = (), comparison: Compa
         else:
             # Assumed: the drop comes from whole cases going wrong (sd² = d(1 − d) at the drop d).
             detectable = stats.detectable_drop(n, ALPHA, tests, sd)
-            # At an infinite drop (no drop in 0..1 is detectable) the assumed sd is undefined.
-            shown_sd = (detectable * (1 - detectable)) ** 0.5 if sd is None and detectable <= 1 else float("nan") if sd is None else sd
+            shown_sd = sd if sd is not None else (detectable * (1 - detectable)) ** 0.5 if detectable <= 1 else float("nan")
             needed = stats.cases_to_detect(margin, ALPHA, tests, sd)
         plans.append(PowerPlan(metric, test, margin, n, shown_sd, source, detectable, needed))
     return plans
@@ -148,9 +148,9 @@ def plan_lines(cfg: HarnessConfig, cases: Sequence[Case]) -> list[str]:
     if critical:
         lines.append("zero tolerance (one case blocks promotion): " + ", ".join(critical))
     lines += [f"policy: {p}; the gate fails" for p in policy_problems(cfg)]
-    if cfg.max_detectable_drop > 0 or not cfg.non_inferiority:
-        lines.append(detectable_line(cfg, power_plan(cfg, cases), len(cases)))
     plans = power_plan(cfg, cases)
+    if cfg.max_detectable_drop > 0 or not plans:
+        lines.append(detectable_line(cfg, plans, len(cases)))
     if plans:
         lines.append(f"against a baseline, Holm over the {len(plans)} gated metric(s) at α={ALPHA:g}:")
         lines += [f"  {p.line()}" for p in plans]
@@ -206,9 +206,9 @@ def evaluate_gate(
         if check.kind == "non_inferiority" or check.metric == RATIO_METRIC:
             return _relative_check(cfg, check, comparison, notes)
         if check.kind == "power":
-            worst, needed = largest_detectable(cfg, plans, len(cases))
-            detail = detectable_line(cfg, plans, len(cases))
-            return replace(check, value=worst, checked=worst, passed=worst <= check.threshold, detail=detail)
+            worst = largest_detectable(cfg, plans, len(cases))[0]
+            return replace(check, value=worst, checked=worst, passed=worst <= check.threshold,
+                           detail=detectable_line(cfg, plans, len(cases)))
         if check.kind == "critical":
             return _critical_check(check, candidate)
         if check.kind == "baseline":
@@ -327,8 +327,8 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
     - `non_inferiority`: passes only when the lower end of the 95% CI of candidate − baseline is at
       or above −margin. The burden of proof is on the candidate: it needs enough cases for the CI
       to be narrower than the margin (`cases_needed`, reported before the run).
-    `latency_ratio_max` bounds the candidate/baseline ratio of p50 latency, on the upper end of its
-    95% CI by default (`gate_on`).
+    `latency_ratio_max` bounds the geometric mean of the per-case candidate/baseline latency ratios,
+    decided on its 95% CI (`_latency_bound`).
     """
     if comparison is None:
         why = "; ".join(notes) if notes else "no baseline configured (set baseline or --baseline)"
