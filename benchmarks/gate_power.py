@@ -198,6 +198,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="3,10,30,145", help="golden-set sizes (the largest is capped at the reference set)")
     parser.add_argument("--latency-noise", type=float, default=0.3, help="sd of log latency per call (0.3: a call 1.35x slower or faster is common)")
     parser.add_argument("--results", type=Path, help="a results.json of the reference agent to read instead of running it")
+    parser.add_argument("--policies", default="reference,init", help="which policies to simulate (reference, init)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -210,7 +211,7 @@ def main() -> None:
     sizes = sorted({min(int(s), full) for s in args.sizes.split(",")})
     print(f"reference: {cfg.agent} on {full} golden cases ({len(pool)} passing every scorer), "
           f"{'read' if args.results else 'run'} in {took:.1f} s; latency noise sd {args.latency_noise:g} (log scale) per call")
-    policies = {"reference": cfg, "init": init_policy(cfg)}
+    policies = {name: policy for name, policy in (("reference", cfg), ("init", init_policy(cfg))) if name in args.policies.split(",")}
     for name, policy in policies.items():
         print(f"{name} policy: thresholds {policy.thresholds}, margins {policy.non_inferiority}, "
               f"latency gate_on {policy.gate_on_for('latency_ratio_max')}, latency_undecided {policy.latency_undecided!r}")
@@ -220,7 +221,8 @@ def main() -> None:
 
     rows, misses = [], []
     started = time.perf_counter()
-    for p, (name, policy) in enumerate(policies.items()):
+    for name, policy in policies.items():
+        p = ["reference", "init"].index(name)
         for size in sizes:
             for i, scenario in enumerate(SCENARIOS):
                 mean_drop, rate, alone, undecided = simulate(policy, reference, pool, everything, size, scenario, args.trials,
@@ -230,6 +232,7 @@ def main() -> None:
                 shown_alone = f"{alone:.0%}" if scenario.kind == "leak" else ""
                 rows.append([name, size, scenario.name, f"{mean_drop:+.3f}", f"{rate:.1%}", shown_alone,
                              f"{undecided / args.trials:.0%}", goal, "" if not goal else "met" if ok else "MISSED"])
+                print(" | ".join(map(str, rows[-1])), file=sys.stderr, flush=True)  # as it goes: a long run can be read early
                 if not ok:
                     misses.append(f"{name}, {size} cases, {scenario.name}: blocked {rate:.1%} (target {goal})")
             print(f"... {name} policy, {size} cases done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
