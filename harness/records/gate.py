@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from textwrap import shorten
 
 RATIO_METRIC = "latency_ratio_max"
 # The latency statistic whose candidate/baseline ratio `latency_ratio_max` bounds: the geometric
@@ -194,9 +195,7 @@ class GateResult:
             return table
         room = max(len(headers[-1]), max(len(r[-1]) for r in rows) - excess)
         for row in rows:
-            if len(row[-1]) > room:
-                cut = row[-1][: room - 1]
-                row[-1] = (cut[: cut.rindex(" ")] if " " in cut else cut).rstrip(" ,;:(") + "…"  # never mid-word
+            row[-1] = shorten(row[-1], room, placeholder="…")  # between words, never mid-word
         return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
     def to_dict(self) -> dict:
