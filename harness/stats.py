@@ -1,9 +1,10 @@
 """Aggregates, bootstrap confidence intervals and paired tests (seeded, so reruns give identical figures).
 
-Every CI comes from `scipy.stats.bootstrap` with `BOOTSTRAP` (resample count and seed, recorded in
-results.json): BCa for means and paired mean differences (smooth statistics, where BCa's bias and
-skew corrections apply), the percentile method for latency percentiles and their ratios (the
-jackknife that BCa relies on is not consistent for quantiles).
+Every CI but one comes from `scipy.stats.bootstrap` with `BOOTSTRAP` (resample count and seed,
+recorded in results.json): BCa for means and paired mean differences (smooth statistics, where
+BCa's bias and skew corrections apply), the percentile method for latency percentiles and their
+ratios (the jackknife that BCa relies on is not consistent for quantiles). The per-case latency
+ratio's CI is Student's t on log ratios (`paired_log_ratio`: it must hold on three cases).
 """
 
 from __future__ import annotations
@@ -280,7 +281,7 @@ def cases_to_decide(value: float, low: float, high: float, bound: float, n: int)
     On a log scale the CI's half-width shrinks as 1/√n; the cases needed are those where it is
     narrower than the distance from the estimate to the bound. None: the estimate is on the bound.
     """
-    if min(value, low, high, bound) <= 0 or n <= 0:
+    if min(value, low, high, bound) <= 0 or n <= 1 or not math.isfinite(high):
         return None
     half = (math.log(high) - math.log(low)) / 2
     distance = abs(math.log(value) - math.log(bound))
@@ -335,11 +336,22 @@ def paired_log_ratio(baseline_ms: Sequence[float], candidate_ms: Sequence[float]
     resolves a slowdown with far fewer cases than a ratio of percentiles: it is what
     `latency_ratio_max` bounds. The mean and CI are of log ratios, reported exponentiated.
     """
+    from scipy.stats import t
+
     a, b = _pairs(baseline_ms, candidate_ms)
     floor = 1e-3  # a 0 ms answer (a stub) has no log
     logs = np.log(np.maximum(b, floor)) - np.log(np.maximum(a, floor))
-    e = _estimate((logs,), _mean, BOOTSTRAP.means)
-    return Estimate(math.exp(e.value), math.exp(e.low), math.exp(e.high), e.n) if e.n else e
+    n = logs.size
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    mean = float(np.mean(logs))
+    if n == 1:  # one pair says nothing about the spread
+        return Estimate(math.exp(mean), 0.0, float("inf"), 1)
+    # Student's t on the log ratios, not the bootstrap: a bootstrap CI of a mean of a handful of
+    # values is far too narrow (3 cases: about the range of the data), and per-case log ratios of
+    # latencies are close to normal.
+    half = float(t.ppf(0.5 + BOOTSTRAP.level / 2, n - 1)) * float(np.std(logs, ddof=1)) / math.sqrt(n)
+    return Estimate(math.exp(mean), math.exp(mean - half), math.exp(mean + half), n)
 
 
 def verdict(delta: float, p_adjusted: float, alpha: float = ALPHA, higher_is_better: bool = True) -> str:
