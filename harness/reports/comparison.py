@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.records.comparison import GATE_P_NAME, NOT_GATED, P_HOLM_NAME, P_NAME
+from harness.records.comparison import GATE_P_NAME, NOT_GATED, P_HOLM_NAME, P_NAME, PER_CASE
 from harness.reports.calls import ENDPOINT_HEADERS, endpoint_rows, measured_lines
 from harness.reports.decision import HEADERS as GATE_HEADERS
 from harness.reports.decision import PROMOTION_PENDING, PROMOTION_PREFIX, decision, decision_markdown
@@ -62,12 +62,14 @@ def metric_rows(c: Comparison) -> list[list[str]]:
 
 METRIC_HEADERS = ["metric", "baseline", "candidate", "Δ", "95% CI of Δ", P_NAME, P_HOLM_NAME, GATE_P_NAME, "test",
                   "wins / losses / ties", "smallest detectable drop", "verdict"]
-LATENCY_HEADERS = ["percentile", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
+LATENCY_HEADERS = ["statistic", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
+# How the latency table names each statistic: the per-case row is what latency_ratio_max bounds.
+STATISTIC_NAMES = {PER_CASE: "per-case ratio (geometric mean; latency_ratio_max)"}
 
 
 def latency_rows(c: Comparison) -> list[list[str]]:
     return [
-        [r.percentile, _ms(r.baseline_ms), _ms(r.candidate_ms), r.short(),
+        [STATISTIC_NAMES.get(r.percentile, r.percentile), _ms(r.baseline_ms), _ms(r.candidate_ms), r.short(),
          f"[{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]", r.verdict]
         for r in c.latency
     ]
