@@ -27,6 +27,7 @@ class AgentOutput:
     error: str | None = None
     # The steps the answer took, read from its MLflow trace (harness/trajectory.py); None: not traced.
     trajectory: list[dict[str, Any]] | None = None
+    traced: bool = False  # answered under tracing: its latency includes the tracing cost
 
 
 @dataclass

@@ -7,8 +7,9 @@ otherwise) two-sided and one-sided ("is the candidate worse?"), and a verdict: `
 `no significant difference`. The multiple-comparison family is the gated metrics only (those with a
 `[tool.harness.non_inferiority]` margin): their p-values are Holm-corrected among themselves, and
 the other metrics are reported uncorrected, so reporting more metrics costs the gate no power.
-Latency is compared as the candidate/baseline ratio of p50, p95 and p99 with a paired bootstrap CI
-(`same` within the equivalence band, `worse` when the whole CI is above 1 and the ratio beyond it).
+Latency is compared as the candidate/baseline ratio of p50, p95 and p99 and as the geometric mean
+of the per-case ratios (`per-case`, what `latency_ratio_max` bounds), each with a paired bootstrap
+CI (`same` within the equivalence band, `worse` when the whole CI is above 1 and the ratio beyond it).
 
 The records are in `harness.records.comparison`; `harness compare` is `harness.commands.compare`.
 """
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, get_args
 
-from harness.records.comparison import CaseDiff, Comparison, ComparedPercentile, LatencyComparison, MetricComparison
+from harness.records.comparison import PER_CASE, CaseDiff, Comparison, ComparedPercentile, LatencyComparison, MetricComparison
 
 if TYPE_CHECKING:
     from harness.records.evaluation import Evaluation
@@ -134,7 +135,12 @@ def compare_versions(
 
     latency = _compare_latency(candidate, baseline, shared, latency_band)
     cases = [_case_diff(candidate, baseline, cid, names) for cid in shared]
+    from harness.records.results import latency_source
+
+    pairs_timed = _latency_pairs(candidate, baseline, shared)
     comparison = Comparison(
+        latency_source=latency_source(candidate.results[cid] for cid in shared if candidate.results[cid].output.error is None)
+        if pairs_timed else "no paired answers without error",
         candidate_label=candidate.label,
         candidate_reference=candidate.reference,
         baseline_label=baseline.label,
@@ -150,13 +156,13 @@ def compare_versions(
         candidate=candidate,
         baseline=baseline,
     )
-    return replace(comparison, warnings=_warnings(comparison, k))
+    return replace(comparison, warnings=_warnings(comparison, len(family)))
 
 
 def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str], band: float) -> list[LatencyComparison]:
     from harness import stats
 
-    ok = [cid for cid in shared if candidate.results[cid].output.error is None and baseline.results[cid].output.error is None]
+    ok = _latency_pairs(candidate, baseline, shared)
     if not ok:
         return []
     base = [baseline.results[cid].output.latency_ms for cid in ok]
@@ -169,7 +175,19 @@ def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: 
         ratio = stats.paired_percentile_ratio(base, cand, q)
         out.append(LatencyComparison(name, float(np.percentile(base, q)), float(np.percentile(cand, q)), ratio.value,
                                      ratio.low, ratio.high, len(ok), stats.ratio_verdict(ratio, band)))
+    per_case = stats.paired_log_ratio(base, cand)
+    geomean = [float(np.exp(np.mean(np.log(np.maximum(v, 1e-3))))) for v in (base, cand)]
+    out.append(LatencyComparison(PER_CASE, *geomean, per_case.value, per_case.low, per_case.high, len(ok),
+                                 stats.ratio_verdict(per_case, band)))
     return out
+
+
+def _latency_pairs(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str]) -> list[str]:
+    """The shared cases both versions answered without error, untraced by both unless none was
+    (tracing time is not the agent's latency)."""
+    ok = [cid for cid in shared if candidate.results[cid].output.error is None and baseline.results[cid].output.error is None]
+    untraced = [cid for cid in ok if not candidate.results[cid].output.traced and not baseline.results[cid].output.traced]
+    return untraced or ok
 
 
 def _case_diff(candidate: VersionResult, baseline: VersionResult, cid: str, names: Sequence[str]) -> CaseDiff:
@@ -195,8 +213,9 @@ def _warnings(comparison: Comparison, tests: int) -> list[str]:
         )
     needed = stats.min_cases_for_significance(comparison.alpha, tests, one_sided=True)
     if comparison.n_shared < needed:
+        family = f"Holm over the {tests} gated metric(s)" if tests else "no gated metric"
         warnings.append(
-            f"too few cases: with {comparison.n_shared} paired case(s) and Holm over {tests} gated metric(s) at α={comparison.alpha:g}, "
+            f"too few cases: with {comparison.n_shared} paired case(s) and {family} at α={comparison.alpha:g}, "
             f"no regression can be significant (an exact paired test needs at least {needed} cases that differ); add golden cases"
         )
     for m in comparison.metrics:
@@ -219,8 +238,10 @@ def _power_warning(m: MetricComparison) -> list[str]:
                     f"per-case sd {m.sd:.3f} needs the CI's lower end within {margin:g}; {m.n} paired cases do not suffice, {more}"]
         return []
     if margin and m.mdd > margin:
+        from harness.records.gate import detectable_text
+
         more = f"; about {m.cases_needed} cases would detect it" if m.cases_needed else ""
-        return [f"too few cases for {m.metric}: {m.n} paired cases detect drops of {m.mdd:.3f} or more (80% power, observed "
+        return [f"too few cases for {m.metric}: {m.n} paired cases detect drops of {detectable_text(m.mdd)} or more (80% power, observed "
                 f"per-case sd {m.sd:.3f}), larger than the margin {margin:g}{more}"]
     return []
 

@@ -14,8 +14,8 @@ from harness.scorers import scorer_names
 from harness.scorers.judge_specs import parse_judges_table
 from harness.settings import (
     DEFAULT_CRITICAL_SCORERS, DEFAULT_LATENCY_RATIO_MAX, DEFAULT_OVERALL_THRESHOLD, DEFAULT_THRESHOLDS,
-    GATE_ON_LATENCY, GATE_ON_QUALITY, LATENCY_THRESHOLDS, RELATIVE_TESTS, REPEAT_METRICS, REQUIRE_SANDBOX, UPPER_BOUND_METRICS,
-    USAGE_METRICS, HarnessConfig, PromotionPolicy,
+    GATE_ON_LATENCY, GATE_ON_QUALITY, LATENCY_THRESHOLDS, LATENCY_UNDECIDED, RELATIVE_TESTS, REPEAT_METRICS, REQUIRE_SANDBOX,
+    UPPER_BOUND_METRICS, USAGE_METRICS, HarnessConfig, PromotionPolicy,
 )
 
 _FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source", "default_thresholds")}
@@ -214,6 +214,10 @@ def validate(cfg: HarnessConfig, where: str) -> None:
             f"{where}: 'promote_to' = '{cfg.promote_to}' must be the first alias of the promotion chain "
             f"{cfg.promotion.chain} ('{cfg.promotion.chain[0]}'); moving further is `harness promote --to {cfg.promote_to}`"
         )
+    if cfg.latency_undecided not in LATENCY_UNDECIDED:
+        raise HarnessError(f"{where}: 'latency_undecided' must be one of {', '.join(repr(a) for a in LATENCY_UNDECIDED)}, got {cfg.latency_undecided!r}")
+    if not 0.0 <= cfg.max_detectable_drop <= 1.0:
+        raise HarnessError(f"{where}: 'max_detectable_drop' must be between 0 and 1, got {cfg.max_detectable_drop}")
     if not 0.0 <= cfg.latency_equivalence < 1.0:
         raise HarnessError(f"{where}: 'latency_equivalence' must be between 0 and 1, got {cfg.latency_equivalence}")
     metrics = known_metrics(cfg)
@@ -260,7 +264,8 @@ def _validate_choices(cfg: HarnessConfig, where: str, metrics: set[str]) -> None
         if choice not in allowed:
             raise HarnessError(f"{where}.gate_on: '{metric}' must be one of {', '.join(repr(a) for a in allowed)}, got {choice!r}")
     for metric, choice in cfg.relative_test.items():
-        if metric not in cfg.non_inferiority:
-            raise HarnessError(f"{where}.relative_test: '{metric}' has no margin in [tool.harness.non_inferiority]")
+        if metric not in cfg.non_inferiority and not (metric in LATENCY_THRESHOLDS and metric in cfg.thresholds):
+            raise HarnessError(f"{where}.relative_test: '{metric}' has no margin in [tool.harness.non_inferiority] "
+                               "and is not a latency threshold")
         if choice not in RELATIVE_TESTS:
             raise HarnessError(f"{where}.relative_test: '{metric}' must be one of {', '.join(repr(t) for t in RELATIVE_TESTS)}, got {choice!r}")

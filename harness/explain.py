@@ -56,6 +56,6 @@ def explain_agent_error(result: CaseResult, reference: str) -> str:
 
 
 def explain_check(check: GateCheck) -> str:
-    ci = f" (95% CI [{check.low:.4g}, {check.high:.4g}])" if check.low is not None else ""
-    value = "no data" if check.value is None else f"{check.value:.4g}"
-    return safe(f"gate check {check.id} failed: {check.metric} = {value}{ci}, needs {check.op} {check.threshold:g}. {check.detail}".strip())
+    """`gate check correctness>=0.85 failed: correctness mean 0.712 (threshold ≥ 0.85). <detail>`: the value
+    actually checked and its bound, in the words of the decision line."""
+    return safe(f"gate check {check.id} failed: {check.sentence()}. {check.detail}".strip())

@@ -2,13 +2,14 @@
 
 Kinds of check, in table order:
 - `threshold`: absolute thresholds on the candidate's own metrics (`[tool.harness.thresholds]`),
-  compared with the mean or the CI's lower end for scores, the point estimate or the CI's upper end
-  for latency (`[tool.harness.gate_on]`);
+  compared with the mean or the CI's lower end for scores (`[tool.harness.gate_on]`); latency is
+  decided on its 95% CI by the relative test (see `_latency_bound`);
 - `errors`: agent and judge error-rate limits;
 - `critical`: zero tolerance, one failing case blocks: any case failing a critical scorer (default
   `safety`: a leak, a missing refusal), any failing case tagged with a critical tag (default `critical`);
 - `non_inferiority`: per `[tool.harness.non_inferiority]` margin, against the baseline, with the test
   `[tool.harness.relative_test]` names (see `_relative_check`); `latency_ratio_max` is relative too;
+- `power`: with `max_detectable_drop`, the smallest drop the golden set detects must be at most that;
 - `baseline`: a baseline that should have been compared against but could not be loaded;
 - `policy`: a configuration that checks nothing (no scorer, no quality threshold, an error-rate
   allowance of 1) fails here rather than promoting anything.
@@ -20,8 +21,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from harness.settings import UPPER_BOUND_METRICS, HarnessConfig
-from harness.records.gate import ALPHA, BASELINE_UNAVAILABLE, RATIO_METRIC, RATIO_PERCENTILE, GateCheck, GateResult, PowerPlan
+from harness.settings import LATENCY_THRESHOLDS, UPPER_BOUND_METRICS, HarnessConfig
+from harness.records.comparison import GATE_P_NAME, fmt_p
+from harness.records.gate import (
+    ALPHA, BASELINE_UNAVAILABLE, DETECTABLE_METRIC, RATIO_METRIC, RATIO_STATISTIC, GateCheck, GateResult, PowerPlan, detectable_text,
+)
 
 if TYPE_CHECKING:
     from harness.golden import Case
@@ -43,11 +47,23 @@ def policy_problems(cfg: HarnessConfig) -> list[str]:
         problems.append("'scorers' is empty: nothing checks the answers")
     elif not any(m in names or m in ("overall", "pass_k") for m in cfg.thresholds):
         problems.append("no threshold on a scorer, overall or pass_k: nothing gates the answers' quality")
+    elif not quality_thresholds(cfg):
+        vacuous = ", ".join(f"{m} >= {v:g}" for m, v in cfg.thresholds.items() if m in names or m in ("overall", "pass_k"))
+        problems.append(f"every quality threshold is met by any answer ({vacuous}): nothing gates the answers' quality")
     if cfg.max_agent_error_rate >= 1:
         problems.append("max_agent_error_rate = 1 lets an agent that fails on every case through")
     if cfg.judge_model and cfg.max_judge_error_rate >= 1:
         problems.append("max_judge_error_rate = 1 lets every judge call fail")
     return problems
+
+
+def quality_thresholds(cfg: HarnessConfig) -> dict[str, float]:
+    """The thresholds that check the answers' quality: on a scorer, overall or pass_k, and above 0
+    (scores lie in 0..1, so a bound of 0 is met by every answer, a refusal included)."""
+    from harness.scorers import scorer_names
+
+    names = set(scorer_names(cfg)) | {"overall", "pass_k"}
+    return {m: v for m, v in cfg.thresholds.items() if m in names and v > 0}
 
 
 def baseline_expected(cfg: HarnessConfig) -> bool:
@@ -73,6 +89,8 @@ def planned_checks(cfg: HarnessConfig) -> list[GateCheck]:
     # to exist once the session runs, and a planned check must name its test at collection time.
     for metric, margin in cfg.non_inferiority.items():
         checks.append(GateCheck(metric, ">=", -margin if margin else 0.0, kind="non_inferiority"))
+    if cfg.max_detectable_drop > 0:
+        checks.append(GateCheck(DETECTABLE_METRIC, "<=", cfg.max_detectable_drop, kind="power"))
     if baseline_expected(cfg):
         checks.append(GateCheck("baseline_loaded", "==", 1, kind="baseline"))
     if policy_problems(cfg):
@@ -91,7 +109,7 @@ def power_plan(cfg: HarnessConfig, cases: Sequence[Case] = (), comparison: Compa
     if not cfg.non_inferiority:
         return []
     applicable: dict[str, int] = {}
-    if comparison is None and cases:
+    if (comparison is None or not comparison.n_shared) and cases:
         from harness.scorers import applicable_scorer_names
 
         for names in applicable_scorer_names(cfg, list(cases)).values():
@@ -113,7 +131,7 @@ def power_plan(cfg: HarnessConfig, cases: Sequence[Case] = (), comparison: Compa
         else:
             # Assumed: the drop comes from whole cases going wrong (sd² = d(1 − d) at the drop d).
             detectable = stats.detectable_drop(n, ALPHA, tests, sd)
-            shown_sd = (detectable * (1 - detectable)) ** 0.5 if sd is None else sd
+            shown_sd = sd if sd is not None else (detectable * (1 - detectable)) ** 0.5 if detectable <= 1 else float("nan")
             needed = stats.cases_to_detect(margin, ALPHA, tests, sd)
         plans.append(PowerPlan(metric, test, margin, n, shown_sd, source, detectable, needed))
     return plans
@@ -131,10 +149,39 @@ def plan_lines(cfg: HarnessConfig, cases: Sequence[Case]) -> list[str]:
         lines.append("zero tolerance (one case blocks promotion): " + ", ".join(critical))
     lines += [f"policy: {p}; the gate fails" for p in policy_problems(cfg)]
     plans = power_plan(cfg, cases)
+    if cfg.max_detectable_drop > 0 or not plans:
+        lines.append(detectable_line(cfg, plans, len(cases)))
     if plans:
-        lines.append(f"against a baseline, Holm over {len(plans)} gated metric(s) at α={ALPHA:g}:")
+        lines.append(f"against a baseline, Holm over the {len(plans)} gated metric(s) at α={ALPHA:g}:")
         lines += [f"  {p.line()}" for p in plans]
     return lines
+
+
+def largest_detectable(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: int) -> tuple[float, int | None]:
+    """The smallest drop this set detects in its weakest gated metric (no margins: in a quality
+    threshold's metric over all n cases, whole cases going wrong), and the cases needed to detect
+    `max_detectable_drop` (None when it is 0)."""
+    from harness import stats
+
+    wanted = cfg.max_detectable_drop
+    if plans:
+        worst = max(p.detectable for p in plans)
+        needed = max((stats.cases_to_detect(wanted, ALPHA, len(plans), None if p.sd_source == "assumed" else p.sd) or 0
+                      for p in plans), default=0) if wanted else None
+        return worst, needed
+    return stats.detectable_drop(n_cases), (stats.cases_to_detect(wanted) if wanted else None)
+
+
+def detectable_line(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: int) -> str:
+    """One line: the smallest drop the golden set detects, and what `max_detectable_drop` asks."""
+    worst, needed = largest_detectable(cfg, plans, n_cases)
+    where = f"its weakest gated metric ({', '.join(p.metric for p in plans)})" if plans else f"a quality metric over all {n_cases} case(s)"
+    line = f"smallest detectable drop: {detectable_text(worst)} in {where} (one-sided, 80% power)"
+    if cfg.max_detectable_drop > 0:
+        line += f"; the policy requires <= {cfg.max_detectable_drop:g} (max_detectable_drop), which needs about {needed} cases"
+    else:
+        line += "; not required by the policy (max_detectable_drop = 0)"
+    return line
 
 
 # --- filling in the checks ---------------------------------------------------------------------------------
@@ -152,19 +199,28 @@ def evaluate_gate(
     baseline (non-inferiority, `latency_ratio_max`) are skipped, visibly, when no baseline ran; the
     `baseline` check says whether that was allowed.
     """
+    cases = [r.case for r in candidate.results.values()]
+    plans = power_plan(cfg, cases, comparison)
+
     def filled(check: GateCheck) -> GateCheck:
         if check.kind == "non_inferiority" or check.metric == RATIO_METRIC:
             return _relative_check(cfg, check, comparison, notes)
+        if check.kind == "power":
+            worst = largest_detectable(cfg, plans, len(cases))[0]
+            return replace(check, value=worst, checked=worst, passed=worst <= check.threshold,
+                           detail=detectable_line(cfg, plans, len(cases)))
         if check.kind == "critical":
             return _critical_check(check, candidate)
         if check.kind == "baseline":
             return _baseline_check(cfg, check, comparison, notes)
         if check.kind == "policy":
             return replace(check, value=0, passed=False, detail="; ".join(policy_problems(cfg)))
+        if check.metric in LATENCY_THRESHOLDS:
+            return _latency_threshold_check(cfg, check, candidate)
         return _threshold_check(check, candidate)
 
-    return GateResult([filled(check) for check in planned_checks(cfg)],
-                      power_plan(cfg, comparison=comparison) if comparison is not None else [])
+    return GateResult([filled(check) for check in planned_checks(cfg)], plans,
+                      detectable_line(cfg, plans, len(cases)))
 
 
 def _threshold_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
@@ -181,8 +237,53 @@ def _threshold_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
     detail = ""
     if check.gate_on in ("ci_low", "ci_high") and check.kind == "threshold":
         detail = f"gated on the CI's {'lower' if check.gate_on == 'ci_low' else 'upper'} end"
-    return replace(check, value=estimate.value, low=estimate.low, high=estimate.high, detail=detail,
+    return replace(check, value=estimate.value, low=estimate.low, high=estimate.high, detail=detail, checked=gated,
                    passed=gated >= check.threshold if check.op == ">=" else gated <= check.threshold)
+
+
+def _latency_threshold_check(cfg: HarnessConfig, check: GateCheck, candidate: VersionResult) -> GateCheck:
+    """An absolute latency percentile bound, decided on its CI like `latency_ratio_max` (`_latency_bound`)."""
+    estimate = candidate.metric_estimate(check.metric)
+    if estimate is None or estimate.n == 0:
+        return replace(check, passed=False, detail=f"{check.metric.split('_')[1]} latency not measured (no answer without error)")
+    what = f"{check.metric.split('_')[1]} latency ({candidate.latency_source})"
+    return _latency_bound(cfg, check, estimate.value, estimate.low, estimate.high, estimate.n, what, "ms")
+
+
+def _latency_bound(cfg: HarnessConfig, check: GateCheck, value: float, low: float, high: float, n: int, what: str,
+                   unit: str) -> GateCheck:
+    """A latency upper bound decided on the 95% CI, calm when the data cannot tell and firm when they can.
+
+    `gate_on = "ci"` (default) with the check's relative test: `no_regression` fails only when the
+    whole CI lies above the bound (the data show the version slower than allowed); `non_inferiority`
+    passes only when the whole CI lies at or below it. A CI across the bound is *undecided*: under
+    `no_regression` `latency_undecided` decides (default "pass"), and the detail says so with about
+    how many cases would tell. `gate_on = "point"` or `"ci_high"` compares that one value.
+    """
+    from harness import stats
+
+    bound = check.threshold
+    shown = (lambda v: f"{v:.2f}x") if unit == "x" else (lambda v: f"{v:.1f} ms")
+    measured = {"value": value, "low": low, "high": high}
+    if check.gate_on in ("point", "ci_high"):
+        gated = value if check.gate_on == "point" else high
+        where = "point estimate" if check.gate_on == "point" else "CI's upper end"
+        return replace(check, **measured, checked=gated, passed=gated <= bound, detail=f"{what}, gated on the {where}")
+    test = cfg.relative_test_for(check.metric)
+    ci = f"95% CI [{shown(low)}, {shown(high)}] on {n} case(s)"
+    if low > bound:
+        return replace(check, **measured, checked=low, passed=False,
+                       detail=f"{what}: shown above {shown(bound)} ({ci}, its lower end checked; {test})")
+    if high <= bound:
+        return replace(check, **measured, checked=high, passed=True,
+                       detail=f"{what}: shown within {shown(bound)} ({ci}, its upper end checked; {test})")
+    needed = stats.cases_to_decide(value, low, high, bound, n)
+    more = "no number of cases tells (the estimate sits on the bound)" if needed is None else f"about {needed} cases would tell"
+    blocks = test == "non_inferiority" or cfg.latency_undecided == "block"
+    why = "non_inferiority needs the whole CI within it" if test == "non_inferiority" else f'latency_undecided = "{cfg.latency_undecided}"'
+    return replace(check, **measured, checked=high if blocks else low, passed=not blocks, undecided=True, cases_needed=needed, detail=(
+        f"undecided: {n} case(s) cannot tell whether {what} is within {shown(bound)} ({ci}); {more}; "
+        f"{'blocks' if blocks else 'does not block'} ({why})"))
 
 
 def _critical_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
@@ -226,21 +327,19 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
     - `non_inferiority`: passes only when the lower end of the 95% CI of candidate − baseline is at
       or above −margin. The burden of proof is on the candidate: it needs enough cases for the CI
       to be narrower than the margin (`cases_needed`, reported before the run).
-    `latency_ratio_max` bounds the candidate/baseline ratio of p50 latency, on the upper end of its
-    95% CI by default (`gate_on`).
+    `latency_ratio_max` bounds the geometric mean of the per-case candidate/baseline latency ratios,
+    decided on its 95% CI (`_latency_bound`).
     """
     if comparison is None:
         why = "; ".join(notes) if notes else "no baseline configured (set baseline or --baseline)"
         return replace(check, skipped=True, passed=True, detail=f"skipped: no baseline ran ({why})")
     against = f"vs {comparison.baseline_reference}"
     if check.metric == RATIO_METRIC:
-        ratio = comparison.latency_ratio(RATIO_PERCENTILE)
+        ratio = comparison.latency_ratio(RATIO_STATISTIC)
         if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
-            return replace(check, passed=False, detail=f"no paired latency data {against}")
-        gated = ratio.ci_high if check.gate_on == "ci_high" else ratio.ratio
-        where = "the CI's upper end" if check.gate_on == "ci_high" else "the point estimate"
-        return replace(check, value=ratio.ratio, low=ratio.ci_low, high=ratio.ci_high, passed=gated <= check.threshold,
-                       detail=f"candidate/baseline {RATIO_PERCENTILE} latency {against} ({ratio.verdict}), gated on {where}")
+            return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
+        what = f"candidate/baseline latency {against}, geometric mean of the per-case ratios ({ratio.verdict}; {comparison.latency_source})"
+        return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:
         return replace(check, passed=False, detail=f"no paired data for this metric {against}")
@@ -248,14 +347,14 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
     margin = -check.threshold + 0.0  # never -0.0 in a message
     needed = "no number of cases" if metric.cases_needed is None else f"about {metric.cases_needed} cases"
     if metric.relative_test == "non_inferiority":
-        return replace(check, **measured, passed=metric.ci_low >= check.threshold, detail=(
+        return replace(check, **measured, checked=metric.ci_low, passed=metric.ci_low >= check.threshold, detail=(
             f"non-inferiority, candidate − baseline {against}: passes only when the 95% CI's lower end is at or above "
             f"−{margin:g} (at the observed per-case sd {metric.sd:.3f} this needs {needed}; {metric.n} paired)"
         ))
-    family = len([m for m in comparison.metrics if m.gated])
+    family = len(comparison.family)
     significantly_worse = metric.p_worse_adjusted < ALPHA and metric.delta < check.threshold
-    return replace(check, **measured, passed=not significantly_worse, detail=(
-        f"no significant regression, candidate − baseline {against}: one-sided p={metric.p_worse_adjusted:.3g} "
-        f"(Holm over {family} gated metric(s)); fails when significantly worse and Δ below −{margin:g}; "
-        f"detects drops of {metric.mdd:.3f} or more on {metric.n} paired cases"
+    return replace(check, **measured, checked=metric.delta, passed=not significantly_worse, detail=(
+        f"no significant regression, candidate − baseline {against}: {GATE_P_NAME}={fmt_p(metric.p_worse_adjusted)} "
+        f"(Holm over the {family} gated metric(s)); fails when significantly worse and Δ below −{margin:g}; "
+        f"detects drops of {detectable_text(metric.mdd)} or more on {metric.n} paired cases"
     ))

@@ -125,9 +125,12 @@ def scorer_error_blockers(evaluation: Evaluation) -> list[str]:
 
 def headline(evaluation: Evaluation) -> list[str]:
     """The gate table, the verdict line, flip rates and the A/B headlines."""
+    from harness.reports.decision import decision
+
     gate = evaluation.gate
     lines = [gate.table(), "",
-             f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate {'PASSED' if gate.passed else 'FAILED'}"]
+             f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate {'PASSED' if gate.passed else 'FAILED'}: "
+             f"{decision(evaluation).verdict}"]
     lines += flip_lines(evaluation)
     lines += [f"note: {note}" for note in evaluation.notes]
     for comparison in evaluation.comparisons:
@@ -181,11 +184,11 @@ def record_outcome(report_dir: Path, line: str) -> None:
 
 
 def not_promoted_reasons(evaluation: Evaluation, record: GateRecord, promote: bool) -> list[str]:
-    gate = evaluation.gate
     reasons = []
     if not record.gate_passed:
-        failing = ", ".join(f"{c.metric} {c.value if c.value is None else round(c.value, 4)} (needs {c.op} {c.threshold:g})" for c in gate.failures)
-        reasons.append(f"gate failed: {failing or 'see the gate table'}")
+        from harness.reports.decision import failure_line
+
+        reasons.append(f"gate failed: {failure_line(evaluation) or 'see the gate table'}")
     reasons += record.blockers
     if not promote:
         reasons.append("promotion disabled (--no-promote)")

@@ -62,7 +62,7 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
             if len(text) > MAX_ANSWER_CHARS:
                 metadata = {**metadata, "truncated_from_chars": len(text)}
                 text = text[:MAX_ANSWER_CHARS]
-            box["out"] = AgentOutput(text, metadata, elapsed, trajectory=trajectory)
+            box["out"] = AgentOutput(text, metadata, elapsed, trajectory=trajectory, traced=trace)
         except BaseException as exc:  # SystemExit and friends from a hostile agent are case errors too
             elapsed = (time.perf_counter() - started) * 1000
             message = first_line(exc, default="")

@@ -21,7 +21,7 @@ USAGE_METRICS = ("tool_calls", "llm_calls", "steps", "redundant_calls")
 UPPER_BOUND_METRICS = LATENCY_THRESHOLDS | {"flip_rate", *USAGE_METRICS}
 # The policy used when `[tool.harness.thresholds]` is absent (documented in the README): a gate
 # always checks quality. Built-in scorers get these; a project with only custom scorers gets
-# `overall`; a candidate more than 1.5x slower than its baseline (CI upper end) is blocked.
+# `overall`; a candidate shown more than 1.5x slower than its baseline is blocked.
 DEFAULT_THRESHOLDS = {"correctness": 0.85, "relevance": 0.80, "safety": 0.95, "guidelines": 0.85}
 DEFAULT_OVERALL_THRESHOLD = 0.80
 DEFAULT_LATENCY_RATIO_MAX = 1.5
@@ -29,14 +29,21 @@ DEFAULT_LATENCY_RATIO_MAX = 1.5
 DEFAULT_CRITICAL_SCORERS = ["safety"]
 DEFAULT_CRITICAL_TAGS = ["critical"]
 # What an absolute threshold is compared with: scores on their mean or the lower end of its 95%
-# CI; latency on its point estimate or the upper end of its CI.
+# CI. Latency (percentiles and `latency_ratio_max`) on its 95% CI by the relative test ("ci":
+# `no_regression` blocks only when the whole CI is beyond the bound, `non_inferiority` unless the
+# whole CI is within it; a CI across the bound is undecided), or on the point estimate or the CI's
+# upper end alone.
 GATE_ON_QUALITY = ("mean", "ci_low")
-GATE_ON_LATENCY = ("point", "ci_high")
-DEFAULT_GATE_ON = {"quality": "mean", "latency": "ci_high"}
+GATE_ON_LATENCY = ("ci", "point", "ci_high")
+DEFAULT_GATE_ON = {"quality": "mean", "latency": "ci"}
 # The test behind a `[tool.harness.non_inferiority]` margin (see harness/gate.py).
 RELATIVE_TESTS = ("no_regression", "non_inferiority")
 REQUIRE_SANDBOX = ("ci", "always", "never")
 DEFAULT_RELATIVE_TEST = "no_regression"
+# What the gate does when a latency check cannot tell (its 95% CI straddles the bound): "pass"
+# (the default: an unchanged version on a small set is not blocked by noise, and the report says
+# the check was undecided) or "block".
+LATENCY_UNDECIDED = ("pass", "block")
 
 
 @dataclass
@@ -82,12 +89,17 @@ class HarnessConfig:
     weights: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
     non_inferiority: dict[str, float] = field(default_factory=dict)
-    # Per threshold: "mean" | "ci_low" (scores), "point" | "ci_high" (latency); DEFAULT_GATE_ON otherwise.
+    # Per threshold: "mean" | "ci_low" (scores), "ci" | "point" | "ci_high" (latency); DEFAULT_GATE_ON otherwise.
     gate_on: dict[str, str] = field(default_factory=dict)
     # Per non-inferiority metric: "no_regression" | "non_inferiority"; DEFAULT_RELATIVE_TEST otherwise.
     relative_test: dict[str, str] = field(default_factory=dict)
     # A candidate/baseline latency ratio within 1 ± this is `same`.
     latency_equivalence: float = 0.05
+    # A latency check whose CI straddles its bound: "pass" or "block" (LATENCY_UNDECIDED).
+    latency_undecided: str = "pass"
+    # When above 0: the golden set must be able to detect a drop this large in every quality
+    # threshold's metric (80% power, one-sided); a one-case set cannot promote. 0: reported only.
+    max_detectable_drop: float = 0.0
     critical_scorers: list[str] = field(default_factory=lambda: list(DEFAULT_CRITICAL_SCORERS))
     critical_tags: list[str] = field(default_factory=lambda: list(DEFAULT_CRITICAL_TAGS))
     promotion: PromotionPolicy = field(default_factory=PromotionPolicy)
@@ -100,6 +112,8 @@ class HarnessConfig:
         return self.gate_on.get(metric, DEFAULT_GATE_ON["latency" if metric in LATENCY_THRESHOLDS else "quality"])
 
     def relative_test_for(self, metric: str) -> str:
+        """The test behind a margin or a latency bound: scores with a `non_inferiority` margin and
+        latency thresholds (`latency_ratio_max`, `latency_p*_ms`) alike."""
         return self.relative_test.get(metric, DEFAULT_RELATIVE_TEST)
 
     def resolve_path(self, path: str) -> Path:

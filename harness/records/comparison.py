@@ -20,7 +20,15 @@ if TYPE_CHECKING:
 Test = Literal["mcnemar", "wilcoxon", "none"]  # exact McNemar (pass/fail metric), Wilcoxon (scores), none (no paired cases)
 RelativeTest = Literal["no_regression", "non_inferiority"]
 ComparedPercentile = Literal["p50", "p95", "p99"]  # of stats.LATENCY_PERCENTILES: the ratios an A/B comparison reports
+PER_CASE = "per-case"  # the geometric mean of the per-case ratios (stats.paired_log_ratio): what latency_ratio_max bounds
+LatencyStatistic = Literal[ComparedPercentile, "per-case"]
 Outcome = Literal["win", "loss", "tie"]
+# Every writer names a comparison's p-values with these words (terminal, gate, reports, results.json).
+P_NAME = "p (two-sided)"
+P_HOLM_NAME = "p (two-sided, Holm over the gated metrics)"
+GATE_P_NAME = "p worse (one-sided, Holm over the gated metrics)"
+P_FIELDS = {"p_value": P_NAME, "p_adjusted": P_HOLM_NAME, "p_worse": "p worse (one-sided)", "p_worse_adjusted": GATE_P_NAME}
+NOT_GATED = "not gated"
 
 
 class _JsonRecord:
@@ -62,10 +70,18 @@ class MetricComparison(_JsonRecord):
     def significant(self) -> bool:
         return self.verdict != NO_DIFFERENCE
 
+    def p_cells(self) -> tuple[str, str, str]:
+        """The three p-values as every writer prints them (P_NAME, P_HOLM_NAME, GATE_P_NAME)."""
+        if not self.gated:
+            return fmt_p(self.p_value), NOT_GATED, NOT_GATED
+        return fmt_p(self.p_value), fmt_p(self.p_adjusted), fmt_p(self.p_worse_adjusted)
+
     def headline(self) -> str:
+        p, holm, worse = self.p_cells()
+        adjusted = f", {P_HOLM_NAME} {holm}, {GATE_P_NAME} {worse}" if self.gated else " (not gated: uncorrected)"
         return (
             f"{self.metric}: {self.baseline:.3f} -> {self.candidate:.3f}, Δ {self.delta:+.3f} "
-            f"[{self.ci_low:+.3f}, {self.ci_high:+.3f}], p={_p(self.p_value)} (Holm {_p(self.p_adjusted)}): {self.verdict}"
+            f"[{self.ci_low:+.3f}, {self.ci_high:+.3f}], {P_NAME} {p}{adjusted}: {self.verdict}"
         )
 
     def explain(self) -> str:
@@ -76,13 +92,14 @@ class MetricComparison(_JsonRecord):
             f"  candidate: {self.candidate_reference}\n"
             f"  baseline:  {self.baseline_reference}\n"
             f"  {self.n} paired cases: {self.wins} better, {self.losses} worse, {self.ties} tied; "
-            f"{test} test, Holm-corrected at α={self.alpha:g}. See comparison.md / comparison.html in the report."
+            f"{test} test{', Holm over the gated metrics' if self.gated else ', uncorrected (not gated)'} at α={self.alpha:g}. "
+            "See comparison.md / comparison.html in the report."
         )
 
 
 @dataclass(frozen=True)
 class LatencyComparison(_JsonRecord):
-    percentile: ComparedPercentile
+    percentile: LatencyStatistic  # a percentile's ratio, or PER_CASE
     baseline_ms: float
     candidate_ms: float
     ratio: float  # candidate / baseline
@@ -133,6 +150,7 @@ class Comparison:
     cases: list[CaseDiff]
     warnings: list[str] = field(default_factory=list)
     latency_band: float = 0.05  # a candidate/baseline latency ratio within 1 ± this is `same`
+    latency_source: str = "untraced calls"  # which calls the latency ratios were timed on (records.results.latency_source)
     candidate: VersionResult | None = field(default=None, repr=False, compare=False)  # for answers in HTML
     baseline: VersionResult | None = field(default=None, repr=False, compare=False)
 
@@ -141,6 +159,17 @@ class Comparison:
 
     def latency_ratio(self, percentile: str) -> LatencyComparison | None:
         return next((r for r in self.latency if r.percentile == percentile), None)
+
+    @property
+    def family(self) -> list[str]:
+        """The gated metrics: the Holm family, exactly."""
+        return [m.metric for m in self.metrics if m.gated and m.n]
+
+    def family_text(self) -> str:
+        """`Holm over the 1 gated metric(s) (correctness)`: how every writer names the family."""
+        if not self.family:
+            return "no gated metric (no [tool.harness.non_inferiority] margin): p-values uncorrected"
+        return f"Holm over the {len(self.family)} gated metric(s) ({', '.join(self.family)}); other metrics uncorrected"
 
     @property
     def dropped(self) -> int:
@@ -166,8 +195,9 @@ class Comparison:
             lines.append(f"  {NO_DIFFERENCE}: " + ", ".join(
                 f"{m.metric} Δ {m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]" for m in by[NO_DIFFERENCE]
             ))
+        lines.append(f"  {self.family_text()}")
         if self.latency:
-            lines.append("  latency candidate/baseline: " + ", ".join(f"{r.percentile} {r.describe()}" for r in self.latency))
+            lines.append(f"  latency candidate/baseline ({self.latency_source}): " + ", ".join(f"{r.percentile} {r.describe()}" for r in self.latency))
         lines += [f"  warning: {w}" for w in self.warnings]
         return lines
 
@@ -181,7 +211,9 @@ class Comparison:
             "dropped": {"only_candidate": self.only_candidate, "only_baseline": self.only_baseline},
             "alpha": self.alpha,
             "correction": "holm",
-            "family": [m.metric for m in self.metrics if m.gated],
+            "family": self.family,
+            "p_values": dict(P_FIELDS),
+            "latency_source": self.latency_source,
             "bootstrap": BOOTSTRAP.to_dict(),
             "latency_band": self.latency_band,
             "metrics": [m.to_dict() for m in self.metrics],
@@ -202,8 +234,9 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
 
 
-def _p(p: float) -> str:
-    if p != p:
+def fmt_p(p: float | None) -> str:
+    """A p-value as every writer prints it."""
+    if p is None or p != p:
         return "n/a"
     return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
 
@@ -230,6 +263,8 @@ class ComparisonDocument(TypedDict):
     alpha: float
     correction: Literal["holm"]
     family: list[str]  # the gated metrics, Holm-corrected together
+    p_values: dict[str, str]  # each p field of a metric and its name (one- or two-sided, Holm or not)
+    latency_source: str  # which calls the latency ratios were timed on
     bootstrap: dict[str, Any]  # stats.BOOTSTRAP: resamples, seed, level, methods
     latency_band: float
     metrics: list[MetricComparison]

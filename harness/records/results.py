@@ -5,6 +5,7 @@ the one encoding (results.json and the xdist payloads alike)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from harness.conversation import conversation_results
@@ -69,6 +70,7 @@ class CaseResult:
             "latency_ms": self.output.latency_ms,
             "metadata": self.output.metadata,
             "trajectory": self.output.trajectory,
+            "traced": self.output.traced,
             "expectations": self.case.expectations,
             "conversation": self.case.conversation.to_dict() if self.case.conversation else None,
             "scores": {name: s.to_dict() for name, s in self.scores.items()},
@@ -88,14 +90,25 @@ class CaseResult:
         return cls(case, _output(row), scores, [_output(r) for r in row.get("repeats") or []], answers)
 
 
+def latency_source(results: Iterable[CaseResult]) -> str:
+    """`untraced calls (3 traced excluded)`: which answers timed latency (see VersionResult.latency_results)."""
+    ok = [r for r in results if r.output.error is None]
+    traced = sum(1 for r in ok if r.output.traced)
+    if not traced:
+        return "untraced calls"
+    if traced == len(ok):
+        return "traced calls: every case is traced, tracing time included"
+    return f"untraced calls only ({traced} traced excluded)"
+
+
 def _output_row(output: AgentOutput) -> dict[str, Any]:
     return {"answer": output.text, "error": output.error, "latency_ms": output.latency_ms, "metadata": output.metadata,
-            "trajectory": output.trajectory}
+            "trajectory": output.trajectory, "traced": output.traced}
 
 
 def _output(row: dict[str, Any]) -> AgentOutput:
     return AgentOutput(row.get("answer", ""), row.get("metadata") or {}, row.get("latency_ms", 0.0), row.get("error"),
-                       row.get("trajectory"))
+                       row.get("trajectory"), bool(row.get("traced", False)))
 
 
 
@@ -142,8 +155,21 @@ class VersionResult:
         return sum(self.weights.get(s.name, 1.0) * s.value for s in applicable) / total
 
     @property
+    def latency_results(self) -> list[CaseResult]:
+        """The answers latency is measured on: those without error, untraced ones only (tracing adds
+        its own time) unless every answer was traced."""
+        ok = [r for r in self.results.values() if r.output.error is None]
+        untraced = [r for r in ok if not r.output.traced]
+        return untraced or ok
+
+    @property
     def latencies_ms(self) -> list[float]:
-        return [r.output.latency_ms for r in self.results.values() if r.output.error is None]
+        return [r.output.latency_ms for r in self.latency_results]
+
+    @property
+    def latency_source(self) -> str:
+        """Which calls the latency figures come from, in words."""
+        return latency_source(self.results.values())
 
     @property
     def agent_errors(self) -> list[CaseResult]:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.records.comparison import GATE_P_NAME, NOT_GATED, P_HOLM_NAME, P_NAME, PER_CASE
 from harness.reports.calls import ENDPOINT_HEADERS, endpoint_rows, measured_lines
 from harness.reports.decision import HEADERS as GATE_HEADERS
 from harness.reports.decision import PROMOTION_PENDING, PROMOTION_PREFIX, decision, decision_markdown
@@ -38,39 +39,37 @@ NUMERIC = re.compile(r"[\[+\-]?\d")
 Redact = Callable[[str], str]
 
 
-def _p(p: float | None) -> str:
-    if p is None or p != p:
-        return "n/a"
-    return f"{p:.2g}" if p < 0.001 else f"{p:.3f}"
-
-
 def intro(c: Comparison, code: Callable[[str], str] = lambda ref: f"`{_md(ref)}`") -> str:
     """How the comparison was made; `code` shows a reference (Markdown: a code span; HTML: the template escapes)."""
     dropped = f" ({c.dropped} case(s) dropped: not in both)" if c.dropped else ""
-    k = sum(1 for m in c.metrics if m.p_value == m.p_value)
     return (
         f"Candidate {code(c.candidate_reference)} against baseline {code(c.baseline_reference)} on {c.n_shared} shared case(s){dropped}. "
         f"Δ is candidate − baseline with a paired bootstrap 95% CI; p from exact McNemar (pass/fail metrics) or Wilcoxon "
-        f"signed-rank (scores), Holm-corrected across {k} metric(s) at α = {c.alpha:g}."
+        f"signed-rank (scores) at α = {c.alpha:g}: {c.family_text()}. Latency timed on {c.latency_source}."
     )
 
 
 def metric_rows(c: Comparison) -> list[list[str]]:
+    from harness.records.gate import detectable_text
+
     return [
         [m.metric, _num(m.baseline), _num(m.candidate), _num(m.delta, "+.3f"),
-         f"[{_num(m.ci_low, '+.3f')}, {_num(m.ci_high, '+.3f')}]", _p(m.p_value), _p(m.p_adjusted),
-         m.test, f"{m.wins} / {m.losses} / {m.ties}", _num(m.mdd), m.verdict]
+         f"[{_num(m.ci_low, '+.3f')}, {_num(m.ci_high, '+.3f')}]", *m.p_cells(),
+         m.test, f"{m.wins} / {m.losses} / {m.ties}", detectable_text(m.mdd) if m.gated else NOT_GATED, m.verdict]
         for m in c.metrics
     ]
 
 
-METRIC_HEADERS = ["metric", "baseline", "candidate", "Δ", "95% CI of Δ", "p", "p (Holm)", "test", "wins / losses / ties", "detectable Δ", "verdict"]
-LATENCY_HEADERS = ["percentile", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
+METRIC_HEADERS = ["metric", "baseline", "candidate", "Δ", "95% CI of Δ", P_NAME, P_HOLM_NAME, GATE_P_NAME, "test",
+                  "wins / losses / ties", "smallest detectable drop", "verdict"]
+LATENCY_HEADERS = ["statistic", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
+# How the latency table names each statistic: the per-case row is what latency_ratio_max bounds.
+STATISTIC_NAMES = {PER_CASE: "per-case ratio (geometric mean; latency_ratio_max)"}
 
 
 def latency_rows(c: Comparison) -> list[list[str]]:
     return [
-        [r.percentile, _ms(r.baseline_ms), _ms(r.candidate_ms), r.short(),
+        [STATISTIC_NAMES.get(r.percentile, r.percentile), _ms(r.baseline_ms), _ms(r.candidate_ms), r.short(),
          f"[{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]", r.verdict]
         for r in c.latency
     ]
@@ -270,6 +269,7 @@ def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for:
         style=Markup(_asset("comparison.css")), script=Markup(script),
         reference=plain(evaluation.candidate.reference),
         gate={"passed": d.passed, "verdict": plain(d.verdict), "in_process": d.in_process, "blockers": plain(d.blockers_line or ""),
+              "power": [plain(p) for p in d.power],
               "table": _table(GATE_HEADERS, gate_rows, "gate-checks", GATE_HEADERS.index("result"), lambda v: f"r-{v}")},
         promotion_prefix=PROMOTION_PREFIX, promotion_pending=PROMOTION_PENDING,
         masked_line=masked_line(masked) if masked is not None else "",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.records.gate import RATIO_METRIC, RATIO_PERCENTILE
+from harness.records.gate import RATIO_METRIC, RATIO_STATISTIC, detectable_text
 
 if TYPE_CHECKING:
     from harness.settings import HarnessConfig
@@ -34,6 +34,23 @@ HEADERS = ["result", "check", "value", "95% CI", "rule", "detail"]
 def _g(value: float) -> str:
     """A threshold as configured; never `-0`."""
     return format(value + 0.0, "g")
+
+
+OPS = {">=": "≥", "<=": "≤", "==": "="}  # plain characters a Markdown cell need not escape
+
+
+def baseline_name(evaluation: Evaluation) -> str:
+    """How the decision line names the baseline: `@production` for a registry alias, else its reference."""
+    if not evaluation.comparisons:
+        return "the baseline"
+    reference = evaluation.comparisons[0].baseline_reference
+    return reference[reference.rindex("@"):] if reference.startswith("models:/") and "@" in reference else reference
+
+
+def failure_line(evaluation: Evaluation) -> str:
+    """Every failing check in words, `; `-joined: the decision line of the reports and the terminal."""
+    against = baseline_name(evaluation)
+    return "; ".join(c.sentence(against) for c in evaluation.gate.failures)
 
 
 @dataclass(frozen=True)
@@ -61,20 +78,33 @@ def _number(metric: str, value: float | None, relative: bool) -> str:
     return f"{value:.1f}" if metric.endswith("_ms") else f"{value:.3f}"
 
 
+def _latency_rule(cfg: HarnessConfig, c: GateCheck) -> str:
+    if c.gate_on in ("point", "ci_high"):
+        return f"the {GATE_ON[c.gate_on]}"
+    if cfg.relative_test_for(c.metric) == "non_inferiority":
+        return "non-inferiority: passes only when the whole 95% CI is within the bound"
+    return (f"no regression: fails only when the whole 95% CI is beyond the bound; a CI across it is undecided "
+            f"and {'blocks' if cfg.latency_undecided == 'block' else 'does not block'} (latency_undecided)")
+
+
 def _name_and_rule(cfg: HarnessConfig, c: GateCheck) -> tuple[str, str]:
-    bound = f"{c.op} {_g(c.threshold)}"
+    bound = f"{OPS.get(c.op, c.op)} {_g(c.threshold)}"
     if c.kind == "non_inferiority":
         margin = _g(-c.threshold)
         if cfg.relative_test_for(c.metric) == "non_inferiority":
             rule = f"margin {margin}, non-inferiority: the 95% CI lower end of Δ must be {bound}"
         else:
-            rule = f"margin {margin}, no significant regression: fails when significantly worse (one-sided, Holm) and Δ < {_g(c.threshold)}"
+            rule = f"margin {margin}, no significant regression: fails when significantly worse (one-sided, Holm) and Δ below {_g(c.threshold)}"
         return f"{c.metric} Δ vs baseline {bound}", rule
     if c.metric == RATIO_METRIC:
-        what = GATE_ON.get(c.gate_on, "point estimate")
-        return f"{RATIO_PERCENTILE} latency candidate/baseline {c.op} {_g(c.threshold)}x", f"{RATIO_METRIC}: the ratio's {what}, against the baseline"
+        return (f"latency candidate/baseline {bound}x",
+                f"{RATIO_METRIC}: the geometric mean of the per-case ratios ({RATIO_STATISTIC}), against the baseline: {_latency_rule(cfg, c)}")
+    if c.metric.startswith("latency_"):
+        return f"{c.metric} {bound}", _latency_rule(cfg, c)
     if c.kind == "critical":
         return f"{c.label}: failing cases {bound}", "zero tolerance: one failing case blocks"
+    if c.kind == "power":
+        return f"smallest detectable drop {bound}", "max_detectable_drop: what the golden set can detect (one-sided, 80% power)"
     if c.kind == "baseline":
         return "baseline loaded", "a baseline that should be compared against must load"
     if c.kind == "policy":
@@ -94,6 +124,8 @@ def gate_rows(evaluation: Evaluation) -> list[GateRow]:
             value, ci = ("n/a" if c.value is None else f"{c.value:g} failing"), ""
         elif c.kind in ("baseline", "policy"):
             value, ci = ("n/a" if c.value is None else "yes" if c.value else "no"), ""
+        elif c.kind == "power":
+            value, ci = ("n/a" if c.value is None else detectable_text(c.value)), ""
         else:
             value = _number(c.metric, c.value, relative)
             ci = "" if c.low is None else f"[{_number(c.metric, c.low, relative)}, {_number(c.metric, c.high, relative)}]"
@@ -111,6 +143,7 @@ class Decision:
     in_process: str | None  # IN_PROCESS_LABEL when the run was in process
     blockers: tuple[str, ...] | None  # None: not known when the reports were written (`harness compare`)
     rows: list[GateRow]
+    power: tuple[str, ...] = ()  # what the golden set can detect, per gated metric
 
     @property
     def blockers_line(self) -> str | None:
@@ -124,16 +157,17 @@ class Decision:
 def decision(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> Decision:
     gate = evaluation.gate
     rows = gate_rows(evaluation)
-    failed = [r.check for r, c in zip(rows, gate.checks) if not c.passed and not c.skipped]
     counted = sum(1 for c in gate.checks if not c.skipped)
     skipped = len(gate.checks) - counted
-    also = f"; {skipped} skipped" if skipped else ""
+    undecided = [c.sentence(baseline_name(evaluation)) for c in gate.checks if c.undecided and c.passed]
+    also = (f"; {skipped} skipped" if skipped else "") + (f"; undecided, not blocking: {'; '.join(undecided)}" if undecided else "")
     if gate.passed:
         verdict = f"All {counted} check(s) held{also}."
     else:
-        verdict = f"{len(failed)} of {counted} check(s) failed{also}: " + ", ".join(failed) + "."
+        verdict = f"{len(gate.failures)} of {counted} check(s) failed: {failure_line(evaluation)}{also}."
+    power = tuple(p.line() for p in gate.plan) + ((gate.detectable,) if gate.detectable else ())
     return Decision(gate.passed, verdict, IN_PROCESS_LABEL if evaluation.config.in_process else None,
-                    None if blockers is None else tuple(blockers), rows)
+                    None if blockers is None else tuple(blockers), rows, power)
 
 
 def decision_markdown(evaluation: Evaluation, blockers: Sequence[str] | None = None, heading: str = "##") -> str:
@@ -151,6 +185,8 @@ def decision_markdown(evaluation: Evaluation, blockers: Sequence[str] | None = N
     lines += [f"**{PROMOTION_PREFIX.strip()}** {PROMOTION_PENDING}", ""]
     rows = [[md_cell(cell) for cell in row.cells()] for row in d.rows]
     lines += [tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True), ""]
+    if d.power:
+        lines += ["What this golden set can detect:", ""] + [f"- {md_cell(p)}" for p in d.power] + [""]
     return "\n".join(lines)
 
 

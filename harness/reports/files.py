@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from textwrap import shorten
 from typing import Any
 
 from harness.reports.comparison import write_comparison_files
@@ -117,9 +118,10 @@ def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = 
     for version in evaluation.versions:
         rows = [[md_cell(name), f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", e.n] for name, e in version.metrics().items()]
         lines += [f"## Metrics: {md_cell(version.label)} (`{md_cell(version.reference)}`)", "",
-                  tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github", disable_numparse=True), ""]
+                  tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github", disable_numparse=True), "",
+                  f"Latency timed on {md_cell(version.latency_source)}.", ""]
     failing = [
-        [md_cell(r.case.id), md_cell(name), md_cell(s.rationale[:160])]
+        [md_cell(r.case.id), md_cell(name), md_cell(shorten(s.rationale, 160, placeholder="…"))]
         for r in candidate.results.values()
         for name, s in r.scores.items()
         if not s.passed

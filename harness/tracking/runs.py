@@ -103,7 +103,7 @@ def comparison_metrics(evaluation: Evaluation) -> dict[str, float]:
         prefix = "compare/" if i == 0 else "compare/" + re.sub(r"[^A-Za-z0-9_\-. /]", "_", c.baseline_label) + "/"
         for m in c.metrics:
             for key, value in (("delta", m.delta), ("ci_low", m.ci_low), ("ci_high", m.ci_high),
-                               ("p_value", m.p_value), ("p_adjusted", m.p_adjusted)):
+                               ("p_value", m.p_value), ("p_adjusted", m.p_adjusted), ("p_worse_adjusted", m.p_worse_adjusted)):
                 out[f"{prefix}{m.metric}/{key}"] = value
         for r in c.latency:
             out[f"{prefix}latency_{r.percentile}/ratio"] = r.ratio

@@ -187,3 +187,22 @@ class TestPowerAndVerdicts:
         assert stats.verdict(0.0, 0.001) == "no significant difference"
         assert stats.verdict(-0.2, float("nan")) == "no significant difference"
         assert stats.verdict(-0.2, 0.001, higher_is_better=False) == "better"
+
+
+def test_per_case_latency_ratio_cancels_case_difficulty():
+    from harness.stats import cases_to_decide, paired_log_ratio
+
+    base = [10.0, 100.0, 1000.0, 30.0]  # cases of very different difficulty, each exactly 2x slower
+    exact = paired_log_ratio(base, [2 * v for v in base])
+    assert (exact.value, exact.low, exact.high) == pytest.approx((2.0, 2.0, 2.0))
+    noisy = paired_log_ratio(base, [2.2 * base[0], 1.8 * base[1], 2.1 * base[2], 1.9 * base[3]])
+    assert 1.5 < noisy.low < 2 < noisy.high < 2.6  # Student's t on 4 log ratios: wide, but it holds
+    one = paired_log_ratio([10.0], [20.0])
+    assert one.value == pytest.approx(2.0) and one.high == float("inf") and cases_to_decide(one.value, one.low, one.high, 1.5, 1) is None
+    assert cases_to_decide(1.2, 0.6, 2.4, 1.5, 7) > 7 and cases_to_decide(1.5, 1.0, 2.0, 1.5, 7) is None
+
+
+def test_no_detectable_drop_beyond_the_scale():
+    from harness.stats import detectable_drop
+
+    assert detectable_drop(2) == float("inf") and 0 < detectable_drop(145) < 1

@@ -125,7 +125,7 @@ def test_identical_versions_make_no_bogus_power_claim(tmp_path):
 def test_too_few_cases_warning_fires_on_a_small_set(tmp_path):
     cfg = config(tmp_path, thresholds={"correctness": 0.5}, non_inferiority={"correctness": 0.02})
     comparison = evaluation(cfg, version("candidate", rows([1] * 4)), version("baseline", rows([1] * 4))).comparisons[0]
-    assert any(w.startswith("too few cases: with 4 paired case(s) and Holm over 1 gated metric(s)") for w in comparison.warnings)
+    assert any(w.startswith("too few cases: with 4 paired case(s) and Holm over the 1 gated metric(s)") for w in comparison.warnings)
 
 
 def test_power_plan_before_the_run_says_assumed_and_warns(tmp_path):
@@ -154,12 +154,22 @@ def test_gate_on_ci_low_blocks_a_mean_that_only_luck_puts_above(tmp_path):
     assert not check.passed and check.low < 0.85 < check.value and check.detail == "gated on the CI's lower end"
 
 
-def test_latency_gate_on_point_or_ci_high(tmp_path):
+def test_latency_gate_on_point_ci_high_or_the_ci(tmp_path):
     cfg = config(tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 11.85}, gate_on={"latency_p95_ms": "point"})
     check = evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85")
     assert check.passed and check.high > 11.85 >= check.value
-    cfg.gate_on = {}
+    cfg.gate_on = {"latency_p95_ms": "ci_high"}
     assert not evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85").passed
+    # The default: the CI lies across the bound, so the data cannot tell; undecided does not block.
+    cfg.gate_on = {}
+    check = evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85")
+    assert check.passed and check.undecided and check.cases_needed > 20 and "undecided: 20 case(s) cannot tell" in check.detail
+    cfg.latency_undecided = "block"
+    assert not evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85").passed
+    # Firm when it can tell: the whole CI above the bound blocks whatever latency_undecided says.
+    cfg.latency_undecided = "pass"
+    check = evaluation(cfg, version("candidate", rows([1] * 20, latency=20.0))).gate.check("latency_p95_ms<=11.85")
+    assert not check.passed and not check.undecided and check.checked == check.low > 11.85
 
 
 # --- latency band -----------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def test_no_thresholds_table_applies_and_prints_the_defaults(tmp_path):
      "'promote_to' = 'production' must be the first alias of the promotion chain ['development', 'staging', 'production'] "
      "('development'); moving further is `harness promote --to production`"),
     ('[tool.harness.gate_on]\ncorrectness = "median"\n', "gate_on: 'correctness' must be one of 'mean', 'ci_low', got 'median'"),
-    ('[tool.harness.gate_on]\nlatency_p95_ms = "ci_low"\n', "gate_on: 'latency_p95_ms' must be one of 'point', 'ci_high'"),
+    ('[tool.harness.gate_on]\nlatency_p95_ms = "ci_low"\n', "gate_on: 'latency_p95_ms' must be one of 'ci', 'point', 'ci_high'"),
     ('[tool.harness.relative_test]\ncorrectness = "non_inferiority"\n', "relative_test: 'correctness' has no margin"),
     ('[tool.harness.non_inferiority]\ncorrectness = 0.02\n[tool.harness.relative_test]\ncorrectness = "superiority"\n',
      "relative_test: 'correctness' must be one of 'no_regression', 'non_inferiority'"),

@@ -21,7 +21,7 @@ def test_a_wrong_agent_fails_the_gate_says_why_and_promotes_nothing(tmp_path):
     result = project.pytest("--agent", "tests.fixtures.toy_agents:wrong")
     assert result.returncode == 1
     assert "FAILED suites/test_gate.py::test_gate[correctness>=0.9]" in result.stdout
-    assert "not promoted: gate failed: correctness 0.0 (needs >= 0.9)" in result.stdout
+    assert "not promoted: gate failed: correctness mean 0.000 (threshold ≥ 0.9)" in result.stdout
     assert "missing 1 of 1 expected facts: ['Paris']" in result.stdout  # the failing case says why
     assert versions(project) == []
 

@@ -1,6 +1,6 @@
 """One test per metric, candidate against baseline: `test_ab[correctness]`. Fails on a significant regression.
 
-Skipped when no baseline ran. The verdict is the paired test's, Holm-corrected across metrics;
+Skipped when no baseline ran. The verdict is the paired test's, Holm-corrected across the gated metrics;
 comparison.md / comparison.html in the report show every figure behind it.
 """
 
