@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from harness.server import find_pg_bindir, free_port
 from tests.fixtures.project import REPO, make_project
+from tests.integration.server_process import announced_uri
 
 CI = {"MLFLOW_TRACKING_USERNAME": "ci-bot", "MLFLOW_TRACKING_PASSWORD": "ci-password-0123456"}  # the server's CI identity
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"{CI['MLFLOW_TRACKING_USERNAME']}:{CI['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()}
@@ -39,17 +39,9 @@ def tracking_server():
         [sys.executable, "-m", "harness.cli", "server", "--data-dir", str(data_dir / "server"), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=data_dir,
     )
-    lines = []
+    lines: list[str] = []
     try:
-        deadline = time.monotonic() + 180
-        for line in server.stdout:  # the command prints the URI to use once the server answers
-            lines.append(line)
-            if line.startswith("export MLFLOW_TRACKING_URI="):
-                uri = line.split("=", 1)[1].strip()
-                break
-            assert time.monotonic() < deadline, "".join(lines)
-        else:
-            pytest.fail(f"harness server exited with {server.wait()}:\n{''.join(lines)}")
+        uri, lines = announced_uri(server)  # the command prints the URI to use once the server answers
         assert uri == f"http://127.0.0.1:{port}"
         yield uri, data_dir / "server"
     finally:

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 
 from harness.ports import free_port
 from tests.fixtures.project import REPO, make_project
+from tests.integration.server_process import announced_uri
 
 CI = {"MLFLOW_TRACKING_USERNAME": "ci-bot", "MLFLOW_TRACKING_PASSWORD": "ci-password-0123456"}
 READER = {"MLFLOW_TRACKING_USERNAME": "teammate", "MLFLOW_TRACKING_PASSWORD": "teammate-password-42"}
@@ -38,17 +38,9 @@ def auth_server():
          "--database-uri", f"sqlite:///{data_dir / 'mlflow.db'}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=data_dir,
     )
-    lines = []
+    lines: list[str] = []
     try:
-        deadline = time.monotonic() + 180
-        for line in server.stdout:
-            lines.append(line)
-            if line.startswith("export MLFLOW_TRACKING_URI="):
-                uri = line.split("=", 1)[1].strip()
-                break
-            assert time.monotonic() < deadline, "".join(lines)
-        else:
-            pytest.fail(f"harness server exited with {server.wait()}:\n{''.join(lines)}")
+        uri, lines = announced_uri(server)
         assert any("authentication on: ci-bot (the CI identity) may move aliases" in line for line in lines), "".join(lines)
         yield uri
     finally:
