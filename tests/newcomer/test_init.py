@@ -22,6 +22,10 @@ def test_init_then_pytest_promotes_and_the_registered_version_answers(newcomer):
     assert len(golden) == 3
     steps = yaml.safe_load((project / ".github" / "workflows" / "agent-quality-gate.yml").read_text(encoding="utf-8"))["jobs"]["evaluate"]["steps"]
     assert "pytest suites/" in next(s["run"] for s in steps if s.get("name") == "Evaluate and gate")
+    # Under CI, promotion needs the agent sandbox: the workflow installs it before the evaluation.
+    names = [s.get("name") for s in steps]
+    assert "apt-get install -y -q bubblewrap" in steps[names.index("Agent sandbox (bubblewrap)")]["run"]
+    assert names.index("Agent sandbox (bubblewrap)") < names.index("Evaluate and gate")
 
     assert session.returncode == 0, session.stdout[-4000:] + session.stderr[-2000:]
     assert "promoted version 1 of my_agent to @development" in session.stdout
