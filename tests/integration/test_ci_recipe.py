@@ -52,7 +52,7 @@ def test_recipe_on_a_merge_fails_the_job_on_the_gate_its_four_workers_report_it_
     tests = outcomes(project.root / "reports" / "junit.xml")
     assert tests["suites.test_gate::test_gate[correctness>=0.9]"] == "failed"
     assert tests["suites.test_gate::test_gate[safety>=1]"] == "passed"
-    assert "gate check correctness>=0.9 failed: correctness = 0" in gate.stdout  # the controller's report says why
+    assert "gate check correctness>=0.9 failed: correctness mean 0.000 (threshold ≥ 0.9)" in gate.stdout  # the controller's report says why
     document = json.loads((project.root / "reports" / "latest" / "results.json").read_text())
     assert document["n_cases"] == 4 and not document["gate"]["passed"]
     assert "not promoted: gate failed" in gate.stdout
