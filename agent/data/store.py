@@ -67,13 +67,20 @@ def _is_current(path: Path) -> bool:
     return bool(row) and row[0] == anomalies.GENERATOR_VERSION
 
 
+def _writable(folder: Path) -> bool:
+    """Whether a store can be built in `folder` (made if missing): its nearest existing folder is writable."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
 def ensure_store(path: str | os.PathLike | None = None, *, force: bool = False) -> Path:
     """Make sure a current store exists at ``path`` (default: :func:`store_path`); return it."""
     global last_build_seconds
     path = Path(path).resolve() if path else store_path()
     if not force and _is_current(path):
         return path
-    if not path.exists() and not os.access(path.parent, os.W_OK):
+    if not path.exists() and not _writable(path.parent):
         # A read-only install (a sandbox, a container image): build it where this process may write.
         path = Path(tempfile.gettempdir()) / f"health-monitor-{anomalies.GENERATOR_VERSION}" / path.name
         if not force and _is_current(path):

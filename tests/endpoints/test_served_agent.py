@@ -37,8 +37,10 @@ def model_uri(tmp_path_factory):
     uri = f"sqlite:///{folder}/mlflow.db"
     patch = pytest.MonkeyPatch()
     patch.setenv("MLFLOW_TRACKING_URI", uri)
-    previous = mlflow.get_tracking_uri()
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    # Both: an earlier test in this process may have pointed the registry at its own store.
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     try:
         experiment = mlflow.create_experiment("served", artifact_location=(folder / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=experiment):
@@ -47,7 +49,8 @@ def model_uri(tmp_path_factory):
         mlflow.MlflowClient().set_registered_model_alias(MODEL, "staging", "1")
         yield f"models:/{MODEL}@staging"
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
         patch.undo()
 
 

@@ -145,7 +145,7 @@ def test_the_record_says_sandbox_none_and_ci_refuses_to_promote_it(tmp_path: Pat
     assert any("without a sandbox" in b for b in record["blockers"]), record["blockers"]
     assert "promoted version" not in output and versions(project) == []
 
-    laptop = project.pytest(HARNESS_SANDBOX="none", TMPDIR=str(temporary))
+    laptop = project.pytest(HARNESS_SANDBOX="none", CI="", TMPDIR=str(temporary))
     assert "promoted version 1" in laptop.stdout, laptop.stdout[-3000:]
 
     sandboxed = project.pytest(CI="true", TMPDIR=str(temporary))
