@@ -8,8 +8,8 @@
   percentiles that the gate reads.
 - Per-node breakdown: the representative cases answered once more under MLflow tracing (LangChain /
   LangGraph autolog inside one root span per answer), each node's time read from the live trace
-  (in the agent's process, or back from the tracking store in this one) and summed per node, so the reports show where the time goes inside the agent (report sections:
-  `harness.reports.latency`).
+  (in the agent's process, or back from the tracking store in this one) and summed per node, so
+  the reports show where the time goes inside the agent (report sections: `harness.reports.latency`).
 """
 
 from __future__ import annotations

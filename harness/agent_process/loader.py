@@ -128,7 +128,7 @@ class IsolatedLoader:
         reference = reference.strip()
         if reference not in self.logged:
             uri = self._connected()
-            # Hashing opens the store: import its code while the model is logged.
+            # Logging the saved model opens the store here: import its code while the agent's process saves it.
             threading.Thread(target=import_store_client, args=(uri,), daemon=True).start()
             self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root),
                                                env=self._env(), process=self.loggers.pop(reference, None))

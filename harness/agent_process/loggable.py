@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import HarnessError
+from harness.agent_process.installation import installation, within
 from harness.versions import IMPORT_REF, agent_object, import_object
 
 # The generated file must load wherever the model is served, so it imports nothing from the harness:
@@ -118,18 +119,18 @@ def _code_paths(module_name: str, imported: set[str], root: Path, configured: li
     """The code a fresh process needs to import the agent: the reference's top-level package (or module
     file), every other top-level module its import loaded from the project folder (or from beside the
     reference's own code), and the configured paths; never what the installation provides."""
-    installed = _installation()
+    installed = installation()
     own = _location(module_name.split(".")[0])
-    folders = {root.resolve()} | ({own.parent} if own and not _within(own, installed) else set())
+    folders = {root.resolve()} | ({own.parent} if own and not within(own, installed) else set())
     found = [own] if own else []
     for name in sorted({n.split(".")[0] for n in imported} - {module_name.split(".")[0]}):
         where = _location(name)
-        if where and not _within(where, installed) and any(_within(where, [f]) for f in folders):
+        if where and not within(where, installed) and any(within(where, [f]) for f in folders):
             found.append(where)
     paths: list[Path] = []
     for path in [*found, *(p.resolve() for p in configured)]:
-        if not any(_within(path, [kept]) for kept in paths):
-            paths = [kept for kept in paths if not _within(kept, [path])] + [path]
+        if not any(within(path, [kept]) for kept in paths):
+            paths = [kept for kept in paths if not within(kept, [path])] + [path]
     return [str(p) for p in paths]
 
 
@@ -141,17 +142,3 @@ def _location(top: str) -> Path | None:
         return Path(places[0]).resolve()
     source = getattr(module, "__file__", None)
     return Path(source).resolve() if source else None
-
-
-def _installation() -> list[Path]:
-    """Where installed code lives (site-packages, the standard library): a virtual environment inside
-    the project folder is still the installation, not the project's code."""
-    import site
-    import sysconfig
-
-    places = [p for key, p in sysconfig.get_paths().items() if key in ("purelib", "platlib", "stdlib", "platstdlib")]
-    return [Path(p).resolve() for p in [*places, *site.getsitepackages(), site.getusersitepackages()]]
-
-
-def _within(path: Path, folders: list[Path]) -> bool:
-    return any(path == folder or folder in path.parents for folder in folders)

@@ -12,7 +12,6 @@ unpickle what agent code wrote.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import json
@@ -23,6 +22,8 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from harness.agent_process.installation import installation, within
 
 class Worker:
     def __init__(self, conn: Connection) -> None:
@@ -167,23 +168,13 @@ class Worker:
         return text, metadata, trace_id, trajectory, times
 
 
-@functools.cache
-def _installation() -> tuple[str, ...]:
-    """The folders installed code comes from (site-packages, the standard library)."""
-    import sysconfig
-
-    return tuple(os.path.realpath(p) + os.sep for key, p in sysconfig.get_paths().items()
-                 if key in ("purelib", "platlib", "stdlib", "platstdlib"))
-
-
 def _installed(names: set[str]) -> list[str]:
     """The outermost of `names` imported from the installation (site-packages, the standard library),
     not from the project or the model's own code: what `preload` imports ahead next time."""
-    installed = _installation()
     found: list[str] = []
     for name in sorted(names):  # a package sorts before its submodules
         origin = getattr(sys.modules.get(name), "__file__", None)
-        if origin and os.path.realpath(origin).startswith(installed) and not any(name.startswith(f + ".") for f in found):
+        if origin and within(Path(origin).resolve(), installation()) and not any(name.startswith(f + ".") for f in found):
             found.append(name)
     return found
 
@@ -197,8 +188,7 @@ def _from_installation(name: str) -> bool:
     if spec is None:
         return False
     places = [spec.origin] if spec.origin and spec.has_location else list(spec.submodule_search_locations or [])
-    installed = _installation()
-    return bool(places) and all(os.path.realpath(p).startswith(installed) for p in places)
+    return bool(places) and all(within(Path(p).resolve(), installation()) for p in places)
 
 
 def _importable(request: dict[str, Any]) -> None:

@@ -69,8 +69,8 @@ def detect() -> Sandbox:
 
 def required(policy: str, environ: dict[str, str] | None = None) -> bool:
     """Whether the `require_sandbox` policy makes an unconfined session unpromotable."""
-    environ = os.environ if environ is None else environ
-    return policy == "always" or (policy == "ci" and bool(environ.get("CI", "").strip()) and environ.get("CI", "").lower() != "false")
+    ci = (os.environ if environ is None else environ).get("CI", "").strip().lower()
+    return policy == "always" or (policy == "ci" and ci not in ("", "false"))
 
 
 def new_scratch(name: str) -> Path:
