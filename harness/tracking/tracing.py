@@ -19,17 +19,12 @@ TRACE_EXPERIMENT = "harness-latency-traces"
 
 
 def _live_spans(trace_id: str) -> list[Any]:
-    """The finished spans of a trace still open in this process, from MLflow's in-memory trace manager."""
+    """The finished spans of a trace still open in this process (read before its root span ends), from
+    MLflow's in-memory trace manager: no store round trip is needed."""
     from mlflow.tracing.trace_manager import InMemoryTraceManager
 
     with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
         return list(trace.span_dict.values()) if trace is not None else []
-
-
-def live_trajectory(trace_id: str) -> list[Step] | None:
-    """The trajectory of a trace still open in this process (call it before its root span ends):
-    no store round trip is needed."""
-    return trajectory_from_spans(_live_spans(trace_id))
 
 
 def node_times(spans: Sequence[Any]) -> list[NodeTime]:
