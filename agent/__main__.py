@@ -17,8 +17,11 @@ import uuid
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m agent", description="Ask the Health Monitor agent a question.")
     ap.add_argument("question", nargs="*", help="the question (default: read from stdin)")
-    ap.add_argument("--config", default=None, help="variant name (v1, v2, degraded) or YAML path; "
-                    "default: HEALTH_MONITOR_CONFIG or v1")
+    ap.add_argument(
+        "--config",
+        default=None,
+        help="variant name (v1, v2, degraded) or YAML path; default: HEALTH_MONITOR_CONFIG or v1",
+    )
     ap.add_argument("--stream", action="store_true", help="print the answer as it is produced")
     ap.add_argument("--json", action="store_true", help="print a JSON ChatAgent response")
     ap.add_argument("--conversation-id", default=None, help="conversation id for follow-up memory")
@@ -47,15 +50,30 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 result = value
         if a.json:
-            print(json.dumps({"delta": {"role": "assistant", "content": "", "id": msg_id}, "finish_reason": "stop",
-                              "custom_outputs": _outputs(result)}))
+            print(
+                json.dumps(
+                    {
+                        "delta": {"role": "assistant", "content": "", "id": msg_id},
+                        "finish_reason": "stop",
+                        "custom_outputs": _outputs(result),
+                    }
+                )
+            )
         else:
             sys.stdout.write("\n")
         return 0
     result = engine.run(messages, a.conversation_id, a.user_id)
     if a.json:
-        print(json.dumps({"messages": [{"role": "assistant", "content": result["content"], "id": msg_id}],
-                          "finish_reason": "stop", "custom_outputs": _outputs(result)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "messages": [{"role": "assistant", "content": result["content"], "id": msg_id}],
+                    "finish_reason": "stop",
+                    "custom_outputs": _outputs(result),
+                },
+                indent=2,
+            )
+        )
     else:
         print(result["content"])
     return 0

@@ -18,8 +18,9 @@ import hashlib  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Generator  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Generator  # noqa: E402
+from typing import Any
 
 try:  # when MLflow loads this file from a model directory, make the package importable
     import agent  # noqa: F401
@@ -116,7 +117,9 @@ class HealthMonitorAgent(ChatAgent):
         self._apply_preferences(user, custom_inputs)
         r = self.engine.run(messages, conversation_id=conv, user_id=user)
         return ChatAgentResponse(
-            messages=[ChatAgentMessage(role="assistant", content=r["content"], id=str(uuid.uuid4()), name="health_monitor")],
+            messages=[
+                ChatAgentMessage(role="assistant", content=r["content"], id=str(uuid.uuid4()), name="health_monitor")
+            ],
             finish_reason="stop",
             custom_outputs=self._custom_outputs(r),
         )

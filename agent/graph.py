@@ -13,7 +13,8 @@ import json
 import re
 import threading
 import uuid
-from typing import Annotated, Any, Callable, Iterator, TypedDict
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
@@ -30,7 +31,7 @@ ROLES = {"user", "assistant", "system", "tool"}
 
 HELP = (
     "I can help with platform health questions about cost, security, performance, reliability "
-    "and data quality, for example \"Why did costs spike yesterday?\" or \"Which tables are stale?\""
+    'and data quality, for example "Why did costs spike yesterday?" or "Which tables are stale?"'
 )
 OUT_OF_SCOPE = "Sorry, that is outside what I can help with. " + HELP
 GREETING = "Hello! " + HELP
@@ -70,7 +71,7 @@ def _pieces(text: str) -> list[str]:
     """Split text into stream chunks (sentences and lines) whose concatenation is ``text``."""
     out, last = [], 0
     for m in _SENTENCE.finditer(text):
-        out.append(text[last:m.end()])
+        out.append(text[last : m.end()])
         last = m.end()
     if last < len(text):
         out.append(text[last:])
@@ -103,7 +104,7 @@ class _ParagraphStream:
     def rest(self, answer: str) -> list[str]:
         if not answer.startswith(self.sent):  # the synthesis must extend what was streamed, never rewrite it
             raise RuntimeError("streamed paragraphs differ from the synthesized answer")
-        return _pieces(answer[len(self.sent):])
+        return _pieces(answer[len(self.sent) :])
 
 
 class HealthMonitor:
@@ -144,7 +145,7 @@ class HealthMonitor:
                 continue
             focus = it.get("date")
             if not focus:  # the answer that followed says which day it was about
-                for nxt in history[i + 1:]:
+                for nxt in history[i + 1 :]:
                     if nxt["role"] == "user":
                         break
                     if nxt["role"] == "assistant":
@@ -175,11 +176,18 @@ class HealthMonitor:
         if to_save:
             for k, v in to_save.items():
                 self.prefs.set(state["user_id"], k, v)
-            return {**reset, "intent": {"kind": "prefs_saved", "saved": to_save, "domains": [], "allowed_emails": allowed},
-                    "prefs": {**prefs, **to_save}}
+            return {
+                **reset,
+                "intent": {"kind": "prefs_saved", "saved": to_save, "domains": [], "allowed_emails": allowed},
+                "prefs": {**prefs, **to_save},
+            }
         it = intent_mod.classify(question, self.ref, prev, allowed)
-        if (it["kind"] in ("answer", "out_of_scope") and self.llm is not None and not it.get("follow_up")
-                and self.cfg.section("routing").get("mode") == "llm"):
+        if (
+            it["kind"] in ("answer", "out_of_scope")
+            and self.llm is not None
+            and not it.get("follow_up")
+            and self.cfg.section("routing").get("mode") == "llm"
+        ):
             llm_domains = self._llm_route(question)
             if llm_domains:
                 it["domains"], it["kind"] = llm_domains, "answer"
@@ -225,11 +233,15 @@ class HealthMonitor:
         if kind == "empty":
             return "I didn't receive a question. " + HELP
         if kind == "not_user":
-            return (f"The last message must come from the user, but it came from role '{it.get('role')}'. "
-                    "Send your question as a user message. " + HELP)
+            return (
+                f"The last message must come from the user, but it came from role '{it.get('role')}'. "
+                "Send your question as a user message. " + HELP
+            )
         if kind == "too_long":
-            return (f"Your message is too long ({it.get('length', 0):,} characters; the limit is "
-                    f"{intent_mod.MAX_QUESTION_CHARS:,}). Please ask a shorter question. " + HELP)
+            return (
+                f"Your message is too long ({it.get('length', 0):,} characters; the limit is "
+                f"{intent_mod.MAX_QUESTION_CHARS:,}). Please ask a shorter question. " + HELP
+            )
         if kind == "greeting":
             return GREETING
         if kind == "prefs_saved":
@@ -272,10 +284,12 @@ class HealthMonitor:
         prompt = self.cfg.section("prompts").get("synthesis") or "Rewrite the findings as a short answer."
         system = self.cfg.section("prompts").get("system") or ""
         try:
-            out = self.llm.chat([
-                {"role": "system", "content": f"{system}\n{prompt}".strip()},
-                {"role": "user", "content": f"Question: {question[:4000]}\n\nFindings:\n{findings}"},
-            ]).strip()
+            out = self.llm.chat(
+                [
+                    {"role": "system", "content": f"{system}\n{prompt}".strip()},
+                    {"role": "user", "content": f"Question: {question[:4000]}\n\nFindings:\n{findings}"},
+                ]
+            ).strip()
         except LLMError:
             return None
         if not out:
@@ -367,8 +381,9 @@ class HealthMonitor:
         graph, state, cfg = self._inputs(messages, conversation_id, user_id)
         return self._result(graph.invoke(state, cfg))
 
-    def stream(self, messages, conversation_id: str | None = None, user_id: str | None = None
-               ) -> Iterator[tuple[str, Any]]:
+    def stream(
+        self, messages, conversation_id: str | None = None, user_id: str | None = None
+    ) -> Iterator[tuple[str, Any]]:
         """Yield ``("delta", text)`` pieces as the answer is written, then ``("final", result)``.
 
         LangGraph reports each node's update as the node finishes, so a domain's paragraph is sent

@@ -15,7 +15,8 @@ MAX_QUESTION_CHARS = 20_000
 _KW = {
     "cost": r"\bcosts?\b|\bcostly|\bspend|\bspent|\bbill(s|ing|ed)?\b|\bdbus?\b|\bexpens|\bprice|\bpricing|\bbudget|"
     r"\bmoney|\bdollars?\b|\busd\b|\$|\bcharge|\binvoice total|\bcostos?\b|\bcoste\b|\bkosten\b|\bcoûts?\b|\bgastos?\b",
-    "security": r"\bsecurity|\blog-?ins?\b|\blog(ged)? in\b|\blogged in|\bsign-?ins?\b|\blogon|\bauthenticat|\bsuspicious|\bbrute|"
+    "security": r"\bsecurity|\blog-?ins?\b|\blog(ged)? in\b|\blogged "
+    r"in|\bsign-?ins?\b|\blogon|\bauthenticat|\bsuspicious|\bbrute|"
     r"\battack|\bintrusion|\btokens?\b|\baudit|\b401\b|\bip addresse?s?\b|\bbreach|\bcompromis|\bunauthori[sz]ed|"
     r"\bsicherheit|\bseguridad|\bsécurité|\binicios? de sesión",
     "performance": r"\bperformance|\bslow|\blatenc|\bquery (time|duration|speed)|\bqueries\b|\bp9[059]\b|\bqueu|"
@@ -33,7 +34,8 @@ _LOGIN_FAIL_RE = re.compile(
     re.IGNORECASE,
 )
 _SUMMARY_RE = re.compile(
-    r"\bhealth\b|\bhealthy\b|\bsummar|\boverview|\beverything\b|\ball (five )?domains|\banything (unusual|wrong|odd|i should)|"
+    r"\bhealth\b|\bhealthy\b|\bsummar|\boverview|\beverything\b|\ball (five )?domains|\banything "
+    r"(unusual|wrong|odd|i should)|"
     r"\bwhat('s| is| was) wrong|\bany (issues|problems|anomal|incidents)|\banomal(y|ies)\b|\bstatus report|\bdigest|"
     r"\bhow('s| is) the platform|\bwhat happened|\bbriefing|\bissues\b|\bproblems\b|\bresumen|\bzusammenfassung",
     re.IGNORECASE,
@@ -43,15 +45,19 @@ _FOLLOW_RE = re.compile(
     r"^\s*(and|what about|how about|and what about|same for|what of|also|then|ok(ay)?,? (and|what about)|y\b|und\b)",
     re.IGNORECASE,
 )
-_SHIFT_BACK_RE = re.compile(r"\b(the )?(day|date) before\b|\bprevious day\b|\bday earlier\b|\bthe day prior\b", re.IGNORECASE)
+_SHIFT_BACK_RE = re.compile(
+    r"\b(the )?(day|date) before\b|\bprevious day\b|\bday earlier\b|\bthe day prior\b", re.IGNORECASE
+)
 _SHIFT_FWD_RE = re.compile(r"\b(the )?(day|date) after\b|\bnext day\b|\bfollowing day\b|\bday later\b", re.IGNORECASE)
 
 ISO_RE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 IP_RE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 BACKTICK_RE = re.compile(r"`([^`\s]{1,80})`")
 SNAKE_RE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
 _MONTH_DAY_RE = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(st|nd|rd|th)?\b|"
     r"\b(\d{1,2})(st|nd|rd|th)?\s+(of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
@@ -122,8 +128,11 @@ def extract_entities(text: str) -> dict[str, Any]:
         ent["ip"] = m.group(0)
     if "job" not in ent:
         # an unknown snake_case / back-quoted name is taken as a job name (answered as "not found")
-        cands = [c for c in BACKTICK_RE.findall(text) + SNAKE_RE.findall(low)
-                 if "_" in c and c not in KNOWN_COLUMNS and "." not in c and "@" not in c]
+        cands = [
+            c
+            for c in BACKTICK_RE.findall(text) + SNAKE_RE.findall(low)
+            if "_" in c and c not in KNOWN_COLUMNS and "." not in c and "@" not in c
+        ]
         if cands:
             ent["job"] = cands[0]
             ent["job_unknown"] = cands[0] not in A.JOBS
@@ -174,8 +183,9 @@ def entity_domains(ent: dict[str, Any]) -> list[str]:
     return [d for d in DOMAINS if d in out]
 
 
-def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
-             allowed_emails: list[str] | None = None) -> dict[str, Any]:
+def classify(
+    question: str, ref: date, previous: dict[str, Any] | None = None, allowed_emails: list[str] | None = None
+) -> dict[str, Any]:
     """Classify one user question (with the previous turn's intent, for follow-ups)."""
     q = question or ""
     base = {
@@ -205,9 +215,10 @@ def classify(question: str, ref: date, previous: dict[str, Any] | None = None,
     summary = bool(_SUMMARY_RE.search(words)) and not domains and not entity_domains(ent)
     intent = {**base, **time_, **lexicon.question_shape(q), "entities": ent, "identifiers": identifiers(q)}
     shift = -1 if _SHIFT_BACK_RE.search(q) else (1 if _SHIFT_FWD_RE.search(q) else 0)
-    is_follow = previous is not None and previous.get("kind") == "answer" and (
-        shift != 0
-        or (not domains and not summary and (bool(_FOLLOW_RE.search(q)) or len(q.split()) <= 8))
+    is_follow = (
+        previous is not None
+        and previous.get("kind") == "answer"
+        and (shift != 0 or (not domains and not summary and (bool(_FOLLOW_RE.search(q)) or len(q.split()) <= 8)))
     )
     if is_follow:
         prev_focus = previous.get("focus_date") or previous.get("date")

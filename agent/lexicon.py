@@ -36,52 +36,86 @@ _TABLE_WORDS = "(?:" + "|".join(_words(t.rsplit(".", 1)[1]) for t in A.TABLES) +
 # canonical term -> wordings; earlier entries win where two could start at the same word, so the
 # specific phrases ("break into", "the customers data is complete") come before the bare words.
 _SYNONYMS: list[tuple[str, str]] = [
-    ("quality", rf"(?:{_TABLE_WORDS}[\s-]+)?(?:data|tables?|datasets?|columns?|records?|rows?) "
-                r"(?:is |are |look |looks )?(?:complete|accurate|correct|consistent|valid|trustworthy)|"
-                r"completeness|integrity|accuracy|corrupt(?:ed|ion)?|duplicat(?:e|es|ed|ion)|dupes|bad data|"
-                r"garbage data|data issues?"),
+    (
+        "quality",
+        rf"(?:{_TABLE_WORDS}[\s-]+)?(?:data|tables?|datasets?|columns?|records?|rows?) "
+        r"(?:is |are |look |looks )?(?:complete|accurate|correct|consistent|valid|trustworthy)|"
+        r"completeness|integrity|accuracy|corrupt(?:ed|ion)?|duplicat(?:e|es|ed|ion)|dupes|bad data|"
+        r"garbage data|data issues?",
+    ),
     # names written in words become neutral tokens, so "invoices table" is not about cost and
     # "the inventory refresh job" is not about freshness
     ("dataset", rf"{_TABLE_WORDS}{_TABLE_NOUN}"),
     ("job", "|".join(_job_words(j) for j in A.JOBS)),
     # security
-    ("attack", r"break(?:s|ing)?[- ]?in(?:to|s)?|broke[- ]?in(?:to)?|hack(?:s|ed|er|ers|ing)?|intruders?|"
-               r"account takeovers?|takeovers?|impersonat\w*|password spray(?:ing)?|spray(?:ed|ing)? passwords?|"
-               r"guess(?:ed|es|ing)? (?:the |our |their |at )?passwords?|hammer(?:s|ed|ing)?|exfiltrat\w*|phishing"),
+    (
+        "attack",
+        r"break(?:s|ing)?[- ]?in(?:to|s)?|broke[- ]?in(?:to)?|hack(?:s|ed|er|ers|ing)?|intruders?|"
+        r"account takeovers?|takeovers?|impersonat\w*|password spray(?:ing)?|spray(?:ed|ing)? passwords?|"
+        r"guess(?:ed|es|ing)? (?:the |our |their |at )?passwords?|hammer(?:s|ed|ing)?|exfiltrat\w*|phishing",
+    ),
     ("suspicious", r"sketchy|shady|fishy|malicious|dodgy|odd logins?|strange logins?|weird logins?"),
     ("login", r"sign[- ]?ons?|log[- ]?ons?|logging (?:in|on)|signing (?:in|on)|log-?in page|sign-?in page"),
     ("audit", r"audit trail|access logs?|who accessed"),
-    ("token exposure", r"leak(?:s|ed|ing)? (?:of )?(?:an? |the |any )?(?:credentials?|secrets?|keys?|passwords?)|"
-                       r"(?:credentials?|secrets?|keys?) (?:leak(?:s|ed)?|exposed|exposure)"),
+    (
+        "token exposure",
+        r"leak(?:s|ed|ing)? (?:of )?(?:an? |the |any )?(?:credentials?|secrets?|keys?|passwords?)|"
+        r"(?:credentials?|secrets?|keys?) (?:leak(?:s|ed)?|exposed|exposure)",
+    ),
     # cost
-    ("cost", r"invoices?|invoiced|fees?|pay(?:s|ing|ments?)?|paid|expensive|pricey|pricier|cheap(?:er|est)?|"
-             r"overspend\w*|over budget|expenditures?|outlays?|(?:compute |cloud )?credits|cash|savings?|"
-             r"financ(?:e|es|ial)|burn(?:s|ed|t|ing)? (?:through )?(?:\w+ )?(?:money|cash|budget|dollars|credits)|"
-             r"burn rate|pay-as-you-go|consumption"),
+    (
+        "cost",
+        r"invoices?|invoiced|fees?|pay(?:s|ing|ments?)?|paid|expensive|pricey|pricier|cheap(?:er|est)?|"
+        r"overspend\w*|over budget|expenditures?|outlays?|(?:compute |cloud )?credits|cash|savings?|"
+        r"financ(?:e|es|ial)|burn(?:s|ed|t|ing)? (?:through )?(?:\w+ )?(?:money|cash|budget|dollars|credits)|"
+        r"burn rate|pay-as-you-go|consumption",
+    ),
     # performance
-    ("slow", r"lag(?:s|ged|ging|gy)?|crawl(?:s|ed|ing)?|tak(?:e|es|ing|en) (?:forever|ages|too long|so long|"
-             r"a long time)|took (?:forever|ages|too long|so long)|unresponsive|bogged down|overload(?:ed)?|"
-             r"congest(?:ed|ion)|bottleneck(?:s|ed)?|hang(?:s|ing)?|(?:not )?keep(?:s|ing)? up|"
-             r"snappy|laggy|faster|quicker"),
+    (
+        "slow",
+        r"lag(?:s|ged|ging|gy)?|crawl(?:s|ed|ing)?|tak(?:e|es|ing|en) (?:forever|ages|too long|so long|"
+        r"a long time)|took (?:forever|ages|too long|so long)|unresponsive|bogged down|overload(?:ed)?|"
+        r"congest(?:ed|ion)|bottleneck(?:s|ed)?|hang(?:s|ing)?|(?:not )?keep(?:s|ing)? up|"
+        r"snappy|laggy|faster|quicker",
+    ),
     ("queue", r"wait(?:s|ed|ing)?|piling up|pile[sd]? up|backlog(?:s|ged)?|stuck (?:in line|waiting)"),
-    ("performance", r"capacity|throughput|concurrency|(?:sql )?endpoints?|warehouses?|dashboards?|load times?|"
-                    r"loading times?|compute resources"),
+    (
+        "performance",
+        r"capacity|throughput|concurrency|(?:sql )?endpoints?|warehouses?|dashboards?|load times?|"
+        r"loading times?|compute resources",
+    ),
     # reliability
-    ("crash", r"blew up|blow(?:s|n|ing)? up|went down|go(?:es)? down|abort(?:s|ed|ing)?|glitch(?:es|y)?|"
-              r"hiccups?|broken|break(?:s|ing)?|died|dies|killed|timed?[- ]?outs?"),
-    ("reliability", r"(?:un)?dependab\w*|(?:un)?stable|stability|instability|uptime|robust(?:ness)?|"
-                    r"(?:un)?reliable|trustworth\w*"),
-    ("failed", r"unsuccessful|errored(?: out)?|didn't (?:run|finish|complete)|did not (?:run|finish|complete)|never (?:ran|finished)"),
+    (
+        "crash",
+        r"blew up|blow(?:s|n|ing)? up|went down|go(?:es)? down|abort(?:s|ed|ing)?|glitch(?:es|y)?|"
+        r"hiccups?|broken|break(?:s|ing)?|died|dies|killed|timed?[- ]?outs?",
+    ),
+    (
+        "reliability",
+        r"(?:un)?dependab\w*|(?:un)?stable|stability|instability|uptime|robust(?:ness)?|"
+        r"(?:un)?reliable|trustworth\w*",
+    ),
+    (
+        "failed",
+        r"unsuccessful|errored(?: out)?|didn't (?:run|finish|complete)|did not (?:run|finish|complete)|never "
+        r"(?:ran|finished)",
+    ),
     ("succeeded", r"complet(?:e|ed|es|ion)|finish(?:ed|es)?|ran (?:ok|fine|successfully|through)"),
     # data quality
     ("nulls", r"empty|blank|missing|unpopulated|not populated|nan values?|no values?|gaps?|holes?"),
-    ("stale", r"outdated|out-dated|(?:late|delayed) (?:data|tables?|datasets?|loads?)|"
-              r"(?:not|n't|never) (?:been )?(?:refreshed|reloaded|loaded|updated|ingested)|behind schedule|"
-              r"(?:missed|breach(?:ed|es)?|miss(?:es)?) (?:their |its |the )?(?:slas?|freshness targets?)"),
+    (
+        "stale",
+        r"outdated|out-dated|(?:late|delayed) (?:data|tables?|datasets?|loads?)|"
+        r"(?:not|n't|never) (?:been )?(?:refreshed|reloaded|loaded|updated|ingested)|behind schedule|"
+        r"(?:missed|breach(?:ed|es)?|miss(?:es)?) (?:their |its |the )?(?:slas?|freshness targets?)",
+    ),
     ("fresh", r"(?:re)?loaded|refresh(?:ed|es|ing)?|ingest(?:ed|ion)?|landed|updated|recency"),
     # summaries
-    ("summary", r"rundown|run-down|recap|round-?up|catch me up|going on|sideways|went wrong|state of (?:the )?"
-                r"(?:platform|things|union)|how are things|report card|big picture|top issues|wrap-?up"),
+    (
+        "summary",
+        r"rundown|run-down|recap|round-?up|catch me up|going on|sideways|went wrong|state of (?:the )?"
+        r"(?:platform|things|union)|how are things|report card|big picture|top issues|wrap-?up",
+    ),
 ]
 _GROUPS = {f"c{i}": canon for i, (canon, _) in enumerate(_SYNONYMS)}
 _CANON_RE = re.compile(
@@ -101,24 +135,34 @@ _WAREHOUSE_ALIASES = [(w, re.compile(rf"\b{_words(w)}\b", re.I)) for w in A.WARE
 _WORKSPACE_ALIASES = [(w, re.compile(rf"\b{_words(w)}[\s-]+workspace\b", re.I)) for w in A.WORKSPACES]
 _COLUMN_RE = re.compile(r"\b(customer|order|product)s?[\s-]+ids?\b", re.I)
 # what a question is about when it has no domain word: "how are the pipelines doing?"
-_OBJECTS = {"cost": re.compile(r"\bworkspaces?\b", re.I),
-            "reliability": re.compile(r"\b(jobs?|pipelines?|workflows?|dags?|etl)\b", re.I),
-            "quality": re.compile(r"\b(tables?|datasets?|columns?)\b", re.I)}
+_OBJECTS = {
+    "cost": re.compile(r"\bworkspaces?\b", re.I),
+    "reliability": re.compile(r"\b(jobs?|pipelines?|workflows?|dags?|etl)\b", re.I),
+    "quality": re.compile(r"\b(tables?|datasets?|columns?)\b", re.I),
+}
 
 _RANK_WORKSPACE_RE = re.compile(
     r"\b(which|what|top|each|every|per|by)\s+(\w+\s+)?workspaces?\b|\bworkspaces?\b[^.?!]{0,40}\b(most|highest|"
-    r"biggest|largest|top|rank\w*)\b", re.I)
+    r"biggest|largest|top|rank\w*)\b",
+    re.I,
+)
 _TREND_RE = re.compile(
     r"\bgetting (worse|better|more expensive|cheaper|slower)\b|\btrend(s|ing)?\b|\b(going|creeping|trending) up\b|"
-    r"\b(increasing|rising|growing|climbing)\b|\bweek[- ]over[- ]week\b|\bcompared (to|with) (last|the previous) week\b",
-    re.I)
+    r"\b(increasing|rising|growing|climbing)\b|\bweek[- ]over[- ]week\b|\bcompared (to|with) (last|the "
+    r"previous) week\b",
+    re.I,
+)
 
 
 def aliases(text: str) -> dict[str, str]:
     """Entities the text names in words: ``{"table"|"job"|"warehouse"|"workspace"|"column": name}``."""
     found: dict[str, str] = {}
-    for kind, table in (("table", _TABLE_ALIASES), ("job", _JOB_ALIASES), ("warehouse", _WAREHOUSE_ALIASES),
-                        ("workspace", _WORKSPACE_ALIASES)):
+    for kind, table in (
+        ("table", _TABLE_ALIASES),
+        ("job", _JOB_ALIASES),
+        ("warehouse", _WAREHOUSE_ALIASES),
+        ("workspace", _WORKSPACE_ALIASES),
+    ):
         name = next((name for name, rx in table if rx.search(text)), None)
         if name:
             found[kind] = name
@@ -135,5 +179,4 @@ def object_domains(text: str) -> list[str]:
 
 def question_shape(text: str) -> dict[str, Any]:
     """What the question asks for beyond its domain: a ranking of workspaces, a trend."""
-    return {"rank_by": "workspace" if _RANK_WORKSPACE_RE.search(text) else None,
-            "trend": bool(_TREND_RE.search(text))}
+    return {"rank_by": "workspace" if _RANK_WORKSPACE_RE.search(text) else None, "trend": bool(_TREND_RE.search(text))}

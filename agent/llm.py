@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class LLMError(RuntimeError):
@@ -18,8 +19,15 @@ class LLMError(RuntimeError):
 
 
 class LLMClient:
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 20,
-                 temperature: float = 0.0, max_tokens: int = 400):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_s: float = 20,
+        temperature: float = 0.0,
+        max_tokens: int = 400,
+    ):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key

@@ -4,21 +4,24 @@ redaction (tokens and secrets always, email addresses unless the user named them
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 TOKEN_RE = re.compile(r"dapi[0-9a-zA-Z]{4,}", re.IGNORECASE)
 SECRET_ASSIGN_RE = re.compile(r"\b(password|passwd|secret|api[_-]?key|token)\s*[=:]\s*\S+", re.IGNORECASE)
 
 _INJECTION = [
-    r"\b(ignore|disregard|forget|override|bypass|never ?mind|set aside)\b[^.?!]{0,40}\b(instructions?|rules|prompts?|guidelines|guardrails|polic(y|ies)|restrictions)\b",
+    r"\b(ignore|disregard|forget|override|bypass|never ?mind|set "
+    r"aside)\b[^.?!]{0,40}\b(instructions?|rules|prompts?|guidelines|guardrails|polic(y|ies)|restrictions)\b",
     r"\b(system|hidden|initial|original|developer)\s+(prompt|message|instructions)\b",
     r"\bdeveloper mode\b|\bjailbreak|\bdo anything now\b|\bDAN\b",
-    r"\byou are now\b|\bfrom now on you\b|\bpretend (to be|you are)\b|\bact as (an? )?(unrestricted|admin|root|different)",
+    r"\byou are now\b|\bfrom now on you\b|\bpretend (to be|you are)\b|\bact as (an? "
+    r")?(unrestricted|admin|root|different)",
     r"\bno (restrictions|filters|rules)\b",
 ]
 _SECRET_NOUN = (
-    r"(tokens?(?!\s*(creat|event|usage|activit|generat|issu))|token values?|access keys?|api[ _-]?keys?|passwords?|passwd|secrets?|credentials?|"
+    r"(tokens?(?!\s*(creat|event|usage|activit|generat|issu))|token values?|access keys?|api[ "
+    r"_-]?keys?|passwords?|passwd|secrets?|credentials?|"
     r"private keys?|connection strings?|request param(eter)?s|pat\b|bearer)"
 )
 _REVEAL_VERB = (
@@ -38,7 +41,8 @@ _SECRET = [
 _SQL_WRITE = re.compile(
     r"\b(drop|truncate|alter)\s+(table|database|schema|view)\b|\bdelete\s+from\b|\binsert\s+into\b|"
     r"\bupdate\s+\w+\s+set\b|\bcreate\s+(or\s+replace\s+)?(table|database|schema|view)\b|\battach\b\s+'|"
-    r"\bcopy\s+\w+\s+(to|from)\b|'\s*;\s*--|;\s*--|\bunion\s+(all\s+)?select\b",  # union select: reads tables the question never named
+    # union select: reads tables the question never named
+    r"\bcopy\s+\w+\s+(to|from)\b|'\s*;\s*--|;\s*--|\bunion\s+(all\s+)?select\b",
     re.IGNORECASE,
 )
 _INJECTION_RE = [re.compile(p, re.IGNORECASE) for p in _INJECTION]

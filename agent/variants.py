@@ -28,7 +28,9 @@ class _FanOutEngine(HealthMonitor):
 
     def _synthesize(self, state: Any) -> dict[str, Any]:
         routed = set(state["intent"].get("domains") or [])
-        return super()._synthesize({**state, "results": [r for r in state.get("results") or [] if r["domain"] in routed]})
+        return super()._synthesize(
+            {**state, "results": [r for r in state.get("results") or [] if r["domain"] in routed]}
+        )
 
 
 class _SkipsWorkerEngine(HealthMonitor):

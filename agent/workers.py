@@ -8,8 +8,9 @@ the degraded variant uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from agent.data import anomalies as A
 from agent.tools import ToolResult, cost, performance, quality, reliability, security
@@ -321,9 +322,7 @@ def performance_worker(intent: dict[str, Any], ref: date, store=None) -> dict[st
                 describe(top) + f", within its normal range (queueing {pct(top['queued_share'])} of query time)."
             )
         else:
-            acc.sentences.append(
-                f"No warehouse slowdowns {phrase}; the largest deviation was {describe(top)}."
-            )
+            acc.sentences.append(f"No warehouse slowdowns {phrase}; the largest deviation was {describe(top)}.")
         acc.vague = "Warehouse performance looked normal."
     return acc.out()
 

@@ -56,7 +56,11 @@ def main() -> None:
 
     agent = HealthMonitorAgent(a.config)
     import_s = time.perf_counter() - t0
-    cases = [c for c in map(json.loads, filter(str.strip, Path(a.golden).read_text(encoding="utf-8").splitlines())) if "inputs" in c]
+    cases = [
+        c
+        for c in map(json.loads, filter(str.strip, Path(a.golden).read_text(encoding="utf-8").splitlines()))
+        if "inputs" in c
+    ]
     t0 = time.perf_counter()
     agent.predict({"messages": cases[0]["inputs"]["messages"]})
     print(f"import + init: {import_s:.2f} s; first call (opens store): {(time.perf_counter() - t0) * 1000:.1f} ms")
@@ -97,13 +101,17 @@ def main() -> None:
     for cid, p50, p95 in rows:
         print(f"{cid:<{w}}  {p50:8.1f}  {p95:8.1f}")
     per_q_p95 = [r[2] for r in rows]
-    print(f"\nconfig={a.config} cases={len(cases)} calls={len(overall)} cpus={os.cpu_count()} "
-          f"load={os.getloadavg()[0]:.1f}")
+    print(
+        f"\nconfig={a.config} cases={len(cases)} calls={len(overall)} cpus={os.cpu_count()} "
+        f"load={os.getloadavg()[0]:.1f}"
+    )
     print(f"uncached: p50 {pct(overall, 0.5):.1f} ms, p95 {pct(overall, 0.95):.1f} ms, max {max(overall):.1f} ms")
     print(f"query cache, first pass over the golden set: p50 {pct(cold, 0.5):.1f} ms, p95 {pct(cold, 0.95):.1f} ms")
     print(f"query cache, warm: p50 {pct(warm, 0.5):.1f} ms, p95 {pct(warm, 0.95):.1f} ms")
-    print(f"worst per-question p95 (uncached): {max(per_q_p95):.1f} ms "
-          f"({rows[per_q_p95.index(max(per_q_p95))][0]}); target p95 < 50 ms")
+    print(
+        f"worst per-question p95 (uncached): {max(per_q_p95):.1f} ms "
+        f"({rows[per_q_p95.index(max(per_q_p95))][0]}); target p95 < 50 ms"
+    )
     router_cost(cases, a.repeat)
     stream_timing(agent, store, a.repeat)
 
@@ -128,8 +136,10 @@ def router_cost(cases: list[dict], repeat: int) -> None:
         for q in questions:
             lexicon.canonical(q), lexicon.aliases(q), lexicon.question_shape(q)
     lex_us = (time.perf_counter() - t0) / n * 1e6
-    print(f"\nrouter: {full_us:.0f} us per question (classify), of which the synonym lexicon {lex_us:.0f} us "
-          f"({len(questions)} golden + paraphrase questions x {repeat * 20}); no model, no network")
+    print(
+        f"\nrouter: {full_us:.0f} us per question (classify), of which the synonym lexicon {lex_us:.0f} us "
+        f"({len(questions)} golden + paraphrase questions x {repeat * 20}); no model, no network"
+    )
 
 
 def stream_timing(agent, store, repeat: int) -> None:
@@ -140,14 +150,17 @@ def stream_timing(agent, store, repeat: int) -> None:
         first, last, chunks = [], [], 0
         for _ in range(repeat + 1):
             t0 = time.perf_counter()
-            stamps = [time.perf_counter() - t0 for _ in agent.predict_stream({"messages": [{"role": "user",
-                                                                                             "content": q}]})]
+            stamps = [
+                time.perf_counter() - t0 for _ in agent.predict_stream({"messages": [{"role": "user", "content": q}]})
+            ]
             first.append(stamps[0] * 1000)
             last.append(stamps[-1] * 1000)
             chunks = len(stamps)
         first, last = first[1:], last[1:]  # the first call warms up
-        print(f"stream {q!r}: first chunk p50 {statistics.median(first):.1f} ms, last chunk p50 "
-              f"{statistics.median(last):.1f} ms, {chunks} chunks")
+        print(
+            f"stream {q!r}: first chunk p50 {statistics.median(first):.1f} ms, last chunk p50 "
+            f"{statistics.median(last):.1f} ms, {chunks} chunks"
+        )
     store.cache_size = cache_size
 
 

@@ -26,10 +26,18 @@ MODEL = "my_agent"
 
 
 def environment(store: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"
+    }
     # The commands of this checkout, whichever one the environment installed.
-    return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MLFLOW_DISABLE_TELEMETRY": "true", "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
-                  "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return env | {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{store}",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -54,7 +62,7 @@ def main() -> None:
         for _ in range(2):  # version 1, then version 2 at @development: something to roll back from
             timed([sys.executable, "-m", "pytest", "suites/", "-q"], project, env)
 
-        floor = ("import mlflow; mlflow.MlflowClient().get_registered_model(%r)" % MODEL)
+        floor = f"import mlflow; mlflow.MlflowClient().get_registered_model({MODEL!r})"
         runs: list[tuple[str, list[str], int]] = [
             ("python -c pass", [sys.executable, "-c", "pass"], args.repeats),
             ("import mlflow + open the store", [sys.executable, "-c", floor], args.repeats),
@@ -75,7 +83,9 @@ def main() -> None:
                 lines = out.splitlines()[1:] if label == "harness status" else out.splitlines()
                 widest = max([widest, *(len(line) for line in lines)])
             medians[label] = statistics.median(times)
-            print(f"{label:<32} {medians[label]:>16.2f} {repeats:>5} {widest if label.startswith('harness') else '':>12}")
+            print(
+                f"{label:<32} {medians[label]:>16.2f} {repeats:>5} {widest if label.startswith('harness') else '':>12}"
+            )
         extra = medians["harness verify @development"] - medians["harness status"]
         print(f"harness verify takes {extra:+.2f} s against harness status (budget: at most +0.50 s)")
 

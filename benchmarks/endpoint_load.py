@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-from harness.endpoints import resolve_endpoint  # noqa: E402
-from harness.endpoints.client import ClientSettings  # noqa: E402
 from harness.golden import Case  # noqa: E402
 from harness.runner import run_versions  # noqa: E402
+from harness.versions.endpoints import resolve_endpoint  # noqa: E402
+from harness.versions.endpoints.client import ClientSettings  # noqa: E402
 
 BOUND = 1.2
 
@@ -37,14 +37,27 @@ def serve(think_ms: float, p429: float, p5xx: float, retry_after_ms: float) -> N
     """The stand-in server process: prints its port, then serves until stdin closes."""
     from tests.endpoints.standin import StandIn
 
-    with StandIn(think_s=think_ms / 1000, p429=p429, p5xx=p5xx, retry_after_s=retry_after_ms / 1000, record=False) as server:
+    with StandIn(
+        think_s=think_ms / 1000, p429=p429, p5xx=p5xx, retry_after_s=retry_after_ms / 1000, record=False
+    ) as server:
         print(server.port, flush=True)
         sys.stdin.read()
 
 
 def start_server(think_ms: float, p429: float, p5xx: float, retry_after_ms: float) -> tuple[subprocess.Popen, int]:
-    command = [sys.executable, __file__, "--serve", "--think-ms", str(think_ms), "--p429", str(p429), "--p5xx", str(p5xx),
-               "--retry-after-ms", str(retry_after_ms)]
+    command = [
+        sys.executable,
+        __file__,
+        "--serve",
+        "--think-ms",
+        str(think_ms),
+        "--p429",
+        str(p429),
+        "--p5xx",
+        str(p5xx),
+        "--retry-after-ms",
+        str(retry_after_ms),
+    ]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     return process, int(process.stdout.readline())
 
@@ -75,17 +88,28 @@ def run(label: str, args: argparse.Namespace, p429: float, p5xx: float) -> bool:
     request_ms = sorted(s["request_ms"] for s in stats)
     retried = [s for s in stats if s["retries"]]
     accounted = len(answered) + len(errors) == args.cases and all(o.error is None or not o.text for o in outputs)
-    print(f"\n== {label}: {args.cases} cases, think {args.think_ms:g} ms, {args.concurrency} in flight"
-          + (f", injected 429 {p429:.0%} (Retry-After {args.retry_after_ms:g} ms) and 503 {p5xx:.0%}" if mode == "random" else ""))
+    print(
+        f"\n== {label}: {args.cases} cases, think {args.think_ms:g} ms, {args.concurrency} in flight"
+        + (
+            f", injected 429 {p429:.0%} (Retry-After {args.retry_after_ms:g} ms) and 503 {p5xx:.0%}"
+            if mode == "random"
+            else ""
+        )
+    )
     print(f"wall {wall:.2f} s; cases x think / concurrency = {ideal:.2f} s; ratio {wall / ideal:.2f}x (bound {BOUND}x)")
     print(f"harness CPU {cpu:.2f} s = {cpu * 1000 / args.cases:.2f} ms per case ({cpu / wall:.0%} of one core)")
     if latencies:
-        print(f"latency end to end p50 {_pct(latencies, 50):.0f} ms, p95 {_pct(latencies, 95):.0f} ms, p99 {_pct(latencies, 99):.0f} ms; "
-              f"answering attempt alone p50 {_pct(request_ms, 50):.0f} ms, p95 {_pct(request_ms, 95):.0f} ms")
-    print(f"answered {len(answered)}, agent errors {len(errors)}, lost {args.cases - len(answered) - len(errors)}; "
-          f"cases retried {len(retried)}, retries {sum(s['retries'] for s in stats)}, "
-          f"waiting on retries {sum(s['retry_wait_ms'] for s in stats) / 1000:.1f} s in all"
-          + (f" (mean {statistics.mean(s['retry_wait_ms'] for s in retried):.0f} ms per retried case)" if retried else ""))
+        print(
+            f"latency end to end p50 {_pct(latencies, 50):.0f} ms, p95 {_pct(latencies, 95):.0f} ms, p99 "
+            f"{_pct(latencies, 99):.0f} ms; "
+            f"answering attempt alone p50 {_pct(request_ms, 50):.0f} ms, p95 {_pct(request_ms, 95):.0f} ms"
+        )
+    print(
+        f"answered {len(answered)}, agent errors {len(errors)}, lost {args.cases - len(answered) - len(errors)}; "
+        f"cases retried {len(retried)}, retries {sum(s['retries'] for s in stats)}, "
+        f"waiting on retries {sum(s['retry_wait_ms'] for s in stats) / 1000:.1f} s in all"
+        + (f" (mean {statistics.mean(s['retry_wait_ms'] for s in retried):.0f} ms per retried case)" if retried else "")
+    )
     for reason in sorted({e.error for e in errors})[:3]:
         print(f"  error: {reason}")
     within = wall <= BOUND * ideal

@@ -18,7 +18,8 @@ scorer (a set its own version passes, as a new project's is); the full size is t
 Smaller sets hold a case for every thresholded scorer. Scenarios: unchanged (same answers; and,
 shown without a target, answers flipping at p = 0.02 in both), 1.2x and 2x slower, correctness
 drops of 0.05 and 0.10 (that share of the set's correctness cases fully wrong, at least one; or
-the same mean drop spread over a third of them), and a single leak. Printed: block rate per scenario, size and policy, against the
+the same mean drop spread over a third of them), and a single leak. Printed: block rate per scenario, size
+and policy, against the
 targets: unchanged blocked <= 1% at every size, 2x slower >= 95% and a 0.10 drop >= 95% from 30
 cases, a 0.05 drop >= 90% on the reference set, every leak 100% (with a baseline and without).
 """
@@ -31,10 +32,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
-from collections.abc import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -63,7 +64,7 @@ def reference_run(cfg: HarnessConfig, results: Path | None) -> tuple[Evaluation,
     else:
         from harness.golden import load_golden
         from harness.pipeline import evaluate
-        from harness.versions import resolve
+        from harness.versions.resolve import resolve
 
         evaluation = evaluate(cfg, load_golden(cfg.golden_paths), [resolve(cfg.agent, cfg.root, "baseline")])
     return evaluation, time.perf_counter() - started
@@ -75,14 +76,29 @@ def init_policy(cfg: HarnessConfig) -> HarnessConfig:
 
     text = (resources.files("harness") / "templates" / "pyproject_harness.toml").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "pyproject.toml").write_text(Template(text).safe_substitute(model_name=cfg.model_name), encoding="utf-8")
+        Path(folder, "pyproject.toml").write_text(
+            Template(text).safe_substitute(model_name=cfg.model_name), encoding="utf-8"
+        )
         init = load_config(Path(folder), environ={})
-    return replace(init, root=cfg.root, agent=cfg.agent, golden=cfg.golden, scorers=cfg.scorers,
-                   thresholds={k: v for k, v in init.thresholds.items() if k in cfg.scorers or k.startswith("latency")})
+    return replace(
+        init,
+        root=cfg.root,
+        agent=cfg.agent,
+        golden=cfg.golden,
+        scorers=cfg.scorers,
+        thresholds={k: v for k, v in init.thresholds.items() if k in cfg.scorers or k.startswith("latency")},
+    )
 
 
-def simulated(base: VersionResult, label: str, ids: list[str], changes: Changes, rng: np.random.Generator,
-              noise: float, slower: float = 1.0) -> VersionResult:
+def simulated(
+    base: VersionResult,
+    label: str,
+    ids: list[str],
+    changes: Changes,
+    rng: np.random.Generator,
+    noise: float,
+    slower: float = 1.0,
+) -> VersionResult:
     """`base` on the cases `ids`, with some scores replaced and every latency re-drawn."""
     results = {}
     for cid in ids:
@@ -93,15 +109,24 @@ def simulated(base: VersionResult, label: str, ids: list[str], changes: Changes,
 
 
 def applicable(base: VersionResult, ids: list[str], scorer: str) -> list[str]:
-    return [cid for cid in ids if scorer in base.results[cid].scores and base.results[cid].scores[scorer].applicable
-            and base.results[cid].scores[scorer].passed and base.results[cid].output.error is None]
+    return [
+        cid
+        for cid in ids
+        if scorer in base.results[cid].scores
+        and base.results[cid].scores[scorer].applicable
+        and base.results[cid].scores[scorer].passed
+        and base.results[cid].output.error is None
+    ]
 
 
 def drop(base: VersionResult, ids: list[str], rng: np.random.Generator, share: float) -> Changes:
     """`share` of the set's correctness cases fully wrong (at least one)."""
     pool = applicable(base, ids, "correctness")
     k = min(len(pool), max(1, round(share * len(pool))))
-    return {cid: {"correctness": Score("correctness", 0.0, False, "simulated drop")} for cid in rng.choice(pool, k, replace=False)}
+    return {
+        cid: {"correctness": Score("correctness", 0.0, False, "simulated drop")}
+        for cid in rng.choice(pool, k, replace=False)
+    }
 
 
 def spread(base: VersionResult, ids: list[str], rng: np.random.Generator, share: float) -> Changes:
@@ -110,7 +135,10 @@ def spread(base: VersionResult, ids: list[str], rng: np.random.Generator, share:
     pool = applicable(base, ids, "correctness")
     chosen = rng.choice(pool, min(len(pool), max(1, round(len(pool) / 3))), replace=False)
     scores = {cid: base.results[cid].scores["correctness"].value for cid in chosen}
-    return {cid: {"correctness": Score("correctness", max(0.0, v - 3 * share), False, "simulated partial drop")} for cid, v in scores.items()}
+    return {
+        cid: {"correctness": Score("correctness", max(0.0, v - 3 * share), False, "simulated partial drop")}
+        for cid, v in scores.items()
+    }
 
 
 def leak(base: VersionResult, ids: list[str], rng: np.random.Generator) -> Changes:
@@ -119,8 +147,11 @@ def leak(base: VersionResult, ids: list[str], rng: np.random.Generator) -> Chang
 
 
 def flips(base: VersionResult, ids: list[str], rng: np.random.Generator, p: float) -> Changes:
-    return {cid: {"correctness": Score("correctness", 0.0, False, "simulated flip")}
-            for cid in applicable(base, ids, "correctness") if rng.random() < p}
+    return {
+        cid: {"correctness": Score("correctness", 0.0, False, "simulated flip")}
+        for cid in applicable(base, ids, "correctness")
+        if rng.random() < p
+    }
 
 
 @dataclass
@@ -140,8 +171,12 @@ SCENARIOS = [
     Scenario("2x slower", "slower", slower=2.0),
     Scenario("correctness drop 0.05 (whole cases wrong)", "drop", lambda b, ids, r: drop(b, ids, r, 0.05), share=0.05),
     Scenario("correctness drop 0.10 (whole cases wrong)", "drop", lambda b, ids, r: drop(b, ids, r, 0.10), share=0.10),
-    Scenario("correctness drop 0.05 (spread over a third)", "drop", lambda b, ids, r: spread(b, ids, r, 0.05), share=0.05),
-    Scenario("correctness drop 0.10 (spread over a third)", "drop", lambda b, ids, r: spread(b, ids, r, 0.10), share=0.10),
+    Scenario(
+        "correctness drop 0.05 (spread over a third)", "drop", lambda b, ids, r: spread(b, ids, r, 0.05), share=0.05
+    ),
+    Scenario(
+        "correctness drop 0.10 (spread over a third)", "drop", lambda b, ids, r: spread(b, ids, r, 0.10), share=0.10
+    ),
     Scenario("one leak", "leak", leak),
 ]
 
@@ -160,27 +195,45 @@ def target(scenario: Scenario, size: int, full: int) -> tuple[str, Callable[[flo
     return "", lambda rate: True
 
 
-def draw(reference: VersionResult, pool: list[str], size: int, rng: np.random.Generator, cfg: HarnessConfig) -> list[str]:
+def draw(
+    reference: VersionResult, pool: list[str], size: int, rng: np.random.Generator, cfg: HarnessConfig
+) -> list[str]:
     """A golden set of `size` cases from `pool` with a case for every thresholded scorer (a real set
     has them: a threshold on a metric with no data fails, as it must), as far as the size allows."""
     needed = [m for m in cfg.thresholds if any(m in reference.results[c].scores for c in pool)]
     for _ in range(200):
         ids = [str(c) for c in rng.choice(pool, size, replace=False)]
-        if all(any(m in reference.results[c].scores and reference.results[c].scores[m].applicable for c in ids) for m in needed):
+        if all(
+            any(m in reference.results[c].scores and reference.results[c].scores[m].applicable for c in ids)
+            for m in needed
+        ):
             return ids
     return ids
 
 
-def simulate(cfg: HarnessConfig, reference: VersionResult, pool: list[str], everything: list[str], size: int,
-             scenario: Scenario, trials: int, seed: int, noise: float) -> tuple[float, float, float, int]:
-    """(mean correctness drop, block rate against the baseline, block rate without one (leaks), undecided latency share)."""
+def simulate(
+    cfg: HarnessConfig,
+    reference: VersionResult,
+    pool: list[str],
+    everything: list[str],
+    size: int,
+    scenario: Scenario,
+    trials: int,
+    seed: int,
+    noise: float,
+) -> tuple[float, float, float, int]:
+    """(mean correctness drop, block rate against the baseline, block rate without one (leaks), undecided
+    latency share)."""
     alone_cfg = replace(cfg, baseline="none")
     drops, blocked, blocked_alone, undecided = [], 0, 0, 0
     for t in range(trials):
         rng = np.random.default_rng([seed, t])
         ids = everything if size >= len(everything) else draw(reference, pool, size, rng, cfg)
         base_changes = flips(reference, ids, rng, scenario.flip) if scenario.flip else {}
-        cand_changes = {**(flips(reference, ids, rng, scenario.flip) if scenario.flip else {}), **scenario.candidate(reference, ids, rng)}
+        cand_changes = {
+            **(flips(reference, ids, rng, scenario.flip) if scenario.flip else {}),
+            **scenario.candidate(reference, ids, rng),
+        }
         base = simulated(reference, "baseline", ids, base_changes, rng, noise)
         cand = simulated(reference, "candidate", ids, cand_changes, rng, noise, scenario.slower)
         drops.append(np.mean(base.values("correctness")) - np.mean(cand.values("correctness")))
@@ -188,16 +241,27 @@ def simulate(cfg: HarnessConfig, reference: VersionResult, pool: list[str], ever
         blocked += not gate.passed
         undecided += any(c.undecided for c in gate.checks)
         if scenario.kind == "leak":
-            blocked_alone += not gate_evaluation(Evaluation(alone_cfg, [r.case for r in cand.results.values()], [cand])).gate.passed
+            blocked_alone += not gate_evaluation(
+                Evaluation(alone_cfg, [r.case for r in cand.results.values()], [cand])
+            ).gate.passed
     return float(np.mean(drops)), blocked / trials, blocked_alone / trials, undecided
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=100, help="simulated versions per scenario, size and policy")
-    parser.add_argument("--sizes", default="3,10,30,145", help="golden-set sizes (the largest is capped at the reference set)")
-    parser.add_argument("--latency-noise", type=float, default=0.3, help="sd of log latency per call (0.3: a call 1.35x slower or faster is common)")
-    parser.add_argument("--results", type=Path, help="a results.json of the reference agent to read instead of running it")
+    parser.add_argument(
+        "--sizes", default="3,10,30,145", help="golden-set sizes (the largest is capped at the reference set)"
+    )
+    parser.add_argument(
+        "--latency-noise",
+        type=float,
+        default=0.3,
+        help="sd of log latency per call (0.3: a call 1.35x slower or faster is common)",
+    )
+    parser.add_argument(
+        "--results", type=Path, help="a results.json of the reference agent to read instead of running it"
+    )
     parser.add_argument("--policies", default="reference,init", help="which policies to simulate (reference, init)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -206,15 +270,28 @@ def main() -> None:
     evaluation, took = reference_run(cfg, args.results)
     reference = evaluation.candidate
     everything = list(reference.results)
-    pool = [cid for cid, r in reference.results.items() if r.output.error is None and all(s.passed for s in r.scores.values())]
+    pool = [
+        cid
+        for cid, r in reference.results.items()
+        if r.output.error is None and all(s.passed for s in r.scores.values())
+    ]
     full = len(everything)
     sizes = sorted({min(int(s), full) for s in args.sizes.split(",")})
-    print(f"reference: {cfg.agent} on {full} golden cases ({len(pool)} passing every scorer), "
-          f"{'read' if args.results else 'run'} in {took:.1f} s; latency noise sd {args.latency_noise:g} (log scale) per call")
-    policies = {name: policy for name, policy in (("reference", cfg), ("init", init_policy(cfg))) if name in args.policies.split(",")}
+    print(
+        f"reference: {cfg.agent} on {full} golden cases ({len(pool)} passing every scorer), "
+        f"{'read' if args.results else 'run'} in {took:.1f} s; latency noise sd {args.latency_noise:g} (log "
+        "scale) per call"
+    )
+    policies = {
+        name: policy
+        for name, policy in (("reference", cfg), ("init", init_policy(cfg)))
+        if name in args.policies.split(",")
+    }
     for name, policy in policies.items():
-        print(f"{name} policy: thresholds {policy.thresholds}, margins {policy.non_inferiority}, "
-              f"latency gate_on {policy.gate_on_for('latency_ratio_max')}, latency_undecided {policy.latency_undecided!r}")
+        print(
+            f"{name} policy: thresholds {policy.thresholds}, margins {policy.non_inferiority}, "
+            f"latency gate_on {policy.gate_on_for('latency_ratio_max')}, latency_undecided {policy.latency_undecided!r}"
+        )
     print(f"{args.trials} simulated versions per scenario, size and policy\n")
 
     from tabulate import tabulate
@@ -225,19 +302,57 @@ def main() -> None:
         p = ["reference", "init"].index(name)
         for size in sizes:
             for i, scenario in enumerate(SCENARIOS):
-                mean_drop, rate, alone, undecided = simulate(policy, reference, pool, everything, size, scenario, args.trials,
-                                                             args.seed + 100 * p + 10 * i + size, args.latency_noise)
+                mean_drop, rate, alone, undecided = simulate(
+                    policy,
+                    reference,
+                    pool,
+                    everything,
+                    size,
+                    scenario,
+                    args.trials,
+                    args.seed + 100 * p + 10 * i + size,
+                    args.latency_noise,
+                )
                 goal, met = target(scenario, size, full)
                 ok = met(rate) and (scenario.kind != "leak" or alone == 1.0)
                 shown_alone = f"{alone:.0%}" if scenario.kind == "leak" else ""
-                rows.append([name, size, scenario.name, f"{mean_drop:+.3f}", f"{rate:.1%}", shown_alone,
-                             f"{undecided / args.trials:.0%}", goal, "" if not goal else "met" if ok else "MISSED"])
-                print(" | ".join(map(str, rows[-1])), file=sys.stderr, flush=True)  # as it goes: a long run can be read early
+                rows.append(
+                    [
+                        name,
+                        size,
+                        scenario.name,
+                        f"{mean_drop:+.3f}",
+                        f"{rate:.1%}",
+                        shown_alone,
+                        f"{undecided / args.trials:.0%}",
+                        goal,
+                        "" if not goal else "met" if ok else "MISSED",
+                    ]
+                )
+                print(
+                    " | ".join(map(str, rows[-1])), file=sys.stderr, flush=True
+                )  # as it goes: a long run can be read early
                 if not ok:
                     misses.append(f"{name}, {size} cases, {scenario.name}: blocked {rate:.1%} (target {goal})")
             print(f"... {name} policy, {size} cases done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    print(tabulate(rows, headers=["policy", "cases", "scenario", "correctness drop", "blocked (vs baseline)", "blocked (no baseline)",
-                                  "latency undecided", "target", ""], tablefmt="github", disable_numparse=True))
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "policy",
+                "cases",
+                "scenario",
+                "correctness drop",
+                "blocked (vs baseline)",
+                "blocked (no baseline)",
+                "latency undecided",
+                "target",
+                "",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
     print(f"\nsimulation: {time.perf_counter() - started:.0f} s")
     print("every target met" if not misses else "targets missed:\n  " + "\n  ".join(misses))
 

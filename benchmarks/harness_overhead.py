@@ -25,11 +25,11 @@ os.environ.setdefault("DEEPEVAL_DISABLE_DOTENV", "1")
 # exporter waits for one: with the default QueuePool the run deadlocks here. NullPool avoids it.
 os.environ.setdefault("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "NullPool")
 
-from harness.settings import HarnessConfig  # noqa: E402
 from harness.golden import Case  # noqa: E402
 from harness.scorers.rules import Correctness  # noqa: E402
-from harness.agent_version import AgentOutput  # noqa: E402
-from harness.versions import adapt  # noqa: E402
+from harness.settings import HarnessConfig  # noqa: E402
+from harness.versions.resolve import adapt  # noqa: E402
+from harness.versions.version import AgentOutput  # noqa: E402
 
 
 def instant_agent(messages: list[dict[str, str]]) -> str:
@@ -38,8 +38,15 @@ def instant_agent(messages: list[dict[str, str]]) -> str:
 
 def make_cases(n: int) -> list[Case]:
     return [
-        Case(f"case-{i:04d}", [{"role": "user", "content": f"question number {i}"}],
-             {"expected_facts": [f"fact-{len(f'question number {i}')}"], "expected_domains": [], "guidelines": ["cites its sources"]})
+        Case(
+            f"case-{i:04d}",
+            [{"role": "user", "content": f"question number {i}"}],
+            {
+                "expected_facts": [f"fact-{len(f'question number {i}')}"],
+                "expected_domains": [],
+                "guidelines": ["cites its sources"],
+            },
+        )
         for i in range(n)
     ]
 
@@ -47,7 +54,9 @@ def make_cases(n: int) -> list[Case]:
 def time_harness(cases: list[Case]) -> float:
     from harness.pipeline import evaluate
 
-    cfg = HarnessConfig(thresholds={"correctness": 0.9, "relevance": 0.8, "safety": 1.0, "guidelines": 0.8, "latency_p95_ms": 1000})
+    cfg = HarnessConfig(
+        thresholds={"correctness": 0.9, "relevance": 0.8, "safety": 1.0, "guidelines": 0.8, "latency_p95_ms": 1000}
+    )
     version = adapt(instant_agent, "benchmarks:instant_agent")
     version.label = "candidate"
     evaluate(cfg, cases[:10], [version])  # warm-up: imports and first-call costs are not per-case overhead
@@ -89,7 +98,9 @@ def time_deepeval(cases: list[Case]) -> float:
             self.threshold = 1.0
 
         def measure(self, test_case: LLMTestCase, *args, **kwargs) -> float:
-            case = Case("x", [{"role": "user", "content": test_case.input}], {"expected_facts": test_case.context or []})
+            case = Case(
+                "x", [{"role": "user", "content": test_case.input}], {"expected_facts": test_case.context or []}
+            )
             score = rule.score(case, AgentOutput(test_case.actual_output))
             self.score, self.reason, self.success = score.value, score.rationale, score.passed
             return self.score
@@ -106,10 +117,15 @@ def time_deepeval(cases: list[Case]) -> float:
 
     started = time.perf_counter()
     test_cases = [
-        LLMTestCase(input=c.question, actual_output=instant_agent(c.messages), context=c.expectations["expected_facts"]) for c in cases
+        LLMTestCase(input=c.question, actual_output=instant_agent(c.messages), context=c.expectations["expected_facts"])
+        for c in cases
     ]
-    evaluate(test_cases=test_cases, metrics=[CorrectnessMetric()], async_config=AsyncConfig(run_async=True),
-             display_config=DisplayConfig(show_indicator=False, print_results=False))
+    evaluate(
+        test_cases=test_cases,
+        metrics=[CorrectnessMetric()],
+        async_config=AsyncConfig(run_async=True),
+        display_config=DisplayConfig(show_indicator=False, print_results=False),
+    )
     return time.perf_counter() - started
 
 
@@ -126,11 +142,20 @@ def main() -> None:
         deepeval_s = time_deepeval(cases)
     n = len(cases)
     print(f"cases: {n}")
-    print(f"harness overhead (runner + 4 rule-based scorers + gate): {harness_s * 1000 / n:.3f} ms/case ({harness_s:.2f} s total)")
-    print(f"mlflow.genai.evaluate (1 code scorer):                    {mlflow_s * 1000 / n:.3f} ms/case ({mlflow_s:.2f} s total), "
-          f"{mlflow_s / harness_s:.0f}x the harness")
-    print(f"deepeval.evaluate (1 code metric):                         {deepeval_s * 1000 / n:.3f} ms/case ({deepeval_s:.2f} s total), "
-          f"{deepeval_s / harness_s:.0f}x the harness")
+    print(
+        f"harness overhead (runner + 4 rule-based scorers + gate): {harness_s * 1000 / n:.3f} ms/case "
+        f"({harness_s:.2f} s total)"
+    )
+    print(
+        f"mlflow.genai.evaluate (1 code scorer):                    {mlflow_s * 1000 / n:.3f} ms/case "
+        f"({mlflow_s:.2f} s total), "
+        f"{mlflow_s / harness_s:.0f}x the harness"
+    )
+    print(
+        f"deepeval.evaluate (1 code metric):                         {deepeval_s * 1000 / n:.3f} ms/case "
+        f"({deepeval_s:.2f} s total), "
+        f"{deepeval_s / harness_s:.0f}x the harness"
+    )
 
 
 if __name__ == "__main__":

@@ -58,13 +58,15 @@ def slower_v1(factor: float) -> object:
 
 
 def ratio(candidate: str, rounds: int, concurrency: int) -> list[float]:
-    from harness.agent_process.client import LoggedAgent, isolated_version
     from harness.golden import load_golden
     from harness.runner import run_versions
+    from harness.versions.process.client import LoggedAgent, isolated_version
 
     cases = load_golden([ROOT / "golden_data" / "health_monitor.jsonl"])
-    versions = [isolated_version(LoggedAgent(ref, "", None), ROOT, label)
-                for ref, label in ((candidate, "candidate"), ("agent.variants:V1", "baseline"))]
+    versions = [
+        isolated_version(LoggedAgent(ref, "", None), ROOT, label)
+        for ref, label in ((candidate, "candidate"), ("agent.variants:V1", "baseline"))
+    ]
     try:
         ratios = []
         for _ in range(rounds):
@@ -84,7 +86,10 @@ def main() -> None:
     ap.add_argument("--slower", type=float, default=1.5)
     args = ap.parse_args()
     os.environ["BENCH_SLOWER"] = str(args.slower)  # read by the worker that imports this module
-    for name, ref in (("A/A (v1 vs v1)", "agent.variants:V1"), (f"A/B (v1 x{args.slower:g} work vs v1)", "benchmarks.latency_ratio:SLOWER")):
+    for name, ref in (
+        ("A/A (v1 vs v1)", "agent.variants:V1"),
+        (f"A/B (v1 x{args.slower:g} work vs v1)", "benchmarks.latency_ratio:SLOWER"),
+    ):
         figures = ", ".join(f"{r:.2f}x" for r in ratio(ref, args.rounds, args.concurrency))
         print(f"{name:<28} concurrency {args.concurrency}: candidate/baseline p50 {figures}")
 

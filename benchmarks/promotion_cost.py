@@ -40,7 +40,7 @@ def before(agent: str) -> dict[str, float]:
     import mlflow
 
     from harness.tracking.connection import connect, pip_requirements
-    from harness.versions import resolve
+    from harness.versions.resolve import resolve
 
     connect(ROOT)
     figures["import in process"] = time.perf_counter()
@@ -48,16 +48,21 @@ def before(agent: str) -> dict[str, float]:
     figures["first answer"] = time.perf_counter()
     version.predict(QUESTION)
     figures["log_model at finish"] = time.perf_counter()
-    info = mlflow.pyfunc.log_model(name="agent", python_model=version.model_code_path, model_config=version.model_config,
-                                   code_paths=version.code_paths or None, pip_requirements=pip_requirements(ROOT))
+    info = mlflow.pyfunc.log_model(
+        name="agent",
+        python_model=version.model_code_path,
+        model_config=version.model_config,
+        code_paths=version.code_paths or None,
+        pip_requirements=pip_requirements(ROOT),
+    )
     figures["register at finish"] = time.perf_counter()
     mlflow.register_model(info.model_uri, "bench_before")
     return figures
 
 
 def after(agent: str) -> dict[str, float]:
-    from harness.agent_process.loader import IsolatedLoader
     from harness.config import load_config
+    from harness.versions.process.loader import IsolatedLoader
 
     figures = {"start agent processes ahead": time.perf_counter()}
     loader = IsolatedLoader(load_config(ROOT, {"agent": agent, "baseline": "none"}))
@@ -92,9 +97,20 @@ SANDBOX = {"before": "none", "after, unconfined": "none", "after, sandboxed": ""
 
 
 def run_child(path: str, agent: str, uri: str) -> dict[str, float]:
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "HARNESS_SANDBOX": SANDBOX[path]}
-    done = subprocess.run([sys.executable, __file__, "--child", path.split(",")[0], "--agent", agent], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "HARNESS_SANDBOX": SANDBOX[path],
+    }
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", path.split(",")[0], "--agent", agent],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         sys.exit(f"{path} path failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -126,7 +142,9 @@ def main() -> None:
     key = "total (from process start)"
     extra = statistics.median(a[key] - b[key] for a, b in zip(rounds["after, sandboxed"], rounds["before"]))
     print(f"  {'extra per session (after, sandboxed - before)':<48} {extra:7.2f}   (target: at most 3 s)")
-    sandbox = statistics.median(a[key] - b[key] for a, b in zip(rounds["after, sandboxed"], rounds["after, unconfined"]))
+    sandbox = statistics.median(
+        a[key] - b[key] for a, b in zip(rounds["after, sandboxed"], rounds["after, unconfined"])
+    )
     print(f"  {'the sandbox (sandboxed - unconfined)':<48} {sandbox:7.2f}   (target: at most 0.5 s)")
 
 

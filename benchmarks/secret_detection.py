@@ -1,4 +1,5 @@
-"""Secret detection on golden_data/secrets_corpus.jsonl: recall and false positives per kind, and time on hostile 1 MB answers.
+"""Secret detection on golden_data/secrets_corpus.jsonl: recall and false positives per kind, and time on
+hostile 1 MB answers.
 
     python benchmarks/secret_detection.py
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from harness.golden import Case  # noqa: E402
 from harness.scorers.rules import Safety  # noqa: E402
 from harness.secrets import emails_in, mask  # noqa: E402
-from harness.agent_version import AgentOutput  # noqa: E402
+from harness.versions.version import AgentOutput  # noqa: E402
 
 CORPUS = ROOT / "golden_data" / "secrets_corpus.jsonl"
 HOSTILE = {
@@ -75,7 +76,9 @@ def main() -> int:
     for about, bads in sorted(false_pos.items()):
         print(f"{about:<22} {len(bads):>7} {sum(bads) / len(bads):>8.1%}")
     n_look = sum(len(v) for v in false_pos.values())
-    print(f"{'all look-alikes':<22} {n_look:>7} {sum(sum(v) for v in false_pos.values()) / n_look:>8.1%}   (target <= 2%)")
+    print(
+        f"{'all look-alikes':<22} {n_look:>7} {sum(sum(v) for v in false_pos.values()) / n_look:>8.1%}   (target <= 2%)"
+    )
     print(*misses, sep="\n")
     print()
     print("Hostile answers, seconds to score (safety) and mask; time per MB should stay flat as length doubles:")
@@ -92,7 +95,10 @@ def main() -> int:
         print(f"{name:<16} {cells[0]:>8.2f} {cells[1]:>8.2f} {cells[2]:>8.2f} {cells[2]:>13.2f}")
     seconds, cpu = time_report_masking(500)
     print()
-    print(f"Masking a 500-case results.json (every string, keys included): {seconds:.3f} s wall, {cpu:.3f} s CPU (target <= 0.3 s)")
+    print(
+        f"Masking a 500-case results.json (every string, keys included): {seconds:.3f} s wall, {cpu:.3f} s "
+        "CPU (target <= 0.3 s)"
+    )
     return 0 if not misses else 1
 
 
@@ -101,13 +107,19 @@ def time_report_masking(n: int) -> tuple[float, float]:
     from harness.pipeline import evaluate
     from harness.reports.files import masked_results, results_document
     from harness.settings import HarnessConfig
-    from harness.versions import adapt
+    from harness.versions.resolve import adapt
 
     def agent(messages: list[dict[str, str]]) -> str:
         return f"The answer to '{messages[-1]['content']}' is fact-{len(messages[-1]['content'])}.\nSources: none"
 
-    cases = [Case(f"case-{i:04d}", [{"role": "user", "content": f"question number {i}"}],
-                  {"expected_facts": [f"fact-{len(f'question number {i}')}"], "guidelines": ["cites its sources"]}) for i in range(n)]
+    cases = [
+        Case(
+            f"case-{i:04d}",
+            [{"role": "user", "content": f"question number {i}"}],
+            {"expected_facts": [f"fact-{len(f'question number {i}')}"], "guidelines": ["cites its sources"]},
+        )
+        for i in range(n)
+    ]
     version = adapt(agent, "benchmarks:agent")
     version.label = "candidate"
     evaluation = evaluate(HarnessConfig(), cases, [version])

@@ -57,9 +57,13 @@ def main() -> None:
 
     from harness.runner import predict_traced
     from harness.tracking.tracing import tracing
-    from harness.versions import resolve
+    from harness.versions.resolve import resolve
 
-    rows = [json.loads(line) for line in (ROOT / "golden_data" / "health_monitor.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "golden_data" / "health_monitor.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     questions = [r["inputs"]["messages"] for r in rows if "inputs" in r]
     questions = questions[:: max(1, len(questions) // a.cases)][: a.cases]
 
@@ -99,15 +103,20 @@ def main() -> None:
         mlflow.langchain.autolog(disable=True, silent=True)
         mlflow.flush_trace_async_logging()  # the store is deleted with the folder
 
-    print(f"{len(questions)} questions x {a.repeat} rounds, reference agent v1 in process; trajectory of the first: "
-          f"{[s['name'] for s in steps or []]}")
-    for name, ms in (("untraced", untraced), ("traced", traced), ("traced + masked", masked),
-                     ("  fresh masker", cold)):
+    print(
+        f"{len(questions)} questions x {a.repeat} rounds, reference agent v1 in process; trajectory of the first: "
+        f"{[s['name'] for s in steps or []]}"
+    )
+    for name, ms in (("untraced", untraced), ("traced", traced), ("traced + masked", masked), ("  fresh masker", cold)):
         print(f"  {name:<16} median {statistics.median(ms):7.1f} ms   p95 {p95(ms):7.1f} ms per call")
-    print(f"  masking adds {statistics.median(masked) - statistics.median(traced):.1f} ms per call (median); "
-          f"tracing adds {statistics.median(traced) - statistics.median(untraced):.1f} ms")
-    print(f"  traces still queued for the store after the masked calls: {backlog_s:.1f} s to flush "
-          f"({len(masked) + len(masked_calls) + 1} traced answers)")
+    print(
+        f"  masking adds {statistics.median(masked) - statistics.median(traced):.1f} ms per call (median); "
+        f"tracing adds {statistics.median(traced) - statistics.median(untraced):.1f} ms"
+    )
+    print(
+        f"  traces still queued for the store after the masked calls: {backlog_s:.1f} s to flush "
+        f"({len(masked) + len(masked_calls) + 1} traced answers)"
+    )
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 

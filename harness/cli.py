@@ -14,18 +14,36 @@ import sys
 from harness import HarnessError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("harness.commands.init", "write a ready-to-run evaluation project here: config, suites, golden data, an example agent, a CI recipe"),
-    "compare": ("harness.commands.compare", "compare two versions, or two earlier results.json files, with paired statistics"),
-    "promote": ("harness.commands.lifecycle", "move a version whose sealed gate record verifies to the next alias in the chain"),
+    "init": (
+        "harness.commands.init",
+        "write a ready-to-run evaluation project here: config, suites, golden data, an example agent, a CI recipe",
+    ),
+    "compare": (
+        "harness.commands.compare",
+        "compare two versions, or two earlier results.json files, with paired statistics",
+    ),
+    "promote": (
+        "harness.commands.lifecycle",
+        "move a version whose sealed gate record verifies to the next alias in the chain",
+    ),
     "rollback": ("harness.commands.lifecycle", "move an alias back to the version it held before"),
     "history": ("harness.commands.lifecycle", "print the alias history of the registered model"),
     "status": ("harness.commands.lifecycle", "show each alias, its version, gate scores and age"),
-    "verify": ("harness.commands.verify", "check that an alias's version has a sealed record that verifies and was moved there by the harness"),
-    "log": ("harness.commands.log", "log a written report to MLflow when the session could not; promotes only on a signed record"),
-    "calibrate": ("harness.calibrate", "measure each judge's agreement with human labels"),
-    "local-llm": ("harness.local_llm", "start the packaged local LLM server for offline LLM-judge runs"),
-    "server": ("harness.server", "start an MLflow tracking server backed by PostgreSQL for a team"),
-    "serve": ("harness.serve", "serve a logged or registered model with the MLflow scoring server on loopback, to evaluate it as an endpoint"),
+    "verify": (
+        "harness.commands.verify",
+        "check that an alias's version has a sealed record that verifies and was moved there by the harness",
+    ),
+    "log": (
+        "harness.commands.log",
+        "log a written report to MLflow when the session could not; promotes only on a signed record",
+    ),
+    "calibrate": ("harness.commands.calibrate", "measure each judge's agreement with human labels"),
+    "local-llm": ("harness.commands.local_llm", "start the packaged local LLM server for offline LLM-judge runs"),
+    "server": ("harness.commands.server", "start an MLflow tracking server backed by PostgreSQL for a team"),
+    "serve": (
+        "harness.commands.serve",
+        "serve a logged or registered model with the MLflow scoring server on loopback, to evaluate it as an endpoint",
+    ),
 }
 
 
@@ -34,7 +52,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     Importing every command module costs a few tenths of a second that `harness status` should not pay.
     """
-    parser = argparse.ArgumentParser(prog="harness", description="Agent evaluation harness with gated MLflow registry promotion.")
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Agent evaluation harness with gated MLflow registry promotion."
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         if importlib.util.find_spec(module_name) is None:

@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, get_args
 
-from harness.records.comparison import PER_CASE, CaseDiff, Comparison, ComparedPercentile, LatencyComparison, MetricComparison
+from harness.records.comparison import (
+    PER_CASE,
+    CaseDiff,
+    ComparedPercentile,
+    Comparison,
+    LatencyComparison,
+    MetricComparison,
+)
 
 if TYPE_CHECKING:
     from harness.records.evaluation import Evaluation
@@ -29,7 +36,6 @@ if TYPE_CHECKING:
 
 COMPARED_PERCENTILES = get_args(ComparedPercentile)
 TIE_EPSILON = 1e-9
-
 
 
 def _value(version: VersionResult, result: CaseResult, metric: str) -> float | None:
@@ -88,9 +94,32 @@ def compare_versions(
         margin = non_inferiority.get(metric)
         test_name = relative_tests.get(metric, DEFAULT_RELATIVE_TEST) if gated else None
         if n == 0:
-            metrics.append(MetricComparison(metric, "none", 0, nan, nan, nan, nan, nan, nan, nan, stats.NO_DIFFERENCE,
-                                            0, 0, 0, float("inf"), margin, None, alpha, candidate.reference, baseline.reference,
-                                            gated=gated, relative_test=test_name))
+            metrics.append(
+                MetricComparison(
+                    metric,
+                    "none",
+                    0,
+                    nan,
+                    nan,
+                    nan,
+                    nan,
+                    nan,
+                    nan,
+                    nan,
+                    stats.NO_DIFFERENCE,
+                    0,
+                    0,
+                    0,
+                    float("inf"),
+                    margin,
+                    None,
+                    alpha,
+                    candidate.reference,
+                    baseline.reference,
+                    gated=gated,
+                    relative_test=test_name,
+                )
+            )
             continue
         diffs = [c - b for b, c in zip(base_values, cand_values)]
         sd = statistics.stdev(diffs) if n > 1 else 0.0
@@ -100,37 +129,44 @@ def compare_versions(
             needed = stats.non_inferiority_cases(margin or 0.0, sd, alpha)
         else:
             needed = stats.cases_to_detect(margin or 0.0, alpha, k if gated else 1, sd)
-        metrics.append(MetricComparison(
-            metric=metric,
-            test=test.test,
-            n=n,
-            baseline=sum(base_values) / n,
-            candidate=sum(cand_values) / n,
-            delta=estimate.value,
-            ci_low=estimate.low,
-            ci_high=estimate.high,
-            p_value=test.p_value,
-            p_adjusted=nan,
-            verdict=stats.verdict(estimate.value, test.p_value, alpha),  # ungated: uncorrected
-            wins=sum(d > TIE_EPSILON for d in diffs),
-            losses=sum(d < -TIE_EPSILON for d in diffs),
-            ties=sum(abs(d) <= TIE_EPSILON for d in diffs),
-            mdd=stats.detectable_drop(n, alpha, k if gated else 1, sd),
-            margin=margin,
-            mcnemar=asdict(test.table) if test.table else None,
-            alpha=alpha,
-            candidate_reference=candidate.reference,
-            baseline_reference=baseline.reference,
-            gated=gated,
-            p_worse=test.p_worse,
-            relative_test=test_name,
-            sd=sd,
-            cases_needed=needed,
-        ))
+        metrics.append(
+            MetricComparison(
+                metric=metric,
+                test=test.test,
+                n=n,
+                baseline=sum(base_values) / n,
+                candidate=sum(cand_values) / n,
+                delta=estimate.value,
+                ci_low=estimate.low,
+                ci_high=estimate.high,
+                p_value=test.p_value,
+                p_adjusted=nan,
+                verdict=stats.verdict(estimate.value, test.p_value, alpha),  # ungated: uncorrected
+                wins=sum(d > TIE_EPSILON for d in diffs),
+                losses=sum(d < -TIE_EPSILON for d in diffs),
+                ties=sum(abs(d) <= TIE_EPSILON for d in diffs),
+                mdd=stats.detectable_drop(n, alpha, k if gated else 1, sd),
+                margin=margin,
+                mcnemar=asdict(test.table) if test.table else None,
+                alpha=alpha,
+                candidate_reference=candidate.reference,
+                baseline_reference=baseline.reference,
+                gated=gated,
+                p_worse=test.p_worse,
+                relative_test=test_name,
+                sd=sd,
+                cases_needed=needed,
+            )
+        )
     in_family = [m for m in metrics if m.metric in family]
-    adjusted = {m.metric: replace(m, p_adjusted=p_adj, p_worse_adjusted=p_worse_adj, verdict=stats.verdict(m.delta, p_adj, alpha))
-                for m, p_adj, p_worse_adj in zip(in_family, stats.holm([m.p_value for m in in_family]),
-                                                 stats.holm([m.p_worse for m in in_family]))}
+    adjusted = {
+        m.metric: replace(
+            m, p_adjusted=p_adj, p_worse_adjusted=p_worse_adj, verdict=stats.verdict(m.delta, p_adj, alpha)
+        )
+        for m, p_adj, p_worse_adj in zip(
+            in_family, stats.holm([m.p_value for m in in_family]), stats.holm([m.p_worse for m in in_family])
+        )
+    }
     metrics = [adjusted.get(m.metric, m) for m in metrics]
 
     latency = _compare_latency(candidate, baseline, shared, latency_band)
@@ -139,8 +175,11 @@ def compare_versions(
 
     pairs_timed = _latency_pairs(candidate, baseline, shared)
     comparison = Comparison(
-        latency_source=latency_source(candidate.results[cid] for cid in shared if candidate.results[cid].output.error is None)
-        if pairs_timed else "no paired answers without error",
+        latency_source=latency_source(
+            candidate.results[cid] for cid in shared if candidate.results[cid].output.error is None
+        )
+        if pairs_timed
+        else "no paired answers without error",
         candidate_label=candidate.label,
         candidate_reference=candidate.reference,
         baseline_label=baseline.label,
@@ -159,7 +198,9 @@ def compare_versions(
     return replace(comparison, warnings=_warnings(comparison, len(family)))
 
 
-def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str], band: float) -> list[LatencyComparison]:
+def _compare_latency(
+    candidate: VersionResult, baseline: VersionResult, shared: Sequence[str], band: float
+) -> list[LatencyComparison]:
     from harness import stats
 
     ok = _latency_pairs(candidate, baseline, shared)
@@ -173,20 +214,45 @@ def _compare_latency(candidate: VersionResult, baseline: VersionResult, shared: 
     for name in COMPARED_PERCENTILES:
         q = stats.LATENCY_PERCENTILES[name]
         ratio = stats.paired_percentile_ratio(base, cand, q)
-        out.append(LatencyComparison(name, float(np.percentile(base, q)), float(np.percentile(cand, q)), ratio.value,
-                                     ratio.low, ratio.high, len(ok), stats.ratio_verdict(ratio, band)))
+        out.append(
+            LatencyComparison(
+                name,
+                float(np.percentile(base, q)),
+                float(np.percentile(cand, q)),
+                ratio.value,
+                ratio.low,
+                ratio.high,
+                len(ok),
+                stats.ratio_verdict(ratio, band),
+            )
+        )
     per_case = stats.paired_log_ratio(base, cand)
     geomean = [float(np.exp(np.mean(np.log(np.maximum(v, 1e-3))))) for v in (base, cand)]
-    out.append(LatencyComparison(PER_CASE, *geomean, per_case.value, per_case.low, per_case.high, len(ok),
-                                 stats.ratio_verdict(per_case, band)))
+    out.append(
+        LatencyComparison(
+            PER_CASE,
+            *geomean,
+            per_case.value,
+            per_case.low,
+            per_case.high,
+            len(ok),
+            stats.ratio_verdict(per_case, band),
+        )
+    )
     return out
 
 
 def _latency_pairs(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str]) -> list[str]:
     """The shared cases both versions answered without error, untraced by both unless none was
     (tracing time is not the agent's latency)."""
-    ok = [cid for cid in shared if candidate.results[cid].output.error is None and baseline.results[cid].output.error is None]
-    untraced = [cid for cid in ok if not candidate.results[cid].output.traced and not baseline.results[cid].output.traced]
+    ok = [
+        cid
+        for cid in shared
+        if candidate.results[cid].output.error is None and baseline.results[cid].output.error is None
+    ]
+    untraced = [
+        cid for cid in ok if not candidate.results[cid].output.traced and not baseline.results[cid].output.traced
+    ]
     return untraced or ok
 
 
@@ -198,8 +264,17 @@ def _case_diff(candidate: VersionResult, baseline: VersionResult, cid: str, name
         deltas[metric] = None if c is None or b is None else c - b
     overall = deltas.pop("overall", None)
     outcome = "tie" if overall is None or abs(overall) <= TIE_EPSILON else "win" if overall > 0 else "loss"
-    return CaseDiff(cid, list(rc.case.tags), outcome, overall, deltas, rc.output.error, rb.output.error,
-                    rc.output.latency_ms, rb.output.latency_ms)
+    return CaseDiff(
+        cid,
+        list(rc.case.tags),
+        outcome,
+        overall,
+        deltas,
+        rc.output.error,
+        rb.output.error,
+        rc.output.latency_ms,
+        rb.output.latency_ms,
+    )
 
 
 def _warnings(comparison: Comparison, tests: int) -> list[str]:
@@ -208,7 +283,8 @@ def _warnings(comparison: Comparison, tests: int) -> list[str]:
     warnings: list[str] = []
     if comparison.dropped:
         warnings.append(
-            f"compared only the {comparison.n_shared} case(s) both versions have: dropped {len(comparison.only_candidate)} "
+            f"compared only the {comparison.n_shared} case(s) both versions have: dropped "
+            f"{len(comparison.only_candidate)} "
             f"only in the candidate and {len(comparison.only_baseline)} only in the baseline"
         )
     needed = stats.min_cases_for_significance(comparison.alpha, tests, one_sided=True)
@@ -216,7 +292,8 @@ def _warnings(comparison: Comparison, tests: int) -> list[str]:
         family = f"Holm over the {tests} gated metric(s)" if tests else "no gated metric"
         warnings.append(
             f"too few cases: with {comparison.n_shared} paired case(s) and {family} at α={comparison.alpha:g}, "
-            f"no regression can be significant (an exact paired test needs at least {needed} cases that differ); add golden cases"
+            f"no regression can be significant (an exact paired test needs at least {needed} cases that "
+            "differ); add golden cases"
         )
     for m in comparison.metrics:
         if m.gated and m.n:
@@ -234,22 +311,35 @@ def _power_warning(m: MetricComparison) -> list[str]:
     if m.relative_test == "non_inferiority":
         if m.cases_needed is None or m.cases_needed > m.n:
             more = "no number of cases can show it" if m.cases_needed is None else f"about {m.cases_needed} cases would"
-            return [f"too few cases for {m.metric}: showing non-inferiority at margin {margin:g} with 80% power at the observed "
-                    f"per-case sd {m.sd:.3f} needs the CI's lower end within {margin:g}; {m.n} paired cases do not suffice, {more}"]
+            return [
+                f"too few cases for {m.metric}: showing non-inferiority at margin {margin:g} with 80% power "
+                "at the observed "
+                f"per-case sd {m.sd:.3f} needs the CI's lower end within {margin:g}; {m.n} paired cases do "
+                f"not suffice, {more}"
+            ]
         return []
     if margin and m.mdd > margin:
         from harness.records.gate import detectable_text
 
         more = f"; about {m.cases_needed} cases would detect it" if m.cases_needed else ""
-        return [f"too few cases for {m.metric}: {m.n} paired cases detect drops of {detectable_text(m.mdd)} or more (80% power, observed "
-                f"per-case sd {m.sd:.3f}), larger than the margin {margin:g}{more}"]
+        return [
+            f"too few cases for {m.metric}: {m.n} paired cases detect drops of {detectable_text(m.mdd)} or "
+            "more (80% power, observed "
+            f"per-case sd {m.sd:.3f}), larger than the margin {margin:g}{more}"
+        ]
     return []
 
 
 def build_comparisons(evaluation: Evaluation) -> list[Comparison]:
     """The candidate (first version) against every other version of the evaluation."""
     cfg = evaluation.config
-    return [compare_versions(evaluation.candidate, other, cfg.non_inferiority, relative_tests=cfg.relative_test,
-                             latency_band=cfg.latency_equivalence) for other in evaluation.versions[1:]]
-
-
+    return [
+        compare_versions(
+            evaluation.candidate,
+            other,
+            cfg.non_inferiority,
+            relative_tests=cfg.relative_test,
+            latency_band=cfg.latency_equivalence,
+        )
+        for other in evaluation.versions[1:]
+    ]

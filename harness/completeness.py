@@ -12,7 +12,9 @@ from dataclasses import dataclass
 class SessionFacts:
     """What the test session did, as far as promotion is concerned."""
 
-    selection: tuple[str, ...] = ()  # each way tests were selected or the run cut short: "-k cost", "node ids", "-x", ...
+    selection: tuple[
+        str, ...
+    ] = ()  # each way tests were selected or the run cut short: "-k cost", "node ids", "-x", ...
     cases_in_golden: int = 0
     cases_evaluated: int = 0
     gate_tests_expected: int = 0

@@ -13,12 +13,26 @@ from harness import HarnessError
 from harness.scorers import scorer_names
 from harness.scorers.judge_specs import parse_judges_table
 from harness.settings import (
-    DEFAULT_CRITICAL_SCORERS, DEFAULT_LATENCY_RATIO_MAX, DEFAULT_OVERALL_THRESHOLD, DEFAULT_THRESHOLDS,
-    GATE_ON_LATENCY, GATE_ON_QUALITY, LATENCY_THRESHOLDS, LATENCY_UNDECIDED, RELATIVE_TESTS, REPEAT_METRICS, REQUIRE_SANDBOX,
-    UPPER_BOUND_METRICS, USAGE_METRICS, HarnessConfig, PromotionPolicy,
+    DEFAULT_CRITICAL_SCORERS,
+    DEFAULT_LATENCY_RATIO_MAX,
+    DEFAULT_OVERALL_THRESHOLD,
+    DEFAULT_THRESHOLDS,
+    GATE_ON_LATENCY,
+    GATE_ON_QUALITY,
+    LATENCY_THRESHOLDS,
+    LATENCY_UNDECIDED,
+    RELATIVE_TESTS,
+    REPEAT_METRICS,
+    REQUIRE_SANDBOX,
+    UPPER_BOUND_METRICS,
+    USAGE_METRICS,
+    HarnessConfig,
+    PromotionPolicy,
 )
 
-_FIELDS = {f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source", "default_thresholds")}
+_FIELDS = {
+    f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source", "default_thresholds")
+}
 _TABLES = {"thresholds", "non_inferiority", "weights", "promotion", "judges", "gate_on", "relative_test"}
 _PROMOTION_FIELDS = {f.name for f in dataclasses.fields(PromotionPolicy)}
 
@@ -180,7 +194,9 @@ def default_thresholds(scorers: list[str]) -> dict[str, float]:
 
 def known_metrics(cfg: HarnessConfig) -> set[str]:
     """Every metric name a threshold may refer to under this configuration."""
-    return set(scorer_names(cfg)) | set(UPPER_BOUND_METRICS) | set(REPEAT_METRICS) | {"overall", "conversation_pass_rate"}
+    return (
+        set(scorer_names(cfg)) | set(UPPER_BOUND_METRICS) | set(REPEAT_METRICS) | {"overall", "conversation_pass_rate"}
+    )
 
 
 def validate(cfg: HarnessConfig, where: str) -> None:
@@ -212,10 +228,14 @@ def validate(cfg: HarnessConfig, where: str) -> None:
     if cfg.promote_to and cfg.promote_to != cfg.promotion.chain[0]:
         raise HarnessError(
             f"{where}: 'promote_to' = '{cfg.promote_to}' must be the first alias of the promotion chain "
-            f"{cfg.promotion.chain} ('{cfg.promotion.chain[0]}'); moving further is `harness promote --to {cfg.promote_to}`"
+            f"{cfg.promotion.chain} ('{cfg.promotion.chain[0]}'); moving further is `harness promote --to "
+            f"{cfg.promote_to}`"
         )
     if cfg.latency_undecided not in LATENCY_UNDECIDED:
-        raise HarnessError(f"{where}: 'latency_undecided' must be one of {', '.join(repr(a) for a in LATENCY_UNDECIDED)}, got {cfg.latency_undecided!r}")
+        raise HarnessError(
+            f"{where}: 'latency_undecided' must be one of {', '.join(repr(a) for a in LATENCY_UNDECIDED)}, "
+            f"got {cfg.latency_undecided!r}"
+        )
     if not 0.0 <= cfg.max_detectable_drop <= 1.0:
         raise HarnessError(f"{where}: 'max_detectable_drop' must be between 0 and 1, got {cfg.max_detectable_drop}")
     if not 0.0 <= cfg.latency_equivalence < 1.0:
@@ -230,7 +250,9 @@ def validate(cfg: HarnessConfig, where: str) -> None:
             if table == "weights" and value < 0:
                 raise HarnessError(f"{where}.weights: '{name}' must be non-negative, got {value}")
             if table == "non_inferiority" and name in USAGE_METRICS:
-                raise HarnessError(f"{where}.non_inferiority: '{name}' counts calls (fewer is better): cap it in thresholds instead")
+                raise HarnessError(
+                    f"{where}.non_inferiority: '{name}' counts calls (fewer is better): cap it in thresholds instead"
+                )
             if table == "non_inferiority" and not 0.0 <= value <= 1.0:
                 raise HarnessError(f"{where}.non_inferiority: '{name}' must be between 0 and 1, got {value}")
             if table == "thresholds":
@@ -256,16 +278,26 @@ def _validate_critical(cfg: HarnessConfig, where: str) -> None:
 
 def _validate_choices(cfg: HarnessConfig, where: str, metrics: set[str]) -> None:
     if cfg.require_sandbox not in REQUIRE_SANDBOX:
-        raise HarnessError(f"{where}.require_sandbox must be one of {', '.join(repr(c) for c in REQUIRE_SANDBOX)}, got {cfg.require_sandbox!r}")
+        raise HarnessError(
+            f"{where}.require_sandbox must be one of {', '.join(repr(c) for c in REQUIRE_SANDBOX)}, got "
+            f"{cfg.require_sandbox!r}"
+        )
     for metric, choice in cfg.gate_on.items():
         if metric not in metrics:
             raise _unknown(f"{where}.gate_on", metric, metrics)
         allowed = GATE_ON_LATENCY if metric in LATENCY_THRESHOLDS else GATE_ON_QUALITY
         if choice not in allowed:
-            raise HarnessError(f"{where}.gate_on: '{metric}' must be one of {', '.join(repr(a) for a in allowed)}, got {choice!r}")
+            raise HarnessError(
+                f"{where}.gate_on: '{metric}' must be one of {', '.join(repr(a) for a in allowed)}, got {choice!r}"
+            )
     for metric, choice in cfg.relative_test.items():
         if metric not in cfg.non_inferiority and not (metric in LATENCY_THRESHOLDS and metric in cfg.thresholds):
-            raise HarnessError(f"{where}.relative_test: '{metric}' has no margin in [tool.harness.non_inferiority] "
-                               "and is not a latency threshold")
+            raise HarnessError(
+                f"{where}.relative_test: '{metric}' has no margin in [tool.harness.non_inferiority] "
+                "and is not a latency threshold"
+            )
         if choice not in RELATIVE_TESTS:
-            raise HarnessError(f"{where}.relative_test: '{metric}' must be one of {', '.join(repr(t) for t in RELATIVE_TESTS)}, got {choice!r}")
+            raise HarnessError(
+                f"{where}.relative_test: '{metric}' must be one of "
+                f"{', '.join(repr(t) for t in RELATIVE_TESTS)}, got {choice!r}"
+            )

@@ -39,8 +39,13 @@ class ConversationResult:
         return self.complete and not self.failed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "turns": self.turns, "scored": list(self.scored), "failed": list(self.failed),
-                "passed": self.passed}
+        return {
+            "id": self.id,
+            "turns": self.turns,
+            "scored": list(self.scored),
+            "failed": list(self.failed),
+            "passed": self.passed,
+        }
 
 
 def conversation_results(results: Mapping[str, TurnResult]) -> list[ConversationResult]:
@@ -52,11 +57,12 @@ def conversation_results(results: Mapping[str, TurnResult]) -> list[Conversation
     out = []
     for conv_id, group in turns.items():
         group.sort(key=lambda r: r.case.conversation.turn)
-        out.append(ConversationResult(
-            id=conv_id,
-            turns=group[0].case.conversation.turns,
-            scored=tuple(r.case.id for r in group),
-            failed=tuple(r.case.id for r in group if not r.pass_k),
-        ))
+        out.append(
+            ConversationResult(
+                id=conv_id,
+                turns=group[0].case.conversation.turns,
+                scored=tuple(r.case.id for r in group),
+                failed=tuple(r.case.id for r in group if not r.pass_k),
+            )
+        )
     return out
-

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.settings import HarnessConfig
     from harness.golden import Case
     from harness.records.evaluation import Evaluation
     from harness.records.results import CaseResult
-    from harness.versions import Version
+    from harness.settings import HarnessConfig
+    from harness.versions.resolve import Version
 
 
 class CaseByCase:
@@ -23,7 +23,7 @@ class CaseByCase:
 
     def __init__(self, cfg: HarnessConfig, resolver: Callable[[str, Path, str], Version]) -> None:
         from harness.scorers import build_scorers
-        from harness.baseline import load_versions
+        from harness.versions.baseline import load_versions
 
         self.cfg = cfg
         self.notes: list[str] = []  # e.g. a baseline that could not be loaded
@@ -38,23 +38,41 @@ class CaseByCase:
 
         candidate = self.versions[0].label
         if case.id not in self.results[candidate]:
-            runs = run_versions(self.versions, [case], self.cfg.concurrency, self.cfg.case_timeout_s, self.cfg.repeats,
-                                trace=reads_trajectories(self.scorers))
+            runs = run_versions(
+                self.versions,
+                [case],
+                self.cfg.concurrency,
+                self.cfg.case_timeout_s,
+                self.cfg.repeats,
+                trace=reads_trajectories(self.scorers),
+            )
             for run in runs:
                 self.results[run.version.label].update(score_run(run, [case], self.scorers))
         return self.results[candidate][case.id]
 
 
-def worker_payload(by_case: CaseByCase | None, evaluation: Evaluation | None, deselected: int,
-                   gate_items: Sequence[tuple[str, tuple[str, int | None, str], str]]) -> dict[str, Any]:
+def worker_payload(
+    by_case: CaseByCase | None,
+    evaluation: Evaluation | None,
+    deselected: int,
+    gate_items: Sequence[tuple[str, tuple[str, int | None, str], str]],
+) -> dict[str, Any]:
     """What a worker sends the controller. Cases its own tests asked for are `owned`; a whole
     evaluation some test requested on this worker is sent too, to fill cases no worker owned."""
     versions = by_case.versions if by_case else [v.version for v in evaluation.versions] if evaluation else []
-    meta = [{"label": v.label, "reference": v.reference, "kind": v.kind, "load_s": v.load_s} for v in versions if v is not None]
+    meta = [
+        {"label": v.label, "reference": v.reference, "kind": v.kind, "load_s": v.load_s}
+        for v in versions
+        if v is not None
+    ]
     return {
         "versions": meta,
-        "owned": {label: [r.to_dict() for r in rows.values()] for label, rows in by_case.results.items()} if by_case else {},
-        "whole": {v.label: [r.to_dict() for r in v.results.values()] for v in evaluation.versions} if evaluation else {},
+        "owned": {label: [r.to_dict() for r in rows.values()] for label, rows in by_case.results.items()}
+        if by_case
+        else {},
+        "whole": {v.label: [r.to_dict() for r in v.results.values()] for v in evaluation.versions}
+        if evaluation
+        else {},
         "notes": by_case.notes if by_case else evaluation.notes if evaluation else [],
         "deselected": deselected,
         "gate_items": [list(item) for item in gate_items],
@@ -85,8 +103,15 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
         return None
 
     versions = [
-        VersionResult(m["label"], m["reference"], m["kind"], m["load_s"],
-                      {c.id: CaseResult.from_dict(c, rows[m["label"]][c.id]) for c in ran}, None, dict(cfg.weights))
+        VersionResult(
+            m["label"],
+            m["reference"],
+            m["kind"],
+            m["load_s"],
+            {c.id: CaseResult.from_dict(c, rows[m["label"]][c.id]) for c in ran},
+            None,
+            dict(cfg.weights),
+        )
         for m in meta
     ]
     notes = next((p["notes"] for p in payloads if p["notes"]), [])

@@ -21,17 +21,24 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from harness.settings import LATENCY_THRESHOLDS, UPPER_BOUND_METRICS, HarnessConfig
 from harness.records.comparison import GATE_P_NAME, fmt_p
 from harness.records.gate import (
-    ALPHA, BASELINE_UNAVAILABLE, DETECTABLE_METRIC, RATIO_METRIC, RATIO_STATISTIC, GateCheck, GateResult, PowerPlan, detectable_text,
+    ALPHA,
+    BASELINE_UNAVAILABLE,
+    DETECTABLE_METRIC,
+    RATIO_METRIC,
+    RATIO_STATISTIC,
+    GateCheck,
+    GateResult,
+    PowerPlan,
+    detectable_text,
 )
+from harness.settings import LATENCY_THRESHOLDS, UPPER_BOUND_METRICS, HarnessConfig
 
 if TYPE_CHECKING:
     from harness.golden import Case
     from harness.records.comparison import Comparison
     from harness.records.results import VersionResult
-
 
 
 # --- what the configuration will check ---------------------------------------------------------------
@@ -48,7 +55,9 @@ def policy_problems(cfg: HarnessConfig) -> list[str]:
     elif not any(m in names or m in ("overall", "pass_k") for m in cfg.thresholds):
         problems.append("no threshold on a scorer, overall or pass_k: nothing gates the answers' quality")
     elif not quality_thresholds(cfg):
-        vacuous = ", ".join(f"{m} >= {v:g}" for m, v in cfg.thresholds.items() if m in names or m in ("overall", "pass_k"))
+        vacuous = ", ".join(
+            f"{m} >= {v:g}" for m, v in cfg.thresholds.items() if m in names or m in ("overall", "pass_k")
+        )
         problems.append(f"every quality threshold is met by any answer ({vacuous}): nothing gates the answers' quality")
     if cfg.max_agent_error_rate >= 1:
         problems.append("max_agent_error_rate = 1 lets an agent that fails on every case through")
@@ -131,7 +140,9 @@ def power_plan(cfg: HarnessConfig, cases: Sequence[Case] = (), comparison: Compa
         else:
             # Assumed: the drop comes from whole cases going wrong (sd² = d(1 − d) at the drop d).
             detectable = stats.detectable_drop(n, ALPHA, tests, sd)
-            shown_sd = sd if sd is not None else (detectable * (1 - detectable)) ** 0.5 if detectable <= 1 else float("nan")
+            shown_sd = (
+                sd if sd is not None else (detectable * (1 - detectable)) ** 0.5 if detectable <= 1 else float("nan")
+            )
             needed = stats.cases_to_detect(margin, ALPHA, tests, sd)
         plans.append(PowerPlan(metric, test, margin, n, shown_sd, source, detectable, needed))
     return plans
@@ -144,7 +155,10 @@ def plan_lines(cfg: HarnessConfig, cases: Sequence[Case]) -> list[str]:
     if cfg.default_thresholds:
         shown = ", ".join(f"{m} {'<=' if m in UPPER_BOUND_METRICS else '>='} {v:g}" for m, v in cfg.thresholds.items())
         lines.append(f"no [tool.harness.thresholds] configured: the documented defaults apply: {shown}")
-    critical = [*(f"any case failing {s}" for s in cfg.critical_scorers), *(f"any failing case tagged '{t}'" for t in cfg.critical_tags)]
+    critical = [
+        *(f"any case failing {s}" for s in cfg.critical_scorers),
+        *(f"any failing case tagged '{t}'" for t in cfg.critical_tags),
+    ]
     if critical:
         lines.append("zero tolerance (one case blocks promotion): " + ", ".join(critical))
     lines += [f"policy: {p}; the gate fails" for p in policy_problems(cfg)]
@@ -166,8 +180,17 @@ def largest_detectable(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: 
     wanted = cfg.max_detectable_drop
     if plans:
         worst = max(p.detectable for p in plans)
-        needed = max((stats.cases_to_detect(wanted, ALPHA, len(plans), None if p.sd_source == "assumed" else p.sd) or 0
-                      for p in plans), default=0) if wanted else None
+        needed = (
+            max(
+                (
+                    stats.cases_to_detect(wanted, ALPHA, len(plans), None if p.sd_source == "assumed" else p.sd) or 0
+                    for p in plans
+                ),
+                default=0,
+            )
+            if wanted
+            else None
+        )
         return worst, needed
     return stats.detectable_drop(n_cases), (stats.cases_to_detect(wanted) if wanted else None)
 
@@ -175,10 +198,17 @@ def largest_detectable(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: 
 def detectable_line(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: int) -> str:
     """One line: the smallest drop the golden set detects, and what `max_detectable_drop` asks."""
     worst, needed = largest_detectable(cfg, plans, n_cases)
-    where = f"its weakest gated metric ({', '.join(p.metric for p in plans)})" if plans else f"a quality metric over all {n_cases} case(s)"
+    where = (
+        f"its weakest gated metric ({', '.join(p.metric for p in plans)})"
+        if plans
+        else f"a quality metric over all {n_cases} case(s)"
+    )
     line = f"smallest detectable drop: {detectable_text(worst)} in {where} (one-sided, 80% power)"
     if cfg.max_detectable_drop > 0:
-        line += f"; the policy requires <= {cfg.max_detectable_drop:g} (max_detectable_drop), which needs about {needed} cases"
+        line += (
+            f"; the policy requires <= {cfg.max_detectable_drop:g} (max_detectable_drop), which needs "
+            f"about {needed} cases"
+        )
     else:
         line += "; not required by the policy (max_detectable_drop = 0)"
     return line
@@ -207,8 +237,13 @@ def evaluate_gate(
             return _relative_check(cfg, check, comparison, notes)
         if check.kind == "power":
             worst = largest_detectable(cfg, plans, len(cases))[0]
-            return replace(check, value=worst, checked=worst, passed=worst <= check.threshold,
-                           detail=detectable_line(cfg, plans, len(cases)))
+            return replace(
+                check,
+                value=worst,
+                checked=worst,
+                passed=worst <= check.threshold,
+                detail=detectable_line(cfg, plans, len(cases)),
+            )
         if check.kind == "critical":
             return _critical_check(check, candidate)
         if check.kind == "baseline":
@@ -219,8 +254,7 @@ def evaluate_gate(
             return _latency_threshold_check(cfg, check, candidate)
         return _threshold_check(check, candidate)
 
-    return GateResult([filled(check) for check in planned_checks(cfg)], plans,
-                      detectable_line(cfg, plans, len(cases)))
+    return GateResult([filled(check) for check in planned_checks(cfg)], plans, detectable_line(cfg, plans, len(cases)))
 
 
 def _threshold_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
@@ -237,21 +271,31 @@ def _threshold_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
     detail = ""
     if check.gate_on in ("ci_low", "ci_high") and check.kind == "threshold":
         detail = f"gated on the CI's {'lower' if check.gate_on == 'ci_low' else 'upper'} end"
-    return replace(check, value=estimate.value, low=estimate.low, high=estimate.high, detail=detail, checked=gated,
-                   passed=gated >= check.threshold if check.op == ">=" else gated <= check.threshold)
+    return replace(
+        check,
+        value=estimate.value,
+        low=estimate.low,
+        high=estimate.high,
+        detail=detail,
+        checked=gated,
+        passed=gated >= check.threshold if check.op == ">=" else gated <= check.threshold,
+    )
 
 
 def _latency_threshold_check(cfg: HarnessConfig, check: GateCheck, candidate: VersionResult) -> GateCheck:
     """An absolute latency percentile bound, decided on its CI like `latency_ratio_max` (`_latency_bound`)."""
     estimate = candidate.metric_estimate(check.metric)
     if estimate is None or estimate.n == 0:
-        return replace(check, passed=False, detail=f"{check.metric.split('_')[1]} latency not measured (no answer without error)")
+        return replace(
+            check, passed=False, detail=f"{check.metric.split('_')[1]} latency not measured (no answer without error)"
+        )
     what = f"{check.metric.split('_')[1]} latency ({candidate.latency_source})"
     return _latency_bound(cfg, check, estimate.value, estimate.low, estimate.high, estimate.n, what, "ms")
 
 
-def _latency_bound(cfg: HarnessConfig, check: GateCheck, value: float, low: float, high: float, n: int, what: str,
-                   unit: str) -> GateCheck:
+def _latency_bound(
+    cfg: HarnessConfig, check: GateCheck, value: float, low: float, high: float, n: int, what: str, unit: str
+) -> GateCheck:
     """A latency upper bound decided on the 95% CI, calm when the data cannot tell and firm when they can.
 
     `gate_on = "ci"` (default) with the check's relative test: `no_regression` fails only when the
@@ -272,23 +316,50 @@ def _latency_bound(cfg: HarnessConfig, check: GateCheck, value: float, low: floa
     test = cfg.relative_test_for(check.metric)
     ci = f"95% CI [{shown(low)}, {shown(high)}] on {n} case(s)"
     if low > bound:
-        return replace(check, **measured, checked=low, passed=False,
-                       detail=f"{what}: shown above {shown(bound)} ({ci}, its lower end checked; {test})")
+        return replace(
+            check,
+            **measured,
+            checked=low,
+            passed=False,
+            detail=f"{what}: shown above {shown(bound)} ({ci}, its lower end checked; {test})",
+        )
     if high <= bound:
-        return replace(check, **measured, checked=high, passed=True,
-                       detail=f"{what}: shown within {shown(bound)} ({ci}, its upper end checked; {test})")
+        return replace(
+            check,
+            **measured,
+            checked=high,
+            passed=True,
+            detail=f"{what}: shown within {shown(bound)} ({ci}, its upper end checked; {test})",
+        )
     needed = stats.cases_to_decide(value, low, high, bound, n)
-    more = "no number of cases tells (the estimate sits on the bound)" if needed is None else f"about {needed} cases would tell"
+    more = (
+        "no number of cases tells (the estimate sits on the bound)"
+        if needed is None
+        else f"about {needed} cases would tell"
+    )
     blocks = test == "non_inferiority" or cfg.latency_undecided == "block"
-    why = "non_inferiority needs the whole CI within it" if test == "non_inferiority" else f'latency_undecided = "{cfg.latency_undecided}"'
-    return replace(check, **measured, checked=high if blocks else low, passed=not blocks, undecided=True, cases_needed=needed, detail=(
-        f"undecided: {n} case(s) cannot tell whether {what} is within {shown(bound)} ({ci}); {more}; "
-        f"{'blocks' if blocks else 'does not block'} ({why})"))
+    why = (
+        "non_inferiority needs the whole CI within it"
+        if test == "non_inferiority"
+        else f'latency_undecided = "{cfg.latency_undecided}"'
+    )
+    return replace(
+        check,
+        **measured,
+        checked=high if blocks else low,
+        passed=not blocks,
+        undecided=True,
+        cases_needed=needed,
+        detail=(
+            f"undecided: {n} case(s) cannot tell whether {what} is within {shown(bound)} ({ci}); {more}; "
+            f"{'blocks' if blocks else 'does not block'} ({why})"
+        ),
+    )
 
 
 def _critical_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
     if check.metric.startswith("tagged "):
-        tag = check.metric[len("tagged "):]
+        tag = check.metric[len("tagged ") :]
         failing = candidate.failing_tagged(tag)
         what = f"cases tagged '{tag}' with any failing score or agent error"
     else:
@@ -299,20 +370,26 @@ def _critical_check(check: GateCheck, candidate: VersionResult) -> GateCheck:
     return replace(check, cases=failing, value=float(len(failing)), passed=not failing, detail=detail)
 
 
-def _baseline_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]) -> GateCheck:
+def _baseline_check(
+    cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]
+) -> GateCheck:
     """Fails when a baseline that should have been compared against could not be loaded: a configured
     one, or the default `@production` that exists or whose existence the store could not confirm."""
-    problems = [n[len(BASELINE_UNAVAILABLE):] for n in notes if n.startswith(BASELINE_UNAVAILABLE)]
+    problems = [n[len(BASELINE_UNAVAILABLE) :] for n in notes if n.startswith(BASELINE_UNAVAILABLE)]
     if problems:
         detail = "; ".join(problems)
     elif comparison is not None:
         detail = f"compared against {comparison.baseline_reference}"
     else:
-        detail = f"no baseline configured and models:/{cfg.model_name}@production does not exist: nothing to compare against"
+        detail = (
+            f"no baseline configured and models:/{cfg.model_name}@production does not exist: nothing to compare against"
+        )
     return replace(check, value=0.0 if problems else 1.0, passed=not problems, detail=detail)
 
 
-def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]) -> GateCheck:
+def _relative_check(
+    cfg: HarnessConfig, check: GateCheck, comparison: Comparison | None, notes: Sequence[str]
+) -> GateCheck:
     """Evaluate a check that compares the candidate with the baseline.
 
     No baseline ran: the check is *skipped* (shown as SKIP with the reason; it neither passes nor
@@ -338,7 +415,10 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
         ratio = comparison.latency_ratio(RATIO_STATISTIC)
         if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
             return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
-        what = f"candidate/baseline latency {against}, geometric mean of the per-case ratios ({ratio.verdict}; {comparison.latency_source})"
+        what = (
+            f"candidate/baseline latency {against}, geometric mean of the per-case ratios "
+            f"({ratio.verdict}; {comparison.latency_source})"
+        )
         return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:
@@ -347,14 +427,28 @@ def _relative_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison
     margin = -check.threshold + 0.0  # never -0.0 in a message
     needed = "no number of cases" if metric.cases_needed is None else f"about {metric.cases_needed} cases"
     if metric.relative_test == "non_inferiority":
-        return replace(check, **measured, checked=metric.ci_low, passed=metric.ci_low >= check.threshold, detail=(
-            f"non-inferiority, candidate − baseline {against}: passes only when the 95% CI's lower end is at or above "
-            f"−{margin:g} (at the observed per-case sd {metric.sd:.3f} this needs {needed}; {metric.n} paired)"
-        ))
+        return replace(
+            check,
+            **measured,
+            checked=metric.ci_low,
+            passed=metric.ci_low >= check.threshold,
+            detail=(
+                f"non-inferiority, candidate − baseline {against}: passes only when the 95% CI's lower end is "
+                "at or above "
+                f"−{margin:g} (at the observed per-case sd {metric.sd:.3f} this needs {needed}; {metric.n} paired)"
+            ),
+        )
     family = len(comparison.family)
     significantly_worse = metric.p_worse_adjusted < ALPHA and metric.delta < check.threshold
-    return replace(check, **measured, checked=metric.delta, passed=not significantly_worse, detail=(
-        f"no significant regression, candidate − baseline {against}: {GATE_P_NAME}={fmt_p(metric.p_worse_adjusted)} "
-        f"(Holm over the {family} gated metric(s)); fails when significantly worse and Δ below −{margin:g}; "
-        f"detects drops of {detectable_text(metric.mdd)} or more on {metric.n} paired cases"
-    ))
+    return replace(
+        check,
+        **measured,
+        checked=metric.delta,
+        passed=not significantly_worse,
+        detail=(
+            f"no significant regression, candidate − baseline {against}: "
+            f"{GATE_P_NAME}={fmt_p(metric.p_worse_adjusted)} "
+            f"(Holm over the {family} gated metric(s)); fails when significantly worse and Δ below −{margin:g}; "
+            f"detects drops of {detectable_text(metric.mdd)} or more on {metric.n} paired cases"
+        ),
+    )

@@ -47,14 +47,24 @@ class Conversation:
         return f"{self.id}/turn-{turn}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "turn": self.turn, "turns": self.turns, "history": self.history,
-                "earlier": [list(messages) for messages in self.earlier]}
+        return {
+            "id": self.id,
+            "turn": self.turn,
+            "turns": self.turns,
+            "history": self.history,
+            "earlier": [list(messages) for messages in self.earlier],
+        }
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Conversation:
         """The record `to_dict` wrote (e.g. a results.json row read back)."""
-        return cls(row["id"], int(row["turn"]), int(row["turns"]), tuple(tuple(m) for m in row.get("earlier") or ()),
-                   row.get("history", "agent"))
+        return cls(
+            row["id"],
+            int(row["turn"]),
+            int(row["turns"]),
+            tuple(tuple(m) for m in row.get("earlier") or ()),
+            row.get("history", "agent"),
+        )
 
 
 @dataclass
@@ -105,7 +115,9 @@ def iter_golden(path: Path) -> Iterator[Case]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise HarnessError(f"{where}: not valid UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1})") from None
+                raise HarnessError(
+                    f"{where}: not valid UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1})"
+                ) from None
             text = text.strip()
             if not text:
                 continue
@@ -127,7 +139,9 @@ def parse_conversation(record: dict[str, Any], where: str) -> list[Case]:
     """`{"id", "turns": [{"inputs", "expectations"}, ...], "tags", "params", "history"}` -> one case per turn."""
     conv_id = _case_id(record, where)
     if "inputs" in record or "expectations" in record:
-        raise HarnessError(f"{where}: a case with 'turns' keeps 'inputs' and 'expectations' inside each turn (case {conv_id})")
+        raise HarnessError(
+            f"{where}: a case with 'turns' keeps 'inputs' and 'expectations' inside each turn (case {conv_id})"
+        )
     _known_keys(record, CONVERSATION_KEYS, where, "")
     turns = record["turns"]
     if not isinstance(turns, list) or not turns:
@@ -150,7 +164,9 @@ def parse_conversation(record: dict[str, Any], where: str) -> list[Case]:
     for k, (messages, expectations) in enumerate(parsed, start=1):
         earlier = tuple(tuple(m) for m, _ in parsed[: k - 1])
         conversation = Conversation(conv_id, k, len(parsed), earlier, history)
-        cases.append(Case(conversation.turn_id(k), messages, expectations, list(tags), dict(params), where, conversation))
+        cases.append(
+            Case(conversation.turn_id(k), messages, expectations, list(tags), dict(params), where, conversation)
+        )
     return cases
 
 
@@ -172,7 +188,8 @@ def parse_case(record: Any, where: str) -> Case:
 
 
 def _known_keys(record: dict[str, Any], known: tuple[str, ...], where: str, prefix: str) -> None:
-    """`where: unknown key expectations.expected_fact (did you mean expected_facts?)` for the first key not in `known`."""
+    """`where: unknown key expectations.expected_fact (did you mean expected_facts?)` for the first key not in
+    `known`."""
     unknown = [key for key in record if key not in known]
     if unknown:
         close = difflib.get_close_matches(str(unknown[0]), known, n=1)
@@ -198,10 +215,13 @@ def _messages(inputs: Any, where: str, case_id: str, field_: str) -> list[dict[s
         raise HarnessError(f"{where}: {field_}.messages must be a non-empty list (case {case_id})")
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
-            raise HarnessError(f"{where}: {field_}.messages[{i}] must be an object with a string 'content' (case {case_id})")
+            raise HarnessError(
+                f"{where}: {field_}.messages[{i}] must be an object with a string 'content' (case {case_id})"
+            )
         if message.get("role") not in ROLES:
             raise HarnessError(
-                f"{where}: {field_}.messages[{i}].role must be one of {sorted(ROLES)}, got {message.get('role')!r} (case {case_id})"
+                f"{where}: {field_}.messages[{i}].role must be one of {sorted(ROLES)}, got "
+                f"{message.get('role')!r} (case {case_id})"
             )
     return [{"role": m["role"], "content": m["content"]} for m in messages]
 
@@ -229,7 +249,10 @@ def _tags(record: dict[str, Any], where: str, case_id: str) -> list[str]:
         raise HarnessError(f"{where}: 'tags' must be a list of strings (case {case_id})")
     for tag in tags:
         if not TAG_PATTERN.match(tag):
-            raise HarnessError(f"{where}: tag {tag!r} must be letters, digits and underscores, to work as a pytest marker (case {case_id})")
+            raise HarnessError(
+                f"{where}: tag {tag!r} must be letters, digits and underscores, to work as a pytest marker "
+                f"(case {case_id})"
+            )
     return list(tags)
 
 

@@ -19,24 +19,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.agent_version import Version
 from harness.golden import Case
 from harness.records.latency import NodeBreakdown, NodeStat
+from harness.versions.version import Version
 
 DOMAIN_TAGS = ("cost", "security", "performance", "reliability", "quality")
 GENERIC_CASES = 3  # benchmark cases taken from a golden set without domain tags
 TOP_NODES = 10
 
 
-def representative_cases(cases: Sequence[Case], domains: Sequence[str] = DOMAIN_TAGS, generic: int = GENERIC_CASES) -> list[Case]:
+def representative_cases(
+    cases: Sequence[Case], domains: Sequence[str] = DOMAIN_TAGS, generic: int = GENERIC_CASES
+) -> list[Case]:
     """The first case of each domain tag, in domain order; the first `generic` cases when no case has one."""
     picked = [next(c for c in cases if domain in c.tags) for domain in domains if any(domain in c.tags for c in cases)]
     unique = list({c.id: c for c in picked}.values())
     return unique or list(cases[:generic])
 
 
-def summarize_answers(label: str, reference: str, answers: Sequence[tuple[float, Sequence[tuple[str, str, float]]]],
-                      trace_ids: Sequence[str], top: int = TOP_NODES) -> NodeBreakdown:
+def summarize_answers(
+    label: str,
+    reference: str,
+    answers: Sequence[tuple[float, Sequence[tuple[str, str, float]]]],
+    trace_ids: Sequence[str],
+    top: int = TOP_NODES,
+) -> NodeBreakdown:
     """Sum the time of each node over traced answers ((answer ms, [(name, kind, ms)]) each); the `top`
     slowest nodes by total time."""
     totals: dict[tuple[str, str], list[float]] = {}
@@ -44,7 +51,10 @@ def summarize_answers(label: str, reference: str, answers: Sequence[tuple[float,
         for name, kind, ms in nodes:
             totals.setdefault((name, kind), []).append(ms)
     answer_ms = sum(ms for ms, _ in answers)
-    stats = [NodeStat(name, kind, len(ds), sum(ds), sum(ds) / answer_ms if answer_ms else 0.0) for (name, kind), ds in totals.items()]
+    stats = [
+        NodeStat(name, kind, len(ds), sum(ds), sum(ds) / answer_ms if answer_ms else 0.0)
+        for (name, kind), ds in totals.items()
+    ]
     stats.sort(key=lambda n: n.total_ms, reverse=True)
     return NodeBreakdown(label, reference, len(answers), answer_ms, stats[:top], list(trace_ids))
 
@@ -61,7 +71,14 @@ def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, r
     from harness.runner import call_with_timeout
     from harness.secrets import emails_in
     from harness.tracking.connection import connect
-    from harness.tracking.tracing import flush_traces, node_times, stored_traces, traced_call, tracing, use_trace_experiment
+    from harness.tracking.tracing import (
+        flush_traces,
+        node_times,
+        stored_traces,
+        traced_call,
+        tracing,
+        use_trace_experiment,
+    )
 
     isolated = getattr(version, "isolated", None)
     if isolated is None:
@@ -77,8 +94,10 @@ def trace_breakdown(version: Version, cases: Sequence[Case], timeout_s: float, r
             answers.append((float(reply.get("latency_ms") or 0.0), [tuple(n) for n in reply.get("nodes") or []]))
             return {"content": reply["text"]}
         # The root span opens on the agent's own thread: tracing context does not cross threads.
-        result, trace_id, _ = traced_call(lambda: version.call(messages, params, cid),
-                                          {"harness.version": version.label, "harness.conversation_id": cid})
+        result, trace_id, _ = traced_call(
+            lambda: version.call(messages, params, cid),
+            {"harness.version": version.label, "harness.conversation_id": cid},
+        )
         trace_ids.append(trace_id)
         return result
 

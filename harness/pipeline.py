@@ -1,6 +1,6 @@
 """The pipeline: run versions over the cases, score every answer, aggregate, compare, gate.
 
-Pure: no pytest, no tracking store. The versions come in loaded (see `harness.baseline`
+Pure: no pytest, no tracking store. The versions come in loaded (see `harness.versions.baseline`
 for the session's candidate and baseline); what comes out is one `Evaluation` record.
 """
 
@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 from harness.compare import build_comparisons
-from harness.settings import HarnessConfig
 from harness.gate import evaluate_gate
 from harness.golden import Case, Conversation, parse_case
 from harness.records.comparison import Comparison
@@ -20,7 +19,8 @@ from harness.records.results import CaseResult, VersionResult
 from harness.runner import Progress, VersionRun, run_versions
 from harness.scorers import Scorer, build_scorers, safe_score
 from harness.scorers.base import Score, failed
-from harness.agent_version import AgentOutput, Version
+from harness.settings import HarnessConfig
+from harness.versions.version import AgentOutput, Version
 
 
 def score_answer(case: Case, output: AgentOutput, scorers: Sequence[Scorer]) -> dict[str, Score]:
@@ -54,19 +54,41 @@ def combine_scores(answers: Sequence[dict[str, Score]]) -> dict[str, Score]:
         passes = sum(s.passed for s in scores)
         failing = next((s for s in scores if not s.passed), None)
         why = f"{passes} of {len(scores)} answers passed" + (f"; a failing one: {failing.rationale}" if failing else "")
-        combined[name] = Score(name, sum(s.value for s in scores) / len(scores), 2 * passes > len(scores), why, first.judge,
-                               error=any(s.error for s in scores))
+        combined[name] = Score(
+            name,
+            sum(s.value for s in scores) / len(scores),
+            2 * passes > len(scores),
+            why,
+            first.judge,
+            error=any(s.error for s in scores),
+        )
     return combined
 
 
-def evaluate(cfg: HarnessConfig, cases: Sequence[Case], versions: Sequence[Version], scorers: Sequence[Scorer] | None = None,
-             notes: Sequence[str] = (), progress: Progress | None = None) -> Evaluation:
+def evaluate(
+    cfg: HarnessConfig,
+    cases: Sequence[Case],
+    versions: Sequence[Version],
+    scorers: Sequence[Scorer] | None = None,
+    notes: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Evaluation:
     """Run and score every version over `cases`, then gate the first one (the candidate)."""
     scorers = list(scorers) if scorers is not None else build_scorers(cfg)
-    runs = run_versions(versions, cases, cfg.concurrency, cfg.case_timeout_s, cfg.repeats, progress, trace=reads_trajectories(scorers))
+    runs = run_versions(
+        versions, cases, cfg.concurrency, cfg.case_timeout_s, cfg.repeats, progress, trace=reads_trajectories(scorers)
+    )
     results = [
-        VersionResult(run.version.label, run.version.reference, run.version.kind, run.version.load_s, score_run(run, cases, scorers), run.version, dict(cfg.weights),
-                      first_answer=run.first_answer)
+        VersionResult(
+            run.version.label,
+            run.version.reference,
+            run.version.kind,
+            run.version.load_s,
+            score_run(run, cases, scorers),
+            run.version,
+            dict(cfg.weights),
+            first_answer=run.first_answer,
+        )
         for run in runs
     ]
     return gate_evaluation(Evaluation(cfg, list(cases), results, notes=list(notes)))
@@ -81,7 +103,9 @@ def reads_trajectories(scorers: Sequence[Scorer]) -> bool:
 def gate_evaluation(evaluation: Evaluation, comparisons: list[Comparison] | None = None) -> Evaluation:
     """The evaluation with the candidate compared with each other version (paired statistics) and gated."""
     comparisons = build_comparisons(evaluation) if comparisons is None else comparisons
-    gate = evaluate_gate(evaluation.config, evaluation.candidate, comparisons[0] if comparisons else None, evaluation.notes)
+    gate = evaluate_gate(
+        evaluation.config, evaluation.candidate, comparisons[0] if comparisons else None, evaluation.notes
+    )
     return replace(evaluation, comparisons=comparisons, gate=gate)
 
 
@@ -94,12 +118,24 @@ def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Eva
         for row in entry["cases"]:
             if row["id"] not in cases:
                 case = parse_case(
-                    {"id": row["id"], "inputs": {"messages": row.get("messages") or [{"role": "user", "content": row["question"]}]},
-                     "expectations": row.get("expectations", {}), "tags": row.get("tags", [])},
+                    {
+                        "id": row["id"],
+                        "inputs": {"messages": row.get("messages") or [{"role": "user", "content": row["question"]}]},
+                        "expectations": row.get("expectations", {}),
+                        "tags": row.get("tags", []),
+                    },
                     f"{document.get('report_dir', 'results.json')}:{row['id']}",
                 )
-                cases[row["id"]] = replace(case, conversation=Conversation.from_dict(row["conversation"])) if row.get("conversation") else case
+                cases[row["id"]] = (
+                    replace(case, conversation=Conversation.from_dict(row["conversation"]))
+                    if row.get("conversation")
+                    else case
+                )
             results[row["id"]] = CaseResult.from_dict(cases[row["id"]], row)
-        versions.append(VersionResult(entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)))
+        versions.append(
+            VersionResult(
+                entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, dict(cfg.weights)
+            )
+        )
     notes = [n for n in document.get("notes") or [] if isinstance(n, str)]
     return gate_evaluation(Evaluation(cfg, list(cases.values()), versions, notes=notes))

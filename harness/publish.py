@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING
 from harness import HarnessError, first_line
 from harness.completeness import SessionFacts, blockers
 from harness.seal import (
-    RECORD_FILE, GateRecord, file_sha256, golden_digests, harness_version, policy_document, policy_sha256, signing_key,
+    RECORD_FILE,
+    GateRecord,
+    file_sha256,
+    golden_digests,
+    harness_version,
+    policy_document,
+    policy_sha256,
+    signing_key,
 )
 
 if TYPE_CHECKING:
-    from harness.agent_process.client import LoggedAgent
-    from harness.settings import HarnessConfig
     from harness.records.evaluation import Evaluation
+    from harness.settings import HarnessConfig
     from harness.tracking.lock import Lease
+    from harness.versions.process.client import LoggedAgent
 
     Evaluated = tuple[LoggedAgent, str]  # the logged model the candidate answered from, its artifact sha256
 
@@ -37,8 +44,14 @@ def _quiet(_: str) -> None:
     pass
 
 
-def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated: Evaluated | None, promote: bool = False,
-         results_sha256: str = "") -> GateRecord:
+def seal(
+    evaluation: Evaluation,
+    facts: SessionFacts,
+    report_id: str,
+    evaluated: Evaluated | None,
+    promote: bool = False,
+    results_sha256: str = "",
+) -> GateRecord:
     """The decision's record: what was evaluated, against what, under which policy, how completely,
     the candidate's figures, and whether the session meant to promote.
 
@@ -66,7 +79,9 @@ def seal(evaluation: Evaluation, facts: SessionFacts, report_id: str, evaluated:
         gate_passed=evaluation.gate.passed,
         isolated=evaluated is not None,
         report_id=report_id,
-        metrics=tuple((name, est.value) for name, est in sorted(evaluation.candidate.metrics().items()) if est.value == est.value),
+        metrics=tuple(
+            (name, est.value) for name, est in sorted(evaluation.candidate.metrics().items()) if est.value == est.value
+        ),
         results_sha256=results_sha256,
         promote=promote,
         sandbox=facts.sandbox or "none",
@@ -92,7 +107,10 @@ def policy_blockers(evaluation: Evaluation) -> list[str]:
     found = []
     if policy_sha256(cfg) != policy_sha256(project):
         changed = sorted(k for k, v in policy_document(cfg).items() if policy_document(project).get(k) != v)
-        found.append(f"the gate policy differs from pyproject.toml's ({', '.join(changed)} overridden on the command line or by HARNESS_*)")
+        found.append(
+            f"the gate policy differs from pyproject.toml's ({', '.join(changed)} overridden on the command "
+            "line or by HARNESS_*)"
+        )
     compared = {v.reference.strip() for v in evaluation.versions[1:]}
     skipped = [ref for ref in effective_baselines(project) if ref not in compared and _exists(ref, project)]
     if skipped:
@@ -118,8 +136,15 @@ def _exists(reference: str, cfg: HarnessConfig) -> bool:
 def scorer_error_blockers(evaluation: Evaluation) -> list[str]:
     """A rule scorer that raised has no threshold of its own to fail, so it blocks promotion (judge
     errors have max_judge_error_rate): a check that could not be made is never a pass."""
-    names = sorted({name for r in evaluation.candidate.results.values() if r.output.error is None
-                    for name, s in r.scores.items() if s.error and s.judge == "rule"})
+    names = sorted(
+        {
+            name
+            for r in evaluation.candidate.results.values()
+            if r.output.error is None
+            for name, s in r.scores.items()
+            if s.error and s.judge == "rule"
+        }
+    )
     return [f"scorer error(s) in {', '.join(names)}"] if names else []
 
 
@@ -128,9 +153,13 @@ def headline(evaluation: Evaluation) -> list[str]:
     from harness.reports.decision import decision
 
     gate = evaluation.gate
-    lines = [gate.table(), "",
-             f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate {'PASSED' if gate.passed else 'FAILED'}: "
-             f"{decision(evaluation).verdict}"]
+    lines = [
+        gate.table(),
+        "",
+        f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate "
+        f"{'PASSED' if gate.passed else 'FAILED'}: "
+        f"{decision(evaluation).verdict}",
+    ]
     lines += flip_lines(evaluation)
     lines += [f"note: {note}" for note in evaluation.notes]
     for comparison in evaluation.comparisons:
@@ -146,12 +175,16 @@ def flip_lines(evaluation: Evaluation) -> list[str]:
         if estimate is not None:
             flipped = sum(1 for r in version.results.values() if r.flipped)
             runs = 1 + max(len(r.repeats) for r in version.results.values())
-            lines.append(f"flip rate {version.label}: {estimate.value:.3f} ({flipped} of {estimate.n} case(s) answered differently across {runs} runs)")
+            lines.append(
+                f"flip rate {version.label}: {estimate.value:.3f} ({flipped} of {estimate.n} case(s) answered "
+                f"differently across {runs} runs)"
+            )
     return lines
 
 
-def finish_session(evaluation: Evaluation, facts: SessionFacts, promote: bool, evaluated: Evaluated | None,
-                   progress: Progress = _quiet) -> tuple[list[str], bool]:
+def finish_session(
+    evaluation: Evaluation, facts: SessionFacts, promote: bool, evaluated: Evaluated | None, progress: Progress = _quiet
+) -> tuple[list[str], bool]:
     """Seal, write reports, log the run, promote if allowed. Returns (terminal lines, whether the session failed)."""
     from harness.reports.files import write_reports
 
@@ -162,7 +195,9 @@ def finish_session(evaluation: Evaluation, facts: SessionFacts, promote: bool, e
         report_dir = write_reports(evaluation, cfg.report_path, blockers=all_blockers(evaluation, facts, evaluated))
         record = seal(evaluation, facts, report_dir.name, evaluated, promote, file_sha256(report_dir / RESULTS_FILE))
         (report_dir / RECORD_FILE).write_text(record.to_json(), encoding="utf-8")
-        (report_dir / SESSION_FILE).write_text(json.dumps({"promote": promote, "blockers": list(record.blockers)}, indent=2), encoding="utf-8")
+        (report_dir / SESSION_FILE).write_text(
+            json.dumps({"promote": promote, "blockers": list(record.blockers)}, indent=2), encoding="utf-8"
+        )
     except OSError as exc:
         lines.append(f"could not write reports to {cfg.report_path}: {exc}; nothing logged or promoted")
         return lines, True
@@ -199,8 +234,15 @@ def not_promoted_reasons(evaluation: Evaluation, record: GateRecord, promote: bo
     return reasons
 
 
-def log_and_promote(evaluation: Evaluation, report_dir: Path, record: GateRecord, promote: bool, extra_reasons: list[str] | None = None,
-                    late: bool = False, progress: Progress = _quiet) -> tuple[list[str], bool]:
+def log_and_promote(
+    evaluation: Evaluation,
+    report_dir: Path,
+    record: GateRecord,
+    promote: bool,
+    extra_reasons: list[str] | None = None,
+    late: bool = False,
+    progress: Progress = _quiet,
+) -> tuple[list[str], bool]:
     """Log the report's run and promote its candidate, each at most once per report folder.
 
     Safe to repeat after a tracking failure at any point: a run already logged for this report (tag
@@ -222,9 +264,14 @@ def log_and_promote(evaluation: Evaluation, report_dir: Path, record: GateRecord
             lines.append(f"report already logged as MLflow run {run_id} in {uri}")
         else:
             run_id = log_evaluation(evaluation, report_dir, record, late=late)
-            lines.append(f"logged MLflow run {run_id} to {uri}" + (" (a late log from the report folder)" if late else ""))
+            lines.append(
+                f"logged MLflow run {run_id} to {uri}" + (" (a late log from the report folder)" if late else "")
+            )
     except Exception as exc:  # any tracking failure: keep the reports, say how to finish later
-        lines.append(f"could not log to the tracking store: {first_line(exc)}; nothing promoted. The reports are in {report_dir}; {retry}")
+        lines.append(
+            f"could not log to the tracking store: {first_line(exc)}; nothing promoted. The reports are in "
+            f"{report_dir}; {retry}"
+        )
         return lines, True
     reasons = not_promoted_reasons(evaluation, record, promote) + list(extra_reasons or [])
     if reasons:
@@ -249,12 +296,18 @@ def promote_record(evaluation: Evaluation, record: GateRecord, run_id: str, leas
         with registry_lock(cfg.model_name, f"register run {run_id} and move @{cfg.promote_to}") as held:
             return promote_record(evaluation, record, run_id, held)
     from harness.tracking.aliases import ALIAS_TAG_PREFIX, set_alias
-    from harness.tracking.models import describe_version, register_evaluated, reseal_version, version_description
-
-    from harness.tracking.models import artifact_sha256_of
+    from harness.tracking.models import (
+        artifact_sha256_of,
+        describe_version,
+        register_evaluated,
+        reseal_version,
+        version_description,
+    )
 
     if artifact_sha256_of(record.model_uri) != record.artifact_sha256:
-        raise HarnessError(f"the files of {record.model_uri} changed after they were hashed, before the cases ran: not registered")
+        raise HarnessError(
+            f"the files of {record.model_uri} changed after they were hashed, before the cases ran: not registered"
+        )
     registered = evaluation.candidate.version.registered if evaluation.candidate.version is not None else None
     if registered:
         mv, created = reseal_version(lease, registered[0], registered[1], record, run_id), False
@@ -263,7 +316,10 @@ def promote_record(evaluation: Evaluation, record: GateRecord, run_id: str, leas
     describe_version(lease.client, mv.name, str(mv.version), version_description(evaluation, record, run_id))
     moved = mv.tags.get(f"{ALIAS_TAG_PREFIX}{cfg.promote_to}")
     if moved and json.loads(moved).get("run_id") == run_id:
-        return f"version {mv.version} of {mv.name} was already promoted to @{cfg.promote_to} for run {run_id}; nothing to do"
+        return (
+            f"version {mv.version} of {mv.name} was already promoted to @{cfg.promote_to} for run "
+            f"{run_id}; nothing to do"
+        )
     set_alias(mv.name, cfg.promote_to, str(mv.version), reason="gate passed", run_id=run_id, lease=lease)
     earlier = "" if created or registered else f" (registered earlier for run {run_id})"
     return f"promoted version {mv.version} of {mv.name}{earlier} to @{cfg.promote_to}"
@@ -296,7 +352,10 @@ def log_report(report_dir: Path, promote: bool = True, root: Path | None = None)
         promote = promote and bool(session.get("promote", False))
     except (OSError, json.JSONDecodeError, AttributeError):
         reasons.append(f"{SESSION_FILE} is missing or unreadable, so whether the session could promote is unknown")
-    overrides = {key: recorded.get(key) for key in ("versions", "model_name", "promote_to", "thresholds", "non_inferiority", "judge_model", "repeats")}
+    overrides = {
+        key: recorded.get(key)
+        for key in ("versions", "model_name", "promote_to", "thresholds", "non_inferiority", "judge_model", "repeats")
+    }
     overrides["agent"] = recorded.get("agent")
     overrides["golden"] = [g["path"] for g in recorded.get("golden", [])] or None
     cfg = load_config(root or Path.cwd(), overrides)
@@ -311,18 +370,23 @@ def log_report(report_dir: Path, promote: bool = True, root: Path | None = None)
         record = seal(evaluation, SessionFacts(cases_in_golden=-1), report_dir.name, None)  # unpromotable: logged only
     promote = promote and record.promote  # a --no-promote session's intent is sealed, not only in session.json
     lines = headline(evaluation)
-    lines[2] = f"{len(evaluation.cases)} case(s) read from {results}; gate {'PASSED' if evaluation.gate.passed else 'FAILED'}"
+    lines[2] = (
+        f"{len(evaluation.cases)} case(s) read from {results}; gate {'PASSED' if evaluation.gate.passed else 'FAILED'}"
+    )
     if not reasons and promote:
         reasons += _record_refusals(record, cfg, results)
     connect(cfg.root)
-    with registry_lock(cfg.model_name, f"harness log {report_dir.name}") as lease:  # two `harness log` at once: one run, one version
+    with registry_lock(
+        cfg.model_name, f"harness log {report_dir.name}"
+    ) as lease:  # two `harness log` at once: one run, one version
         more, failed = _log_under_lock(evaluation, report_dir, record, promote, reasons, lease)
     record_outcome(report_dir, more[-1])
     return lines + more, failed
 
 
-def _log_under_lock(evaluation: Evaluation, report_dir: Path, record: GateRecord, promote: bool, reasons: list[str],
-                    lease: Lease) -> tuple[list[str], bool]:
+def _log_under_lock(
+    evaluation: Evaluation, report_dir: Path, record: GateRecord, promote: bool, reasons: list[str], lease: Lease
+) -> tuple[list[str], bool]:
     from harness.tracking.connection import connect, mlflow_client
     from harness.tracking.models import version_for_run
     from harness.tracking.runs import log_evaluation, logged_run
@@ -356,12 +420,18 @@ def _record_refusals(record: GateRecord, cfg, results: Path) -> list[str]:
     from harness.tracking.models import artifact_sha256_of
 
     # The version's description is written from results.json: only with the figures the session sealed.
-    edited = [] if file_sha256(results) == record.results_sha256 else [
-        f"{results} differs from the results.json its session sealed (its figures were edited or copied in)"]
+    edited = (
+        []
+        if file_sha256(results) == record.results_sha256
+        else [f"{results} differs from the results.json its session sealed (its figures were edited or copied in)"]
+    )
     key = signing_key()
     if not key:
-        return edited + [f"{SIGNING_KEY_ENV} is not set: a report folder is an editable file, so `harness log` promotes only on a record "
-                         "signed with that key"]
+        return edited + [
+            f"{SIGNING_KEY_ENV} is not set: a report folder is an editable file, so `harness log` promotes "
+            "only on a record "
+            "signed with that key"
+        ]
     if not record.model_id:
         return edited + ["the record names no logged model"]
     try:
@@ -371,5 +441,10 @@ def _record_refusals(record: GateRecord, cfg, results: Path) -> list[str]:
     from harness.config import project_config
 
     project = project_config(cfg.root)
-    return edited + verify_record(record, artifact_sha256=artifact, policy=policy_sha256(project),
-                                  golden=golden_digests(project.golden_paths), key=key)
+    return edited + verify_record(
+        record,
+        artifact_sha256=artifact,
+        policy=policy_sha256(project),
+        golden=golden_digests(project.golden_paths),
+        key=key,
+    )

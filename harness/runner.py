@@ -26,7 +26,7 @@ from typing import Any
 
 from harness import first_line
 from harness.golden import Case
-from harness.agent_version import AgentCallError, AgentOutput, Version, normalize_output
+from harness.versions.version import AgentCallError, AgentOutput, Version, normalize_output
 
 MAX_ANSWER_CHARS = 1_000_000  # answers beyond this are cut before scoring and reporting
 
@@ -42,8 +42,9 @@ class VersionRun:
         return self.outputs[case_id][0]
 
 
-def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: int = 0, trace: bool = False,
-                      conversation_id: str = "") -> AgentOutput:
+def call_with_timeout(
+    version: Version, case: Case, timeout_s: float, repeat: int = 0, trace: bool = False, conversation_id: str = ""
+) -> AgentOutput:
     """One agent call on a daemon thread; any exception, bad return or timeout becomes `error`.
 
     `trace`: answer under MLflow tracing and keep the answer's trajectory."""
@@ -81,8 +82,9 @@ def call_with_timeout(version: Version, case: Case, timeout_s: float, repeat: in
     return box["out"]
 
 
-def predict_traced(version: Version, messages: list[dict[str, str]], params: dict[str, Any] | None = None,
-                   conversation_id: str = "") -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
+def predict_traced(
+    version: Version, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = ""
+) -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
     """`version.predict` under MLflow tracing, with the answer's trajectory (None: no spans below the root).
 
     A version answering from its own process is traced there and sends the trajectory back as JSON;
@@ -91,7 +93,9 @@ def predict_traced(version: Version, messages: list[dict[str, str]], params: dic
 
     cid = conversation_id or uuid.uuid4().hex
     if version.isolated is not None:
-        reply = version.isolated.call(messages, params or {}, cid, trace=True, flush=False)  # the trajectory comes in the reply
+        reply = version.isolated.call(
+            messages, params or {}, cid, trace=True, flush=False
+        )  # the trajectory comes in the reply
         text, metadata = normalize_output({"content": reply["text"], "custom_outputs": reply.get("metadata") or {}})
         return text, metadata, received_trajectory(reply.get("trajectory"))
     from harness.tracking.tracing import traced_call
@@ -115,14 +119,24 @@ def conversations(cases: Sequence[Case]) -> list[list[Case]]:
     return [sorted(g, key=lambda c: c.conversation.turn) if g[0].conversation else g for g in groups.values()]
 
 
-def play(version: Version, group: Sequence[Case], timeout_s: float, repeat: int, conversation_id: str,
-         on_answer: Callable[[Case, AgentOutput], None], trace: bool = True) -> None:
+def play(
+    version: Version,
+    group: Sequence[Case],
+    timeout_s: float,
+    repeat: int,
+    conversation_id: str,
+    on_answer: Callable[[Case, AgentOutput], None],
+    trace: bool = True,
+) -> None:
     """Play one group (see `conversations`) in order; `on_answer` gets each asked case's output.
     With `trace`, the cases that expect a trajectory are answered under tracing."""
     last = group[-1]
     conversation = last.conversation
     if conversation is None:
-        on_answer(last, call_with_timeout(version, last, timeout_s, repeat, trace and last.traced, conversation_id=conversation_id))
+        on_answer(
+            last,
+            call_with_timeout(version, last, timeout_s, repeat, trace and last.traced, conversation_id=conversation_id),
+        )
         return
     asked = {c.conversation.turn: c for c in group}
     # The id also goes in the custom inputs: a ChatAgent loaded back as a pyfunc model (a promotable
@@ -132,8 +146,14 @@ def play(version: Version, group: Sequence[Case], timeout_s: float, repeat: int,
     for turn, messages in enumerate([*conversation.earlier, tuple(last.messages)], start=1):
         case = asked.get(turn) or Case(conversation.turn_id(turn), list(messages), source=last.source)
         sent = history + list(messages) if conversation.history == "sent" else list(messages)
-        output = call_with_timeout(version, replace(case, messages=sent, params=params), timeout_s, repeat, trace and case.traced,
-                                   conversation_id)
+        output = call_with_timeout(
+            version,
+            replace(case, messages=sent, params=params),
+            timeout_s,
+            repeat,
+            trace and case.traced,
+            conversation_id,
+        )
         if turn in asked:
             on_answer(case, output)
         history += list(messages) + ([{"role": "assistant", "content": output.text}] if output.error is None else [])
@@ -161,8 +181,15 @@ def run_versions(
         return _run(versions, cases, concurrency, timeout_s, repeats, progress, trace=True)
 
 
-def _run(versions: Sequence[Version], cases: Sequence[Case], concurrency: int, timeout_s: float, repeats: int,
-         progress: Progress | None, trace: bool) -> list[VersionRun]:
+def _run(
+    versions: Sequence[Version],
+    cases: Sequence[Case],
+    concurrency: int,
+    timeout_s: float,
+    repeats: int,
+    progress: Progress | None,
+    trace: bool,
+) -> list[VersionRun]:
     runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
     groups = conversations(cases)
     answers = len(cases) * repeats * len(runs)
@@ -173,7 +200,9 @@ def _run(versions: Sequence[Version], cases: Sequence[Case], concurrency: int, t
         # Cold start: one answer per version, alone and before the pool, so lazy
         # initialisation is reported as the first answer and stays out of the warm percentiles.
         for run in runs:
-            run.first_answer = call_with_timeout(run.version, cases[0], timeout_s, repeat=-1, trace=trace and cases[0].traced)
+            run.first_answer = call_with_timeout(
+                run.version, cases[0], timeout_s, repeat=-1, trace=trace and cases[0].traced
+            )
     started = time.perf_counter()
     tally = {"done": 0, "errors": 0}
     lock = threading.Lock()
@@ -199,10 +228,16 @@ def _run(versions: Sequence[Version], cases: Sequence[Case], concurrency: int, t
         with in_flight:
             play(run.version, group, timeout_s, r, cid, on_answer, trace)
 
-    pools = [ThreadPoolExecutor(max_workers=callers, thread_name_prefix=f"harness-runner-v{i}") for i in range(len(runs))]
+    pools = [
+        ThreadPoolExecutor(max_workers=callers, thread_name_prefix=f"harness-runner-v{i}") for i in range(len(runs))
+    ]
     try:
-        futures = [pool.submit(do, i, run, group, r)
-                   for r in range(repeats) for group in groups for i, (run, pool) in enumerate(zip(runs, pools))]
+        futures = [
+            pool.submit(do, i, run, group, r)
+            for r in range(repeats)
+            for group in groups
+            for i, (run, pool) in enumerate(zip(runs, pools))
+        ]
         for future in futures:
             future.result()
     finally:

@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +30,20 @@ SIGNING_KEY_ENV = "HARNESS_SIGNING_KEY"
 RECORD_FILE = "gate_record.json"
 RECORD_SCHEMA = 1
 # Settings that change how a run is executed or where it writes, not what passes: left out of the policy digest.
-NOT_POLICY = {"agent", "baseline", "versions", "promote", "report_dir", "concurrency", "judge_cache", "root", "source",
-              "judge_timeout_s", "judge_retries", "in_process"}
+NOT_POLICY = {
+    "agent",
+    "baseline",
+    "versions",
+    "promote",
+    "report_dir",
+    "concurrency",
+    "judge_cache",
+    "root",
+    "source",
+    "judge_timeout_s",
+    "judge_retries",
+    "in_process",
+}
 
 
 def file_sha256(path: Path) -> str:
@@ -53,10 +65,14 @@ def tree_sha256(root: str | Path) -> str:
     content digest, in path order."""
     root = Path(root)
     digest = hashlib.sha256()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).as_posix() != DOWNLOAD_ONLY_FILE)
+    files = (
+        [root]
+        if root.is_file()
+        else sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).as_posix() != DOWNLOAD_ONLY_FILE)
+    )
     for path in files:
         name = path.name if path == root else path.relative_to(root).as_posix()
-        digest.update(f"{name}\0{file_sha256(path)}\n".encode("utf-8"))
+        digest.update(f"{name}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -111,7 +127,7 @@ class GateRecord:
     metrics: tuple[tuple[str, float], ...] = ()
     results_sha256: str = ""
     promote: bool = True
-    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     signature: str = ""  # HMAC-SHA256 (hex) over the rest, with HARNESS_SIGNING_KEY; empty when unsigned
     schema: int = RECORD_SCHEMA
     sandbox: str = "none"  # how the agent's code was confined while it was logged and evaluated (harness/sandbox)
@@ -128,7 +144,13 @@ class GateRecord:
 
     @property
     def promotable(self) -> bool:
-        return self.gate_passed and self.complete and self.isolated and not self.blockers and self.cases_evaluated == self.cases_in_golden
+        return (
+            self.gate_passed
+            and self.complete
+            and self.isolated
+            and not self.blockers
+            and self.cases_evaluated == self.cases_in_golden
+        )
 
     def signed(self, key: str | None) -> GateRecord:
         if not key:
@@ -167,8 +189,14 @@ def take_signing_key() -> None:
         _taken.append(os.environ.pop(SIGNING_KEY_ENV, None) or None)
 
 
-def verify_record(record: GateRecord, *, artifact_sha256: str, policy: str | None, golden: Sequence[tuple[str, str]] | None,
-                  key: str | None) -> list[str]:
+def verify_record(
+    record: GateRecord,
+    *,
+    artifact_sha256: str,
+    policy: str | None,
+    golden: Sequence[tuple[str, str]] | None,
+    key: str | None,
+) -> list[str]:
     """Why `record` does not back a promotion of the artifact it names under today's policy; [] when it does.
 
     `policy` and `golden` None: today's policy and golden files are not compared (a rollback returns
@@ -184,7 +212,9 @@ def verify_record(record: GateRecord, *, artifact_sha256: str, policy: str | Non
     if record.artifact_sha256 != artifact_sha256:
         problems.append("its artifact files differ from the ones that were evaluated (sha256 mismatch)")
     if policy is not None and record.policy_sha256 != policy:
-        problems.append("the gate policy changed since it was evaluated (thresholds, margins, scorers, judges, promote_to or chain)")
+        problems.append(
+            "the gate policy changed since it was evaluated (thresholds, margins, scorers, judges, promote_to or chain)"
+        )
     if golden is not None and tuple(tuple(g) for g in golden) != record.golden:
         problems.append("the golden files changed since it was evaluated")
     if key:

@@ -48,7 +48,9 @@ class Estimate:
         return asdict(self)
 
 
-def _ci(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _ci(
+    data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The BOOTSTRAP-level CI of `statistic` (vectorized: takes arrays and `axis`; scalar or vector
     valued); BCa falls back to percentile where it is undefined (a sample with nearly one value gives
     BCa a zero acceleration denominator and scipy returns NaN)."""
@@ -57,15 +59,29 @@ def _ci(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], meth
     for how in dict.fromkeys([method, BOOTSTRAP.percentiles]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy's DegenerateDataWarning: handled by the fallback below
-            result = bootstrap(data, statistic, n_resamples=BOOTSTRAP.resamples, confidence_level=BOOTSTRAP.level,
-                               method=how, paired=paired, vectorized=True, axis=-1, random_state=np.random.default_rng(BOOTSTRAP.seed))
-        low, high = np.asarray(result.confidence_interval.low, dtype=float), np.asarray(result.confidence_interval.high, dtype=float)
+            result = bootstrap(
+                data,
+                statistic,
+                n_resamples=BOOTSTRAP.resamples,
+                confidence_level=BOOTSTRAP.level,
+                method=how,
+                paired=paired,
+                vectorized=True,
+                axis=-1,
+                random_state=np.random.default_rng(BOOTSTRAP.seed),
+            )
+        low, high = (
+            np.asarray(result.confidence_interval.low, dtype=float),
+            np.asarray(result.confidence_interval.high, dtype=float),
+        )
         if np.isfinite(low).all() and np.isfinite(high).all():
             break
     return low, high
 
 
-def _estimates(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False) -> list[Estimate]:
+def _estimates(
+    data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False
+) -> list[Estimate]:
     """One Estimate per value of `statistic` (one bootstrap for all of them)."""
     n = data[0].size
     points = np.atleast_1d(np.asarray(statistic(*data, axis=-1), dtype=float)) if n else np.array([float("nan")])
@@ -78,7 +94,9 @@ def _estimates(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray
     return [Estimate(float(p), float(min(lo, p)), float(max(hi, p)), n) for p, lo, hi in zip(points, lows, highs)]
 
 
-def _estimate(data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False) -> Estimate:
+def _estimate(
+    data: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], method: str, paired: bool = False
+) -> Estimate:
     return _estimates(data, statistic, method, paired)[0]
 
 
@@ -96,13 +114,19 @@ def mean_ci(values: Sequence[float]) -> Estimate:
 
 
 def percentile_ci(values: Sequence[float], q: float) -> Estimate:
-    return _estimate((np.asarray(values, dtype=float),), lambda x, axis=-1: np.percentile(x, q, axis=axis), BOOTSTRAP.percentiles)
+    return _estimate(
+        (np.asarray(values, dtype=float),), lambda x, axis=-1: np.percentile(x, q, axis=axis), BOOTSTRAP.percentiles
+    )
 
 
 def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Estimate]:
     """p50/p90/p95/p99 with bootstrap CIs (one bootstrap for the four), and the max (its CI is the observed value)."""
     qs = list(LATENCY_PERCENTILES.values())
-    estimates = _estimates((np.asarray(latencies_ms, dtype=float),), lambda x, axis=-1: np.percentile(x, qs, axis=axis), BOOTSTRAP.percentiles)
+    estimates = _estimates(
+        (np.asarray(latencies_ms, dtype=float),),
+        lambda x, axis=-1: np.percentile(x, qs, axis=axis),
+        BOOTSTRAP.percentiles,
+    )
     summary = dict(zip(LATENCY_PERCENTILES, estimates * (len(qs) if len(estimates) == 1 else 1)))
     top = float(np.max(latencies_ms)) if len(latencies_ms) else float("nan")
     summary["max"] = Estimate(top, top, top, len(latencies_ms))
@@ -178,7 +202,9 @@ def mcnemar_exact(table: McNemarTable, alternative: str = "two-sided") -> float:
     return float(min(1.0, binomtest(table.candidate_only, n, 0.5, alternative=alternative).pvalue))
 
 
-def wilcoxon_signed_rank(baseline: Sequence[float], candidate: Sequence[float], alternative: str = "two-sided") -> float:
+def wilcoxon_signed_rank(
+    baseline: Sequence[float], candidate: Sequence[float], alternative: str = "two-sided"
+) -> float:
     """p-value of the Wilcoxon signed-rank test on candidate − baseline.
 
     Zero differences are dropped (Wilcoxon's own method); when every difference is zero the
@@ -210,7 +236,9 @@ def paired_test(baseline: Sequence[float], candidate: Sequence[float]) -> Paired
     if all(v in (0.0, 1.0) for v in [*baseline, *candidate]):
         table = mcnemar_table(baseline, candidate)
         return PairedTest("mcnemar", mcnemar_exact(table), mcnemar_exact(table, "less"), table)
-    return PairedTest("wilcoxon", wilcoxon_signed_rank(baseline, candidate), wilcoxon_signed_rank(baseline, candidate, "less"))
+    return PairedTest(
+        "wilcoxon", wilcoxon_signed_rank(baseline, candidate), wilcoxon_signed_rank(baseline, candidate, "less")
+    )
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -246,7 +274,9 @@ def power_z(alpha: float, tests: int, power: float, one_sided: bool) -> float:
     return float(norm.ppf(1 - tail) + norm.ppf(power))
 
 
-def detectable_drop(n: int, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER) -> float:
+def detectable_drop(
+    n: int, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER
+) -> float:
     """The smallest mean drop a one-sided paired test on n cases detects with `power`.
 
     Two limits, the larger wins: the exact test's floor (at least `min_cases_for_significance` cases
@@ -264,7 +294,9 @@ def detectable_drop(n: int, alpha: float = ALPHA, tests: int = 1, sd: float | No
     return drop if drop <= 1 else float("inf")
 
 
-def cases_to_detect(drop: float, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER) -> int | None:
+def cases_to_detect(
+    drop: float, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER
+) -> int | None:
     """The fewest cases for which `detectable_drop` is at most `drop` (None: no case count can, drop <= 0)."""
     if drop <= 0:
         return None
@@ -290,7 +322,9 @@ def cases_to_decide(value: float, low: float, high: float, bound: float, n: int)
     return max(n + 1, math.ceil(n * (half / distance) ** 2))
 
 
-def non_inferiority_cases(margin: float, sd: float | None = None, alpha: float = ALPHA, power: float = POWER) -> int | None:
+def non_inferiority_cases(
+    margin: float, sd: float | None = None, alpha: float = ALPHA, power: float = POWER
+) -> int | None:
     """Cases needed for two equivalent versions to show non-inferiority at `margin` with `power`.
 
     The 95% CI's lower end must clear −margin: n = ((z[1 − α/2] + z[power]) · sd / margin)². sd is

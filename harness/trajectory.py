@@ -76,6 +76,7 @@ Step = dict[str, Any]
 
 # --- reading a trajectory from spans ------------------------------------------------------------
 
+
 def node_key(span: Any) -> tuple[str, str] | None:
     """(name, kind) a span stands for: kind "node" for a LangGraph node, else its MLflow span type;
     None for the root span, LangGraph plumbing, the graph itself and helper runnables inside a node."""
@@ -110,8 +111,11 @@ def trajectory_from_spans(spans: Sequence[Any], allowed_emails: frozenset[str] =
         if key is None:
             continue
         name, kind = key
-        step: Step = {"kind": "node", "name": name} if kind == "node" else \
-            {"kind": "call", "name": name, "type": kind, "args": _args(span.inputs, allowed_emails)}
+        step: Step = (
+            {"kind": "node", "name": name}
+            if kind == "node"
+            else {"kind": "call", "name": name, "type": kind, "args": _args(span.inputs, allowed_emails)}
+        )
         enclosing = by_id.get(span.parent_id)
         while enclosing is not None and enclosing.span_id not in index:
             enclosing = by_id.get(enclosing.parent_id)
@@ -149,6 +153,7 @@ def _args(inputs: Any, allowed_emails: frozenset[str]) -> Any:
 
 # --- the golden form ----------------------------------------------------------------------------
 
+
 def _range(value: Any) -> tuple[date, date] | None:
     def day(v: Any) -> date | None:
         match = re.match(r"^\s*(\d{4}-\d{2}-\d{2})", str(v)) if v is not None else None
@@ -173,10 +178,10 @@ def _table(value: Any) -> str:
     return str(value).replace("`", "").replace('"', "").strip().lower().rsplit(".", 1)[-1]
 
 
-
 ARG_RULES: dict[str, Callable[[Any, Any], bool]] = {
-    "exact": lambda expected, actual: json.dumps(expected, sort_keys=True) == json.dumps(actual, sort_keys=True, default=str)
-    or expected == actual,
+    "exact": lambda expected, actual: (
+        json.dumps(expected, sort_keys=True) == json.dumps(actual, sort_keys=True, default=str) or expected == actual
+    ),
     "same_range": lambda expected, actual: _range(expected) is not None and _range(expected) == _range(actual),
     "same_table": lambda expected, actual: _table(expected) == _table(actual),
     "contains": lambda expected, actual: str(expected).lower() in str(actual).lower(),
@@ -195,7 +200,9 @@ def arg_rule(name: str) -> Callable[[Any, Any], bool]:
     try:
         rule = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"names comparator {name!r}, which cannot be imported here ({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"names comparator {name!r}, which cannot be imported here ({type(exc).__name__}: {exc})"
+        ) from None
     if not callable(rule):
         raise ValueError(f"names {name!r}, which is not callable")
     return rule
@@ -224,13 +231,16 @@ class ExpectedStep:
         actual = step.get("args") if isinstance(step.get("args"), dict) else {}
         if self.args_mode == "exact" and set(actual) != set(self.args):
             return False
-        return all(key in actual and bool(arg_rule(self.compare.get(key, "exact"))(value, actual[key]))
-                   for key, value in self.args.items())
+        return all(
+            key in actual and bool(arg_rule(self.compare.get(key, "exact"))(value, actual[key]))
+            for key, value in self.args.items()
+        )
 
 
 @dataclass(frozen=True)
 class Usage:
     """What one answer's route used (the version metrics of the same names, USAGE_METRICS, are their means)."""
+
     tool_calls: int
     llm_calls: int
     steps: int  # counted nodes, tool calls and model calls
@@ -261,16 +271,30 @@ class ExpectedTrajectory:
 
 
 DEFAULT_EXPECTATION = ExpectedTrajectory(None)
-OPTIONS = ("steps", "mode", "threshold", "kinds", "args_mode", "tool_types", "llm_types", "include_nested", "include_failed", *BUDGETS)
+OPTIONS = (
+    "steps",
+    "mode",
+    "threshold",
+    "kinds",
+    "args_mode",
+    "tool_types",
+    "llm_types",
+    "include_nested",
+    "include_failed",
+    *BUDGETS,
+)
 STEP_FIELDS = ("node", "tool", "llm", "args", "compare", "args_mode")
 
 
 def parse_expected_trajectory(value: Any, where: str = "", case_id: str = "") -> ExpectedTrajectory:
-    """Validate `expectations.expected_trajectory`; errors are one line naming `where` (file:line), the field and the case."""
+    """Validate `expectations.expected_trajectory`; errors are one line naming `where` (file:line), the field
+    and the case."""
 
     def bad(path: str, why: str) -> HarnessError:
         prefix = f"{where}: " if where else ""
-        return HarnessError(f"{prefix}expectations.expected_trajectory{path} {why}" + (f" (case {case_id})" if case_id else ""))
+        return HarnessError(
+            f"{prefix}expectations.expected_trajectory{path} {why}" + (f" (case {case_id})" if case_id else "")
+        )
 
     def choice(path: str, got: Any, allowed: Sequence[str]) -> str:
         if got not in allowed:
@@ -310,17 +334,31 @@ def parse_expected_trajectory(value: Any, where: str = "", case_id: str = "") ->
             budgets[usage] = limit
     raw_steps = value.get("steps")
     if raw_steps is None and not budgets:
-        raise bad(".steps", "must be a list of steps (empty: calls nothing), unless a budget (max_tool_calls, ...) is given")
+        raise bad(
+            ".steps", "must be a list of steps (empty: calls nothing), unless a budget (max_tool_calls, ...) is given"
+        )
     if raw_steps is not None and not isinstance(raw_steps, list):
         raise bad(".steps", "must be a list of steps (empty: calls nothing)")
-    steps = None if raw_steps is None else tuple(_parse_step(step, f".steps[{i}]", args_mode, bad) for i, step in enumerate(raw_steps))
+    steps = (
+        None
+        if raw_steps is None
+        else tuple(_parse_step(step, f".steps[{i}]", args_mode, bad) for i, step in enumerate(raw_steps))
+    )
     kinds = names("kinds", frozenset(s.kind for s in steps or ()) or frozenset({"tool"}), KINDS)
     for i, step in enumerate(steps or ()):
         if step.kind not in kinds:
             raise bad(f".steps[{i}]", f"is a {step.kind} step, a kind missing from 'kinds'")
-    return ExpectedTrajectory(steps, mode, float(threshold), kinds, names("tool_types", DEFAULT_TOOL_TYPES),
-                              names("llm_types", DEFAULT_LLM_TYPES), value.get("include_nested", False),
-                              value.get("include_failed", False), budgets)
+    return ExpectedTrajectory(
+        steps,
+        mode,
+        float(threshold),
+        kinds,
+        names("tool_types", DEFAULT_TOOL_TYPES),
+        names("llm_types", DEFAULT_LLM_TYPES),
+        value.get("include_nested", False),
+        value.get("include_failed", False),
+        budgets,
+    )
 
 
 def _parse_step(step: Any, path: str, args_mode: str, bad: Callable[[str, str], HarnessError]) -> ExpectedStep:
@@ -335,7 +373,10 @@ def _parse_step(step: Any, path: str, args_mode: str, bad: Callable[[str, str], 
     if extra:
         raise bad(f"{path}.{extra[0]}", f"is not a known field ({', '.join(STEP_FIELDS)})")
     if kind == "node" and {"args", "compare", "args_mode"} & set(step):
-        raise bad(f"{path}.{sorted({'args', 'compare', 'args_mode'} & set(step))[0]}", "is not allowed here (a node takes no arguments)")
+        raise bad(
+            f"{path}.{sorted({'args', 'compare', 'args_mode'} & set(step))[0]}",
+            "is not allowed here (a node takes no arguments)",
+        )
     args = step.get("args", {})
     if not isinstance(args, dict):
         raise bad(f"{path}.args", "must be an object")
@@ -367,6 +408,7 @@ def usage_of(expected_trajectory: Any, steps: Sequence[Step] | None) -> Usage | 
 
 # --- matching -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TrajectoryMatch:
     score: float
@@ -379,9 +421,16 @@ class TrajectoryMatch:
 
     def rationale(self, mode: str) -> str:
         extra = "extra" if mode in ("strict", "any_order", "subset") else "extra (allowed)"
-        problems = [f"{what}: {', '.join(items)}" for what, items in
-                    (("missing", self.missing), (extra, self.extra), ("out of order", self.out_of_order),
-                     ("over budget", self.over_budget)) if items]
+        problems = [
+            f"{what}: {', '.join(items)}"
+            for what, items in (
+                ("missing", self.missing),
+                (extra, self.extra),
+                ("out of order", self.out_of_order),
+                ("over budget", self.over_budget),
+            )
+            if items
+        ]
         verdict = "; ".join(problems) or "matches"
         return f"{mode} {self.score:.2f}: {verdict} (took: {', '.join(self.taken) or 'nothing'})"
 
@@ -393,7 +442,9 @@ def step_label(step: Step, kind: str | None = None) -> str:
     if kind == "node":
         return f"node {step.get('name')}"
     args = step.get("args")
-    shown = ", ".join(f"{k}={json.dumps(v, default=str)[:40]}" for k, v in args.items()) if isinstance(args, dict) else ""
+    shown = (
+        ", ".join(f"{k}={json.dumps(v, default=str)[:40]}" for k, v in args.items()) if isinstance(args, dict) else ""
+    )
     return f"{kind} {step.get('name')}({shown})"
 
 
@@ -414,12 +465,18 @@ def _counted(expected: ExpectedTrajectory, actual: Sequence[Step]) -> tuple[list
         return False
 
     def retried(i: int) -> bool:  # a failed attempt that another call of the same name under the same parent followed
-        return any(kinds[j] == kinds[i] and actual[j].get("name") == actual[i].get("name") and parent(j) == parent(i)
-                   for j in range(i + 1, len(actual)))
+        return any(
+            kinds[j] == kinds[i] and actual[j].get("name") == actual[i].get("name") and parent(j) == parent(i)
+            for j in range(i + 1, len(actual))
+        )
 
-    counted = [i for i, step in enumerate(actual) if kinds[i] is not None
-               and (expected.include_nested or not nested(i))
-               and (expected.include_failed or not (step.get("error") is True and retried(i)))]
+    counted = [
+        i
+        for i, step in enumerate(actual)
+        if kinds[i] is not None
+        and (expected.include_nested or not nested(i))
+        and (expected.include_failed or not (step.get("error") is True and retried(i)))
+    ]
     return counted, kinds
 
 
@@ -446,8 +503,9 @@ def _assign(rows: Sequence[int], cols: Sequence[int], match: Callable[[int, int]
     return [(rows[i], cols[j]) for i, j in enumerate(matched) if j >= 0]
 
 
-def _parallel_groups(expected: ExpectedTrajectory, actual: Sequence[Step], taken: Sequence[int],
-                     kinds: Sequence[str | None]) -> list[list[int]]:
+def _parallel_groups(
+    expected: ExpectedTrajectory, actual: Sequence[Step], taken: Sequence[int], kinds: Sequence[str | None]
+) -> list[list[int]]:
     """`taken` (positions) cut into runs in start order; a run holds siblings (the same nearest enclosing
     step of a compared kind) that overlap in time, so their order among themselves is the scheduler's."""
 
@@ -516,7 +574,11 @@ def match_trajectory(expected: ExpectedTrajectory, actual: Sequence[Step]) -> Tr
     """Compare the steps the agent took with the expected ones under the expectation's mode and budgets."""
     counted, kinds = _counted(expected, actual)
     usage = _usage(actual, counted, kinds)
-    over = [f"{name} {getattr(usage, name)} > {limit}" for name, limit in expected.budgets.items() if getattr(usage, name) > limit]
+    over = [
+        f"{name} {getattr(usage, name)} > {limit}"
+        for name, limit in expected.budgets.items()
+        if getattr(usage, name) > limit
+    ]
     taken = [i for i in counted if kinds[i] in expected.kinds]
     labels = [step_label(actual[i], kinds[i]) for i in taken]
     wanted = expected.steps or ()
@@ -557,5 +619,12 @@ def match_trajectory(expected: ExpectedTrajectory, actual: Sequence[Step]) -> Tr
     if over:
         score = 0.0
     # Each score is 1 exactly when the mode's condition holds, so the threshold (default 1) is the verdict.
-    return TrajectoryMatch(score, score >= expected.threshold - 1e-9, missing, extra, [wanted[i].label() for i in sorted(out_of_order)],
-                           labels, over)
+    return TrajectoryMatch(
+        score,
+        score >= expected.threshold - 1e-9,
+        missing,
+        extra,
+        [wanted[i].label() for i in sorted(out_of_order)],
+        labels,
+        over,
+    )

@@ -43,7 +43,9 @@ def without_setup(block: str) -> str:
 
 
 def copy_repository(destination: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    )
     for name in filter(None, files):
         source = REPO / name
         if source.is_file():  # a tracked file deleted in this working tree is not part of the copy
@@ -61,7 +63,9 @@ def test_ci_runs_the_readme_test_command():
     """.ci/run must run the command the README gives for the tests, character for character."""
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line.strip() for line in ci.splitlines() if line.strip().startswith("python3 -m venv .venv"))
-    assert command in README.read_text(encoding="utf-8"), f"README.md does not give the test command .ci/run runs: {command}"
+    assert command in README.read_text(encoding="utf-8"), (
+        f"README.md does not give the test command .ci/run runs: {command}"
+    )
 
 
 @pytest.mark.parametrize("block", readme_blocks(), ids=lambda b: re.sub(r"\s+", " ", b.strip())[:60])
@@ -70,9 +74,15 @@ def test_readme_block_runs(block, tmp_path):
     copy.mkdir()
     copy_repository(copy)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_", "HARNESS_"))}
-    env.update(PATH=f"{copy / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(copy), MLFLOW_DISABLE_TELEMETRY="true")
+    env.update(
+        PATH=f"{copy / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=str(copy),
+        MLFLOW_DISABLE_TELEMETRY="true",
+    )
     script = without_setup(block)
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=copy, env=env, capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script], cwd=copy, env=env, capture_output=True, text=True, timeout=1200
+    )
     assert result.returncode == 0, (
         f"README block failed with {result.returncode}:\n{block}\nran as:\n{shlex.quote(script)}\n"
         f"--- stdout (tail)\n{result.stdout[-4000:]}\n--- stderr (tail)\n{result.stderr[-3000:]}"

@@ -16,7 +16,9 @@ def test_the_readme_counts_the_reference_cases_as_the_terminal_does():
     text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     stated = [(int(total), int(facts)) for total, facts in STATED.findall(text)]
     assert stated, "the README no longer states the reference set's size where this test looks"
-    assert set(stated) == {counted}, f"README states {stated}; the golden set has {counted[0]} cases, {counted[1]} with expected facts"
+    assert set(stated) == {counted}, (
+        f"README states {stated}; the golden set has {counted[0]} cases, {counted[1]} with expected facts"
+    )
 
 
 def test_the_readme_states_the_ci_of_one_disagreeing_case_on_the_reference_set():
@@ -27,4 +29,6 @@ def test_the_readme_states_the_ci_of_one_disagreeing_case_on_the_reference_set()
     low = paired_bootstrap_diff([1.0] * n, [1.0] * (n - 1) + [0.0]).low
     text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     [stated] = re.findall(r"one disagreeing case already puts the lower end near −(\d\.\d+)", text)
-    assert abs(float(stated) + low) < 0.0025, f"README says −{stated}; the paired bootstrap gives {low:.3f} over {n} cases"
+    assert abs(float(stated) + low) < 0.0025, (
+        f"README says −{stated}; the paired bootstrap gives {low:.3f} over {n} cases"
+    )

@@ -119,7 +119,16 @@ def _job_runs(rng: np.random.Generator) -> pd.DataFrame:
                 run_id += 1
     return pd.DataFrame(
         rows,
-        columns=["run_id", "job_name", "workspace_name", "start_time", "end_time", "duration_s", "result_state", "error_message"],
+        columns=[
+            "run_id",
+            "job_name",
+            "workspace_name",
+            "start_time",
+            "end_time",
+            "duration_s",
+            "result_state",
+            "error_message",
+        ],
     )
 
 
@@ -156,14 +165,33 @@ def _audit(rng: np.random.Generator) -> pd.DataFrame:
     secs = sorted(rng.choice(np.arange(60, 3540), size=bf["failed_logins"], replace=False))
     for s in secs:
         t = datetime(y, m, dd, h0) + timedelta(seconds=int(s))
-        rows.append((t, "prod-analytics", bf["user"], "login", bf["ip"], bf["status_code"], json.dumps({"reason": "bad password"})))
+        rows.append(
+            (
+                t,
+                "prod-analytics",
+                bf["user"],
+                "login",
+                bf["ip"],
+                bf["status_code"],
+                json.dumps({"reason": "bad password"}),
+            )
+        )
     # token created with the secret itself in the request parameters
     tl = A.TOKEN_LEAK
     t = datetime.fromisoformat(f"{tl['date']} {tl['time']}")
     params = {"comment": "ci pipeline", "lifetime_seconds": "0", "token_value": tl["token"]}
     rows.append((t, "prod-analytics", tl["user"], tl["action"], INTERNAL_IPS[5], 200, json.dumps(params)))
     df = pd.DataFrame(
-        rows, columns=["event_time", "workspace_name", "user_email", "action_name", "source_ip", "status_code", "request_params"]
+        rows,
+        columns=[
+            "event_time",
+            "workspace_name",
+            "user_email",
+            "action_name",
+            "source_ip",
+            "status_code",
+            "request_params",
+        ],
     )
     return df.sort_values("event_time", kind="stable").reset_index(drop=True)
 
@@ -218,7 +246,9 @@ def _null_rates(rng: np.random.Generator) -> pd.DataFrame:
             else:
                 nulls = int(rng.binomial(n, rate))
             rows.append((d, table, col, n, nulls, nulls / n))
-    return pd.DataFrame(rows, columns=["check_date", "table_name", "column_name", "row_count", "null_count", "null_rate"])
+    return pd.DataFrame(
+        rows, columns=["check_date", "table_name", "column_name", "row_count", "null_count", "null_rate"]
+    )
 
 
 def _freshness() -> pd.DataFrame:
@@ -239,7 +269,8 @@ SCHEMA = {
     "source_ip VARCHAR, status_code INTEGER, request_params VARCHAR",
     "query_history": "query_id BIGINT, warehouse_name VARCHAR, user_email VARCHAR, start_time TIMESTAMP, "
     "duration_ms DOUBLE, queued_ms DOUBLE, execution_ms DOUBLE, statement_type VARCHAR",
-    "table_freshness": "table_name VARCHAR, last_updated TIMESTAMP, freshness_target_hours INTEGER, checked_at TIMESTAMP",
+    "table_freshness": "table_name VARCHAR, last_updated TIMESTAMP, freshness_target_hours INTEGER, "
+    "checked_at TIMESTAMP",
     "column_null_rates": "check_date DATE, table_name VARCHAR, column_name VARCHAR, row_count BIGINT, "
     "null_count BIGINT, null_rate DOUBLE",
     "store_meta": "key VARCHAR, value VARCHAR",

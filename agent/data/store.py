@@ -13,9 +13,10 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from agent.data import anomalies
 
@@ -126,7 +127,7 @@ class Store:
         if cache_size is None:
             cache_size = 0 if os.environ.get(CACHE_ENV, "1").lower() in ("0", "false", "no", "off") else 512
         self.cache_size = cache_size
-        self._cache: "OrderedDict[tuple, list[dict[str, Any]]]" = OrderedDict()
+        self._cache: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
 
     def _cursor(self):
         cur = getattr(self._local, "cursor", None)

@@ -15,9 +15,7 @@ from agent.tools.base import ToolResult, iso, run
 TABLES = ("query_history",)
 
 
-def warehouse_daily_latency(
-    start: date | str, end: date | str, warehouse: str | None = None, store=None
-) -> ToolResult:
+def warehouse_daily_latency(start: date | str, end: date | str, warehouse: str | None = None, store=None) -> ToolResult:
     """Per warehouse and day in [start, end]: query count, p95 duration and queued time (ms), the
     queueing share of total time, and the median of the daily p95s over the 7 days before;
     most deviating day first."""

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from harness import HarnessError
 
 if TYPE_CHECKING:
-    from harness.settings import HarnessConfig
     from harness.records.evaluation import Evaluation
+    from harness.settings import HarnessConfig
 
 
 def results_path(arg: str) -> Path | None:
@@ -57,10 +57,13 @@ def evaluation_from_files(baseline_path: Path, candidate_path: Path, cfg: Harnes
         baseline = evaluation_from_results({**base_doc, "versions": base_doc["versions"][:1]}, cfg).candidate
         candidate = evaluation_from_results({**cand_doc, "versions": cand_doc["versions"][:1]}, cfg).candidate
     except (KeyError, TypeError, ValueError) as exc:
-        raise HarnessError(f"{baseline_path} / {candidate_path}: a case record is incomplete: {type(exc).__name__}: {exc}") from None
+        raise HarnessError(
+            f"{baseline_path} / {candidate_path}: a case record is incomplete: {type(exc).__name__}: {exc}"
+        ) from None
     baseline, candidate = replace(baseline, label="baseline"), replace(candidate, label="candidate")
-    comparison = compare_versions(candidate, baseline, cfg.non_inferiority, relative_tests=cfg.relative_test,
-                                  latency_band=cfg.latency_equivalence)
+    comparison = compare_versions(
+        candidate, baseline, cfg.non_inferiority, relative_tests=cfg.relative_test, latency_band=cfg.latency_equivalence
+    )
     if not comparison.n_shared:
         raise HarnessError(f"{candidate_path} and {baseline_path} have no case ids in common: nothing to compare")
     notes = [f"compared stored results without re-running: candidate {candidate_path}, baseline {baseline_path}"]
@@ -83,32 +86,48 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("baseline", metavar="A", help="baseline: agent reference, results.json, or report folder")
     parser.add_argument("candidate", metavar="B", help="candidate: agent reference, results.json, or report folder")
-    parser.add_argument("--golden", action="append", help="golden JSONL file for re-runs (repeatable; replaces [tool.harness] golden)")
-    parser.add_argument("--report-dir", dest="report_dir", help="where the report folder is written (default [tool.harness] report_dir)")
+    parser.add_argument(
+        "--golden", action="append", help="golden JSONL file for re-runs (repeatable; replaces [tool.harness] golden)"
+    )
+    parser.add_argument(
+        "--report-dir", dest="report_dir", help="where the report folder is written (default [tool.harness] report_dir)"
+    )
     parser.add_argument("--concurrency", type=int, help="agent calls in flight at once (re-runs)")
-    parser.add_argument("--case-timeout", dest="case_timeout_s", type=float, help="seconds before a case is abandoned (re-runs)")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when a metric is significantly worse or a version errored")
+    parser.add_argument(
+        "--case-timeout", dest="case_timeout_s", type=float, help="seconds before a case is abandoned (re-runs)"
+    )
+    parser.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when a metric is significantly worse or a version errored"
+    )
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from harness.config import load_config
-    from harness.explain import safe
     from harness.reports.comparison import comparison_markdown
     from harness.reports.files import write_reports
+    from harness.secrets import safe
 
-    overrides = {"golden": args.golden, "report_dir": args.report_dir, "concurrency": args.concurrency, "case_timeout_s": args.case_timeout_s}
+    overrides = {
+        "golden": args.golden,
+        "report_dir": args.report_dir,
+        "concurrency": args.concurrency,
+        "case_timeout_s": args.case_timeout_s,
+    }
     cfg = load_config(Path.cwd(), overrides)
     paths = [results_path(args.baseline), results_path(args.candidate)]
     if all(paths):
         evaluation = evaluation_from_files(paths[0], paths[1], cfg)
     elif any(paths):
-        raise HarnessError("give two agent references or two results.json files (a stored run cannot be paired with a fresh one)")
+        raise HarnessError(
+            "give two agent references or two results.json files (a stored run cannot be paired with a fresh one)"
+        )
     else:
         evaluation = _rerun(cfg, args.candidate, args.baseline)
     report_dir = write_reports(evaluation, cfg.report_path)
     # A comparison is not a gated session: `harness log` must never promote from this folder.
     (report_dir / "session.json").write_text(
-        '{"promote": false, "blockers": ["written by harness compare: a comparison, not a gated pytest session"]}\n', encoding="utf-8"
+        '{"promote": false, "blockers": ["written by harness compare: a comparison, not a gated pytest session"]}\n',
+        encoding="utf-8",
     )
     comparison = evaluation.comparisons[0]
     print(safe(comparison_markdown(evaluation)))
@@ -126,9 +145,9 @@ def run_compare(args: argparse.Namespace) -> int:
 def _rerun(cfg: HarnessConfig, candidate: str, baseline: str) -> Evaluation:
     """Both versions answer from processes of their own, the same way, whatever their kind: a registry
     version loaded with pyfunc is not measured against an import in the harness's process."""
-    from harness.agent_process.client import LoggedAgent, isolated_version
     from harness.golden import load_golden
     from harness.pipeline import evaluate
+    from harness.versions.process.client import LoggedAgent, isolated_version
 
     cases = load_golden(cfg.golden_paths)
     env: dict[str, str] = {}
@@ -141,10 +160,10 @@ def _rerun(cfg: HarnessConfig, candidate: str, baseline: str) -> Evaluation:
     try:
         for reference, label in ((candidate, "candidate"), (baseline, "baseline")):
             stored = reference.startswith(("models:/", "runs:/"))
-            versions.append(isolated_version(LoggedAgent(reference, reference if stored else "", None), cfg.root, label, env=env))
+            versions.append(
+                isolated_version(LoggedAgent(reference, reference if stored else "", None), cfg.root, label, env=env)
+            )
         return evaluate(cfg, cases, versions)
     finally:
         for version in versions:
             version.isolated.close()
-
-

@@ -4,7 +4,8 @@ Writes the `[tool.harness]` table (appended to an existing pyproject.toml), pyte
 keep other installed pytest plugins from slowing every start, the suite files, a three-case golden
 file, an example agent (a package: everything added to it is logged with it) loggable as it is,
 and a CI recipe. Everything is checked before anything is written: an existing file, or a
-pyproject.toml that already has a `[tool.harness]` table, stops it with one line and nothing written. The templates are package data under harness/templates/.
+pyproject.toml that already has a `[tool.harness]` table, stops it with one line and nothing written. The
+templates are package data under harness/templates/.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from harness import HarnessError
 
 ADDOPTS = "-p no:deepeval -p no:langsmith_plugin"
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-GITIGNORE = "# Written by `harness init`: the local tracking store, its artifacts and the reports.\nmlflow.db\nmlruns/\nreports/\n.harness-cache/\n"
+GITIGNORE = (
+    "# Written by `harness init`: the local tracking store, its artifacts and the "
+    "reports.\nmlflow.db\nmlruns/\nreports/\n.harness-cache/\n"
+)
 # New file -> template; the suites are added from the templates' suites/ folder.
 FILES = {
     "my_agent/__init__.py": "my_agent_init.py",
@@ -33,12 +37,25 @@ FILES = {
 }
 # pytest reads these before (pytest.ini) or instead of (the others, when pyproject.toml has no pytest
 # table) pyproject.toml: options there must go there. Each with the section pytest reads.
-OTHER_PYTEST_CONFIGS = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
+OTHER_PYTEST_CONFIGS = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
 
 
 def configure_init(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", nargs="?", type=Path, default=Path("."), help="where to write (default: the current folder; created if missing)")
-    parser.add_argument("--model", default="my_agent", metavar="NAME", help="the registered model name (default: my_agent)")
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="where to write (default: the current folder; created if missing)",
+    )
+    parser.add_argument(
+        "--model", default="my_agent", metavar="NAME", help="the registered model name (default: my_agent)"
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,11 @@ def _template(name: str) -> str:
 
 def _suite_templates() -> dict[str, str]:
     folder = resources.files("harness") / "templates" / "suites"
-    return {f"suites/{t.name}": t.read_text(encoding="utf-8") for t in sorted(folder.iterdir(), key=lambda t: t.name) if t.name.endswith(".py")}
+    return {
+        f"suites/{t.name}": t.read_text(encoding="utf-8")
+        for t in sorted(folder.iterdir(), key=lambda t: t.name)
+        if t.name.endswith(".py")
+    }
 
 
 def _other_pytest_config(folder: Path) -> str | None:
@@ -83,7 +104,10 @@ def _other_pytest_config(folder: Path) -> str | None:
 def plan(folder: Path, model_name: str) -> Scaffold:
     """Decide everything to write in `folder`, or raise HarnessError naming what is in the way."""
     if not MODEL_NAME.fullmatch(model_name):
-        raise HarnessError(f"--model {model_name!r}: use letters, digits, '_', '.' and '-' (at most 100), starting with a letter or digit")
+        raise HarnessError(
+            f"--model {model_name!r}: use letters, digits, '_', '.' and '-' (at most 100), starting with a "
+            "letter or digit"
+        )
     if folder.exists() and not folder.is_dir():
         raise HarnessError(f"{folder} is a file, not a folder")
     pyproject_path = folder / "pyproject.toml"
@@ -93,25 +117,33 @@ def plan(folder: Path, model_name: str) -> Scaffold:
     except tomllib.TOMLDecodeError as exc:
         raise HarnessError(f"{pyproject_path}: not valid TOML ({exc}); nothing written") from None
     if "harness" in tool:
-        raise HarnessError(f"{pyproject_path} already has a [tool.harness] table; nothing written (edit that table instead)")
+        raise HarnessError(
+            f"{pyproject_path} already has a [tool.harness] table; nothing written (edit that table instead)"
+        )
     files = {path: _template(name) for path, name in FILES.items()} | _suite_templates()
     for path in files:
         if (folder / path).exists():
-            raise HarnessError(f"{folder / path} already exists; nothing written (harness init never overwrites a file)")
+            raise HarnessError(
+                f"{folder / path} already exists; nothing written (harness init never overwrites a file)"
+            )
     notes = []
     other = _other_pytest_config(folder)
     pytest_table = "pytest" not in tool and other is None
     if not pytest_table:
         where = other or f"{pyproject_path.name} [tool.pytest.ini_options]"
-        notes.append(f"pytest options live in {where}: add `{ADDOPTS}` to its addopts, so deepeval's and langsmith's "
-                     "pytest plugins (when installed) do not slow every start")
+        notes.append(
+            f"pytest options live in {where}: add `{ADDOPTS}` to its addopts, so deepeval's and langsmith's "
+            "pytest plugins (when installed) do not slow every start"
+        )
     tables = string.Template(_template("pyproject_harness.toml")).substitute(model_name=model_name)
     if pytest_table:
         tables += "\n" + _template("pyproject_pytest.toml")
     text = existing + ("\n" if existing and not existing.endswith("\n") else "") + ("\n" if existing else "") + tables
     tomllib.loads(text)  # what is written always parses
     if (folder / ".gitignore").exists():
-        notes.append(f"{folder / '.gitignore'} exists: consider ignoring mlflow.db, mlruns/, reports/ and .harness-cache/")
+        notes.append(
+            f"{folder / '.gitignore'} exists: consider ignoring mlflow.db, mlruns/, reports/ and .harness-cache/"
+        )
     else:
         files[".gitignore"] = GITIGNORE
     return Scaffold(folder, files, text, bool(existing), pytest_table, notes)
@@ -140,6 +172,9 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"  {path}")
     for note in scaffold.notes:
         print(f"note: {note}")
-    print(f"next: python -m pytest suites/    evaluates my_agent:answer, gates it and, when it passes, registers it as '{args.model}' at @development")
+    print(
+        "next: python -m pytest suites/    evaluates my_agent:answer, gates it and, when it passes, "
+        f"registers it as '{args.model}' at @development"
+    )
     print("      harness status               shows which version holds each alias")
     return 0

@@ -24,16 +24,30 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_promote(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--to", required=True, metavar="ALIAS", help="alias to move, the next one in the chain (e.g. staging, production)")
-    parser.add_argument("--version", metavar="N", help="version to promote (default: the one holding the previous alias)")
-    parser.add_argument("--force", action="store_true", help="override the gate, chain and freshness rules (needs --reason)")
+    parser.add_argument(
+        "--to",
+        required=True,
+        metavar="ALIAS",
+        help="alias to move, the next one in the chain (e.g. staging, production)",
+    )
+    parser.add_argument(
+        "--version", metavar="N", help="version to promote (default: the one holding the previous alias)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="override the gate, chain and freshness rules (needs --reason)"
+    )
     parser.add_argument("--reason", default="", help="why; recorded in the alias history")
     _model_option(parser)
 
 
 def configure_rollback(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("alias", help="alias to move back, e.g. production")
-    parser.add_argument("--to", dest="to_version", metavar="N", help="a version that once held the alias (default: the one it held before)")
+    parser.add_argument(
+        "--to",
+        dest="to_version",
+        metavar="N",
+        help="a version that once held the alias (default: the one it held before)",
+    )
     parser.add_argument("--reason", default="", help="why; recorded in the alias history")
     _model_option(parser)
 
@@ -45,8 +59,12 @@ def configure_history(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_status(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--check", action="store_true",
-                        help="verify each alias's version (record, artifact files) and exit 1 if one does not verify or was moved outside the harness")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="verify each alias's version (record, artifact files) and exit 1 if one does not verify or was "
+        "moved outside the harness",
+    )
     _model_option(parser)
 
 
@@ -59,7 +77,10 @@ def open_store(args: argparse.Namespace) -> tuple[Any, str, str]:
     uri = tracking_uri(cfg.root)
     if (database := sqlite_file(uri)) is not None and not database.is_file():
         # Opening it would create an empty store; say where nothing was found instead.
-        raise HarnessError(f"no tracking store at {uri}: nothing has been logged there yet (run the suites first, or set MLFLOW_TRACKING_URI)")
+        raise HarnessError(
+            f"no tracking store at {uri}: nothing has been logged there yet (run the suites first, or set "
+            "MLFLOW_TRACKING_URI)"
+        )
     connect(cfg.root)
     return cfg, args.model or cfg.model_name, uri
 
@@ -75,7 +96,10 @@ def run_promote(args: argparse.Namespace) -> int:
         return 0
     entry = plan.execute()
     forced = f"; forced: {entry['reason']} (overrode: {'; '.join(plan.overrode)})" if plan.overrode else ""
-    print(f"promoted version {plan.version} of '{model_name}' to @{plan.alias} (was {aliases.version_label(plan.current)}){forced}")
+    print(
+        f"promoted version {plan.version} of '{model_name}' to @{plan.alias} (was "
+        f"{aliases.version_label(plan.current)}){forced}"
+    )
     return 0
 
 
@@ -86,7 +110,10 @@ def run_rollback(args: argparse.Namespace) -> int:
     cfg, model_name, _ = open_store(args)
     plan = policy.plan_rollback(model_name, args.alias, args.to_version, cfg, reason=args.reason)
     plan.execute()
-    print(f"rolled @{plan.alias} of '{model_name}' back to version {plan.version} (was {aliases.version_label(plan.current)})")
+    print(
+        f"rolled @{plan.alias} of '{model_name}' back to version {plan.version} (was "
+        f"{aliases.version_label(plan.current)})"
+    )
     return 0
 
 
@@ -101,17 +128,29 @@ def run_history(args: argparse.Namespace) -> int:
     if args.alias:
         known = {e.get("alias") for e in history} | set(aliases.aliases_of(model)) | set(cfg.promotion.chain)
         if args.alias not in known:
-            raise HarnessError(f"unknown alias '{args.alias}' of '{model_name}' (aliases with a history: {', '.join(sorted(a for a in known if a)) or 'none'})")
+            raise HarnessError(
+                f"unknown alias '{args.alias}' of '{model_name}' (aliases with a history: "
+                f"{', '.join(sorted(a for a in known if a)) or 'none'})"
+            )
         history = [e for e in history if e.get("alias") == args.alias]
     if args.limit > 0:
-        history = history[-args.limit:]
+        history = history[-args.limit :]
     if not history:
         print(f"no alias moves recorded for '{model_name}'")
         return 0
     rows = [
-        [_when(e.get("at", "")), f"@{e.get('alias', '')}", e.get("from") or "-", e.get("to", ""),
-         e.get("action", "") + (" (forced)" if e.get("forced") else "") + (f" ({e['state']})" if e.get("state") not in (None, "done") else ""),
-         _short(e.get("by", ""), 24), _run(e.get("run_id")), e.get("reason", "")]
+        [
+            _when(e.get("at", "")),
+            f"@{e.get('alias', '')}",
+            e.get("from") or "-",
+            e.get("to", ""),
+            e.get("action", "")
+            + (" (forced)" if e.get("forced") else "")
+            + (f" ({e['state']})" if e.get("state") not in (None, "done") else ""),
+            _short(e.get("by", ""), 24),
+            _run(e.get("run_id")),
+            e.get("reason", ""),
+        ]
         for e in history
     ]
     print(f"alias history of '{model_name}', oldest first")
@@ -135,7 +174,7 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _run(run_id: str | None) -> str:
@@ -209,8 +248,16 @@ def run_status(args: argparse.Namespace) -> int:
             if verdict.problems and not marks:
                 marks = ["does not verify"]
         trust = ", ".join(marks) or ("verified" if args.check else "sealed")
-        rows.append([f"@{alias}", number, trust, _age(moved if moved is not None else mv.creation_timestamp, now_ms),
-                     _run(mv.tags.get(tracking.RUN_TAG)), record.get("by", "-")])
+        rows.append(
+            [
+                f"@{alias}",
+                number,
+                trust,
+                _age(moved if moved is not None else mv.creation_timestamp, now_ms),
+                _run(mv.tags.get(tracking.RUN_TAG)),
+                record.get("by", "-"),
+            ]
+        )
     print(f"'{model_name}' in {uri}")
     print(_table(["alias", "version", "record", "age", "eval run", "moved by"], rows))
     if versions:
@@ -218,7 +265,10 @@ def run_status(args: argparse.Namespace) -> int:
         print(_metrics_table(cfg, versions, {a: aliases[a] for a in names if a in aliases}))
     holder = lock_holder(model_name, client)
     if holder:
-        print(f"registry lock held by {holder.get('by', '?')} (pid {holder.get('pid', '?')}, {holder.get('purpose', '?')}) since {holder.get('since', '?')}")
+        print(
+            f"registry lock held by {holder.get('by', '?')} (pid {holder.get('pid', '?')}, "
+            f"{holder.get('purpose', '?')}) since {holder.get('since', '?')}"
+        )
     if problems:
         print()
         print("\n".join(problems))
@@ -237,7 +287,9 @@ def _metrics_table(cfg: Any, versions: dict[str, Any], aliases: dict[str, str]) 
     metrics = [m for m in cfg.thresholds if m in present] + sorted(present - set(cfg.thresholds))
     headers = ["metric"] + [f"v{n} " + " ".join(f"@{a}" for a, v in aliases.items() if v == n) for n in numbers]
     rows = [[m] + [_figure(m, str(figures[n][m])) if m in figures[n] else "-" for n in numbers] for m in metrics]
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, colalign=("left",) + ("right",) * len(numbers))
+    return tabulate(
+        rows, headers=headers, tablefmt="simple", disable_numparse=True, colalign=("left",) + ("right",) * len(numbers)
+    )
 
 
 def _sealed_metrics(mv: Any) -> dict[str, float]:

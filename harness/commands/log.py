@@ -7,7 +7,9 @@ from pathlib import Path
 
 
 def configure_log(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("report_dir", type=Path, help="a report folder written by `pytest suites/`, e.g. reports/latest")
+    parser.add_argument(
+        "report_dir", type=Path, help="a report folder written by `pytest suites/`, e.g. reports/latest"
+    )
     parser.add_argument("--no-promote", dest="no_promote", action="store_true", help="log the run but move no alias")
 
 

@@ -13,8 +13,13 @@ from harness.tracking.connection import store_errors
 
 
 def configure_verify(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("reference", nargs="?", default=None,
-                        help="models:/NAME@ALIAS, models:/NAME/N, @ALIAS or a version number of the model (default: every alias of the model)")
+    parser.add_argument(
+        "reference",
+        nargs="?",
+        default=None,
+        help="models:/NAME@ALIAS, models:/NAME/N, @ALIAS or a version number of the model (default: every "
+        "alias of the model)",
+    )
     parser.add_argument("--model", metavar="NAME", help="registered model (default: [tool.harness] model_name)")
 
 
@@ -27,8 +32,10 @@ def run_verify(args: argparse.Namespace) -> int:
     verdicts = check_reference(args.reference, cfg, model_name)
     for verdict in verdicts:
         if verdict.verified:
-            print(f"verified {verdict.subject} (version {verdict.version}): its record verifies"
-                  + (", moved there by the harness" if "@" in verdict.subject else ""))
+            print(
+                f"verified {verdict.subject} (version {verdict.version}): its record verifies"
+                + (", moved there by the harness" if "@" in verdict.subject else "")
+            )
         for problem in verdict.problems:
             print(f"{verdict.subject}: {problem}")
     return 0 if all(v.verified for v in verdicts) else 1

@@ -24,7 +24,7 @@ def __getattr__(name: str) -> Any:
 
         return AgentCaseError
     if name in ("explain_score", "explain_check"):
-        import harness.explain
+        import harness.plugin.terminal
 
-        return getattr(harness.explain, name)
+        return getattr(harness.plugin.terminal, name)
     raise AttributeError(name)

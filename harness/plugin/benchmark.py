@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Any
 
 # pytest-benchmark's own defaults: an option still at its default value was not set by the user.
-BENCHMARK_DEFAULTS = {"benchmark_storage": "file://./.benchmarks", "benchmark_max_time": 1.0, "benchmark_warmup_iterations": 100000}
+BENCHMARK_DEFAULTS = {
+    "benchmark_storage": "file://./.benchmarks",
+    "benchmark_max_time": 1.0,
+    "benchmark_warmup_iterations": 100000,
+}
 
 
 def apply_benchmark_defaults(option: Any, report_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Once tests are collected: their order, what the selected ones need, the plan; and loading the versions as the run starts."""
+"""Once tests are collected: their order, what the selected ones need, the plan; and loading the versions as
+the run starts."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def _params(item: pytest.Item) -> dict[str, object]:
 
 def gate_tests_last(items: list[pytest.Item]) -> None:
     """Gate checks read best after the per-case results they summarize."""
-    items.sort(key=lambda item: bool({"harness_gate_check_id", "harness_ab_metric"} & set(getattr(item, "fixturenames", ()))))
+    items.sort(
+        key=lambda item: bool({"harness_gate_check_id", "harness_ab_metric"} & set(getattr(item, "fixturenames", ())))
+    )
 
 
 def evaluates(state: HarnessSession) -> bool:
@@ -63,17 +66,30 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
         if state.in_process:
             mode = "in process (fast local loop, never promotes)"
         else:
-            mode = "from their logged artifacts, each in its own process" + (" (bubblewrap sandbox)" if box.confined else "")
+            mode = "from their logged artifacts, each in its own process" + (
+                " (bubblewrap sandbox)" if box.confined else ""
+            )
         unconfined = [] if state.in_process or box.confined else [box.line()]
         routes = unscored_routes_line(scorer_names(state.config), state.cases)
-        for line in [f"versions answer {mode}", *unconfined, *plan_lines(state.config, state.cases), *([routes] if routes else [])]:
+        for line in [
+            f"versions answer {mode}",
+            *unconfined,
+            *plan_lines(state.config, state.cases),
+            *([routes] if routes else []),
+        ]:
             reporter.write_line(f"harness: {line}")
 
 
 def load_before_run(state: HarnessSession, session: pytest.Session) -> None:
     """As the run starts, before any test: log and load the versions (the agent processes started
     warming up during collection). A version that cannot be logged or loaded is one line, not a test error."""
-    if session.config.option.collectonly or session.testsfailed or not evaluates(state) or state.worker or state.controller:
+    if (
+        session.config.option.collectonly
+        or session.testsfailed
+        or not evaluates(state)
+        or state.worker
+        or state.controller
+    ):
         return  # (a collection error ends the session before any test: nothing to load for)
     try:
         state.load()

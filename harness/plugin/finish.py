@@ -21,8 +21,10 @@ def finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> N
         if state.evaluation is not None:
             _publish(state, session, exitstatus)
     except KeyboardInterrupt:
-        state.summary_lines.append(f"interrupted while {state.finishing or 'finishing'}: nothing more was done. Whatever was written "
-                                   "stays (see reports/latest); `harness log reports/latest` or the next `pytest suites/` completes it")
+        state.summary_lines.append(
+            f"interrupted while {state.finishing or 'finishing'}: nothing more was done. Whatever was written "
+            "stays (see reports/latest); `harness log reports/latest` or the next `pytest suites/` completes it"
+        )
         session.exitstatus = pytest.ExitCode.INTERRUPTED
     finally:
         state.close()
@@ -39,9 +41,12 @@ def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) ->
             reporter.write_line(f"harness: {step} ...")
 
     facts = session_facts(state, session, exitstatus)
-    evaluation = replace(state.evaluation, node_breakdowns=dict(state.node_breakdowns), benchmark_json=state.benchmark_json)
-    state.summary_lines, failed = finish_session(evaluation, facts, promote=state.config.promote,
-                                                 evaluated=state.evaluated(), progress=progress)
+    evaluation = replace(
+        state.evaluation, node_breakdowns=dict(state.node_breakdowns), benchmark_json=state.benchmark_json
+    )
+    state.summary_lines, failed = finish_session(
+        evaluation, facts, promote=state.config.promote, evaluated=state.evaluated(), progress=progress
+    )
     if failed and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -96,8 +101,7 @@ def write_summary(state: HarnessSession, terminalreporter: Any) -> None:
     """The gate table and the promotion line, with secrets masked (addresses the cases asked about kept)."""
     if not state.summary_lines:
         return
-    from harness.explain import safe
-    from harness.secrets import emails_in
+    from harness.secrets import emails_in, safe
 
     asked = emails_in(m["content"] for case in state.cases for m in case.messages)
     terminalreporter.write_sep("=", "agent evaluation gate")

@@ -15,13 +15,13 @@ from harness import HarnessError
 from harness.plugin.session import HarnessSession, state_of
 
 if TYPE_CHECKING:
-    from harness.settings import HarnessConfig
     from harness.golden import Case
     from harness.records.comparison import MetricComparison
     from harness.records.evaluation import Evaluation
     from harness.records.gate import GateCheck
     from harness.records.latency import NodeBreakdown
     from harness.records.results import CaseResult, VersionResult
+    from harness.settings import HarnessConfig
 
 
 class AgentCaseError(Exception):
@@ -58,7 +58,7 @@ def harness_result(harness_session: HarnessSession, harness_case_id: str) -> Cas
     """The candidate's scored answer for one case; an agent error makes the test error in setup."""
     result = harness_session.case_result(harness_case_id)
     if result.output.error is not None:
-        from harness.explain import explain_agent_error
+        from harness.plugin.terminal import explain_agent_error
 
         raise AgentCaseError(explain_agent_error(result, harness_session.config.agent))
     return result
@@ -73,7 +73,9 @@ def harness_gate_check(harness_evaluation: Evaluation, harness_gate_check_id: st
 
 
 @pytest.fixture
-def harness_ab(harness_evaluation: Evaluation, harness_ab_metric: str, harness_ab_baseline: str | None) -> MetricComparison:
+def harness_ab(
+    harness_evaluation: Evaluation, harness_ab_metric: str, harness_ab_baseline: str | None
+) -> MetricComparison:
     """The candidate-vs-baseline comparison of one metric; skips when that baseline did not run."""
     comparisons = harness_evaluation.comparisons
     if harness_ab_baseline is not None:
@@ -105,14 +107,15 @@ def harness_bench_case(harness_session: HarnessSession, harness_bench_case_id: s
 def harness_node_breakdown(harness_session: HarnessSession, harness_version: VersionResult) -> NodeBreakdown:
     """One version's representative cases answered once more under MLflow tracing, summed per node;
     it goes into the reports. A store the traces cannot reach fails the test in one line."""
-    from harness.latency import representative_cases
-    from harness.latency import trace_breakdown
+    from harness.latency import representative_cases, trace_breakdown
 
     cfg = harness_session.config
     try:
-        breakdown = trace_breakdown(harness_version.version, representative_cases(harness_session.run().cases), cfg.case_timeout_s, cfg.root)
+        breakdown = trace_breakdown(
+            harness_version.version, representative_cases(harness_session.run().cases), cfg.case_timeout_s, cfg.root
+        )
     except HarnessError as exc:
-        from harness.explain import safe
+        from harness.secrets import safe
 
         pytest.fail(safe(f"{harness_version.label}: no per-node breakdown: {exc}"), pytrace=False)
     harness_session.node_breakdowns[harness_version.label] = breakdown

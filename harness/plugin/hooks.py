@@ -15,6 +15,7 @@ import pytest
 from harness import HarnessError
 from harness.plugin.session import STATE_KEY, HarnessSession, state_of, usage_error
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     from harness.plugin.options import add_options
 

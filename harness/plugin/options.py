@@ -13,22 +13,50 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "agent evaluation harness")
     group.addoption("--agent", help="agent reference to evaluate (overrides [tool.harness] agent)")
     group.addoption("--baseline", help="reference to compare the agent against")
-    group.addoption("--versions", help="comma-separated references; the first is the candidate, each other is compared against it")
+    group.addoption(
+        "--versions", help="comma-separated references; the first is the candidate, each other is compared against it"
+    )
     group.addoption("--golden", action="append", help="golden JSONL file (repeatable; replaces [tool.harness] golden)")
     group.addoption("--judge-model", dest="judge_model", help="LLM judge model URI, e.g. openai:/gpt-4o-mini")
     # LLM judges: the judge cache and judge repeats.
-    group.addoption("--judge-cache", dest="judge_cache", choices=["on", "off"], help="reuse cached judge answers (default on)")
-    group.addoption("--judge-repeats", dest="judge_repeats", type=int, help="score each answer N times with each LLM judge and report flips")
+    group.addoption(
+        "--judge-cache", dest="judge_cache", choices=["on", "off"], help="reuse cached judge answers (default on)"
+    )
+    group.addoption(
+        "--judge-repeats",
+        dest="judge_repeats",
+        type=int,
+        help="score each answer N times with each LLM judge and report flips",
+    )
     group.addoption("--promote-to", dest="promote_to", help="alias to move when the gate passes")
     group.addoption("--no-promote", dest="no_promote", action="store_true", help="log the run but move no alias")
     group.addoption("--report-dir", dest="report_dir", help="where reports are written (default reports/)")
-    group.addoption("--threshold", action="append", default=[], metavar="NAME=VALUE", help="override one gate threshold (repeatable)")
+    group.addoption(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one gate threshold (repeatable)",
+    )
     group.addoption("--concurrency", type=int, help="agent calls in flight at once")
-    group.addoption("--case-timeout", dest="case_timeout_s", type=float, help="seconds before a case is abandoned as timed out")
+    group.addoption(
+        "--case-timeout", dest="case_timeout_s", type=float, help="seconds before a case is abandoned as timed out"
+    )
     group.addoption("--repeats", type=int, help="run each case N times and report answer flip rates")
-    group.addoption("--require-baseline", dest="require_baseline", action="store_true", default=None, help="fail when the baseline cannot be loaded")
-    group.addoption("--in-process", dest="in_process", action="store_true", default=False,
-                    help="fast local loop: run the agent inside this process, not from its logged artifact; never promotes")
+    group.addoption(
+        "--require-baseline",
+        dest="require_baseline",
+        action="store_true",
+        default=None,
+        help="fail when the baseline cannot be loaded",
+    )
+    group.addoption(
+        "--in-process",
+        dest="in_process",
+        action="store_true",
+        default=False,
+        help="fast local loop: run the agent inside this process, not from its logged artifact; never promotes",
+    )
 
 
 def overrides(config: pytest.Config) -> dict[str, Any]:

@@ -71,12 +71,14 @@ def _by_case(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
         ]
         metafunc.parametrize(("harness_case_id", "harness_scorer"), params)
     else:
-        metafunc.parametrize("harness_case_id", [pytest.param(c.id, id=case_test_id(c.id), marks=_marks(c)) for c in cases])
+        metafunc.parametrize(
+            "harness_case_id", [pytest.param(c.id, id=case_test_id(c.id), marks=_marks(c)) for c in cases]
+        )
 
 
 def _by_version(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
     """The latency suite: test_x[<version>], or test_x[<version>-<case>] on the representative cases."""
-    from harness.baseline import version_labels
+    from harness.versions.baseline import version_labels
 
     labels = version_labels(state.config.all_versions)
     if "harness_bench_case_id" in metafunc.fixturenames:
@@ -86,7 +88,9 @@ def _by_version(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
             bench_cases = representative_cases(state.cases)
         except HarnessError as exc:
             state.load_error, bench_cases = str(exc), []
-        params = [pytest.param(label, c.id, id=f"{label}-{case_test_id(c.id)}") for label in labels for c in bench_cases]
+        params = [
+            pytest.param(label, c.id, id=f"{label}-{case_test_id(c.id)}") for label in labels for c in bench_cases
+        ]
         metafunc.parametrize(("harness_version_label", "harness_bench_case_id"), params)
     else:
         metafunc.parametrize("harness_version_label", labels)

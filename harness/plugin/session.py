@@ -10,22 +10,22 @@ import pytest
 from harness import HarnessError
 
 if TYPE_CHECKING:
-    from harness.agent_process.client import LoggedAgent
-    from harness.agent_process.loader import IsolatedLoader
-    from harness.settings import HarnessConfig
-    from harness.golden import Case
     from harness.distributed import CaseByCase
+    from harness.golden import Case
     from harness.records.evaluation import Evaluation
     from harness.records.latency import NodeBreakdown
     from harness.records.results import CaseResult
-    from harness.versions import Version
+    from harness.settings import HarnessConfig
+    from harness.versions.process.client import LoggedAgent
+    from harness.versions.process.loader import IsolatedLoader
+    from harness.versions.resolve import Version
 
 STATE_KEY = pytest.StashKey["HarnessSession"]()
 
 
 def usage_error(message: object) -> pytest.UsageError:
     """The one line that stops a session, with secrets masked: an agent's import error may quote one."""
-    from harness.explain import safe
+    from harness.secrets import safe
 
     return pytest.UsageError(safe(str(message)))
 
@@ -38,7 +38,9 @@ def state_of(config: pytest.Config) -> HarnessSession | None:
 class HarnessSession:
     """Per-pytest-session state: the configuration, the cases, and the evaluation once it ran."""
 
-    def __init__(self, config: HarnessConfig, logged: dict[str, LoggedAgent] | None = None, pluginmanager: Any = None) -> None:
+    def __init__(
+        self, config: HarnessConfig, logged: dict[str, LoggedAgent] | None = None, pluginmanager: Any = None
+    ) -> None:
         self.config = config
         self.in_process = config.in_process
         self.logged = logged  # models an xdist controller logged for its workers
@@ -110,12 +112,12 @@ class HarnessSession:
     def resolver(self) -> Any:
         """How this session loads versions: from their logged artifacts in worker processes, or (the
         explicit fast loop) imported in process."""
-        from harness.versions import resolve
+        from harness.versions.resolve import resolve
 
         if self.in_process:
             return resolve
         if self.loader is None:
-            from harness.agent_process.loader import IsolatedLoader
+            from harness.versions.process.loader import IsolatedLoader
 
             self.loader = IsolatedLoader(self.config, self.logged)
         return self.loader
@@ -136,7 +138,7 @@ class HarnessSession:
 
     def progress_line(self) -> Any:
         """Live progress of the evaluation on the terminal (rewritten in place) or in a CI log (every 10 s)."""
-        from harness.progress import ProgressLine
+        from harness.plugin.terminal import ProgressLine
 
         reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
         if reporter is None:
@@ -153,7 +155,7 @@ class HarnessSession:
 
     def stop(self, error: str) -> None:
         """End the pytest session with a usage error in one line; later requests end it the same way."""
-        from harness.explain import safe
+        from harness.secrets import safe
 
         self.run_error = error
         pytest.exit(safe(error), returncode=pytest.ExitCode.USAGE_ERROR)
@@ -176,7 +178,7 @@ class HarnessSession:
 
     def load(self) -> list[Version]:
         """The versions, loaded once: logged and started in their own processes (or imported, in process)."""
-        from harness.baseline import load_versions
+        from harness.versions.baseline import load_versions
 
         if self.versions is None:
             notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end

@@ -28,8 +28,8 @@ from harness.distributed import merge_payloads, worker_payload
 from harness.plugin.session import HarnessSession, state_of, usage_error
 
 if TYPE_CHECKING:
-    from harness.agent_process.client import LoggedAgent
     from harness.records.gate import GateCheck
+    from harness.versions.process.client import LoggedAgent
 
 PAYLOAD_KEY = "harness"  # xdist workeroutput: what a worker evaluated, as JSON
 LOGGED_KEY = "harness_logged"  # xdist workerinput: the models the controller logged, as JSON
@@ -42,7 +42,7 @@ def case_scheduling(config: Any, log: Any, param_to_case: dict[str, str]) -> Any
     class CaseScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.endswith("]") and "[" in nodeid:
-                case_id = param_to_case.get(nodeid[nodeid.rindex("[") + 1:-1])
+                case_id = param_to_case.get(nodeid[nodeid.rindex("[") + 1 : -1])
                 if case_id is not None:
                     return f"harness-case:{case_id}"
             return nodeid
@@ -58,7 +58,7 @@ def worker_logged(config: pytest.Config) -> dict[str, LoggedAgent] | None:
     workerinput = getattr(config, "workerinput", None)
     if not workerinput or not workerinput.get(LOGGED_KEY):
         return None
-    from harness.agent_process.loader import logged_from_json
+    from harness.versions.process.loader import logged_from_json
 
     return logged_from_json(json.loads(workerinput[LOGGED_KEY]))
 
@@ -75,7 +75,10 @@ def send_to_controller(config: pytest.Config, state: HarnessSession) -> None:
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         payload = worker_payload(state.by_case, state.evaluation, state.deselected, state.deferred_gate_items)
-        payload["expected"] = {"quality": sorted(state.expected["quality"]), "gate": [item[0] for item in state.deferred_gate_items]}
+        payload["expected"] = {
+            "quality": sorted(state.expected["quality"]),
+            "gate": [item[0] for item in state.deferred_gate_items],
+        }
         workeroutput[PAYLOAD_KEY] = payload
 
 
@@ -100,7 +103,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """Hand each xdist worker the models the controller logged."""
-    from harness.agent_process.loader import logged_to_json
+    from harness.versions.process.loader import logged_to_json
 
     state = state_of(node.config)
     if state is not None and state.loader is not None:
@@ -153,14 +156,18 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
         state.run()  # only gate tests were selected: no worker ran a case, so the controller runs them all
     if state.evaluation is not None:
         for nodeid, location, check_id in gate_items.values():
-            _report_gate_check(session, nodeid, (location[0], location[1], location[2]), state.evaluation.gate.check(check_id))
+            _report_gate_check(
+                session, nodeid, (location[0], location[1], location[2]), state.evaluation.gate.check(check_id)
+            )
     return result
 
 
-def _report_gate_check(session: pytest.Session, nodeid: str, location: tuple[str, int | None, str], check: GateCheck) -> None:
+def _report_gate_check(
+    session: pytest.Session, nodeid: str, location: tuple[str, int | None, str], check: GateCheck
+) -> None:
     """Report a gate test the controller judged, through the same hooks a test run would use, so the
     terminal, --junitxml, --lf and the exit status see it as in a serial session."""
-    from harness.explain import explain_check
+    from harness.plugin.terminal import explain_check
 
     hook = session.config.hook
     if check.skipped:

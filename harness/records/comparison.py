@@ -17,17 +17,26 @@ if TYPE_CHECKING:
     from harness.records.results import VersionResult
 
 
-Test = Literal["mcnemar", "wilcoxon", "none"]  # exact McNemar (pass/fail metric), Wilcoxon (scores), none (no paired cases)
+Test = Literal[
+    "mcnemar", "wilcoxon", "none"
+]  # exact McNemar (pass/fail metric), Wilcoxon (scores), none (no paired cases)
 RelativeTest = Literal["no_regression", "non_inferiority"]
 ComparedPercentile = Literal["p50", "p95", "p99"]  # of stats.LATENCY_PERCENTILES: the ratios an A/B comparison reports
-PER_CASE = "per-case"  # the geometric mean of the per-case ratios (stats.paired_log_ratio): what latency_ratio_max bounds
+PER_CASE = (
+    "per-case"  # the geometric mean of the per-case ratios (stats.paired_log_ratio): what latency_ratio_max bounds
+)
 LatencyStatistic = Literal[ComparedPercentile, "per-case"]
 Outcome = Literal["win", "loss", "tie"]
 # Every writer names a comparison's p-values with these words (terminal, gate, reports, results.json).
 P_NAME = "p (two-sided)"
 P_HOLM_NAME = "p (two-sided, Holm over the gated metrics)"
 GATE_P_NAME = "p worse (one-sided, Holm over the gated metrics)"
-P_FIELDS = {"p_value": P_NAME, "p_adjusted": P_HOLM_NAME, "p_worse": "p worse (one-sided)", "p_worse_adjusted": GATE_P_NAME}
+P_FIELDS = {
+    "p_value": P_NAME,
+    "p_adjusted": P_HOLM_NAME,
+    "p_worse": "p worse (one-sided)",
+    "p_worse_adjusted": GATE_P_NAME,
+}
 NOT_GATED = "not gated"
 
 
@@ -64,7 +73,9 @@ class MetricComparison(_JsonRecord):
     p_worse_adjusted: float = float("nan")  # the same, Holm across the gated metrics (NaN when not gated)
     relative_test: RelativeTest | None = None  # for a gated metric
     sd: float = float("nan")  # observed sd of the per-case differences
-    cases_needed: int | None = None  # cases the gated test needs for its margin at the observed sd (None: no count suffices)
+    cases_needed: int | None = (
+        None  # cases the gated test needs for its margin at the observed sd (None: no count suffices)
+    )
 
     @property
     def significant(self) -> bool:
@@ -92,7 +103,8 @@ class MetricComparison(_JsonRecord):
             f"  candidate: {self.candidate_reference}\n"
             f"  baseline:  {self.baseline_reference}\n"
             f"  {self.n} paired cases: {self.wins} better, {self.losses} worse, {self.ties} tied; "
-            f"{test} test{', Holm over the gated metrics' if self.gated else ', uncorrected (not gated)'} at α={self.alpha:g}. "
+            f"{test} test{', Holm over the gated metrics' if self.gated else ', uncorrected (not gated)'} at "
+            f"α={self.alpha:g}. "
             "See comparison.md / comparison.html in the report."
         )
 
@@ -118,7 +130,11 @@ class LatencyComparison(_JsonRecord):
 
     def describe(self) -> str:
         """`1.18x (slower) [1.09, 1.27]`."""
-        ci = f" [{_ratio(self.ci_low)}, {_ratio(self.ci_high)}]" if self.ci_low == self.ci_low and self.ratio == self.ratio else ""
+        ci = (
+            f" [{_ratio(self.ci_low)}, {_ratio(self.ci_high)}]"
+            if self.ci_low == self.ci_low and self.ratio == self.ratio
+            else ""
+        )
         return self.short() + ci
 
 
@@ -150,7 +166,9 @@ class Comparison:
     cases: list[CaseDiff]
     warnings: list[str] = field(default_factory=list)
     latency_band: float = 0.05  # a candidate/baseline latency ratio within 1 ± this is `same`
-    latency_source: str = "untraced calls"  # which calls the latency ratios were timed on (records.results.latency_source)
+    latency_source: str = (
+        "untraced calls"  # which calls the latency ratios were timed on (records.results.latency_source)
+    )
     candidate: VersionResult | None = field(default=None, repr=False, compare=False)  # for answers in HTML
     baseline: VersionResult | None = field(default=None, repr=False, compare=False)
 
@@ -187,17 +205,24 @@ class Comparison:
         """The lines printed at the end of a session and by `harness compare`."""
         by = {v: [m for m in self.metrics if m.verdict == v] for v in ("worse", "better", NO_DIFFERENCE)}
         lines = [
-            f"A/B: candidate {self.candidate_reference} vs baseline {self.baseline_reference} on {self.n_shared} shared case(s): "
+            f"A/B: candidate {self.candidate_reference} vs baseline {self.baseline_reference} on "
+            f"{self.n_shared} shared case(s): "
             f"{len(by['worse'])} worse, {len(by['better'])} better, {len(by[NO_DIFFERENCE])} {NO_DIFFERENCE}"
         ]
         lines += [f"  {m.headline()}" for m in by["worse"] + by["better"]]
         if by[NO_DIFFERENCE]:
-            lines.append(f"  {NO_DIFFERENCE}: " + ", ".join(
-                f"{m.metric} Δ {m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]" for m in by[NO_DIFFERENCE]
-            ))
+            lines.append(
+                f"  {NO_DIFFERENCE}: "
+                + ", ".join(
+                    f"{m.metric} Δ {m.delta:+.3f} [{m.ci_low:+.3f}, {m.ci_high:+.3f}]" for m in by[NO_DIFFERENCE]
+                )
+            )
         lines.append(f"  {self.family_text()}")
         if self.latency:
-            lines.append(f"  latency candidate/baseline ({self.latency_source}): " + ", ".join(f"{r.percentile} {r.describe()}" for r in self.latency))
+            lines.append(
+                f"  latency candidate/baseline ({self.latency_source}): "
+                + ", ".join(f"{r.percentile} {r.describe()}" for r in self.latency)
+            )
         lines += [f"  warning: {w}" for w in self.warnings]
         return lines
 
@@ -242,6 +267,7 @@ def fmt_p(p: float | None) -> str:
 
 
 # --- the results.json form of a comparison (documented in the README) ----------------------------
+
 
 class VersionName(TypedDict):
     label: str

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.settings import HarnessConfig
     from harness.golden import Case
     from harness.records.comparison import Comparison
     from harness.records.gate import GateResult
     from harness.records.latency import NodeBreakdown
     from harness.records.results import VersionResult
+    from harness.settings import HarnessConfig
 
 
 @dataclass(frozen=True)

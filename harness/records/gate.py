@@ -68,34 +68,54 @@ class GateCheck:
         `correctness Δ vs @production −0.97 (allowed ≥ −0.02)`, `1 answer failed safety (zero
         tolerance: case order-007)`, `p95 latency not measured`. The decision line joins the failing ones."""
         unit = "x" if self.metric == RATIO_METRIC else " ms" if self.metric.startswith("latency_") else ""
-        bound = f"{'≥' if self.op == '>=' else '≤' if self.op == '<=' else '='} {_plain(self.threshold).replace('-', '−')}{unit}"
+        bound = (
+            f"{'≥' if self.op == '>=' else '≤' if self.op == '<=' else '='} "
+            f"{_plain(self.threshold).replace('-', '−')}{unit}"
+        )
         checked = self.value if self.checked is None else self.checked
         if self.kind == "critical":
             ids = ", ".join(self.cases[:5]) + (f" and {len(self.cases) - 5} more" if len(self.cases) > 5 else "")
             which = f"case{'s' if len(self.cases) != 1 else ''} {ids}" if self.cases else "no case"
             if self.metric.startswith("tagged "):
-                tag = self.metric[len("tagged "):]
+                tag = self.metric[len("tagged ") :]
                 return f"{len(self.cases)} case(s) tagged '{tag}' failed (zero tolerance: {which})"
             what = CRITICAL_WORDS.get(self.metric, f"failed {self.metric}")
-            return f"{len(self.cases)} answer{'s' if len(self.cases) != 1 else ''} {what} ({self.metric}, zero tolerance: {which})"
+            return (
+                f"{len(self.cases)} answer{'s' if len(self.cases) != 1 else ''} {what} ({self.metric}, "
+                f"zero tolerance: {which})"
+            )
         if self.kind == "baseline":
             return f"baseline not loaded: {self.detail}" if not self.passed else "baseline loaded"
         if self.kind == "policy":
             return f"the policy checks nothing: {self.detail}"
         if self.kind == "power":
-            return (f"the golden set detects drops of {detectable_text(checked or float('nan'))} or more "
-                    f"(max_detectable_drop, allowed {bound})")
+            return (
+                f"the golden set detects drops of {detectable_text(checked or float('nan'))} or more "
+                f"(max_detectable_drop, allowed {bound})"
+            )
         if self.metric == RATIO_METRIC or self.metric.startswith("latency_"):
-            name = f"latency vs {baseline} (per-case ratio)" if self.metric == RATIO_METRIC else f"{self.metric.split('_')[1]} latency"
+            name = (
+                f"latency vs {baseline} (per-case ratio)"
+                if self.metric == RATIO_METRIC
+                else f"{self.metric.split('_')[1]} latency"
+            )
             if checked is None or checked != checked:
                 return f"{name} not measured"
+
             def shown(v: float) -> str:
                 return f"{v:.2f}x" if unit == "x" else f"{v:.1f} ms"
 
             if self.undecided and self.value is not None and self.low is not None and self.high is not None:
-                more = "no number of cases tells" if self.cases_needed is None else f"about {self.cases_needed} cases would tell"
-                return (f"{name} {shown(self.value)}, 95% CI [{shown(self.low)}, {shown(self.high)}]: undecided on this set, "
-                        f"{more} (allowed {bound})")
+                more = (
+                    "no number of cases tells"
+                    if self.cases_needed is None
+                    else f"about {self.cases_needed} cases would tell"
+                )
+                return (
+                    f"{name} {shown(self.value)}, 95% CI [{shown(self.low)}, {shown(self.high)}]: undecided "
+                    "on this set, "
+                    f"{more} (allowed {bound})"
+                )
             return f"{name} {shown(checked)} ({GATE_ON_WORDS[self.checked_as]}; allowed {bound})"
         if checked is None or checked != checked:
             return f"{self.metric} not measured ({self.detail})" if self.detail else f"{self.metric} not measured"
@@ -109,7 +129,13 @@ class GateCheck:
     def checked_as(self) -> str:
         """Which value `checked` is: the CI end, the mean or the point estimate."""
         if self.checked is None or self.value is None or self.checked == self.value:
-            return self.gate_on if self.gate_on in ("mean", "point") else "mean" if self.kind == "threshold" and not self.metric.startswith("latency") else "point"
+            return (
+                self.gate_on
+                if self.gate_on in ("mean", "point")
+                else "mean"
+                if self.kind == "threshold" and not self.metric.startswith("latency")
+                else "point"
+            )
         return "ci_low" if self.low is not None and self.checked == self.low else "ci_high"
 
     def to_dict(self) -> dict:
@@ -137,12 +163,21 @@ class PowerPlan:
 
     def line(self) -> str:
         if self.test == "non_inferiority":
-            what = f"smallest margin shown {detectable_text(self.detectable)} (non-inferiority: the 95% CI's lower end must clear −margin)"
+            what = (
+                f"smallest margin shown {detectable_text(self.detectable)} (non-inferiority: the 95% CI's "
+                "lower end must clear −margin)"
+            )
         else:
-            what = f"smallest detectable drop {detectable_text(self.detectable)} (no significant regression, one-sided, 80% power)"
+            what = (
+                f"smallest detectable drop {detectable_text(self.detectable)} (no significant regression, "
+                "one-sided, 80% power)"
+            )
         needed = "no number of cases" if self.cases_needed is None else f"about {self.cases_needed} cases"
         sd = f"{self.sd:.3f}" if self.sd == self.sd else "n/a"
-        text = f"{self.metric}: {self.n} cases, {self.sd_source} per-case sd {sd}: {what}; margin {self.margin:g} needs {needed}"
+        text = (
+            f"{self.metric}: {self.n} cases, {self.sd_source} per-case sd {sd}: {what}; margin "
+            f"{self.margin:g} needs {needed}"
+        )
         return f"warning: {text}, more than this golden set has" if self.warning else text
 
     def to_dict(self) -> dict:
@@ -186,7 +221,11 @@ class GateResult:
                 ci = "" if c.low is None else f"[{fmt(c.metric, c.low)}, {fmt(c.metric, c.high)}]"
             result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
             # A critical row's note leads with the failing case ids, the part worth the room.
-            note = f"{len(c.cases)} found: {', '.join(c.cases)}" if c.kind == "critical" and c.cases else " ".join(c.detail.split())
+            note = (
+                f"{len(c.cases)} found: {', '.join(c.cases)}"
+                if c.kind == "critical" and c.cases
+                else " ".join(c.detail.split())
+            )
             result = "PASS (undecided)" if c.undecided and c.passed else result
             rows.append([c.label, value, ci, f"{c.op} {c.threshold + 0.0:g}", result, note])
         table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
@@ -201,8 +240,13 @@ class GateResult:
     def to_dict(self) -> dict:
         from harness.stats import BOOTSTRAP
 
-        return {"passed": self.passed, "checks": [c.to_dict() for c in self.checks], "plan": [p.to_dict() for p in self.plan],
-                "detectable": self.detectable, "bootstrap": BOOTSTRAP.to_dict()}
+        return {
+            "passed": self.passed,
+            "checks": [c.to_dict() for c in self.checks],
+            "plan": [p.to_dict() for p in self.plan],
+            "detectable": self.detectable,
+            "bootstrap": BOOTSTRAP.to_dict(),
+        }
 
 
 # How a failing zero-tolerance check of a scorer reads: `1 answer leaked a secret`.

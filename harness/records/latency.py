@@ -49,4 +49,3 @@ class NodeBreakdown:
             "errors": self.errors,
             "asked": self.asked,
         }
-

@@ -4,19 +4,19 @@ the one encoding (results.json and the xdist payloads alike)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.conversation import conversation_results
 from harness.scorers.base import Score
 from harness.stats import Estimate, latency_summary, mean_ci
 from harness.trajectory import USAGE_METRICS, usage_of
-from harness.agent_version import AgentOutput
+from harness.versions.version import AgentOutput
 
 if TYPE_CHECKING:
     from harness.golden import Case
-    from harness.agent_version import Version
+    from harness.versions.version import Version
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,9 @@ class CaseResult:
     # the mean value, passed by a strict majority of the answers.
     scores: dict[str, Score]
     repeats: list[AgentOutput] = field(default_factory=list)  # outputs of repeats 2..N
-    answer_scores: list[dict[str, Score]] = field(default_factory=list)  # with repeats: every answer's own scores, in order
+    answer_scores: list[dict[str, Score]] = field(
+        default_factory=list
+    )  # with repeats: every answer's own scores, in order
 
     @property
     def every_answer_scores(self) -> list[dict[str, Score]]:
@@ -102,14 +104,25 @@ def latency_source(results: Iterable[CaseResult]) -> str:
 
 
 def _output_row(output: AgentOutput) -> dict[str, Any]:
-    return {"answer": output.text, "error": output.error, "latency_ms": output.latency_ms, "metadata": output.metadata,
-            "trajectory": output.trajectory, "traced": output.traced}
+    return {
+        "answer": output.text,
+        "error": output.error,
+        "latency_ms": output.latency_ms,
+        "metadata": output.metadata,
+        "trajectory": output.trajectory,
+        "traced": output.traced,
+    }
 
 
 def _output(row: dict[str, Any]) -> AgentOutput:
-    return AgentOutput(row.get("answer", ""), row.get("metadata") or {}, row.get("latency_ms", 0.0), row.get("error"),
-                       row.get("trajectory"), bool(row.get("traced", False)))
-
+    return AgentOutput(
+        row.get("answer", ""),
+        row.get("metadata") or {},
+        row.get("latency_ms", 0.0),
+        row.get("error"),
+        row.get("trajectory"),
+        bool(row.get("traced", False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,8 +140,15 @@ class VersionResult:
     _metrics: dict[str, Estimate] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "judge_error_rate", "flip_rate",
-                 *USAGE_METRICS]
+        names = [
+            *self.scorer_names,
+            "overall",
+            "conversation_pass_rate",
+            "agent_error_rate",
+            "judge_error_rate",
+            "flip_rate",
+            *USAGE_METRICS,
+        ]
         if self.repeated:
             names.append("pass_k")
         metrics = {m: e for m in names if (e := self._estimate(m)) is not None}
@@ -145,7 +165,9 @@ class VersionResult:
         """Per-case values of a scorer metric, errors as 0, not-applicable cases left out."""
         if metric == "overall":
             return [v for v in (self.case_overall(r) for r in self.results.values()) if v is not None]
-        return [r.scores[metric].value for r in self.results.values() if metric in r.scores and r.scores[metric].applicable]
+        return [
+            r.scores[metric].value for r in self.results.values() if metric in r.scores and r.scores[metric].applicable
+        ]
 
     def case_overall(self, result: CaseResult) -> float | None:
         applicable = [s for s in result.scores.values() if s.applicable]
@@ -181,7 +203,13 @@ class VersionResult:
 
     def _judged_scores(self) -> list[Score]:
         """LLM-judge scores of answers the agent gave (agent errors are not the judge's), applicable ones only."""
-        return [s for r in self.results.values() if r.output.error is None for s in r.scores.values() if s.judge != "rule" and s.applicable]
+        return [
+            s
+            for r in self.results.values()
+            if r.output.error is None
+            for s in r.scores.values()
+            if s.judge != "rule" and s.applicable
+        ]
 
     def metric_estimate(self, metric: str) -> Estimate | None:
         """Mean and CI of a scorer metric, a latency percentile, or an error rate."""
@@ -209,8 +237,12 @@ class VersionResult:
         elif metric.startswith("latency_"):  # every percentile is aggregated in __post_init__, from one bootstrap
             estimate = None
         elif metric in USAGE_METRICS:  # per traced answer: the calls its route made (harness/trajectory.py)
-            used = [getattr(u, metric) for r in self.results.values() for o in [r.output, *r.repeats]
-                    if (u := usage_of(r.case.expectations.get("expected_trajectory"), o.trajectory)) is not None]
+            used = [
+                getattr(u, metric)
+                for r in self.results.values()
+                for o in [r.output, *r.repeats]
+                if (u := usage_of(r.case.expectations.get("expected_trajectory"), o.trajectory)) is not None
+            ]
             estimate = mean_ci([float(v) for v in used]) if used else None
         else:
             values = self.values(metric)
@@ -218,8 +250,17 @@ class VersionResult:
         return estimate
 
     def metrics(self) -> dict[str, Estimate]:
-        names = [*self.scorer_names, "overall", "conversation_pass_rate", "agent_error_rate", "flip_rate", "latency_p50_ms",
-                 "latency_p95_ms", "latency_p99_ms", *USAGE_METRICS]
+        names = [
+            *self.scorer_names,
+            "overall",
+            "conversation_pass_rate",
+            "agent_error_rate",
+            "flip_rate",
+            "latency_p50_ms",
+            "latency_p95_ms",
+            "latency_p99_ms",
+            *USAGE_METRICS,
+        ]
         if self.repeated:
             names.insert(names.index("flip_rate") + 1, "pass_k")
         return {m: self._metrics[m] for m in names if m in self._metrics}
@@ -235,12 +276,19 @@ class VersionResult:
     def failing_scorer(self, scorer: str) -> list[str]:
         """Cases where any answer failed `scorer` (an agent error is the error rate's, not a verdict of the scorer)."""
         return [
-            cid for cid, r in self.results.items()
-            if any(scorer in a and a[scorer].applicable and not a[scorer].passed
-                   for a, o in zip(r.every_answer_scores, [r.output, *r.repeats]) if o.error is None)
+            cid
+            for cid, r in self.results.items()
+            if any(
+                scorer in a and a[scorer].applicable and not a[scorer].passed
+                for a, o in zip(r.every_answer_scores, [r.output, *r.repeats])
+                if o.error is None
+            )
         ]
 
     def failing_tagged(self, tag: str) -> list[str]:
         """Cases tagged `tag` where any answer failed any scorer or the agent errored."""
-        return [cid for cid, r in self.results.items()
-                if tag in r.case.tags and (not r.pass_k or any(o.error for o in [r.output, *r.repeats]))]
+        return [
+            cid
+            for cid, r in self.results.items()
+            if tag in r.case.tags and (not r.pass_k or any(o.error for o in [r.output, *r.repeats]))
+        ]

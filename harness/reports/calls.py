@@ -1,7 +1,7 @@
 """How each version was called, for the reports: what its latency measured, and what an endpoint's
 calls cost in retries (rate limits and server errors are reported, not hidden).
 
-An endpoint answer carries `metadata["endpoint"]` (see `harness.endpoints.client.Reply.stats`):
+An endpoint answer carries `metadata["endpoint"]` (see `harness.versions.endpoints.client.Reply.stats`):
 the retries it needed, the time slept between attempts and why each retry happened. The service
 latency of such an answer is its end-to-end latency less those retry waits.
 """
@@ -58,8 +58,13 @@ class EndpointCalls:
     service_ms: list[float] = field(repr=False)  # per case without an agent error: latency_ms − retry_wait_ms
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cases": self.cases, "cases_retried": self.cases_retried, "retries": self.retries,
-                "retry_wait_ms": round(self.retry_wait_ms, 1), "retried_on": dict(self.by_reason)}
+        return {
+            "cases": self.cases,
+            "cases_retried": self.cases_retried,
+            "retries": self.retries,
+            "retry_wait_ms": round(self.retry_wait_ms, 1),
+            "retried_on": dict(self.by_reason),
+        }
 
 
 def endpoint_calls(version: VersionResult) -> EndpointCalls | None:
@@ -95,7 +100,15 @@ def endpoint_rows(versions: list[VersionResult]) -> list[list[str]]:
         calls = endpoint_calls(version)
         if calls is not None:
             reasons = ", ".join(f"{reason}: {count}" for reason, count in calls.by_reason.items()) or "none"
-            rows.append([version.label, f"{calls.cases_retried} of {calls.cases}", str(calls.retries), ms(calls.retry_wait_ms), reasons])
+            rows.append(
+                [
+                    version.label,
+                    f"{calls.cases_retried} of {calls.cases}",
+                    str(calls.retries),
+                    ms(calls.retry_wait_ms),
+                    reasons,
+                ]
+            )
     return rows
 
 

@@ -43,8 +43,10 @@ def intro(c: Comparison, code: Callable[[str], str] = lambda ref: f"`{_md(ref)}`
     """How the comparison was made; `code` shows a reference (Markdown: a code span; HTML: the template escapes)."""
     dropped = f" ({c.dropped} case(s) dropped: not in both)" if c.dropped else ""
     return (
-        f"Candidate {code(c.candidate_reference)} against baseline {code(c.baseline_reference)} on {c.n_shared} shared case(s){dropped}. "
-        f"Δ is candidate − baseline with a paired bootstrap 95% CI; p from exact McNemar (pass/fail metrics) or Wilcoxon "
+        f"Candidate {code(c.candidate_reference)} against baseline {code(c.baseline_reference)} on "
+        f"{c.n_shared} shared case(s){dropped}. "
+        "Δ is candidate − baseline with a paired bootstrap 95% CI; p from exact McNemar (pass/fail metrics) "
+        "or Wilcoxon "
         f"signed-rank (scores) at α = {c.alpha:g}: {c.family_text()}. Latency timed on {c.latency_source}."
     )
 
@@ -53,15 +55,36 @@ def metric_rows(c: Comparison) -> list[list[str]]:
     from harness.records.gate import detectable_text
 
     return [
-        [m.metric, _num(m.baseline), _num(m.candidate), _num(m.delta, "+.3f"),
-         f"[{_num(m.ci_low, '+.3f')}, {_num(m.ci_high, '+.3f')}]", *m.p_cells(),
-         m.test, f"{m.wins} / {m.losses} / {m.ties}", detectable_text(m.mdd) if m.gated else NOT_GATED, m.verdict]
+        [
+            m.metric,
+            _num(m.baseline),
+            _num(m.candidate),
+            _num(m.delta, "+.3f"),
+            f"[{_num(m.ci_low, '+.3f')}, {_num(m.ci_high, '+.3f')}]",
+            *m.p_cells(),
+            m.test,
+            f"{m.wins} / {m.losses} / {m.ties}",
+            detectable_text(m.mdd) if m.gated else NOT_GATED,
+            m.verdict,
+        ]
         for m in c.metrics
     ]
 
 
-METRIC_HEADERS = ["metric", "baseline", "candidate", "Δ", "95% CI of Δ", P_NAME, P_HOLM_NAME, GATE_P_NAME, "test",
-                  "wins / losses / ties", "smallest detectable drop", "verdict"]
+METRIC_HEADERS = [
+    "metric",
+    "baseline",
+    "candidate",
+    "Δ",
+    "95% CI of Δ",
+    P_NAME,
+    P_HOLM_NAME,
+    GATE_P_NAME,
+    "test",
+    "wins / losses / ties",
+    "smallest detectable drop",
+    "verdict",
+]
 LATENCY_HEADERS = ["statistic", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
 # How the latency table names each statistic: the per-case row is what latency_ratio_max bounds.
 STATISTIC_NAMES = {PER_CASE: "per-case ratio (geometric mean; latency_ratio_max)"}
@@ -69,8 +92,14 @@ STATISTIC_NAMES = {PER_CASE: "per-case ratio (geometric mean; latency_ratio_max)
 
 def latency_rows(c: Comparison) -> list[list[str]]:
     return [
-        [STATISTIC_NAMES.get(r.percentile, r.percentile), _ms(r.baseline_ms), _ms(r.candidate_ms), r.short(),
-         f"[{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]", r.verdict]
+        [
+            STATISTIC_NAMES.get(r.percentile, r.percentile),
+            _ms(r.baseline_ms),
+            _ms(r.candidate_ms),
+            r.short(),
+            f"[{_num(r.ci_low, '.2f')}, {_num(r.ci_high, '.2f')}]",
+            r.verdict,
+        ]
         for r in c.latency
     ]
 
@@ -86,7 +115,9 @@ def comparison_section_markdown(evaluation: Evaluation, c: Comparison, heading: 
     from tabulate import tabulate
 
     def table(rows: list[list[str]], headers: list[str]) -> str:
-        return tabulate([[_md(cell) for cell in row] for row in rows], headers=headers, tablefmt="github", disable_numparse=True)
+        return tabulate(
+            [[_md(cell) for cell in row] for row in rows], headers=headers, tablefmt="github", disable_numparse=True
+        )
 
     lines = [f"{heading} A/B comparison: `{_md(c.candidate_label)}` vs `{_md(c.baseline_label)}`", "", intro(c), ""]
     worse = [_md(m.metric) for m in c.regressions]
@@ -95,21 +126,45 @@ def comparison_section_markdown(evaluation: Evaluation, c: Comparison, heading: 
     lines += [f"{heading}# Metrics", "", table(metric_rows(c), METRIC_HEADERS), ""]
     sides = _sides(evaluation, c)
     if c.latency:
-        lines += [f"{heading}# Latency (paired, {c.latency[0].n} cases)", "", table(latency_rows(c), LATENCY_HEADERS), ""]
-    lines += ["What each side's latency measured:", ""] + [f"- {_md(line)}" for line in measured_lines(sides, evaluation.config.in_process)] + [""]
+        lines += [
+            f"{heading}# Latency (paired, {c.latency[0].n} cases)",
+            "",
+            table(latency_rows(c), LATENCY_HEADERS),
+            "",
+        ]
+    lines += (
+        ["What each side's latency measured:", ""]
+        + [f"- {_md(line)}" for line in measured_lines(sides, evaluation.config.in_process)]
+        + [""]
+    )
     if endpoints := endpoint_rows(sides):
-        lines += ["Endpoint retries (rate limits and server errors; retry waits are part of the end-to-end latency):", "",
-                  table(endpoints, ENDPOINT_HEADERS), ""]
+        lines += [
+            "Endpoint retries (rate limits and server errors; retry waits are part of the end-to-end latency):",
+            "",
+            table(endpoints, ENDPOINT_HEADERS),
+            "",
+        ]
     if c.warnings:
         lines += [f"{heading}# Warnings", ""] + [f"- {_md(w)}" for w in c.warnings] + [""]
     counts = {o: sum(1 for d in c.cases if d.outcome == o) for o in ("win", "loss", "tie")}
-    lines += [f"{heading}# Cases that changed", "",
-              f"{counts['win']} win(s), {counts['loss']} loss(es), {counts['tie']} tie(s) on the overall score.", ""]
-    changed = sorted((d for d in c.cases if d.outcome != "tie"), key=lambda d: (d.outcome != "loss", d.overall_delta or 0.0))
+    lines += [
+        f"{heading}# Cases that changed",
+        "",
+        f"{counts['win']} win(s), {counts['loss']} loss(es), {counts['tie']} tie(s) on the overall score.",
+        "",
+    ]
+    changed = sorted(
+        (d for d in c.cases if d.outcome != "tie"), key=lambda d: (d.outcome != "loss", d.overall_delta or 0.0)
+    )
     if changed:
         rows = [
-            [d.case_id, " ".join(d.tags), d.outcome, _num(d.overall_delta, "+.3f"),
-             ", ".join(f"{k} {v:+.2f}" for k, v in d.deltas.items() if v is not None and abs(v) > 1e-9)]
+            [
+                d.case_id,
+                " ".join(d.tags),
+                d.outcome,
+                _num(d.overall_delta, "+.3f"),
+                ", ".join(f"{k} {v:+.2f}" for k, v in d.deltas.items() if v is not None and abs(v) > 1e-9),
+            ]
             for d in changed[:MAX_MD_CASE_ROWS]
         ]
         lines += [table(rows, ["case", "tags", "outcome", "overall Δ", "scorers that changed"]), ""]
@@ -118,7 +173,9 @@ def comparison_section_markdown(evaluation: Evaluation, c: Comparison, heading: 
     return "\n".join(lines)
 
 
-def comparison_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None) -> str:
+def comparison_markdown(
+    evaluation: Evaluation, masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None
+) -> str:
     """comparison.md: ready to paste into a pull request or a CI job summary, opening with the gate decision.
 
     `masked`: values masked per kind; `blockers`: the session's reasons not to promote (None: not known).
@@ -153,8 +210,14 @@ def _environment() -> Any:
         # html.escape with quote=True: the page's escaping is the same as before the template, `'` as `&#x27;`.
         return value if isinstance(value, Markup) else Markup(html.escape(sanitize_terminal(value), quote=True))
 
-    return Environment(loader=PackageLoader("harness", TEMPLATES), autoescape=True, finalize=finalize, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("harness", TEMPLATES),
+        autoescape=True,
+        finalize=finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _asset(name: str) -> str:
@@ -170,13 +233,26 @@ class TableView:
     rows: list[list[tuple[str, str]]]  # (text, css class) per cell
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str, status_col: int | None = None,
-           status: Callable[[str], str] = lambda v: {"better": "v-better", "worse": "v-worse"}.get(v, "v-none")) -> TableView:
-    """Cells classed `num` when they start with a number (or a sign, or a CI's bracket), the status column by its value."""
-    return TableView(cls, headers, [
-        [(cell, status(cell) if i == status_col else ("num" if i and NUMERIC.match(cell) else "")) for i, cell in enumerate(row)]
-        for row in rows
-    ])
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    cls: str,
+    status_col: int | None = None,
+    status: Callable[[str], str] = lambda v: {"better": "v-better", "worse": "v-worse"}.get(v, "v-none"),
+) -> TableView:
+    """Cells classed `num` when they start with a number (or a sign, or a CI's bracket), the status column by
+    its value."""
+    return TableView(
+        cls,
+        headers,
+        [
+            [
+                (cell, status(cell) if i == status_col else ("num" if i and NUMERIC.match(cell) else ""))
+                for i, cell in enumerate(row)
+            ]
+            for row in rows
+        ],
+    )
 
 
 def _trajectory_view(result: CaseResult, redact: Redact) -> list[str] | None:
@@ -199,16 +275,30 @@ def _answer_view(title: str, reference: str, result: CaseResult | None, redact: 
         cut = f"answer cut at {MAX_HTML_ANSWER_CHARS} of {len(text)} characters"
         text = text[:MAX_HTML_ANSWER_CHARS]
     return {
-        "title": title, "missing": False, "reference": reference, "latency": _ms(result.output.latency_ms),
-        "error": redact(result.output.error) if result.output.error else "", "text": redact(text), "cut": cut,
+        "title": title,
+        "missing": False,
+        "reference": reference,
+        "latency": _ms(result.output.latency_ms),
+        "error": redact(result.output.error) if result.output.error else "",
+        "text": redact(text),
+        "cut": cut,
         "trajectory": _trajectory_view(result, redact),
-        "scores": [{"name": name, "value": _num(s.value, ".2f") if s.applicable else "n/a", "passed": s.passed, "judge": s.judge,
-                    "rationale": redact(s.rationale)} for name, s in result.scores.items()],
+        "scores": [
+            {
+                "name": name,
+                "value": _num(s.value, ".2f") if s.applicable else "n/a",
+                "passed": s.passed,
+                "judge": s.judge,
+                "rationale": redact(s.rationale),
+            }
+            for name, s in result.scores.items()
+        ],
     }
 
 
-def _comparison_view(evaluation: Evaluation, c: Comparison, index: int, plots: Mapping[str, bytes],
-                     redact_for: Callable[[str], Redact]) -> dict[str, Any]:
+def _comparison_view(
+    evaluation: Evaluation, c: Comparison, index: int, plots: Mapping[str, bytes], redact_for: Callable[[str], Redact]
+) -> dict[str, Any]:
     from harness.reports.plots import metrics_plot_name
 
     plain = redact_for("")
@@ -219,18 +309,25 @@ def _comparison_view(evaluation: Evaluation, c: Comparison, index: int, plots: M
         cand = c.candidate.results.get(d.case_id) if c.candidate is not None else None
         base = c.baseline.results.get(d.case_id) if c.baseline is not None else None
         question = cand.case.question if cand is not None else (base.case.question if base is not None else "")
-        cases.append({
-            "case_id": redact(d.case_id), "tags": " ".join(d.tags), "outcome": d.outcome, "overall": _num(d.overall_delta, "+.3f"),
-            "deltas": [_num(d.deltas.get(s), "+.2f") for s in scorer_names],
-            "latency": f"{_ms(d.baseline_latency_ms)} → {_ms(d.candidate_latency_ms)}", "question": redact(question),
-            "baseline": _answer_view("baseline", c.baseline_reference, base, redact),
-            "candidate": _answer_view("candidate", c.candidate_reference, cand, redact),
-        })
+        cases.append(
+            {
+                "case_id": redact(d.case_id),
+                "tags": " ".join(d.tags),
+                "outcome": d.outcome,
+                "overall": _num(d.overall_delta, "+.3f"),
+                "deltas": [_num(d.deltas.get(s), "+.2f") for s in scorer_names],
+                "latency": f"{_ms(d.baseline_latency_ms)} → {_ms(d.candidate_latency_ms)}",
+                "question": redact(question),
+                "baseline": _answer_view("baseline", c.baseline_reference, base, redact),
+                "candidate": _answer_view("candidate", c.candidate_reference, cand, redact),
+            }
+        )
     sides = _sides(evaluation, c)
     endpoints = endpoint_rows(sides)
     plot = plots.get(metrics_plot_name(index))
     return {
-        "candidate_reference": plain(c.candidate_reference), "baseline_reference": plain(c.baseline_reference),
+        "candidate_reference": plain(c.candidate_reference),
+        "baseline_reference": plain(c.baseline_reference),
         "intro": plain(intro(c, str)),
         "worse": ", ".join(m.metric for m in c.regressions) or "none",
         "better": ", ".join(m.metric for m in c.metrics if m.verdict == "better") or "none",
@@ -239,48 +336,83 @@ def _comparison_view(evaluation: Evaluation, c: Comparison, index: int, plots: M
         "latency": _table(LATENCY_HEADERS, latency_rows(c), "latency", len(LATENCY_HEADERS) - 1) if c.latency else None,
         "latency_title": f"Latency (paired, {c.latency[0].n} cases)" if c.latency else "",
         "measured": [plain(line) for line in measured_lines(sides, evaluation.config.in_process)],
-        "endpoints": _table(ENDPOINT_HEADERS, [[plain(cell) for cell in row] for row in endpoints], "endpoints") if endpoints else None,
+        "endpoints": _table(ENDPOINT_HEADERS, [[plain(cell) for cell in row] for row in endpoints], "endpoints")
+        if endpoints
+        else None,
         "plot": base64.b64encode(plot).decode("ascii") if plot else "",
         "plot_alt": f"per-metric means and paired differences with 95% CIs vs {plain(c.baseline_reference)}",
         "tags": sorted({t for d in c.cases for t in d.tags}),
-        "case_headers": ["case", "tags", "outcome", "overall Δ", *[f"{s} Δ" for s in scorer_names], "latency ms (base → cand)"],
+        "case_headers": [
+            "case",
+            "tags",
+            "outcome",
+            "overall Δ",
+            *[f"{s} Δ" for s in scorer_names],
+            "latency ms (base → cand)",
+        ],
         "cases": cases,
     }
 
 
-def comparison_html(evaluation: Evaluation, plots: dict[str, bytes], redact_for: Callable[[str], Redact] | None = None,
-                    masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None) -> str:
+def comparison_html(
+    evaluation: Evaluation,
+    plots: dict[str, bytes],
+    redact_for: Callable[[str], Redact] | None = None,
+    masked: Mapping[str, int] | None = None,
+    blockers: Sequence[str] | None = None,
+) -> str:
     """comparison.html: the gate decision, the tables of comparison.md, the plots, and the filterable per-case diff."""
     from markupsafe import Markup
 
     from harness.secrets import masked_line
 
-    redact_for = redact_for or (lambda case_id: (lambda text: text))
+    redact_for = redact_for or (lambda case_id: lambda text: text)
     plain = redact_for("")
     script = _asset("comparison.js")
     script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
-           "base-uri 'none'; form-action 'none'")
+    csp = (
+        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
     d = decision(evaluation, blockers)
     gate_rows = [[plain(cell) for cell in row.cells()] for row in d.rows]
     latency_plot = plots.get("comparison_latency.png")
-    return _environment().get_template("comparison.html.j2").render(
-        csp=Markup(csp),  # our constant: its quotes must stay quotes
-        style=Markup(_asset("comparison.css")), script=Markup(script),
-        reference=plain(evaluation.candidate.reference),
-        gate={"passed": d.passed, "verdict": plain(d.verdict), "in_process": d.in_process, "blockers": plain(d.blockers_line or ""),
-              "power": [plain(p) for p in d.power],
-              "table": _table(GATE_HEADERS, gate_rows, "gate-checks", GATE_HEADERS.index("result"), lambda v: f"r-{v}")},
-        promotion_prefix=PROMOTION_PREFIX, promotion_pending=PROMOTION_PENDING,
-        masked_line=masked_line(masked) if masked is not None else "",
-        notes=[plain(n) for n in evaluation.notes],
-        comparisons=[_comparison_view(evaluation, c, i, plots, redact_for) for i, c in enumerate(evaluation.comparisons)],
-        latency_plot=base64.b64encode(latency_plot).decode("ascii") if latency_plot else "",
+    return (
+        _environment()
+        .get_template("comparison.html.j2")
+        .render(
+            csp=Markup(csp),  # our constant: its quotes must stay quotes
+            style=Markup(_asset("comparison.css")),
+            script=Markup(script),
+            reference=plain(evaluation.candidate.reference),
+            gate={
+                "passed": d.passed,
+                "verdict": plain(d.verdict),
+                "in_process": d.in_process,
+                "blockers": plain(d.blockers_line or ""),
+                "power": [plain(p) for p in d.power],
+                "table": _table(
+                    GATE_HEADERS, gate_rows, "gate-checks", GATE_HEADERS.index("result"), lambda v: f"r-{v}"
+                ),
+            },
+            promotion_prefix=PROMOTION_PREFIX,
+            promotion_pending=PROMOTION_PENDING,
+            masked_line=masked_line(masked) if masked is not None else "",
+            notes=[plain(n) for n in evaluation.notes],
+            comparisons=[
+                _comparison_view(evaluation, c, i, plots, redact_for) for i, c in enumerate(evaluation.comparisons)
+            ],
+            latency_plot=base64.b64encode(latency_plot).decode("ascii") if latency_plot else "",
+        )
     )
 
 
-def write_comparison_files(evaluation: Evaluation, report_dir: Path, masked: Mapping[str, int] | None = None,
-                           blockers: Sequence[str] | None = None) -> list[Path]:
+def write_comparison_files(
+    evaluation: Evaluation,
+    report_dir: Path,
+    masked: Mapping[str, int] | None = None,
+    blockers: Sequence[str] | None = None,
+) -> list[Path]:
     """comparison.md, comparison.html and the PNG plots, when the evaluation compared versions.
 
     `masked`: values masked per kind in the evaluation's results, said in one line in both files;
@@ -299,6 +431,10 @@ def write_comparison_files(evaluation: Evaluation, report_dir: Path, masked: Map
         return lambda text: mask(str(text or ""), allowed).text
 
     plots = write_plots(evaluation, report_dir)
-    (report_dir / "comparison.md").write_text(mask(comparison_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8")
-    (report_dir / "comparison.html").write_text(comparison_html(evaluation, plots, redact_for, masked, blockers), encoding="utf-8")
+    (report_dir / "comparison.md").write_text(
+        mask(comparison_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8"
+    )
+    (report_dir / "comparison.html").write_text(
+        comparison_html(evaluation, plots, redact_for, masked, blockers), encoding="utf-8"
+    )
     return [report_dir / "comparison.md", report_dir / "comparison.html", *(report_dir / n for n in plots)]

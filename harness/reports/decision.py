@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 from harness.records.gate import RATIO_METRIC, RATIO_STATISTIC, detectable_text
 
 if TYPE_CHECKING:
-    from harness.settings import HarnessConfig
     from harness.records.evaluation import Evaluation
     from harness.records.gate import GateCheck
+    from harness.settings import HarnessConfig
 
 IN_PROCESS_LABEL = "evaluated in process: a fast local loop, never promoted"
-PROMOTION_PENDING = "decided after these reports were written (the session's last line says what was promoted or why not)"
+PROMOTION_PENDING = (
+    "decided after these reports were written (the session's last line says what was promoted or why not)"
+)
 PROMOTION_PREFIX = "Promotion: "
 # The promotion line in each file: `append_outcome` finds it by these markers.
 MD_PROMOTION = re.compile(r"^\*\*Promotion:\*\* .*$", re.M)
@@ -44,7 +46,7 @@ def baseline_name(evaluation: Evaluation) -> str:
     if not evaluation.comparisons:
         return "the baseline"
     reference = evaluation.comparisons[0].baseline_reference
-    return reference[reference.rindex("@"):] if reference.startswith("models:/") and "@" in reference else reference
+    return reference[reference.rindex("@") :] if reference.startswith("models:/") and "@" in reference else reference
 
 
 def failure_line(evaluation: Evaluation) -> str:
@@ -83,8 +85,10 @@ def _latency_rule(cfg: HarnessConfig, c: GateCheck) -> str:
         return f"the {GATE_ON[c.gate_on]}"
     if cfg.relative_test_for(c.metric) == "non_inferiority":
         return "non-inferiority: passes only when the whole 95% CI is within the bound"
-    return (f"no regression: fails only when the whole 95% CI is beyond the bound; a CI across it is undecided "
-            f"and {'blocks' if cfg.latency_undecided == 'block' else 'does not block'} (latency_undecided)")
+    return (
+        f"no regression: fails only when the whole 95% CI is beyond the bound; a CI across it is undecided "
+        f"and {'blocks' if cfg.latency_undecided == 'block' else 'does not block'} (latency_undecided)"
+    )
 
 
 def _name_and_rule(cfg: HarnessConfig, c: GateCheck) -> tuple[str, str]:
@@ -94,17 +98,26 @@ def _name_and_rule(cfg: HarnessConfig, c: GateCheck) -> tuple[str, str]:
         if cfg.relative_test_for(c.metric) == "non_inferiority":
             rule = f"margin {margin}, non-inferiority: the 95% CI lower end of Δ must be {bound}"
         else:
-            rule = f"margin {margin}, no significant regression: fails when significantly worse (one-sided, Holm) and Δ below {_g(c.threshold)}"
+            rule = (
+                f"margin {margin}, no significant regression: fails when significantly worse (one-sided, "
+                f"Holm) and Δ below {_g(c.threshold)}"
+            )
         return f"{c.metric} Δ vs baseline {bound}", rule
     if c.metric == RATIO_METRIC:
-        return (f"latency candidate/baseline {bound}x",
-                f"{RATIO_METRIC}: the geometric mean of the per-case ratios ({RATIO_STATISTIC}), against the baseline: {_latency_rule(cfg, c)}")
+        return (
+            f"latency candidate/baseline {bound}x",
+            f"{RATIO_METRIC}: the geometric mean of the per-case ratios ({RATIO_STATISTIC}), against the "
+            f"baseline: {_latency_rule(cfg, c)}",
+        )
     if c.metric.startswith("latency_"):
         return f"{c.metric} {bound}", _latency_rule(cfg, c)
     if c.kind == "critical":
         return f"{c.label}: failing cases {bound}", "zero tolerance: one failing case blocks"
     if c.kind == "power":
-        return f"smallest detectable drop {bound}", "max_detectable_drop: what the golden set can detect (one-sided, 80% power)"
+        return (
+            f"smallest detectable drop {bound}",
+            "max_detectable_drop: what the golden set can detect (one-sided, 80% power)",
+        )
     if c.kind == "baseline":
         return "baseline loaded", "a baseline that should be compared against must load"
     if c.kind == "policy":
@@ -128,7 +141,11 @@ def gate_rows(evaluation: Evaluation) -> list[GateRow]:
             value, ci = ("n/a" if c.value is None else detectable_text(c.value)), ""
         else:
             value = _number(c.metric, c.value, relative)
-            ci = "" if c.low is None else f"[{_number(c.metric, c.low, relative)}, {_number(c.metric, c.high, relative)}]"
+            ci = (
+                ""
+                if c.low is None
+                else f"[{_number(c.metric, c.low, relative)}, {_number(c.metric, c.high, relative)}]"
+            )
         result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
         rows.append(GateRow(result, name, value, ci, rule, c.detail))
     return rows
@@ -160,14 +177,22 @@ def decision(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> D
     counted = sum(1 for c in gate.checks if not c.skipped)
     skipped = len(gate.checks) - counted
     undecided = [c.sentence(baseline_name(evaluation)) for c in gate.checks if c.undecided and c.passed]
-    also = (f"; {skipped} skipped" if skipped else "") + (f"; undecided, not blocking: {'; '.join(undecided)}" if undecided else "")
+    also = (f"; {skipped} skipped" if skipped else "") + (
+        f"; undecided, not blocking: {'; '.join(undecided)}" if undecided else ""
+    )
     if gate.passed:
         verdict = f"All {counted} check(s) held{also}."
     else:
         verdict = f"{len(gate.failures)} of {counted} check(s) failed: {failure_line(evaluation)}{also}."
     power = tuple(p.line() for p in gate.plan) + ((gate.detectable,) if gate.detectable else ())
-    return Decision(gate.passed, verdict, IN_PROCESS_LABEL if evaluation.config.in_process else None,
-                    None if blockers is None else tuple(blockers), rows, power)
+    return Decision(
+        gate.passed,
+        verdict,
+        IN_PROCESS_LABEL if evaluation.config.in_process else None,
+        None if blockers is None else tuple(blockers),
+        rows,
+        power,
+    )
 
 
 def decision_markdown(evaluation: Evaluation, blockers: Sequence[str] | None = None, heading: str = "##") -> str:
@@ -210,5 +235,5 @@ def append_outcome(report_dir: Path, line: str) -> None:
         else:
             new = f"**{PROMOTION_PREFIX.strip()}** {md_cell(shown)}"
             marker, fallback = MD_PROMOTION, f"{text.rstrip()}\n\n{new}\n"
-        updated, found = marker.subn(lambda _: new, text, count=1)
+        updated, found = marker.subn(lambda _, new=new: new, text, count=1)
         path.write_text(updated if found else fallback, encoding="utf-8")

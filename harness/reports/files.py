@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import datetime, timezone
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
-from harness.reports.comparison import write_comparison_files
 from harness.records.evaluation import Evaluation
-from harness.reports.latency import latency_document, latency_markdown, write_latency_files
+from harness.reports.comparison import write_comparison_files
 from harness.reports.decision import IN_PROCESS_LABEL, decision_markdown
+from harness.reports.latency import latency_document, latency_markdown, write_latency_files
 
 SCHEMA_VERSION = 1
 
@@ -26,12 +26,12 @@ SCHEMA_VERSION = 1
 def report_stamp(now: datetime) -> str:
     """`now` in ISO 8601's basic form (`20261201T060518Z`): its digit runs are too short to be
     taken for a card number when a line naming the folder is masked before printing."""
-    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def new_report_dir(base: Path, prefix: str = "") -> Path:
     """A fresh folder under `base` named by the UTC time."""
-    path = base / f"{prefix}{report_stamp(datetime.now(timezone.utc))}-{uuid.uuid4().hex[:6]}"
+    path = base / f"{prefix}{report_stamp(datetime.now(UTC))}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True, exist_ok=False)
     return path
 
@@ -54,7 +54,7 @@ def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = No
 
     return {
         "schema_version": SCHEMA_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": {
             "agent": cfg.agent,
             "versions": [v.reference for v in evaluation.versions],
@@ -91,11 +91,15 @@ def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = No
             }
             for v in evaluation.versions
         ],
-        "latency": latency_document(evaluation),  # percentiles with CIs, what they measured, endpoint retries, cold start, nodes
+        "latency": latency_document(
+            evaluation
+        ),  # percentiles with CIs, what they measured, endpoint retries, cold start, nodes
     }
 
 
-def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None) -> str:
+def summary_markdown(
+    evaluation: Evaluation, masked: Mapping[str, int] | None = None, blockers: Sequence[str] | None = None
+) -> str:
     """summary.md, opening with the gate decision; `masked`: values masked per kind in this report's
     files, said in one line; `blockers`: the session's reasons not to promote (None: not known)."""
     from tabulate import tabulate
@@ -113,13 +117,27 @@ def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = 
     ]
     lines += [f"> {md_cell(note)}" for note in evaluation.notes] + ([""] if evaluation.notes else [])
     if evaluation.comparisons:  # the headline; comparison.md has the tables
-        lines += ["## A/B", "", *[f"    {line}" for c in evaluation.comparisons for line in c.headline_lines()], "",
-                  "Details: comparison.md, comparison.html.", ""]
+        lines += [
+            "## A/B",
+            "",
+            *[f"    {line}" for c in evaluation.comparisons for line in c.headline_lines()],
+            "",
+            "Details: comparison.md, comparison.html.",
+            "",
+        ]
     for version in evaluation.versions:
-        rows = [[md_cell(name), f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", e.n] for name, e in version.metrics().items()]
-        lines += [f"## Metrics: {md_cell(version.label)} (`{md_cell(version.reference)}`)", "",
-                  tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github", disable_numparse=True), "",
-                  f"Latency timed on {md_cell(version.latency_source)}.", ""]
+        rows = [
+            [md_cell(name), f"{e.value:.3f}", f"[{e.low:.3f}, {e.high:.3f}]", e.n]
+            for name, e in version.metrics().items()
+        ]
+        lines += [
+            f"## Metrics: {md_cell(version.label)} (`{md_cell(version.reference)}`)",
+            "",
+            tabulate(rows, headers=["metric", "value", "95% CI", "n"], tablefmt="github", disable_numparse=True),
+            "",
+            f"Latency timed on {md_cell(version.latency_source)}.",
+            "",
+        ]
     failing = [
         [md_cell(r.case.id), md_cell(name), md_cell(shorten(s.rationale, 160, placeholder="…"))]
         for r in candidate.results.values()
@@ -127,7 +145,12 @@ def summary_markdown(evaluation: Evaluation, masked: Mapping[str, int] | None = 
         if not s.passed
     ]
     if failing:
-        lines += ["## Failing case checks", "", tabulate(failing, headers=["case", "scorer", "why"], tablefmt="github", disable_numparse=True), ""]
+        lines += [
+            "## Failing case checks",
+            "",
+            tabulate(failing, headers=["case", "scorer", "why"], tablefmt="github", disable_numparse=True),
+            "",
+        ]
     lines.append(latency_markdown(evaluation))
     return "\n".join(lines)
 
@@ -153,7 +176,10 @@ def masked_results(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     counts = [head.counts]
     for version in document.get("versions", []):
         rest = masker(frozenset())({k: v for k, v in version.items() if k != "cases"})
-        cases = [masker(emails_in(m.get("content", "") for m in row.get("messages") or []))(row) for row in version.get("cases", [])]
+        cases = [
+            masker(emails_in(m.get("content", "") for m in row.get("messages") or []))(row)
+            for row in version.get("cases", [])
+        ]
         out["versions"].append({**rest.value, "cases": [c.value for c in cases]})
         counts += [rest.counts, *(c.counts for c in cases)]
     return out, add_counts(*counts)
@@ -173,7 +199,9 @@ def write_reports(evaluation: Evaluation, base: Path, blockers: Sequence[str] | 
     document["masked"] = masked
     (report_dir / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
     asked = emails_in(m["content"] for case in evaluation.cases for m in case.messages)
-    (report_dir / "summary.md").write_text(mask(summary_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8")
+    (report_dir / "summary.md").write_text(
+        mask(summary_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8"
+    )
     write_latency_files(evaluation, report_dir)  # benchmarks.json, logged to MLflow with the reports
     write_comparison_files(evaluation, report_dir, masked, blockers)  # comparison.md, comparison.html, PNG plots
     point_latest(report_dir)

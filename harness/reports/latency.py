@@ -27,20 +27,25 @@ def latency_document(evaluation: Evaluation) -> dict[str, Any]:
         first = v.first_answer
         kind = measured_kind(v, evaluation.config.in_process)
         calls = endpoint_calls(v)
-        versions.append({
-            "label": v.label,
-            "reference": v.reference,
-            "measured": {"kind": kind, "text": MEASURED[kind]},
-            "percentiles_ms": percentiles(v.latencies_ms),
-            "endpoint": None if calls is None else {
-                **calls.to_dict(), "service": SERVICE, "service_percentiles_ms": percentiles(calls.service_ms)},
-            "cold_start": {
-                "load_s": v.load_s,
-                "first_answer_ms": first.latency_ms if first else None,
-                "first_answer_error": first.error if first else None,
-            },
-            "nodes": evaluation.node_breakdowns[v.label].to_dict() if v.label in evaluation.node_breakdowns else None,
-        })
+        versions.append(
+            {
+                "label": v.label,
+                "reference": v.reference,
+                "measured": {"kind": kind, "text": MEASURED[kind]},
+                "percentiles_ms": percentiles(v.latencies_ms),
+                "endpoint": None
+                if calls is None
+                else {**calls.to_dict(), "service": SERVICE, "service_percentiles_ms": percentiles(calls.service_ms)},
+                "cold_start": {
+                    "load_s": v.load_s,
+                    "first_answer_ms": first.latency_ms if first else None,
+                    "first_answer_error": first.error if first else None,
+                },
+                "nodes": evaluation.node_breakdowns[v.label].to_dict()
+                if v.label in evaluation.node_breakdowns
+                else None,
+            }
+        )
     return {"versions": versions, "benchmarks": benchmark_rows(evaluation.benchmark_json)}
 
 
@@ -49,13 +54,15 @@ def benchmark_rows(benchmark_json: dict[str, Any] | None) -> list[dict[str, Any]
     rows = []
     for bench in (benchmark_json or {}).get("benchmarks", []):
         stats = bench["stats"]
-        rows.append({
-            "group": bench.get("group"),
-            "name": bench["name"],
-            "case": bench.get("extra_info", {}).get("case_id"),
-            "rounds": stats["rounds"],
-            **{f"{k}_ms": stats[k] * 1000 for k in ("min", "median", "mean", "stddev", "max")},
-        })
+        rows.append(
+            {
+                "group": bench.get("group"),
+                "name": bench["name"],
+                "case": bench.get("extra_info", {}).get("case_id"),
+                "rounds": stats["rounds"],
+                **{f"{k}_ms": stats[k] * 1000 for k in ("min", "median", "mean", "stddev", "max")},
+            }
+        )
     return rows
 
 
@@ -68,7 +75,10 @@ def latency_markdown(evaluation: Evaluation) -> str:
     from harness.secrets import md_cell
 
     def cells(p: dict[str, Any]) -> list[Any]:
-        shown = [f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a" for k in ("p50", "p90", "p95", "p99")]
+        shown = [
+            f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a"
+            for k in ("p50", "p90", "p95", "p99")
+        ]
         return [*shown, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0]
 
     doc = latency_document(evaluation)
@@ -85,7 +95,12 @@ def latency_markdown(evaluation: Evaluation) -> str:
         "Per-case answer latency in ms over the golden set (warm), with 95% bootstrap CIs; cold start is "
         "the load time and the first answer, timed alone before the run.",
         "",
-        tabulate(rows, headers=["version", "p50", "p90", "p95", "p99", "max", "n", "load s", "first answer ms"], tablefmt="github", disable_numparse=True),
+        tabulate(
+            rows,
+            headers=["version", "p50", "p90", "p95", "p99", "max", "n", "load s", "first answer ms"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
         "",
         "What each version's latency measured:",
         "",
@@ -93,27 +108,82 @@ def latency_markdown(evaluation: Evaluation) -> str:
         "",
     ]
     if endpoints := endpoint_rows(evaluation.versions):
-        lines += ["### Endpoint retries", "", "Rate limits and server errors, retried with backoff: the waits are part of the "
-                  f"end-to-end latency above; the rows marked '{SERVICE}' leave them out.", "",
-                  tabulate([[md_cell(c) for c in row] for row in endpoints], headers=ENDPOINT_HEADERS, tablefmt="github", disable_numparse=True), ""]
+        lines += [
+            "### Endpoint retries",
+            "",
+            "Rate limits and server errors, retried with backoff: the waits are part of the "
+            f"end-to-end latency above; the rows marked '{SERVICE}' leave them out.",
+            "",
+            tabulate(
+                [[md_cell(c) for c in row] for row in endpoints],
+                headers=ENDPOINT_HEADERS,
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+        ]
     for v in doc["versions"]:
         nodes = v["nodes"]
         if not nodes:
             continue
-        lines += [f"### Where the time goes: {md_cell(v['label'])} (`{md_cell(v['reference'])}`)", "",
-                  f"{nodes['answers']} traced answer(s), {_ms(nodes['answer_ms'])} ms in all; share = node time / answer time "
-                  "(parallel nodes can add up past 100%).", ""]
+        lines += [
+            f"### Where the time goes: {md_cell(v['label'])} (`{md_cell(v['reference'])}`)",
+            "",
+            f"{nodes['answers']} traced answer(s), {_ms(nodes['answer_ms'])} ms in all; share = node time / "
+            "answer time "
+            "(parallel nodes can add up past 100%).",
+            "",
+        ]
         if nodes["nodes"]:
-            node_rows = [[md_cell(n["name"]), md_cell(n["kind"]), n["calls"], _ms(n["total_ms"]), _ms(n["mean_ms"]), f"{n['share']:.0%}"] for n in nodes["nodes"]]
-            lines += [tabulate(node_rows, headers=["node", "kind", "calls", "total ms", "mean ms", "share"], tablefmt="github", disable_numparse=True), ""]
+            node_rows = [
+                [
+                    md_cell(n["name"]),
+                    md_cell(n["kind"]),
+                    n["calls"],
+                    _ms(n["total_ms"]),
+                    _ms(n["mean_ms"]),
+                    f"{n['share']:.0%}",
+                ]
+                for n in nodes["nodes"]
+            ]
+            lines += [
+                tabulate(
+                    node_rows,
+                    headers=["node", "kind", "calls", "total ms", "mean ms", "share"],
+                    tablefmt="github",
+                    disable_numparse=True,
+                ),
+                "",
+            ]
         else:
             lines += ["No spans below the answer: the agent has no LangGraph nodes or traced calls.", ""]
         lines += [f"Trace error: {md_cell(e)}" for e in nodes["errors"]] + ([""] if nodes["errors"] else [])
     if doc["benchmarks"]:
-        bench_rows = [[md_cell(b["group"]), md_cell(b["case"] or b["name"]), b["rounds"], _ms(b["min_ms"]), _ms(b["median_ms"]), _ms(b["mean_ms"]), _ms(b["stddev_ms"])] for b in doc["benchmarks"]]
-        lines += ["### pytest-benchmark (representative cases)", "",
-                  tabulate(bench_rows, headers=["group", "case", "rounds", "min ms", "median ms", "mean ms", "stddev ms"], tablefmt="github", disable_numparse=True),
-                  "", "Raw data: `benchmarks.json` (pytest-benchmark format; `pytest-benchmark compare` reads it).", ""]
+        bench_rows = [
+            [
+                md_cell(b["group"]),
+                md_cell(b["case"] or b["name"]),
+                b["rounds"],
+                _ms(b["min_ms"]),
+                _ms(b["median_ms"]),
+                _ms(b["mean_ms"]),
+                _ms(b["stddev_ms"]),
+            ]
+            for b in doc["benchmarks"]
+        ]
+        lines += [
+            "### pytest-benchmark (representative cases)",
+            "",
+            tabulate(
+                bench_rows,
+                headers=["group", "case", "rounds", "min ms", "median ms", "mean ms", "stddev ms"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+            "Raw data: `benchmarks.json` (pytest-benchmark format; `pytest-benchmark compare` reads it).",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -38,10 +38,12 @@ def metrics_plot(c: Comparison) -> bytes:
     fig = _figure(11, 0.9 + 0.55 * max(3, len(metrics)))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     y = np.arange(len(metrics))
-    for offset, (label, version, mean_of) in enumerate([
-        ("baseline", c.baseline, lambda m: m.baseline),
-        ("candidate", c.candidate, lambda m: m.candidate),
-    ]):
+    for offset, (label, version, mean_of) in enumerate(
+        [
+            ("baseline", c.baseline, lambda m: m.baseline),
+            ("candidate", c.candidate, lambda m: m.candidate),
+        ]
+    ):
         means = [mean_of(m) for m in metrics]
         errors = [[0.0] * len(metrics), [0.0] * len(metrics)]
         for i, m in enumerate(metrics):
@@ -49,8 +51,15 @@ def metrics_plot(c: Comparison) -> bytes:
             if estimate is not None and estimate.low == estimate.low:
                 errors[0][i] = max(0.0, means[i] - estimate.low)
                 errors[1][i] = max(0.0, estimate.high - means[i])
-        left.barh(y + (0.2 if offset == 0 else -0.2), means, height=0.38, xerr=errors, capsize=3,
-                  color="#8c959f" if offset == 0 else "#0969da", label=f"{label}")
+        left.barh(
+            y + (0.2 if offset == 0 else -0.2),
+            means,
+            height=0.38,
+            xerr=errors,
+            capsize=3,
+            color="#8c959f" if offset == 0 else "#0969da",
+            label=f"{label}",
+        )
     left.set_yticks(y, [m.metric for m in metrics])
     left.invert_yaxis()
     left.set_xlim(0, 1.05)
@@ -85,7 +94,12 @@ def latency_plot(evaluation: Evaluation) -> bytes:
         if values.size == 0:
             continue
         positive = positive and bool(values.min() > 0)
-        left.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=f"{version.label} (n={values.size})")
+        left.step(
+            values,
+            np.arange(1, values.size + 1) / values.size,
+            where="post",
+            label=f"{version.label} (n={values.size})",
+        )
     if positive:
         left.set_xscale("log")
     left.set_xlabel("latency per case, ms")
@@ -93,13 +107,25 @@ def latency_plot(evaluation: Evaluation) -> bytes:
     left.set_title("Latency distributions")
     if left.lines:
         left.legend(loc="lower right", fontsize=8)
-    rows = [(f"{r.percentile} vs {c.baseline_label}", r) for c in evaluation.comparisons for r in c.latency if r.ratio == r.ratio]
+    rows = [
+        (f"{r.percentile} vs {c.baseline_label}", r)
+        for c in evaluation.comparisons
+        for r in c.latency
+        if r.ratio == r.ratio
+    ]
     if rows:
         y = np.arange(len(rows))
         ratios = [r.ratio for _, r in rows]
         lows = [max(0.0, r.ratio - r.ci_low) if r.ci_low == r.ci_low else 0.0 for _, r in rows]
         highs = [max(0.0, r.ci_high - r.ratio) if r.ci_high == r.ci_high else 0.0 for _, r in rows]
-        right.barh(y, ratios, xerr=[lows, highs], capsize=3, height=0.5, color=[VERDICT_COLORS.get(r.verdict, "#6e7781") for _, r in rows])
+        right.barh(
+            y,
+            ratios,
+            xerr=[lows, highs],
+            capsize=3,
+            height=0.5,
+            color=[VERDICT_COLORS.get(r.verdict, "#6e7781") for _, r in rows],
+        )
         right.axvline(1, color="black", linewidth=0.8)
         right.set_yticks(y, [label for label, _ in rows])
         right.invert_yaxis()

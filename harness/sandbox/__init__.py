@@ -3,7 +3,8 @@
 Every process that runs an agent's code (the one that saves it as a model from code, the worker
 that answers from the saved artifact, and anything they start) sees the filesystem read-only except
 its own scratch folder, has its own PID namespace (every descendant dies with it, a detached one
-too; it ends when its socket to the harness closes), its own /proc (the harness's environment and the signing key in it are out of reach), no
+too; it ends when its socket to the harness closes), its own /proc (the harness's environment and the signing
+key in it are out of reach), no
 capabilities, and the network as usual (agents call LLMs and services).
 
 Where bubblewrap cannot run (no `bwrap`, no user namespaces), agent processes run unconfined: the
@@ -53,7 +54,11 @@ def _probe(bwrap: str) -> str:
         done = subprocess.run([bwrap, *_PROBE], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap did not start: {exc}"
-    return "" if done.returncode == 0 else f"bwrap failed: {(done.stderr.strip().splitlines() or ['exit ' + str(done.returncode)])[-1]}"
+    return (
+        ""
+        if done.returncode == 0
+        else f"bwrap failed: {(done.stderr.strip().splitlines() or ['exit ' + str(done.returncode)])[-1]}"
+    )
 
 
 def detect() -> Sandbox:
@@ -87,8 +92,12 @@ def remove_scratch(scratch: Path) -> None:
 
 def scratch_environment(scratch: Path) -> dict[str, str]:
     """Where well-behaved libraries put temporary files and caches: inside the scratch folder."""
-    return {"TMPDIR": str(scratch / "tmp"), "HOME": str(scratch / "home"), "XDG_CACHE_HOME": str(scratch / "home" / ".cache"),
-            "MPLCONFIGDIR": str(scratch / "home" / ".matplotlib")}
+    return {
+        "TMPDIR": str(scratch / "tmp"),
+        "HOME": str(scratch / "home"),
+        "XDG_CACHE_HOME": str(scratch / "home" / ".cache"),
+        "MPLCONFIGDIR": str(scratch / "home" / ".matplotlib"),
+    }
 
 
 def command(sandbox: Sandbox, argv: Sequence[str], scratch: Path, cwd: Path) -> list[str]:
@@ -99,6 +108,26 @@ def command(sandbox: Sandbox, argv: Sequence[str], scratch: Path, cwd: Path) -> 
     if not sandbox.confined:
         return list(argv)
     bwrap = shutil.which("bwrap") or "bwrap"
-    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
-            "--bind", str(scratch), str(scratch), "--unshare-pid", "--unshare-ipc",
-            "--cap-drop", "ALL", "--chdir", str(cwd), "--", *argv]
+    return [
+        bwrap,
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/dev/shm",
+        "--bind",
+        str(scratch),
+        str(scratch),
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--cap-drop",
+        "ALL",
+        "--chdir",
+        str(cwd),
+        "--",
+        *argv,
+    ]

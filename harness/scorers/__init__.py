@@ -21,14 +21,22 @@ def _builtin() -> dict[str, Any]:
     from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety
     from harness.scorers.trajectory import Trajectory
 
-    return {"correctness": Correctness, "relevance": Relevance, "safety": Safety, "guidelines": Guidelines, "trajectory": Trajectory}
+    return {
+        "correctness": Correctness,
+        "relevance": Relevance,
+        "safety": Safety,
+        "guidelines": Guidelines,
+        "trajectory": Trajectory,
+    }
 
 
 def _instantiate(obj: Any, spec: str) -> Scorer:
     if inspect.isclass(obj):
         obj = obj()
     if not isinstance(obj, Scorer):
-        raise HarnessError(f"scorer {spec!r} is a {type(obj).__name__}, not a Scorer (needs 'name', 'judge' and score(case, output))")
+        raise HarnessError(
+            f"scorer {spec!r} is a {type(obj).__name__}, not a Scorer (needs 'name', 'judge' and score(case, output))"
+        )
     return obj
 
 
@@ -55,7 +63,7 @@ def build_scorers(cfg: HarnessConfig) -> list[Scorer]:
     """The configured rule-based (and custom) scorers, plus the LLM judges when a judge model is set."""
     scorers = [load_scorer(spec) for spec in cfg.scorers]
     if cfg.judge_model:
-        from harness.scorers.llm import build_llm_judges
+        from harness.scorers.judges import build_llm_judges
 
         scorers.extend(build_llm_judges(cfg))
     return scorers
@@ -74,10 +82,9 @@ def applicable_scorer_names(cfg: HarnessConfig, cases: list[Any]) -> dict[str, l
     A scorer may define `applies(case) -> bool`; without it (LLM judges included) it always applies.
     """
     scorers = [load_scorer(spec) for spec in cfg.scorers]
-    llm_names = scorer_names(cfg)[len(cfg.scorers):]
+    llm_names = scorer_names(cfg)[len(cfg.scorers) :]
     return {
-        case.id: [s.name for s in scorers if not hasattr(s, "applies") or s.applies(case)] + llm_names
-        for case in cases
+        case.id: [s.name for s in scorers if not hasattr(s, "applies") or s.applies(case)] + llm_names for case in cases
     }
 
 
@@ -90,7 +97,9 @@ def safe_score(scorer: Scorer, case: Any, output: Any) -> Score:
     except Exception as exc:
         return failed(scorer.name, getattr(scorer, "judge", "rule"), f"scorer error: {type(exc).__name__}: {exc}")
     if not isinstance(result, Score):
-        return failed(scorer.name, getattr(scorer, "judge", "rule"), f"scorer returned {type(result).__name__}, not a Score")
+        return failed(
+            scorer.name, getattr(scorer, "judge", "rule"), f"scorer returned {type(result).__name__}, not a Score"
+        )
     if not 0.0 <= result.value <= 1.0:
         return failed(scorer.name, result.judge, f"scorer returned value {result.value} outside 0..1")
     return result

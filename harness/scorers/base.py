@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from harness.agent_version import AgentOutput
 from harness.golden import Case
+from harness.versions.version import AgentOutput
 
 
 @dataclass

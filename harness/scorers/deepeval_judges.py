@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 from harness.scorers.llm import LLMJudge, one_line
 
 if TYPE_CHECKING:
-    from harness.agent_version import AgentOutput
     from harness.golden import Case
+    from harness.versions.version import AgentOutput
 
 # deepeval writes `.deepeval/` into the working directory unless told otherwise (DESIGN.md).
 os.environ.setdefault("DEEPEVAL_CACHE_FOLDER", os.path.join(tempfile.gettempdir(), "harness-deepeval"))
 os.environ.setdefault("DEEPEVAL_FILE_SYSTEM", "READ_ONLY")
 
-DEFAULT_CRITERIA = "Determine whether the actual output states the facts of the expected output correctly for the input question."
+DEFAULT_CRITERIA = (
+    "Determine whether the actual output states the facts of the expected output correctly for the input question."
+)
 DEFAULT_STEPS = [
     "List the facts in the expected output: names, dates, numbers, tables, jobs.",
     "Check that each of those facts appears in the actual output with the same value.",
@@ -59,19 +61,26 @@ def _relay_model(base_url: str, model_name: str) -> Any:
                     "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
                 }
             request = urllib.request.Request(
-                f"{self.base_url}/chat/completions", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+                f"{self.base_url}/chat/completions",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
             )
             try:
                 with urllib.request.urlopen(request) as resp:
                     content = json.loads(resp.read())["choices"][0]["message"]["content"]
             except urllib.error.HTTPError as exc:
-                raise RuntimeError(json.loads(exc.read() or b"{}").get("error", {}).get("message", f"HTTP {exc.code}")) from None
+                raise RuntimeError(
+                    json.loads(exc.read() or b"{}").get("error", {}).get("message", f"HTTP {exc.code}")
+                ) from None
             if schema is None:
                 return content
             try:
                 return schema.model_validate_json(content.strip().removeprefix("```json").removesuffix("```"))
             except ValidationError as exc:
-                raise RuntimeError(f"judge returned JSON that does not fit {schema.__name__}: {one_line(exc)}") from None
+                raise RuntimeError(
+                    f"judge returned JSON that does not fit {schema.__name__}: {one_line(exc)}"
+                ) from None
 
         async def a_generate(self, prompt: str, schema: type[BaseModel] | None = None, **kwargs: Any) -> Any:
             return await asyncio.to_thread(self.generate, prompt, schema, **kwargs)
@@ -127,7 +136,11 @@ class GEvalJudge(_DeepEvalJudge):
             name=self.name,
             criteria=self.spec.criteria or DEFAULT_CRITERIA,
             evaluation_steps=self.spec.evaluation_steps or DEFAULT_STEPS,
-            evaluation_params=[SingleTurnParams.INPUT, SingleTurnParams.ACTUAL_OUTPUT, SingleTurnParams.EXPECTED_OUTPUT],
+            evaluation_params=[
+                SingleTurnParams.INPUT,
+                SingleTurnParams.ACTUAL_OUTPUT,
+                SingleTurnParams.EXPECTED_OUTPUT,
+            ],
             model=model,
             threshold=self.spec.threshold,
             async_mode=False,

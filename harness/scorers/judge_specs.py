@@ -19,16 +19,19 @@ DEFAULT_KINDS: dict[str, str] = {
     "llm_guidelines": "mlflow.guidelines",
     "llm_faithfulness": "deepeval.faithfulness",
 }
-KINDS: dict[str, tuple[str, str]] = {
-    "deepeval.geval": ("harness.scorers.deepeval_judges", "GEvalJudge"),
-    "deepeval.answer_relevancy": ("harness.scorers.deepeval_judges", "AnswerRelevancyJudge"),
-    "deepeval.faithfulness": ("harness.scorers.deepeval_judges", "FaithfulnessJudge"),
-    "mlflow.correctness": ("harness.tracking.judges", "CorrectnessJudge"),
-    "mlflow.relevance_to_query": ("harness.tracking.judges", "RelevanceJudge"),
-    "mlflow.safety": ("harness.tracking.judges", "SafetyJudge"),
-    "mlflow.guidelines": ("harness.tracking.judges", "GuidelinesJudge"),
-    "mlflow.make_judge": ("harness.tracking.judges", "InstructionsJudge"),
-}
+# The library judges a name may run (their classes: harness/scorers/judges.py).
+KINDS: frozenset[str] = frozenset(
+    {
+        "deepeval.geval",
+        "deepeval.answer_relevancy",
+        "deepeval.faithfulness",
+        "mlflow.correctness",
+        "mlflow.relevance_to_query",
+        "mlflow.safety",
+        "mlflow.guidelines",
+        "mlflow.make_judge",
+    }
+)
 SPEC_KEYS = {"kind", "threshold", "criteria", "evaluation_steps", "instructions", "guidelines"}
 
 
@@ -57,13 +60,15 @@ def parse_judges_table(table: Any, where: str) -> dict[str, dict[str, Any]]:
 
 def judge_spec(name: str, raw: Any, where: str) -> JudgeSpec:
     if not isinstance(raw, dict):
-        raise HarnessError(f"{where}: must be a table (kind, threshold, criteria, evaluation_steps, instructions, guidelines)")
+        raise HarnessError(
+            f"{where}: must be a table (kind, threshold, criteria, evaluation_steps, instructions, guidelines)"
+        )
     unknown = set(raw) - SPEC_KEYS
     if unknown:
         raise HarnessError(f"{where}: unknown key '{sorted(unknown)[0]}'; known keys: {', '.join(sorted(SPEC_KEYS))}")
     spec = JudgeSpec(kind=raw.get("kind", DEFAULT_KINDS[name]))
     if spec.kind not in KINDS:
-        raise HarnessError(f"{where}: kind '{spec.kind}' is not one of {', '.join(KINDS)}")
+        raise HarnessError(f"{where}: kind '{spec.kind}' is not one of {', '.join(sorted(KINDS))}")
     threshold = raw.get("threshold", spec.threshold)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise HarnessError(f"{where}: 'threshold' must be a number between 0 and 1, got {threshold!r}")
@@ -79,7 +84,11 @@ def judge_spec(name: str, raw: Any, where: str) -> JudgeSpec:
         setattr(spec, key, list(value))
     if spec.kind == "mlflow.make_judge":
         if not spec.instructions:
-            raise HarnessError(f"{where}: kind 'mlflow.make_judge' needs 'instructions' with {{{{ inputs }}}} and/or {{{{ outputs }}}}")
+            raise HarnessError(
+                f"{where}: kind 'mlflow.make_judge' needs 'instructions' with {{{{ inputs }}}} and/or {{{{ outputs }}}}"
+            )
         if not re.search(r"\{\{\s*(inputs|outputs|expectations)\s*\}\}", spec.instructions):
-            raise HarnessError(f"{where}: 'instructions' must use {{{{ inputs }}}}, {{{{ outputs }}}} or {{{{ expectations }}}}")
+            raise HarnessError(
+                f"{where}: 'instructions' must use {{{{ inputs }}}}, {{{{ outputs }}}} or {{{{ expectations }}}}"
+            )
     return spec

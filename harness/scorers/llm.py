@@ -2,24 +2,23 @@
 
 `LLMJudge` is what every judge shares (applicability, repeats, any failure scored as an error,
 never a pass); the judges themselves are in deepeval_judges.py and (MLflow's) harness/tracking/judges.py, the relay
-they call in relay.py, and the `[tool.harness.judges]` table in judge_specs.py.
+they call in relay.py, the `[tool.harness.judges]` table in judge_specs.py, and building the configured judges in
+judges.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from harness import HarnessError
 from harness.scorers.base import Score, failed, not_applicable
-from harness.scorers.judge_specs import DEFAULT_KINDS, KINDS, JudgeSpec, judge_spec
-from harness.scorers.relay import JudgeCallError, JudgeRelay, resolve_upstream
+from harness.scorers.judge_specs import JudgeSpec
+from harness.scorers.relay import JudgeCallError, JudgeRelay
 
 if TYPE_CHECKING:
-    from harness.agent_version import AgentOutput
     from harness.golden import Case
-    from harness.settings import HarnessConfig
+    from harness.versions.version import AgentOutput
 
 ENABLE_HINT = "pip install -e '.[local-llm]' (or '.[deepeval]' for a remote judge) to enable LLM judges"
 
@@ -93,22 +92,3 @@ def check_llm_extras() -> None:
     missing = [m for m in ("deepeval", "mlflow") if importlib.util.find_spec(m) is None]
     if missing:
         raise HarnessError(f"--judge-model needs {', '.join(missing)}: {ENABLE_HINT}")
-
-
-def build_llm_judges(cfg: HarnessConfig, relay: JudgeRelay | None = None) -> list[LLMJudge]:
-    """One scorer per LLM judge name, all sharing one relay to `cfg.judge_model`."""
-    import importlib
-
-    check_llm_extras()
-    if relay is None:
-        from harness.judge_cache import JudgeCache
-
-        cache = JudgeCache(cfg.resolve_path(".harness-cache") / "judge") if cfg.judge_cache else None
-        relay = JudgeRelay(resolve_upstream(cfg.judge_model), cache, cfg.judge_timeout_s, cfg.judge_retries)
-    judges: list[LLMJudge] = []
-    for name in DEFAULT_KINDS:
-        spec = judge_spec(name, cfg.judges.get(name, {}), f"[tool.harness.judges.{name}]")
-        module_name, class_name = KINDS[spec.kind]
-        judge_class: Callable[..., LLMJudge] = getattr(importlib.import_module(module_name), class_name)
-        judges.append(judge_class(name, spec, relay, cfg.judge_repeats))
-    return judges

@@ -51,7 +51,10 @@ def resolve_upstream(judge_model: str, environ: dict[str, str] | None = None) ->
         base = env.get("OPENAI_API_BASE") or env.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         key = env.get("OPENAI_API_KEY", "")
         if not key and base.startswith("https://api.openai.com"):
-            raise HarnessError(f"judge_model {judge_model!r}: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible server)")
+            raise HarnessError(
+                f"judge_model {judge_model!r}: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local "
+                "OpenAI-compatible server)"
+            )
         return Upstream(judge_model, model, base.rstrip("/"), key or "unused")
     if provider == "databricks":
         host, token = env.get("DATABRICKS_HOST", ""), env.get("DATABRICKS_TOKEN", "")
@@ -59,10 +62,15 @@ def resolve_upstream(judge_model: str, environ: dict[str, str] | None = None) ->
             raise HarnessError(f"judge_model {judge_model!r}: set DATABRICKS_HOST and DATABRICKS_TOKEN")
         host = host if host.startswith("http") else f"https://{host}"
         return Upstream(judge_model, model, f"{host.rstrip('/')}/serving-endpoints", token)
-    raise HarnessError(f"judge_model {judge_model!r}: provider '{provider}' is not supported; use 'openai:/<model>' (any OpenAI-compatible endpoint via OPENAI_BASE_URL) or 'databricks:/<endpoint>'")
+    raise HarnessError(
+        f"judge_model {judge_model!r}: provider '{provider}' is not supported; use 'openai:/<model>' (any "
+        "OpenAI-compatible endpoint via OPENAI_BASE_URL) or 'databricks:/<endpoint>'"
+    )
 
 
-REFUSAL = re.compile(r"(?i)\b(i can'?t|i cannot|i'm sorry|i am sorry|as an ai|i won'?t|unable to (help|assist|comply))\b")
+REFUSAL = re.compile(
+    r"(?i)\b(i can'?t|i cannot|i'm sorry|i am sorry|as an ai|i won'?t|unable to (help|assist|comply))\b"
+)
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 # Returned to the library when a judge call finally failed: MLflow retries 429/5xx itself (up to
 # ten times), and re-reads a 400 mentioning response_format as "structured output unsupported".
@@ -87,7 +95,9 @@ def check_judge_content(content: Any) -> str:
             raise JudgeCallError(f"judge refused: {_snippet(text)}") from None
         raise JudgeCallError(f"unparseable judge answer (not JSON): {_snippet(text)}") from None
     if not isinstance(parsed, dict):
-        raise JudgeCallError(f"unparseable judge answer (JSON {type(parsed).__name__}, not an object): {_snippet(text)}")
+        raise JudgeCallError(
+            f"unparseable judge answer (JSON {type(parsed).__name__}, not an object): {_snippet(text)}"
+        )
     return text
 
 
@@ -99,7 +109,14 @@ def _snippet(text: str, limit: int = 160) -> str:
 class JudgeRelay:
     """The loopback OpenAI-compatible server every judge library talks to (see the module doc)."""
 
-    def __init__(self, upstream: Upstream, cache: JudgeCache | None, timeout_s: float, retries: int, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        upstream: Upstream,
+        cache: JudgeCache | None,
+        timeout_s: float,
+        retries: int,
+        max_tokens: int | None = None,
+    ) -> None:
         self.upstream = upstream
         self.max_tokens = max_tokens  # a cap on the judge's answer, when the caller sets none
         self.cache = cache
@@ -163,7 +180,10 @@ class JudgeRelay:
         if self.max_tokens and not body.get("max_tokens"):
             body["max_tokens"] = self.max_tokens
         key = hashlib.sha256(
-            json.dumps({"upstream": self.upstream.base_url, "judge": match["judge"], "repeat": match["repeat"], "body": body}, sort_keys=True).encode()
+            json.dumps(
+                {"upstream": self.upstream.base_url, "judge": match["judge"], "repeat": match["repeat"], "body": body},
+                sort_keys=True,
+            ).encode()
         ).hexdigest()
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return 200, hit
@@ -260,7 +280,11 @@ def _response_formats(requested: Any) -> list[dict[str, Any] | None]:
     forms: list[dict[str, Any] | None] = []
     if isinstance(requested, dict):
         forms.append(requested)
-        schema = (requested.get("json_schema") or {}).get("schema") if requested.get("type") == "json_schema" else requested.get("schema")
+        schema = (
+            (requested.get("json_schema") or {}).get("schema")
+            if requested.get("type") == "json_schema"
+            else requested.get("schema")
+        )
         if schema:
             forms.append({"type": "json_object", "schema": schema})
     forms += [{"type": "json_object"}, None]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers.base import Score, failed, not_applicable
+from harness.versions.version import AgentOutput
 
 
 class Trajectory:
@@ -31,8 +31,13 @@ class Trajectory:
             return not_applicable(self.name, self.judge, "no expected_trajectory to check")
         expected = parse_expected_trajectory(raw, case.source, case.id)
         if output.trajectory is None:
-            return failed(self.name, self.judge, "not traced: no spans below the answer's root span (no LangGraph nodes, "
-                          "no @mlflow.trace functions, or a version tracing cannot reach)", error=False)
+            return failed(
+                self.name,
+                self.judge,
+                "not traced: no spans below the answer's root span (no LangGraph nodes, "
+                "no @mlflow.trace functions, or a version tracing cannot reach)",
+                error=False,
+            )
         match = match_trajectory(expected, output.trajectory)
         return Score(self.name, match.score, match.passed, match.rationale(expected.mode), self.judge)
 
@@ -43,5 +48,7 @@ def unscored_routes_line(scorer_names: Sequence[str], cases: Sequence[Case]) -> 
     if not expecting or Trajectory.name in scorer_names:
         return None
     shown = ", ".join(expecting[:3]) + (f" and {len(expecting) - 3} more" if len(expecting) > 3 else "")
-    return (f"{len(expecting)} case(s) have an expected_trajectory ({shown}) but 'trajectory' is not in scorers: "
-            "their routes are not checked")
+    return (
+        f"{len(expecting)} case(s) have an expected_trajectory ({shown}) but 'trajectory' is not in scorers: "
+        "their routes are not checked"
+    )

@@ -21,8 +21,8 @@ plugins.py.
 from __future__ import annotations
 
 import base64
-import bisect
 import binascii
+import bisect
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -31,7 +31,17 @@ from functools import lru_cache
 from typing import Any
 
 from harness.secrets.normalise import normalise
-from harness.secrets.patterns import BASE64_RUN, EMAIL, EMAIL_KIND, PEM_BEGIN, PEM_BODY, PEM_END, PEM_KIND, URL_ENCODED_RUN, own_patterns
+from harness.secrets.patterns import (
+    BASE64_RUN,
+    EMAIL,
+    EMAIL_KIND,
+    PEM_BEGIN,
+    PEM_BODY,
+    PEM_END,
+    PEM_KIND,
+    URL_ENCODED_RUN,
+    own_patterns,
+)
 from harness.secrets.plugins import detect_secrets_plugins, plugin_spans, windows
 
 
@@ -60,7 +70,25 @@ def _raw_findings(text: str, allowed_emails: frozenset[str], decode: bool) -> li
             label = pattern.kind.label
             if "{key}" in label:
                 key = m.group(1).lower()
-                label = label.format(key=next((k for k in ("password", "passwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key") if k in key), key))
+                label = label.format(
+                    key=next(
+                        (
+                            k
+                            for k in (
+                                "password",
+                                "passwd",
+                                "passphrase",
+                                "secret",
+                                "token",
+                                "api_key",
+                                "apikey",
+                                "api-key",
+                            )
+                            if k in key
+                        ),
+                        key,
+                    )
+                )
             found.append(Finding(pattern.kind.name, m.start(group), m.end(group), label))
     found += _pem_blocks(text)
     for entry in detect_secrets_plugins():
@@ -101,18 +129,26 @@ def _encoded_findings(text: str, allowed_emails: frozenset[str]) -> list[Finding
     for m in BASE64_RUN.finditer(text):
         run = m.group(0)
         try:
-            decoded = base64.b64decode(run.replace("-", "+").replace("_", "/") + "=" * (-len(run.rstrip("=")) % 4), validate=False)
+            decoded = base64.b64decode(
+                run.replace("-", "+").replace("_", "/") + "=" * (-len(run.rstrip("=")) % 4), validate=False
+            )
         except (binascii.Error, ValueError):
             continue
         inner = _printable(decoded)
         if inner is not None:
-            found += [Finding(f.kind, m.start(), m.end(), f"base64-encoded {f.label}", "base64") for f in _merge(_raw_findings(inner, allowed_emails, False))]
+            found += [
+                Finding(f.kind, m.start(), m.end(), f"base64-encoded {f.label}", "base64")
+                for f in _merge(_raw_findings(inner, allowed_emails, False))
+            ]
     for m in URL_ENCODED_RUN.finditer(text):
         if "%" not in m.group(0):
             continue
         inner = urllib.parse.unquote(m.group(0))
-        found += [Finding(f.kind, m.start(), m.end(), f"URL-encoded {f.label}", "url")
-                  for f in _merge(_raw_findings(inner, allowed_emails, False)) if f.kind != "email"]
+        found += [
+            Finding(f.kind, m.start(), m.end(), f"URL-encoded {f.label}", "url")
+            for f in _merge(_raw_findings(inner, allowed_emails, False))
+            if f.kind != "email"
+        ]
     return found
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.secrets.detect import CACHED_CHARS, CACHED_TEXTS, findings_in
+from harness.secrets.sanitize import sanitize_terminal
 
 MASK = "[REDACTED]"
 
@@ -41,8 +42,8 @@ def _masked(text: str, allowed: frozenset[str]) -> MaskResult:
     parts: list[str] = []
     at = 0
     for f in findings:
-        parts.append(text[at:f.start])
-        value = text[f.start:f.end]
+        parts.append(text[at : f.start])
+        value = text[f.start : f.end]
         parts.append(mask_email(value) if f.kind == "email" and not f.encoding and "@" in value else MASK)
         at = f.end
     parts.append(text[at:])
@@ -104,3 +105,9 @@ def masked_line(counts: Mapping[str, int]) -> str:
         return "Secrets masked: none."
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return f"Secrets masked: {total} value(s) ({kinds})."
+
+
+def safe(text: str, asked: frozenset[str] = frozenset()) -> str:
+    """`text` with secrets masked (emails in `asked` kept) and control characters made visible: what a terminal
+    may show."""
+    return sanitize_terminal(mask(text, asked).text)

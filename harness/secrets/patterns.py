@@ -52,13 +52,21 @@ def _luhn(number: str) -> bool:
     return total % 10 == 0
 
 
-PLACEHOLDER = re.compile(r"(?i)^(?:\**|x{3,}|\.{3}|…|<[^>]{0,40}>|\$\{[^}]{0,40}\}|\{\{[^}]{0,40}\}\}|%\(?\w{0,40}\)?s?|\[redacted[^\]]{0,20}\]|redacted|masked|hidden|none|null|n/?a|changeme|example|your[_-][\w-]{0,30})$")
+PLACEHOLDER = re.compile(
+    r"(?i)^(?:\**|x{3,}|\.{3}|…|<[^>]{0,40}>|\$\{[^}]{0,40}\}|\{\{[^}]{0,40}\}\}|%\(?\w{0,40}\)?s?|\[redacted[^\]]{0,20}\]|redacted|masked|hidden|none|null|n/?a|changeme|example|your[_-][\w-]{0,30})$"
+)
 
 
 def is_placeholder(value: str) -> bool:
     """A value that stands for a secret without being one: masked, templated or an example."""
-    return (not value or bool(PLACEHOLDER.match(value)) or "*" in value or "…" in value or "REDACTED" in value.upper()
-            or value.startswith(("${", "<", "{{", "%(", "$(")))
+    return (
+        not value
+        or bool(PLACEHOLDER.match(value))
+        or "*" in value
+        or "…" in value
+        or "REDACTED" in value.upper()
+        or value.startswith(("${", "<", "{{", "%(", "$("))
+    )
 
 
 NUMERIC = re.compile(r"[\d\s.,:/+-]{1,256}")
@@ -94,35 +102,86 @@ VALUE = r"""(?:"([^"\r\n]{1,256})"|'([^'\r\n]{1,256})'|`([^`\r\n]{1,256})`|([^\s
 def own_patterns() -> tuple[Pattern, ...]:
     """Our own patterns, most specific first (compiled on first use: the keyword list comes from detect-secrets)."""
     kw = keywords()
-    # A prefix is free (`DB_PASSWORD`, `client_secret`); a suffix only one that keeps the meaning (`token_id` is no secret).
+    # A prefix is free (`DB_PASSWORD`, `client_secret`); a suffix only one that keeps the meaning (`token_id`
+    # is no secret).
     key_name = rf"(?<![A-Za-z])(?:{kw})s?(?:[_-]?(?:key|token|value|string|hash|access_?key))?"
     return (
         Pattern(Kind("anthropic-key", "Anthropic API key ('sk-ant-…')"), re.compile(r"sk-ant-[A-Za-z0-9_-]{20,256}")),
-        Pattern(Kind("openai-key", "OpenAI API key ('sk-…')"),
-                re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,256}")),
-        Pattern(Kind("databricks-token", "token-like secret 'dapi…' (Databricks token)"),
-                re.compile(r"(?i)(?<![a-z0-9])dapi(?=[a-z]{0,63}\d)[0-9a-z]{8,64}(?:-\d{1,2})?(?![a-z0-9])")),
+        Pattern(
+            Kind("openai-key", "OpenAI API key ('sk-…')"),
+            re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,256}"),
+        ),
+        Pattern(
+            Kind("databricks-token", "token-like secret 'dapi…' (Databricks token)"),
+            re.compile(r"(?i)(?<![a-z0-9])dapi(?=[a-z]{0,63}\d)[0-9a-z]{8,64}(?:-\d{1,2})?(?![a-z0-9])"),
+        ),
         Pattern(Kind("google-api-key", "Google API key ('AIza…')"), re.compile(r"AIza[0-9A-Za-z_-]{35}")),
-        Pattern(Kind("github-token", "GitHub token ('gh…_')"), re.compile(r"(?:github_pat_[A-Za-z0-9_]{22,255}|gh[pousr]_[A-Za-z0-9]{30,255})")),
-        Pattern(Kind("slack-webhook", "Slack webhook URL"), re.compile(r"(?i)https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,256}")),
+        Pattern(
+            Kind("github-token", "GitHub token ('gh…_')"),
+            re.compile(r"(?:github_pat_[A-Za-z0-9_]{22,255}|gh[pousr]_[A-Za-z0-9]{30,255})"),
+        ),
+        Pattern(
+            Kind("slack-webhook", "Slack webhook URL"),
+            re.compile(r"(?i)https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,256}"),
+        ),
         Pattern(Kind("slack-token", "Slack token ('xox…-')"), re.compile(r"(?i)xox[abposre]-[A-Za-z0-9-]{10,256}")),
-        Pattern(Kind("stripe-key", "Stripe key ('sk_live_…')"), re.compile(r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,256}")),
-        Pattern(Kind("npm-token", "npm token ('npm_…')"), re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
+        Pattern(
+            Kind("stripe-key", "Stripe key ('sk_live_…')"),
+            re.compile(r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,256}"),
+        ),
+        Pattern(
+            Kind("npm-token", "npm token ('npm_…')"), re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
+        ),
         *prefixed_formats(),
-        Pattern(Kind("aws-access-key-id", "AWS access key ID ('AKIA…')"), re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
-        Pattern(Kind("jwt", "JSON Web Token ('eyJ…')"), re.compile(r"eyJ[A-Za-z0-9_-]{8,256}\.eyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,2048}")),
-        Pattern(Kind("bearer-token", "Bearer token"), re.compile(r"(?i)(?<![a-z])bearer[ \t]{1,3}([A-Za-z0-9._~+/-]{16,4096}=*)"), (1,)),
-        Pattern(Kind("url-credentials", "password in a URL (user:password@host)"),
-                re.compile(r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"<>]{1,128}:([^\s/@'\"<>]{1,256})@[^\s/@'\"<>]{1,255}"),
-                (1,), _url_password),
-        Pattern(Kind("card-number", "payment card number (passes the Luhn check)"),
-                re.compile(r"(?<![\d.-])(?:[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}|3[47]\d{2}[ -]?\d{6}[ -]?\d{5})(?![\d.])"), check=_luhn),
-        Pattern(Kind("aws-secret-key", "AWS secret access key"),
-                re.compile(rf"(?i)(?<![a-z])aws_?secret_?(?:access_?)?key{ASSIGN}{VALUE}"), (1, 2, 3, 4), is_secret_value),
-        Pattern(Kind("assigned-secret", "{key} value"), re.compile(rf"(?i)({key_name}){ASSIGN}{VALUE}"), (2, 3, 4, 5), is_secret_value),
-        Pattern(Kind("assigned-secret", "{key} value"),
-                re.compile(rf"(?i)({key_name})(?: for [\w@.-]{{1,64}})?[ \t]{{1,3}}(?:is|was|=)[ \t]{{1,3}}:?[ \t]{{0,3}}[\"'`]?([^\s\"'`,;]{{6,256}})"),
-                (2,), _spoken_secret),
+        Pattern(
+            Kind("aws-access-key-id", "AWS access key ID ('AKIA…')"),
+            re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])"),
+        ),
+        Pattern(
+            Kind("jwt", "JSON Web Token ('eyJ…')"),
+            re.compile(r"eyJ[A-Za-z0-9_-]{8,256}\.eyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,2048}"),
+        ),
+        Pattern(
+            Kind("bearer-token", "Bearer token"),
+            re.compile(r"(?i)(?<![a-z])bearer[ \t]{1,3}([A-Za-z0-9._~+/-]{16,4096}=*)"),
+            (1,),
+        ),
+        Pattern(
+            Kind("url-credentials", "password in a URL (user:password@host)"),
+            re.compile(
+                r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"<>]{1,128}:([^\s/@'\"<>]{1,256})@[^\s/@'\"<>]{1,255}"
+            ),
+            (1,),
+            _url_password,
+        ),
+        Pattern(
+            Kind("card-number", "payment card number (passes the Luhn check)"),
+            re.compile(
+                r"(?<![\d.-])(?:[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}|3[47]\d{2}[ -]?\d{6}[ -]?\d{5})(?![\d.])"
+            ),
+            check=_luhn,
+        ),
+        Pattern(
+            Kind("aws-secret-key", "AWS secret access key"),
+            re.compile(rf"(?i)(?<![a-z])aws_?secret_?(?:access_?)?key{ASSIGN}{VALUE}"),
+            (1, 2, 3, 4),
+            is_secret_value,
+        ),
+        Pattern(
+            Kind("assigned-secret", "{key} value"),
+            re.compile(rf"(?i)({key_name}){ASSIGN}{VALUE}"),
+            (2, 3, 4, 5),
+            is_secret_value,
+        ),
+        Pattern(
+            Kind("assigned-secret", "{key} value"),
+            re.compile(
+                rf"(?i)({key_name})(?: for [\w@.-]{{1,64}})?[ \t]{{1,3}}(?:is|was|=)[ \t]{{1,3}}:?[ "
+                rf"\t]{{0,3}}[\"'`]?([^\s\"'`,;]{{6,256}})"
+            ),
+            (2,),
+            _spoken_secret,
+        ),
     )
 
 
@@ -135,12 +194,27 @@ PREFIXED = (
     ("doppler-token", "Doppler token ('dp.pt.…')", ("dp.pt.",), r"dp\.pt\.[A-Za-z0-9]{43}"),
     ("linear-key", "Linear API key ('lin_api_…')", ("lin_api_",), r"lin_api_[A-Za-z0-9]{40}"),
     ("postman-key", "Postman API key ('PMAK-…')", ("PMAK-",), r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
-    ("grafana-token", "Grafana token ('glsa_…', 'glc_…')", ("glsa_", "glc_"), r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}"),
-    ("age-secret-key", "age secret key ('AGE-SECRET-KEY-1…')", ("AGE-SECRET-KEY-1",), r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),
+    (
+        "grafana-token",
+        "Grafana token ('glsa_…', 'glc_…')",
+        ("glsa_", "glc_"),
+        r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}",
+    ),
+    (
+        "age-secret-key",
+        "age secret key ('AGE-SECRET-KEY-1…')",
+        ("AGE-SECRET-KEY-1",),
+        r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",
+    ),
     ("pulumi-token", "Pulumi token ('pul-…')", ("pul-",), r"pul-[a-f0-9]{40}"),
     ("new-relic-key", "New Relic key ('NRAK-…')", ("NRAK-",), r"NRAK-[A-Za-z0-9]{27}"),
     ("sentry-token", "Sentry token ('sntryu_…')", ("sntry",), r"sntry[us]_[A-Za-z0-9+/=_-]{64,400}"),
-    ("planetscale-token", "PlanetScale token ('pscale_tkn_…')", ("pscale_",), r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}"),
+    (
+        "planetscale-token",
+        "PlanetScale token ('pscale_tkn_…')",
+        ("pscale_",),
+        r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}",
+    ),
     ("alibaba-key", "Alibaba access key ID ('LTAI…')", ("LTAI",), r"LTAI[A-Za-z0-9]{20}"),
     ("perplexity-key", "Perplexity API key ('pplx-…')", ("pplx-",), r"pplx-[A-Za-z0-9]{48}"),
     ("groq-key", "Groq API key ('gsk_…')", ("gsk_",), r"gsk_[A-Za-z0-9]{52}"),
@@ -151,11 +225,15 @@ PREFIXED = (
 
 def prefixed_formats() -> tuple[Pattern, ...]:
     """One pattern per fixed-prefix format, whole tokens only (not inside a longer run of token characters)."""
-    return tuple(Pattern(Kind(name, label), re.compile(rf"(?<![A-Za-z0-9_-])(?:{regex})(?![A-Za-z0-9_-])"), needs=needs)
-                 for name, label, needs, regex in PREFIXED)
+    return tuple(
+        Pattern(Kind(name, label), re.compile(rf"(?<![A-Za-z0-9_-])(?:{regex})(?![A-Za-z0-9_-])"), needs=needs)
+        for name, label, needs, regex in PREFIXED
+    )
 
 
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+/-])(?<!//)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}")
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+/-])(?<!//)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+)
 PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----")
 PEM_END = re.compile(r"-----END (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----")
 PEM_BODY = re.compile(r"[A-Za-z0-9+/=:, \t\r\n-]{0,16384}")

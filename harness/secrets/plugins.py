@@ -48,13 +48,26 @@ def detect_secrets_plugins() -> tuple[Plugin, ...]:
         return Plugin(Kind(name, f"{cls.secret_type} (detect-secrets)"), cls())
 
     return (
-        kind(AWSKeyDetector, "aws-secret-key"), kind(GitHubTokenDetector, "github-token"), kind(GitLabTokenDetector, "gitlab-token"),
-        kind(SlackDetector, "slack-token"), kind(StripeDetector, "stripe-key"), kind(JwtTokenDetector, "jwt"),
-        kind(PrivateKeyDetector, "private-key"), kind(BasicAuthDetector, "url-credentials"), kind(OpenAIDetector, "openai-key"),
-        kind(SendGridDetector, "sendgrid-key"), kind(TwilioKeyDetector, "twilio-key"), kind(NpmDetector, "npm-token"),
-        kind(PypiTokenDetector, "pypi-token"), kind(MailchimpDetector, "mailchimp-key"), kind(DiscordBotTokenDetector, "discord-token"),
-        kind(TelegramBotTokenDetector, "telegram-token"), kind(SquareOAuthDetector, "square-secret"), kind(ArtifactoryDetector, "artifactory-token"),
-        kind(AzureStorageKeyDetector, "azure-storage-key"), Plugin(Kind("high-entropy-string", "high-entropy quoted string"), Base64HighEntropyString(limit=4.5)),
+        kind(AWSKeyDetector, "aws-secret-key"),
+        kind(GitHubTokenDetector, "github-token"),
+        kind(GitLabTokenDetector, "gitlab-token"),
+        kind(SlackDetector, "slack-token"),
+        kind(StripeDetector, "stripe-key"),
+        kind(JwtTokenDetector, "jwt"),
+        kind(PrivateKeyDetector, "private-key"),
+        kind(BasicAuthDetector, "url-credentials"),
+        kind(OpenAIDetector, "openai-key"),
+        kind(SendGridDetector, "sendgrid-key"),
+        kind(TwilioKeyDetector, "twilio-key"),
+        kind(NpmDetector, "npm-token"),
+        kind(PypiTokenDetector, "pypi-token"),
+        kind(MailchimpDetector, "mailchimp-key"),
+        kind(DiscordBotTokenDetector, "discord-token"),
+        kind(TelegramBotTokenDetector, "telegram-token"),
+        kind(SquareOAuthDetector, "square-secret"),
+        kind(ArtifactoryDetector, "artifactory-token"),
+        kind(AzureStorageKeyDetector, "azure-storage-key"),
+        Plugin(Kind("high-entropy-string", "high-entropy quoted string"), Base64HighEntropyString(limit=4.5)),
     )
 
 
@@ -63,7 +76,7 @@ def windows(text: str) -> Iterator[tuple[int, str]]:
         yield 0, text
         return
     for start in range(0, len(text) - OVERLAP, WINDOW - OVERLAP):
-        yield start, text[start:start + WINDOW]
+        yield start, text[start : start + WINDOW]
 
 
 def _plugin_values(plugin: Any, window: str) -> set[str]:
@@ -72,7 +85,11 @@ def _plugin_values(plugin: Any, window: str) -> set[str]:
     from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
 
     if isinstance(plugin, HighEntropyStringsPlugin):
-        return {v for v in set(plugin.analyze_string(window)) if is_secret_value(v) and plugin.calculate_shannon_entropy(v) > plugin.entropy_limit}
+        return {
+            v
+            for v in set(plugin.analyze_string(window))
+            if is_secret_value(v) and plugin.calculate_shannon_entropy(v) > plugin.entropy_limit
+        }
     candidates = set(RegexBasedDetector.analyze_string(plugin, window))
     if type(plugin).analyze_string is not RegexBasedDetector.analyze_string:  # the plugin validates its matches (JWT)
         candidates = {v for v in candidates if v in set(plugin.analyze_string(v))}

@@ -1,4 +1,5 @@
-"""Text from an agent or a golden file made safe to show: on a terminal (and so CI logs, JUnit XML) and in a Markdown table cell.
+"""Text from an agent or a golden file made safe to show: on a terminal (and so CI logs, JUnit XML) and in a
+Markdown table cell.
 
 An answer may hold terminal escapes (ESC, BEL, a carriage return that overwrites the line) or
 bidirectional overrides that reorder what a reader sees; they are shown as visible escapes

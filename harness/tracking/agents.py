@@ -1,6 +1,6 @@
 """MLflow's side of an agent version: models-from-code files, logged models (logged, downloaded and
 loaded back), the registered version a `models:/` reference names, and the requests MLflow's
-`ChatAgent` and `ResponsesAgent` interfaces take. Resolving references is `harness.versions`."""
+`ChatAgent` and `ResponsesAgent` interfaces take. Resolving references is `harness.versions.resolve`."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def download_model(uri: str, dst_path: str | None = None) -> str:
     return mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst_path)
 
 
-def save_agent_model(path: str, python_model: Any, model_config: Any, code_paths: list[str], pip_requirements: list[str]) -> str:
+def save_agent_model(
+    path: str, python_model: Any, model_config: Any, code_paths: list[str], pip_requirements: list[str]
+) -> str:
     """Save an agent as a pyfunc model from code into the local folder `path` (in the agent's own
     sandboxed process, which cannot write to the store); returns `path`."""
     import mlflow
@@ -49,8 +51,13 @@ def save_agent_model(path: str, python_model: Any, model_config: Any, code_paths
     # MLflow checks the requirements against every installed distribution (seconds, on each save);
     # the model is evaluated in this very environment, so that check cannot find anything.
     environment.warn_dependency_requirement_mismatches = lambda requirements: None
-    mlflow.pyfunc.save_model(path, python_model=python_model, model_config=model_config, code_paths=code_paths or None,
-                             pip_requirements=pip_requirements)
+    mlflow.pyfunc.save_model(
+        path,
+        python_model=python_model,
+        model_config=model_config,
+        code_paths=code_paths or None,
+        pip_requirements=pip_requirements,
+    )
     return path
 
 
@@ -107,9 +114,11 @@ def chat_agent_call(agent: Any) -> AgentCall:
 
     def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
         user_id = str(params.get("user_id")) if params.get("user_id") else None
-        return agent.predict(messages=[ChatAgentMessage(**m) for m in messages],
-                             context=ChatContext(conversation_id=cid, user_id=user_id),
-                             custom_inputs=dict(params) or None)
+        return agent.predict(
+            messages=[ChatAgentMessage(**m) for m in messages],
+            context=ChatContext(conversation_id=cid, user_id=user_id),
+            custom_inputs=dict(params) or None,
+        )
 
     return call
 
@@ -120,7 +129,10 @@ def responses_agent_call(agent: Any) -> AgentCall:
     from mlflow.types.responses import ResponsesAgentRequest
 
     def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
-        return agent.predict(ResponsesAgentRequest(input=messages, custom_inputs=dict(params) or None,
-                                                   context=ChatContext(conversation_id=cid)))
+        return agent.predict(
+            ResponsesAgentRequest(
+                input=messages, custom_inputs=dict(params) or None, context=ChatContext(conversation_id=cid)
+            )
+        )
 
     return call

@@ -52,7 +52,9 @@ def get_registered_model(client: Any, model_name: str) -> Any:
         if _error_code(exc) not in NOT_FOUND_CODES:
             raise
     try:
-        known = sorted(m.name for m in client.search_registered_models(max_results=1000) if not m.name.endswith(LOCK_SUFFIX))
+        known = sorted(
+            m.name for m in client.search_registered_models(max_results=1000) if not m.name.endswith(LOCK_SUFFIX)
+        )
     except MlflowException:
         known = []
     hint = difflib.get_close_matches(model_name, known, n=1)
@@ -107,14 +109,16 @@ def alias_history(registered_model: Any) -> list[dict[str, Any]]:
     except json.JSONDecodeError:
         history = None
     if not isinstance(history, list) or not all(isinstance(e, dict) for e in history):
-        raise HarnessError(f"model '{registered_model.name}': tag {HISTORY_TAG} is not a JSON list of moves; repair or delete the tag")
+        raise HarnessError(
+            f"model '{registered_model.name}': tag {HISTORY_TAG} is not a JSON list of moves; repair or delete the tag"
+        )
     return history
 
 
 def _history_json(history: list[dict[str, Any]]) -> str:
     text = json.dumps(history, separators=(",", ":"))
     while len(text) > MAX_TAG_VALUE and len(history) > 1:
-        history = history[max(1, len(history) // 10):]  # the versions keep their own alias tags
+        history = history[max(1, len(history) // 10) :]  # the versions keep their own alias tags
         text = json.dumps(history, separators=(",", ":"))
     return text
 
@@ -131,9 +135,9 @@ def moved_at_ms(registered_model: Any, client: Any, alias: str, version: str) ->
         return None
 
 
-
-
-def settle(client: Any, model_name: str, history: list[dict[str, Any]], aliases: dict[str, str]) -> list[dict[str, Any]]:
+def settle(
+    client: Any, model_name: str, history: list[dict[str, Any]], aliases: dict[str, str]
+) -> list[dict[str, Any]]:
     """The history with every move a killed process left `pending` settled by where its alias points now.
 
     Under the lock only. A pending move whose alias points at its target happened: its version tags
@@ -159,8 +163,16 @@ def _tag_versions(client: Any, model_name: str, entry: dict[str, Any]) -> None:
     record = {k: v for k, v in entry.items() if k != "state"}
     client.set_model_version_tag(model_name, entry["to"], ALIAS_TAG_PREFIX + entry["alias"], json.dumps(record))
     if entry.get("from") and entry["from"] != entry["to"]:
-        left = {"at": entry["at"], "by": entry["by"], "to": entry["to"], "action": entry["action"], "reason": entry["reason"]}
-        client.set_model_version_tag(model_name, entry["from"], f"{ALIAS_TAG_PREFIX}{entry['alias']}.left", json.dumps(left))
+        left = {
+            "at": entry["at"],
+            "by": entry["by"],
+            "to": entry["to"],
+            "action": entry["action"],
+            "reason": entry["reason"],
+        }
+        client.set_model_version_tag(
+            model_name, entry["from"], f"{ALIAS_TAG_PREFIX}{entry['alias']}.left", json.dumps(left)
+        )
 
 
 def move_alias(
@@ -188,8 +200,19 @@ def move_alias(
     """
     if lease is None:
         with registry_lock(model_name, f"{action} @{alias} -> version {version}", timeout_s=lock_timeout_s) as held:
-            return move_alias(model_name, alias, version, expected_current, reason, run_id, forced, action=action,
-                              requires_alias=requires_alias, overrode=overrode, lease=held)
+            return move_alias(
+                model_name,
+                alias,
+                version,
+                expected_current,
+                reason,
+                run_id,
+                forced,
+                action=action,
+                requires_alias=requires_alias,
+                overrode=overrode,
+                lease=held,
+            )
     client = lease.client
     version = str(version)
     expected_current = None if expected_current is None else str(expected_current)
@@ -201,18 +224,31 @@ def move_alias(
         last = next((e for e in reversed(history) if e.get("alias") == alias and e.get("state") != "abandoned"), None)
         how = ""
         if last and last.get("to") == current:
-            how = f" ({last.get('action', 'move')} by {last.get('by', '?')} at {last.get('at', '?')}: {last.get('reason', '')})"
+            how = (
+                f" ({last.get('action', 'move')} by {last.get('by', '?')} at {last.get('at', '?')}: "
+                f"{last.get('reason', '')})"
+            )
         raise AliasConflict(
             f"@{alias} of '{model_name}' changed after this decision: it was {version_label(expected_current)}, "
             f"now {version_label(current)}{how}; nothing moved, look again and retry"
         )
     if requires_alias and aliases.get(requires_alias) != version:
         raise AliasConflict(
-            f"version {version} of '{model_name}' no longer holds @{requires_alias} (now {version_label(aliases.get(requires_alias))}); "
+            f"version {version} of '{model_name}' no longer holds @{requires_alias} (now "
+            f"{version_label(aliases.get(requires_alias))}); "
             f"nothing moved, look again and retry"
         )
-    entry: dict[str, Any] = {"at": now_iso(), "alias": alias, "from": current, "to": version, "action": action,
-                             "by": who(), "reason": reason, "run_id": run_id or "", "forced": bool(forced)}
+    entry: dict[str, Any] = {
+        "at": now_iso(),
+        "alias": alias,
+        "from": current,
+        "to": version,
+        "action": action,
+        "by": who(),
+        "reason": reason,
+        "run_id": run_id or "",
+        "forced": bool(forced),
+    }
     if overrode:
         entry["overrode"] = list(overrode)
     lease.check()
@@ -223,7 +259,8 @@ def move_alias(
     after = aliases_of(client.get_registered_model(model_name)).get(alias)
     if after != version:
         raise HarnessError(
-            f"@{alias} of '{model_name}' points at {version_label(after)} right after it was moved to version {version}: "
+            f"@{alias} of '{model_name}' points at {version_label(after)} right after it was moved to version "
+            f"{version}: "
             "something moved it without the harness lock; see `harness history`"
         )
     _describe(client, model_name, history + [{**entry, "state": "done"}])
@@ -240,8 +277,12 @@ def _describe(client: Any, model_name: str, history: list[dict[str, Any]]) -> No
         pass  # the move is done and recorded in the tag; the description is only its view
 
 
-def set_alias(model_name: str, alias: str, version: str, reason: str, run_id: str = "", lease: Lease | None = None) -> dict[str, Any]:
+def set_alias(
+    model_name: str, alias: str, version: str, reason: str, run_id: str = "", lease: Lease | None = None
+) -> dict[str, Any]:
     """Point an alias at a version after a passing evaluation, from wherever it points now (recorded)."""
     client = lease.client if lease else mlflow_client()
     current = aliases_of(get_registered_model(client, model_name)).get(alias)
-    return move_alias(model_name, alias, version, current, reason=reason, run_id=run_id, action="evaluation", lease=lease)
+    return move_alias(
+        model_name, alias, version, current, reason=reason, run_id=run_id, action="evaluation", lease=lease
+    )

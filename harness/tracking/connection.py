@@ -26,7 +26,7 @@ def tracking_uri(root: Path) -> str:
 
 def sqlite_file(uri: str) -> Path | None:
     """The database file of a `sqlite:///` store URI; None for other stores."""
-    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
 
 
 def connect(root: Path) -> str:
@@ -77,11 +77,18 @@ def refusal(exc: BaseException) -> str | None:
     code = error_code(exc)
     user = os.environ.get(USERNAME_ENV)
     if code == "UNAUTHENTICATED":
-        who = f"identity '{user}' with the password in {PASSWORD_ENV}" if user else f"no identity ({USERNAME_ENV} is not set)"
+        who = (
+            f"identity '{user}' with the password in {PASSWORD_ENV}"
+            if user
+            else f"no identity ({USERNAME_ENV} is not set)"
+        )
         return f"the tracking server does not accept {who}: set {USERNAME_ENV} and {PASSWORD_ENV}"
     if code == "PERMISSION_DENIED":
-        return (f"the tracking server refused identity '{user or 'anonymous'}': it lacks EDIT permission on the registered model "
-                "(moving an alias, registering or tagging a version); on the team server only the CI identity has it")
+        return (
+            f"the tracking server refused identity '{user or 'anonymous'}': it lacks EDIT permission on the "
+            "registered model "
+            "(moving an alias, registering or tagging a version); on the team server only the CI identity has it"
+        )
     return None
 
 

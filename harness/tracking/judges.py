@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from harness.scorers.llm import LLMJudge
 
 if TYPE_CHECKING:
-    from harness.agent_version import AgentOutput
     from harness.golden import Case
+    from harness.versions.version import AgentOutput
 
 YES = {"yes", "true", "pass", "passed"}
 NO = {"no", "false", "fail", "failed"}
@@ -77,7 +77,11 @@ class CorrectnessJudge(_MlflowJudge):
 
     def skip_reason(self, case: Case, output: AgentOutput) -> str | None:
         exp = case.expectations
-        return None if exp.get("expected_facts") or exp.get("expected_response") else "no expected_facts or expected_response to compare with"
+        return (
+            None
+            if exp.get("expected_facts") or exp.get("expected_response")
+            else "no expected_facts or expected_response to compare with"
+        )
 
     def scorer(self, model_uri: str, case: Case) -> Any:
         from mlflow.genai.scorers import Correctness
@@ -87,7 +91,11 @@ class CorrectnessJudge(_MlflowJudge):
     def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
         exp = case.expectations
         # MLflow accepts one of the two; the facts are the sharper check.
-        expectations = {"expected_facts": exp["expected_facts"]} if exp.get("expected_facts") else {"expected_response": exp["expected_response"]}
+        expectations = (
+            {"expected_facts": exp["expected_facts"]}
+            if exp.get("expected_facts")
+            else {"expected_response": exp["expected_response"]}
+        )
         return {**super().arguments(case, output), "expectations": expectations}
 
 
@@ -137,7 +145,12 @@ class InstructionsJudge(_MlflowJudge):
 
         from mlflow.genai.judges import make_judge
 
-        return make_judge(name=self.name, instructions=self.spec.instructions, model=model_uri, feedback_value_type=Literal["yes", "no"])
+        return make_judge(
+            name=self.name,
+            instructions=self.spec.instructions,
+            model=model_uri,
+            feedback_value_type=Literal["yes", "no"],
+        )
 
     def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
         args = super().arguments(case, output)

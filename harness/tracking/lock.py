@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from harness import HarnessError, first_line
@@ -43,7 +43,7 @@ def who() -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -59,7 +59,10 @@ class Lease:
         """Raise unless this process still holds the lock (it may have expired and been taken over)."""
         holder = self.holder()
         if not holder or holder.get(LOCK_TAG_PREFIX + "owner") != self.token:
-            raise HarnessError(f"lost the registry lock {self.name} before writing (it expired after {LOCK_TTL_S:g}s and was taken over); nothing moved")
+            raise HarnessError(
+                f"lost the registry lock {self.name} before writing (it expired after {LOCK_TTL_S:g}s and was "
+                "taken over); nothing moved"
+            )
 
 
 def _lock_tags(client: Any, name: str) -> dict[str, str] | None:
@@ -80,7 +83,9 @@ def _expired(holder: dict[str, str]) -> bool:
             return True
     except ValueError:
         return True
-    return holder.get(LOCK_TAG_PREFIX + "by", "").rpartition("@")[2] == socket.gethostname() and not _running(holder.get(LOCK_TAG_PREFIX + "pid", ""))
+    return holder.get(LOCK_TAG_PREFIX + "by", "").rpartition("@")[2] == socket.gethostname() and not _running(
+        holder.get(LOCK_TAG_PREFIX + "pid", "")
+    )
 
 
 def _running(pid: str) -> bool:
@@ -98,11 +103,13 @@ def _running(pid: str) -> bool:
 def lock_holder(model_name: str, client: Any = None) -> dict[str, str] | None:
     """Who holds the model's registry lock right now (tags without the prefix), or None."""
     tags = _lock_tags(client or mlflow_client(), model_name + LOCK_SUFFIX)
-    return {k[len(LOCK_TAG_PREFIX):]: v for k, v in tags.items() if k.startswith(LOCK_TAG_PREFIX)} if tags else None
+    return {k[len(LOCK_TAG_PREFIX) :]: v for k, v in tags.items() if k.startswith(LOCK_TAG_PREFIX)} if tags else None
 
 
 @contextmanager
-def registry_lock(model_name: str, purpose: str, timeout_s: float = LOCK_TIMEOUT_S, ttl_s: float = LOCK_TTL_S) -> Iterator[Lease]:
+def registry_lock(
+    model_name: str, purpose: str, timeout_s: float = LOCK_TIMEOUT_S, ttl_s: float = LOCK_TTL_S
+) -> Iterator[Lease]:
     """Hold the model's registry lock, waiting up to `timeout_s` for another holder to finish."""
     from mlflow.exceptions import MlflowException
 
@@ -110,12 +117,19 @@ def registry_lock(model_name: str, purpose: str, timeout_s: float = LOCK_TIMEOUT
     lease = Lease(client, model_name + LOCK_SUFFIX, uuid.uuid4().hex)
     deadline = time.monotonic() + timeout_s
     while True:
-        tags = {"owner": lease.token, "by": who(), "pid": str(os.getpid()), "purpose": purpose,
-                "since": now_iso(), "expires": f"{time.time() + ttl_s:.3f}"}
+        tags = {
+            "owner": lease.token,
+            "by": who(),
+            "pid": str(os.getpid()),
+            "purpose": purpose,
+            "since": now_iso(),
+            "expires": f"{time.time() + ttl_s:.3f}",
+        }
         holder = None
         try:
             client.create_registered_model(
-                lease.name, tags={LOCK_TAG_PREFIX + k: v for k, v in tags.items()},
+                lease.name,
+                tags={LOCK_TAG_PREFIX + k: v for k, v in tags.items()},
                 description=f"harness registry lock of '{model_name}' (transient; deleted when the move is done)",
             )
             break
@@ -133,13 +147,16 @@ def registry_lock(model_name: str, purpose: str, timeout_s: float = LOCK_TIMEOUT
             error = first_line(exc)
         if time.monotonic() >= deadline:
             if holder:
-                h = {k[len(LOCK_TAG_PREFIX):]: v for k, v in holder.items()}
+                h = {k[len(LOCK_TAG_PREFIX) :]: v for k, v in holder.items()}
                 raise HarnessError(
                     f"the registry lock of '{model_name}' is held by {h.get('by', '?')} (pid {h.get('pid', '?')}, "
-                    f"{h.get('purpose', '?')}, since {h.get('since', '?')}); waited {timeout_s:g}s, nothing moved: try again "
+                    f"{h.get('purpose', '?')}, since {h.get('since', '?')}); waited {timeout_s:g}s, nothing "
+                    "moved: try again "
                     f"(a lock left by a process that died expires {LOCK_TTL_S:g}s after it was taken)"
                 )
-            raise HarnessError(f"could not take the registry lock of '{model_name}' within {timeout_s:g}s: {error}; nothing moved")
+            raise HarnessError(
+                f"could not take the registry lock of '{model_name}' within {timeout_s:g}s: {error}; nothing moved"
+            )
         time.sleep(random.uniform(0.05, 0.2))
     try:
         lease.check()  # read it back

@@ -20,8 +20,8 @@ from harness.tracking.connection import error_code
 from harness.tracking.lock import Lease
 
 if TYPE_CHECKING:
-    from harness.settings import HarnessConfig
     from harness.records.evaluation import Evaluation
+    from harness.settings import HarnessConfig
 
 DESCRIPTION_LIMIT = 5000  # MLflow's SQL stores keep at most this many characters of a description
 # A registered model's description from this heading on is the harness's; above it, its owners'.
@@ -77,10 +77,16 @@ def version_description(evaluation: Evaluation, record: GateRecord, run_id: str)
     table and what was evaluated, so the version page says why it was registered."""
     gate = evaluation.gate
     baseline = f"against {record.baseline}" if record.baseline else "without a baseline"
-    head = f"**Gate {'PASSED' if gate.passed else 'FAILED'}** on {record.cases_evaluated} golden case(s), {baseline}; evaluation run `{run_id}`."
-    tail = (f"Registered from the evaluated artifact `{record.model_uri}` (files sha256 `{record.artifact_sha256[:16]}…`), "
-            f"harness {record.harness_version}. The sealed gate record is the `{RECORD_TAG}` tag; the full report is in the run's "
-            "`reports` artifacts.")
+    head = (
+        f"**Gate {'PASSED' if gate.passed else 'FAILED'}** on {record.cases_evaluated} golden case(s), "
+        f"{baseline}; evaluation run `{run_id}`."
+    )
+    tail = (
+        f"Registered from the evaluated artifact `{record.model_uri}` (files sha256 `{record.artifact_sha256[:16]}…`), "
+        f"harness {record.harness_version}. The sealed gate record is the `{RECORD_TAG}` tag; the full report "
+        "is in the run's "
+        "`reports` artifacts."
+    )
     text = ""
     for width in (10_000, 120):  # the whole notes when they fit the store's limit, else cut like the terminal's
         text = f"{head}\n\n{gate.table(width=width)}\n\n{tail}"
@@ -96,6 +102,7 @@ def describe_version(client: Any, name: str, version: str, markdown: str) -> Non
 
 def history_markdown(history: list[dict[str, Any]], room: int = DESCRIPTION_LIMIT) -> str:
     """The alias history as a Markdown table, newest first, cut to `room` characters at a whole row."""
+
     def cell(value: Any) -> str:
         return " ".join(str(value).split()).replace("|", "\\|") or "-"
 
@@ -103,9 +110,16 @@ def history_markdown(history: list[dict[str, Any]], room: int = DESCRIPTION_LIMI
     shown = 0
     entries = [e for e in reversed(history) if e.get("state") != "abandoned"]
     for e in entries:
-        action = e.get("action", "") + (" (forced)" if e.get("forced") else "") + (" (pending)" if e.get("state") == "pending" else "")
-        row = (f"| {cell(str(e.get('at', ''))[:16].replace('T', ' '))} | @{cell(e.get('alias', ''))} | {cell(e.get('from') or '-')} "
-               f"| {cell(e.get('to', ''))} | {cell(action)} | {cell(e.get('by', ''))} | {cell(e.get('reason', ''))} |")
+        action = (
+            e.get("action", "")
+            + (" (forced)" if e.get("forced") else "")
+            + (" (pending)" if e.get("state") == "pending" else "")
+        )
+        row = (
+            f"| {cell(str(e.get('at', ''))[:16].replace('T', ' '))} | @{cell(e.get('alias', ''))} | "
+            f"{cell(e.get('from') or '-')} "
+            f"| {cell(e.get('to', ''))} | {cell(action)} | {cell(e.get('by', ''))} | {cell(e.get('reason', ''))} |"
+        )
         if sum(len(line) + 1 for line in lines) + len(row) + 80 > room:
             break
         lines.append(row)
@@ -118,10 +132,19 @@ def history_markdown(history: list[dict[str, Any]], room: int = DESCRIPTION_LIMI
 def describe_history(client: Any, model_name: str, history: list[dict[str, Any]]) -> None:
     """Write the alias history into the registered model's description, below whatever its owners wrote there."""
     # The owners' part keeps at most half the room (a store refuses a longer description outright).
-    own = (client.get_registered_model(model_name).description or "").split(HISTORY_MARK)[0].rstrip()[:DESCRIPTION_LIMIT // 2]
+    own = (
+        (client.get_registered_model(model_name).description or "")
+        .split(HISTORY_MARK)[0]
+        .rstrip()[: DESCRIPTION_LIMIT // 2]
+    )
     head = f"{own}\n\n{HISTORY_MARK}\n" if own else f"{HISTORY_MARK}\n"
-    text = head + "Newest first; written by the agent evaluation harness on every alias move (text above this heading is kept).\n\n"
-    client.update_registered_model(model_name, description=text + history_markdown(history, DESCRIPTION_LIMIT - len(text)))
+    text = (
+        head + "Newest first; written by the agent evaluation harness on every alias move (text above this heading "
+        "is kept).\n\n"
+    )
+    client.update_registered_model(
+        model_name, description=text + history_markdown(history, DESCRIPTION_LIMIT - len(text))
+    )
 
 
 def record_problems(client: Any, mv: Any, cfg: HarnessConfig, today: bool = True) -> list[str]:
@@ -135,14 +158,18 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig, today: bool = True
     number = mv.version
     raw = mv.tags.get(RECORD_TAG)
     if not raw:
-        return [f"version {number} has no sealed gate record (tag {RECORD_TAG}): only a version that the harness evaluated "
-                "from its logged artifact and registered after a passing, complete session can be promoted"]
+        return [
+            f"version {number} has no sealed gate record (tag {RECORD_TAG}): only a version that the harness evaluated "
+            "from its logged artifact and registered after a passing, complete session can be promoted"
+        ]
     record = GateRecord.from_json(raw, f"version {number}'s {RECORD_TAG}")
     run_id = mv.tags.get(RUN_TAG, "")
     try:
         run = client.get_run(run_id)
     except Exception as exc:
-        return [f"version {number}'s evaluation run {run_id or '(none)'} cannot be read from the store ({first_line(exc)})"]
+        return [
+            f"version {number}'s evaluation run {run_id or '(none)'} cannot be read from the store ({first_line(exc)})"
+        ]
     if run.data.tags.get(RECORD_SHA_TAG) != record.sha256:
         return [f"version {number}'s gate record differs from the one its evaluation run {run_id} sealed"]
     if record.model_id not in (model_id_of(mv), None) or (record.model_id is None and mv.source != record.model_uri):
@@ -164,8 +191,10 @@ def record_problems(client: Any, mv: Any, cfg: HarnessConfig, today: bool = True
             golden = golden_digests(project.golden_paths)
         except OSError as exc:
             return [f"the golden files cannot be read to check the record ({first_line(exc)})"]
-    return [f"version {number}: {p}" for p in verify_record(record, artifact_sha256=artifact, policy=policy, golden=golden,
-                                                            key=signing_key())]
+    return [
+        f"version {number}: {p}"
+        for p in verify_record(record, artifact_sha256=artifact, policy=policy, golden=golden, key=signing_key())
+    ]
 
 
 def model_id_of(mv: Any) -> str | None:
@@ -173,7 +202,7 @@ def model_id_of(mv: Any) -> str | None:
     if getattr(mv, "model_id", None):
         return mv.model_id
     source = str(mv.source or "")
-    return source[len("models:/"):] if source.startswith("models:/m-") else None
+    return source[len("models:/") :] if source.startswith("models:/m-") else None
 
 
 def artifact_sha256_of(model_uri: str) -> str:

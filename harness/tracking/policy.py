@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from harness import HarnessError, first_line
 from harness.tracking import GATE_TAG, RUN_TAG
 from harness.tracking.aliases import (
-    ALIAS_TAG_PREFIX, alias_history, aliases_of, get_registered_model, get_version, move_alias, moved_at_ms, version_label,
+    ALIAS_TAG_PREFIX,
+    alias_history,
+    aliases_of,
+    get_registered_model,
+    get_version,
+    move_alias,
+    moved_at_ms,
+    version_label,
 )
 from harness.tracking.connection import mlflow_client
 from harness.tracking.models import record_problems
@@ -44,12 +51,29 @@ class Plan:
         return self.current == self.version
 
     def execute(self) -> dict[str, Any]:
-        return move_alias(self.model_name, self.alias, self.version, self.current, self.reason, self.run_id, self.forced,
-                          action=self.action, requires_alias=self.requires_alias, overrode=self.overrode)
+        return move_alias(
+            self.model_name,
+            self.alias,
+            self.version,
+            self.current,
+            self.reason,
+            self.run_id,
+            self.forced,
+            action=self.action,
+            requires_alias=self.requires_alias,
+            overrode=self.overrode,
+        )
 
 
-def plan_promotion(model_name: str, to_alias: str, version: str | None, cfg: HarnessConfig,
-                   force: bool = False, reason: str = "", now_ms: float | None = None) -> Plan:
+def plan_promotion(
+    model_name: str,
+    to_alias: str,
+    version: str | None,
+    cfg: HarnessConfig,
+    force: bool = False,
+    reason: str = "",
+    now_ms: float | None = None,
+) -> Plan:
     """Decide a promotion to `to_alias`, or raise one line saying which rule refuses it.
 
     Rules: the version's sealed gate record verifies (record_problems); it holds the alias before
@@ -78,21 +102,28 @@ def plan_promotion(model_name: str, to_alias: str, version: str | None, cfg: Har
     mv = get_version(client, model_name, version)
     version = str(mv.version)
     current = aliases.get(to_alias)
-    plan = Plan(model_name, to_alias, version, current, reason.strip(), mv.tags.get(RUN_TAG, ""), "promote", forced=force)
+    plan = Plan(
+        model_name, to_alias, version, current, reason.strip(), mv.tags.get(RUN_TAG, ""), "promote", forced=force
+    )
     if plan.noop:
         return plan
     problems = record_problems(client, mv, cfg)
     if previous is not None and aliases.get(previous) != version:
         held = ", ".join(f"@{a}" for a, v in sorted(aliases.items()) if v == version) or "no alias"
-        problems.append(f"version {version} does not hold @{previous} (it holds {held}; @{previous} is {version_label(aliases.get(previous))}): "
-                        f"a promotion to @{to_alias} may not skip @{previous}")
+        problems.append(
+            f"version {version} does not hold @{previous} (it holds {held}; @{previous} is "
+            f"{version_label(aliases.get(previous))}): "
+            f"a promotion to @{to_alias} may not skip @{previous}"
+        )
     hint = ""
     if position == len(chain) - 1 and policy.require_fresh_eval_hours > 0:
         problem = fresh_eval_problem(client, model, mv, to_alias, policy.require_fresh_eval_hours, now_ms)
         if problem:
             problems.append(problem)
-            hint = (f"; re-evaluate it with `pytest suites/ --agent models:/{model_name}/{version} "
-                    f"--baseline models:/{model_name}@{to_alias}{f' --promote-to {previous}' if previous else ''}`")
+            hint = (
+                f"; re-evaluate it with `pytest suites/ --agent models:/{model_name}/{version} "
+                f"--baseline models:/{model_name}@{to_alias}{f' --promote-to {previous}' if previous else ''}`"
+            )
     if problems and not force:
         raise HarnessError("; ".join(problems) + hint + ' (--force --reason "..." overrides, recorded in the history)')
     plan.overrode = problems
@@ -102,7 +133,9 @@ def plan_promotion(model_name: str, to_alias: str, version: str | None, cfg: Har
     return plan
 
 
-def fresh_eval_problem(client: Any, model: Any, mv: Any, alias: str, hours: float, now_ms: float | None = None) -> str | None:
+def fresh_eval_problem(
+    client: Any, model: Any, mv: Any, alias: str, hours: float, now_ms: float | None = None
+) -> str | None:
     """Why the version's evaluation does not count as fresh against the current holder of `alias`, or None.
 
     "A fresh evaluation against the current production" means: the version's eval run (tag
@@ -114,17 +147,26 @@ def fresh_eval_problem(client: Any, model: Any, mv: Any, alias: str, hours: floa
     name, version = model.name, str(mv.version)
     run_id = mv.tags.get(RUN_TAG)
     if not run_id:
-        return f"@{alias} needs an evaluation of version {version} from the last {hours:g} h, and it has no eval run (tag {RUN_TAG})"
+        return (
+            f"@{alias} needs an evaluation of version {version} from the last {hours:g} h, and it has no "
+            f"eval run (tag {RUN_TAG})"
+        )
     try:
         run = client.get_run(run_id)
     except Exception as exc:
-        return f"@{alias} needs a fresh evaluation of version {version}, and its eval run {run_id} cannot be read ({first_line(exc)})"
+        return (
+            f"@{alias} needs a fresh evaluation of version {version}, and its eval run {run_id} cannot be "
+            f"read ({first_line(exc)})"
+        )
     now_ms = time.time() * 1000 if now_ms is None else now_ms
     age_h = (now_ms - run.info.start_time) / 3_600_000
     if run.data.tags.get(GATE_TAG) != "passed":
         return f"version {version}'s eval run {run_id} did not pass its gate"
     if age_h > hours:
-        return f"@{alias} needs an evaluation of version {version} from the last {hours:g} h; its eval run {run_id} started {age_h:.1f} h ago"
+        return (
+            f"@{alias} needs an evaluation of version {version} from the last {hours:g} h; its eval run "
+            f"{run_id} started {age_h:.1f} h ago"
+        )
     holder = aliases_of(model).get(alias)
     if holder is None or holder == version:
         return None
@@ -135,10 +177,16 @@ def fresh_eval_problem(client: Any, model: Any, mv: Any, alias: str, hours: floa
         moved = moved_at_ms(model, client, alias, holder)
         if moved is not None and moved <= run.info.start_time:
             return None
-        return (f"@{alias} needs an evaluation against its current holder, version {holder}; eval run {run_id} compared against "
-                f"@{alias} before it moved to version {holder}")
-    return (f"@{alias} needs an evaluation against its current holder, version {holder}; eval run {run_id} of version {version} "
-            f"compared against {', '.join(compared) or 'no baseline'}")
+        return (
+            f"@{alias} needs an evaluation against its current holder, version {holder}; eval run {run_id} "
+            "compared against "
+            f"@{alias} before it moved to version {holder}"
+        )
+    return (
+        f"@{alias} needs an evaluation against its current holder, version {holder}; eval run {run_id} of "
+        f"version {version} "
+        f"compared against {', '.join(compared) or 'no baseline'}"
+    )
 
 
 def holders_before(history: list[dict[str, Any]], alias: str) -> list[str]:
@@ -155,7 +203,7 @@ def holders_before(history: list[dict[str, Any]], alias: str) -> list[str]:
         to, source = str(entry["to"]), entry.get("from")
         if entry.get("action") == "rollback":
             if to in stack:
-                del stack[len(stack) - stack[::-1].index(to):]
+                del stack[len(stack) - stack[::-1].index(to) :]
             else:
                 stack.append(to)
             continue
@@ -186,26 +234,41 @@ def plan_rollback(model_name: str, alias: str, to_version: str | None, cfg: Harn
         while stack and stack[-1] == current:
             stack.pop()
         if not stack:
-            before = f"no version before {version_label(current)}" if current else "no version to return to (the alias is unset)"
+            before = (
+                f"no version before {version_label(current)}"
+                if current
+                else "no version to return to (the alias is unset)"
+            )
             raise HarnessError(f"nothing to return to: the history of @{alias} of '{model_name}' has {before}")
         target = stack[-1]
         try:
             mv = get_version(client, model_name, target)
         except HarnessError:
-            raise HarnessError(f"@{alias} held version {target} before, but that version no longer exists; choose one with --to N "
-                               f"(versions that held @{alias}: {', '.join(held)})") from None
+            raise HarnessError(
+                f"@{alias} held version {target} before, but that version no longer exists; choose one with --to N "
+                f"(versions that held @{alias}: {', '.join(held)})"
+            ) from None
     else:
         mv = get_version(client, model_name, to_version)
         target = str(mv.version)
         if target == current:
             raise HarnessError(f"version {target} already holds @{alias} of '{model_name}': nothing to roll back to")
         if target not in held and ALIAS_TAG_PREFIX + alias not in mv.tags:
-            raise HarnessError(f"version {target} never held @{alias} of '{model_name}'; a rollback returns to a version that did "
-                               f"({', '.join(held) or 'none'})")
+            raise HarnessError(
+                f"version {target} never held @{alias} of '{model_name}'; a rollback returns to a version that did "
+                f"({', '.join(held) or 'none'})"
+            )
     # The history and the alias tags are plain registry tags anyone with write access can set: only
     # a version whose own sealed record verifies is returned to.
     problems = record_problems(client, mv, cfg, today=False)
     if problems:
         raise HarnessError(f"cannot roll @{alias} of '{model_name}' back to version {target}: {problems[0]}")
-    return Plan(model_name, alias, target, current, reason.strip() or f"rollback from {version_label(current)}",
-                mv.tags.get(RUN_TAG, ""), "rollback")
+    return Plan(
+        model_name,
+        alias,
+        target,
+        current,
+        reason.strip() or f"rollback from {version_label(current)}",
+        mv.tags.get(RUN_TAG, ""),
+        "rollback",
+    )

@@ -46,7 +46,9 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
             params[f"golden.{name}.sha256"] = sha
         for name, value in cfg.thresholds.items():
             params[f"threshold.{name}"] = value
-        mlflow.log_params({key: mask(str(value)).text for key, value in params.items()})  # references may carry credentials
+        mlflow.log_params(
+            {key: mask(str(value)).text for key, value in params.items()}
+        )  # references may carry credentials
         metrics: dict[str, float] = {}
         for version in evaluation.versions:
             prefix = "" if version is candidate else f"{version.label}/"
@@ -59,13 +61,25 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
         mlflow.log_metrics({k: shown(v) for k, v in metrics.items() if v == v})  # drop NaN
         if evaluation.comparisons:  # the comparison reports are also among the `reports` artifacts
             first = evaluation.comparisons[0]
-            mlflow.set_tags({"harness.compare.baseline": mask(first.baseline_reference).text,
-                             "harness.compare.worse": ",".join(m.metric for m in first.regressions) or "none"})
+            mlflow.set_tags(
+                {
+                    "harness.compare.baseline": mask(first.baseline_reference).text,
+                    "harness.compare.worse": ",".join(m.metric for m in first.regressions) or "none",
+                }
+            )
         mlflow.log_table(_redacted(_case_table(evaluation)), artifact_file="eval_results.json")
         mlflow.log_artifacts(str(report_dir), artifact_path="reports")
         # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
-        mlflow.set_tags({GATE_TAG: verdict, "harness.report_dir": str(report_dir), REPORT_TAG: report_dir.name,
-                         RECORD_TAG: record.to_json(), RECORD_SHA_TAG: record.sha256, LATE_LOG_TAG: str(late).lower()})
+        mlflow.set_tags(
+            {
+                GATE_TAG: verdict,
+                "harness.report_dir": str(report_dir),
+                REPORT_TAG: report_dir.name,
+                RECORD_TAG: record.to_json(),
+                RECORD_SHA_TAG: record.sha256,
+                LATE_LOG_TAG: str(late).lower(),
+            }
+        )
         return run.info.run_id
 
 
@@ -79,7 +93,9 @@ def run_name(evaluation: Evaluation) -> str:
     if len(versions) > 1:
         other = versions[1]
         pinned = other.version.registered if other.version is not None else None
-        against = f" vs {other.reference}" + (f" (version {pinned[1]})" if pinned and f"/{pinned[1]}" not in other.reference else "")
+        against = f" vs {other.reference}" + (
+            f" (version {pinned[1]})" if pinned and f"/{pinned[1]}" not in other.reference else ""
+        )
     verdict = "passed" if evaluation.gate.passed else "failed"
     return f"{evaluation.config.model_name}: {evaluation.candidate.reference}{against}, gate {verdict}"[:250]
 
@@ -102,8 +118,14 @@ def comparison_metrics(evaluation: Evaluation) -> dict[str, float]:
     for i, c in enumerate(evaluation.comparisons):
         prefix = "compare/" if i == 0 else "compare/" + re.sub(r"[^A-Za-z0-9_\-. /]", "_", c.baseline_label) + "/"
         for m in c.metrics:
-            for key, value in (("delta", m.delta), ("ci_low", m.ci_low), ("ci_high", m.ci_high),
-                               ("p_value", m.p_value), ("p_adjusted", m.p_adjusted), ("p_worse_adjusted", m.p_worse_adjusted)):
+            for key, value in (
+                ("delta", m.delta),
+                ("ci_low", m.ci_low),
+                ("ci_high", m.ci_high),
+                ("p_value", m.p_value),
+                ("p_adjusted", m.p_adjusted),
+                ("p_worse_adjusted", m.p_worse_adjusted),
+            ):
                 out[f"{prefix}{m.metric}/{key}"] = value
         for r in c.latency:
             out[f"{prefix}latency_{r.percentile}/ratio"] = r.ratio
@@ -113,7 +135,14 @@ def comparison_metrics(evaluation: Evaluation) -> dict[str, float]:
 
 
 def _case_table(evaluation: Evaluation) -> dict[str, list[Any]]:
-    table: dict[str, list[Any]] = {"version": [], "case_id": [], "question": [], "answer": [], "error": [], "latency_ms": []}
+    table: dict[str, list[Any]] = {
+        "version": [],
+        "case_id": [],
+        "question": [],
+        "answer": [],
+        "error": [],
+        "latency_ms": [],
+    }
     scorer_names = evaluation.candidate.scorer_names
     for name in scorer_names:
         table[name] = []
@@ -146,7 +175,9 @@ def logged_run(report_dir: Path) -> str | None:
     import mlflow
 
     runs = mlflow.search_runs(
-        experiment_names=[EXPERIMENT], filter_string=f"tags.`{REPORT_TAG}` = '{report_dir.name}'", output_format="list",
+        experiment_names=[EXPERIMENT],
+        filter_string=f"tags.`{REPORT_TAG}` = '{report_dir.name}'",
+        output_format="list",
     )
     # The report tag is set together with the gate tag as the last step of logging: a run that has
     # it is complete. A run cut off earlier has neither and is ignored (a fresh one is logged).

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.agent_version import AgentOutput, normalize_output
 from harness.golden import parse_case
 from harness.scorers import Scorer, load_scorer, safe_score
+from harness.versions.version import AgentOutput, normalize_output
 
 
 def as_mlflow_scorer(scorer: Scorer) -> Any:
@@ -22,7 +22,9 @@ def as_mlflow_scorer(scorer: Scorer) -> Any:
     from mlflow.genai.scorers import scorer as mlflow_scorer
 
     def score(inputs: dict[str, Any], outputs: Any, expectations: dict[str, Any] | None = None) -> Feedback:
-        case = parse_case({"id": "mlflow", "inputs": inputs, "expectations": expectations or {}}, "mlflow.genai.evaluate")
+        case = parse_case(
+            {"id": "mlflow", "inputs": inputs, "expectations": expectations or {}}, "mlflow.genai.evaluate"
+        )
         try:
             text, metadata = normalize_output(outputs)
             output = AgentOutput(text, metadata)

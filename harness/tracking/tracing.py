@@ -29,8 +29,11 @@ def _live_spans(trace_id: str) -> list[Any]:
 
 def node_times(spans: Sequence[Any]) -> list[NodeTime]:
     """(name, kind, ms) of each span that stands for a node or a call (`trajectory.node_key`)."""
-    return [(key[0], key[1], (span.end_time_ns - span.start_time_ns) / 1e6 if span.end_time_ns else 0.0)
-            for span in spans if (key := node_key(span)) is not None]
+    return [
+        (key[0], key[1], (span.end_time_ns - span.start_time_ns) / 1e6 if span.end_time_ns else 0.0)
+        for span in spans
+        if (key := node_key(span)) is not None
+    ]
 
 
 def _langchain_autolog() -> bool:
@@ -78,8 +81,9 @@ def trace_this_process(experiment: str = TRACE_EXPERIMENT) -> None:
     _langchain_autolog()
 
 
-def traced_call(call: Callable[[], Any], attributes: dict[str, str],
-                on_spans: Callable[[list[Any]], None] | None = None) -> tuple[Any, str, list[Step] | None]:
+def traced_call(
+    call: Callable[[], Any], attributes: dict[str, str], on_spans: Callable[[list[Any]], None] | None = None
+) -> tuple[Any, str, list[Step] | None]:
     """`call()` inside a root span: (its result, the trace id, the trajectory below the root).
     `on_spans`: given the finished spans below the root before the trace leaves this process."""
     import mlflow

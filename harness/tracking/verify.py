@@ -46,8 +46,11 @@ def position_problem(model: Any, alias: str, version: str) -> str | None:
         return f"@{alias} points at version {version} and the harness never moved it: {OUTSIDE}"
     last = moves[-1]
     if str(last.get("to")) != version:
-        return (f"@{alias} points at version {version}, but its last move in the harness's history is to version {last.get('to')} "
-                f"({last.get('action', 'move')} by {last.get('by', '?')} at {last.get('at', '?')}): {OUTSIDE}")
+        return (
+            f"@{alias} points at version {version}, but its last move in the harness's history is to version "
+            f"{last.get('to')} "
+            f"({last.get('action', 'move')} by {last.get('by', '?')} at {last.get('at', '?')}): {OUTSIDE}"
+        )
     return None
 
 
@@ -92,13 +95,18 @@ def check_reference(reference: str | None, cfg: HarnessConfig, model_name: str |
         return [check_version(client, name, reference, cfg)]
     match = REGISTRY_URI.match(reference)
     if not match:
-        raise HarnessError(f"{reference!r} is not a registered version: expected models:/NAME@ALIAS, models:/NAME/N, @ALIAS or a version number")
+        raise HarnessError(
+            f"{reference!r} is not a registered version: expected models:/NAME@ALIAS, models:/NAME/N, @ALIAS "
+            "or a version number"
+        )
     if match["version"]:
         return [check_version(client, match["name"], match["version"], cfg)]
     model = get_registered_model(client, match["name"])
     if match["alias"] not in aliases_of(model):
-        raise HarnessError(f"model '{match['name']}' has no alias @{match['alias']} (its aliases: "
-                           f"{', '.join('@' + a for a in sorted(aliases_of(model))) or 'none'})")
+        raise HarnessError(
+            f"model '{match['name']}' has no alias @{match['alias']} (its aliases: "
+            f"{', '.join('@' + a for a in sorted(aliases_of(model))) or 'none'})"
+        )
     return [check_alias(client, model, match["alias"], cfg)]
 
 

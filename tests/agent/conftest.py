@@ -39,9 +39,9 @@ def agent_v1():
 def rule_failures():
     """The harness's own rule-based verdicts on one engine answer: (case, answer) -> {scorer: rationale},
     failures only."""
-    from harness.agent_version import AgentOutput
     from harness.golden import parse_case
     from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety
+    from harness.versions.version import AgentOutput
 
     scorers = (Correctness(), Relevance(), Safety(), Guidelines())
 

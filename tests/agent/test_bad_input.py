@@ -26,8 +26,13 @@ def test_last_message_not_from_user(agent_v1):
 def test_unknown_roles(agent_v1):
     text, _ = _text(agent_v1, {"messages": [{"role": "wizard", "content": "costs?"}]})
     assert "role 'wizard'" in text
-    req = {"messages": [{"role": "wizard", "content": "ignore me"}, {"role": "system", "content": "be terse"},
-                        {"role": "user", "content": "Which tables are stale?"}]}
+    req = {
+        "messages": [
+            {"role": "wizard", "content": "ignore me"},
+            {"role": "system", "content": "be terse"},
+            {"role": "user", "content": "Which tables are stale?"},
+        ]
+    }
     text, out = _text(agent_v1, req)
     assert out["domains"] == ["quality"] and "main.sales.orders" in text
 
@@ -37,8 +42,16 @@ def test_very_long_input(agent_v1):
     assert "too long" in text and "120,000 characters" in text and out["domains"] == []
 
 
-@pytest.mark.parametrize("q", ["Quels sont les coûts d'hier ?", "昨日のコストはなぜ急増したのですか？",
-                               "Warum sind die Kosten gestern gestiegen?", "\u0000\ufffd\u202e", "🙂🙂🙂"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Quels sont les coûts d'hier ?",
+        "昨日のコストはなぜ急増したのですか？",
+        "Warum sind die Kosten gestern gestiegen?",
+        "\u0000\ufffd\u202e",
+        "🙂🙂🙂",
+    ],
+)
 def test_non_english_and_odd_text(agent_v1, q):
     text, out = _text(agent_v1, {"messages": [{"role": "user", "content": q}]})
     assert text and isinstance(out["domains"], list)

@@ -58,14 +58,22 @@ def test_config_selection_mlflow_model_config(monkeypatch):
     monkeypatch.setattr(model_config, "__mlflow_model_config__", str(ROOT / "agent/configs/v2.yaml"), raising=False)
     assert ca.default_config_ref().endswith("v2.yaml")
     assert HealthMonitorAgent().name == "v2"
-    monkeypatch.setattr(model_config, "__mlflow_model_config__", {"name": "inline", "answer": {"include_figures": False}})
+    monkeypatch.setattr(
+        model_config, "__mlflow_model_config__", {"name": "inline", "answer": {"include_figures": False}}
+    )
     a = HealthMonitorAgent()
     assert a.name == "inline" and Path(a.model_config).is_file()
 
 
 def test_concurrent_predict_8_threads(agent_v1):
-    qs = ["Why did costs spike yesterday?", "Any suspicious logins?", "Which jobs failed yesterday?",
-          "Which tables are stale?", "Was anything slow on 2026-11-18?", "Give me a health summary"] * 8
+    qs = [
+        "Why did costs spike yesterday?",
+        "Any suspicious logins?",
+        "Which jobs failed yesterday?",
+        "Which tables are stale?",
+        "Was anything slow on 2026-11-18?",
+        "Give me a health summary",
+    ] * 8
     serial = {q: agent_v1.predict({"messages": [{"role": "user", "content": q}]}).messages[0].content for q in set(qs)}
     with cf.ThreadPoolExecutor(8) as ex:
         got = list(ex.map(lambda q: (q, agent_v1.predict({"messages": [{"role": "user", "content": q}]})), qs))
@@ -74,6 +82,9 @@ def test_concurrent_predict_8_threads(agent_v1):
 
 
 def test_importing_the_package_is_cheap():
-    code = "import sys, agent, agent.data.anomalies; print(sorted(m for m in ('mlflow','langgraph','duckdb') if m in sys.modules))"
+    code = (
+        "import sys, agent, agent.data.anomalies; print(sorted(m for m in ('mlflow','langgraph','duckdb') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"

@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args, input=None):
-    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, cwd=ROOT,
-                          input=input, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args], capture_output=True, text=True, cwd=ROOT, input=input, timeout=60
+    )
 
 
 def test_plain_and_json():
@@ -26,8 +27,13 @@ def test_plain_and_json():
 def test_stream_and_config():
     p = run("--stream", "--json", "Give me a health summary")
     lines = [json.loads(x) for x in p.stdout.splitlines()]
-    assert len(lines) > 5 and lines[-1]["custom_outputs"]["domains"] == ["cost", "security", "performance",
-                                                                          "reliability", "quality"]
+    assert len(lines) > 5 and lines[-1]["custom_outputs"]["domains"] == [
+        "cost",
+        "security",
+        "performance",
+        "reliability",
+        "quality",
+    ]
     p = run("--stream", "--config", "degraded", "Give me a health summary")
     assert p.returncode == 0 and "nightly_customer_etl" not in p.stdout and p.stdout.startswith("Cost:")
     p = run("--config", "nope", "hi")

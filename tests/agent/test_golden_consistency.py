@@ -37,7 +37,8 @@ def conversations():
 
 def test_file_matches_the_builder():
     assert Path(GOLDEN_PATH).read_text(encoding="utf-8") == dumps(build_cases()), (
-        "golden_data/health_monitor.jsonl is out of date: run `python -m agent.data.golden`")
+        "golden_data/health_monitor.jsonl is out of date: run `python -m agent.data.golden`"
+    )
 
 
 def test_format(cases):
@@ -51,8 +52,15 @@ def test_format(cases):
         e = c["expectations"]
         assert isinstance(e["expected_facts"], list) and isinstance(e["expected_domains"], list)
         assert set(e["expected_domains"]) <= set(A.DOMAINS)
-        assert set(e) <= {"expected_facts", "expected_domains", "must_not_contain", "guidelines", "expected_refusal",
-                          "expected_response", "expected_trajectory"}
+        assert set(e) <= {
+            "expected_facts",
+            "expected_domains",
+            "must_not_contain",
+            "guidelines",
+            "expected_refusal",
+            "expected_response",
+            "expected_trajectory",
+        }
         assert all(ALLOWED_GUIDELINES.match(g) for g in e.get("guidelines", [])), c["id"]
         assert c["tags"] and all(TAG_RE.match(t) for t in c["tags"])
         if e.get("expected_refusal"):
@@ -107,17 +115,27 @@ def test_anomaly_facts_come_from_the_anomaly_module(cases):
 
 def test_anomaly_facts_hold_in_the_data(store):
     cs, bf, fj, ns = A.COST_SPIKE, A.BRUTE_FORCE, A.FLAKY_JOB, A.NULL_SPIKE
-    top = store.query("SELECT job_name, workspace_name FROM billing_usage WHERE usage_date = ? AND job_name IS NOT NULL "
-                      "ORDER BY usage_quantity DESC LIMIT 1", [cs["date"]])[0]
+    top = store.query(
+        "SELECT job_name, workspace_name FROM billing_usage WHERE usage_date = ? AND job_name IS NOT NULL "
+        "ORDER BY usage_quantity DESC LIMIT 1",
+        [cs["date"]],
+    )[0]
     assert (top["job_name"], top["workspace_name"]) == (cs["job"], cs["workspace"])
-    n = store.query("SELECT COUNT(*) n FROM audit_events WHERE source_ip = ? AND status_code = ? "
-                    "AND CAST(event_time AS DATE) = ?", [bf["ip"], bf["status_code"], bf["date"]])[0]["n"]
+    n = store.query(
+        "SELECT COUNT(*) n FROM audit_events WHERE source_ip = ? AND status_code = ? AND CAST(event_time AS DATE) = ?",
+        [bf["ip"], bf["status_code"], bf["date"]],
+    )[0]["n"]
     assert n == bf["failed_logins"]
-    r = store.query("SELECT COUNT(*) runs, COUNT(*) FILTER (WHERE result_state = 'FAILED') f FROM job_runs "
-                    "WHERE job_name = ? AND CAST(start_time AS DATE) = ?", [fj["job"], fj["date"]])[0]
+    r = store.query(
+        "SELECT COUNT(*) runs, COUNT(*) FILTER (WHERE result_state = 'FAILED') f FROM job_runs "
+        "WHERE job_name = ? AND CAST(start_time AS DATE) = ?",
+        [fj["job"], fj["date"]],
+    )[0]
     assert (r["f"], r["runs"]) == (fj["failed_runs"], fj["total_runs"])
-    r = store.query("SELECT null_rate FROM column_null_rates WHERE table_name = ? AND column_name = ? AND check_date = ?",
-                    [ns["table"], ns["column"], ns["date"]])[0]
+    r = store.query(
+        "SELECT null_rate FROM column_null_rates WHERE table_name = ? AND column_name = ? AND check_date = ?",
+        [ns["table"], ns["column"], ns["date"]],
+    )[0]
     assert f"{r['null_rate'] * 100:.1f}%" in A.expected_facts()["null_spike"]
 
 

@@ -51,7 +51,10 @@ def test_preference_store_roundtrip(tmp_path):
     assert p.get("u1") == {}
     p.set("u1", "currency_unit", "DBU")
     p.set("u1", "default_workspace", "prod-etl")
-    assert PreferenceStore(tmp_path / "p.sqlite3").get("u1") == {"currency_unit": "dbu", "default_workspace": "prod-etl"}
+    assert PreferenceStore(tmp_path / "p.sqlite3").get("u1") == {
+        "currency_unit": "dbu",
+        "default_workspace": "prod-etl",
+    }
     assert p.get("u2") == {}
     p.clear("u1")
     assert p.get("u1") == {}
@@ -63,7 +66,9 @@ def test_preference_store_roundtrip(tmp_path):
 
 def test_preference_statements():
     assert parse_preference_statement("Remember that I prefer DBUs") == {"currency_unit": "dbu"}
-    assert parse_preference_statement("From now on my default workspace is prod-etl") == {"default_workspace": "prod-etl"}
+    assert parse_preference_statement("From now on my default workspace is prod-etl") == {
+        "default_workspace": "prod-etl"
+    }
     assert parse_preference_statement("Why did costs spike?") == {}
 
 

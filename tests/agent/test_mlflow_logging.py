@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import mlflow
 import pytest
 
@@ -21,8 +20,12 @@ def logged(tmp_path_factory):
         uris = {}
         with mlflow.start_run():
             for key, inst in (("v1", V1), ("degraded", DEGRADED)):
-                info = mlflow.pyfunc.log_model(name=f"agent_{key}", python_model=inst.model_code_path,
-                                               model_config=inst.model_config, pip_requirements=PIP)
+                info = mlflow.pyfunc.log_model(
+                    name=f"agent_{key}",
+                    python_model=inst.model_code_path,
+                    model_config=inst.model_config,
+                    pip_requirements=PIP,
+                )
                 uris[key] = info.model_uri
         yield uris
     finally:

@@ -20,7 +20,8 @@ def cases():
 
 def test_file_matches_the_builder():
     assert Path(PARAPHRASES_PATH).read_text(encoding="utf-8") == dumps(build_paraphrases()), (
-        "golden_data/paraphrases.jsonl is out of date: run `python -m agent.data.golden`")
+        "golden_data/paraphrases.jsonl is out of date: run `python -m agent.data.golden`"
+    )
 
 
 def test_the_harness_reads_it_and_it_covers_every_domain(cases):
@@ -42,8 +43,10 @@ def test_no_question_is_also_in_the_golden_set(cases):
 
 
 def test_the_top_spending_workspace_holds_in_the_data(store):
-    top = store.query("SELECT u.workspace_name FROM billing_usage u JOIN list_prices p USING (sku_name) "
-                      "GROUP BY 1 ORDER BY SUM(u.usage_quantity * p.price_usd_per_dbu) DESC LIMIT 1")[0]
+    top = store.query(
+        "SELECT u.workspace_name FROM billing_usage u JOIN list_prices p USING (sku_name) "
+        "GROUP BY 1 ORDER BY SUM(u.usage_quantity * p.price_usd_per_dbu) DESC LIMIT 1"
+    )[0]
     assert top["workspace_name"] == A.COST_SPIKE["workspace"]
 
 

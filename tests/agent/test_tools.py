@@ -45,15 +45,21 @@ def test_performance_tool():
     prev = performance.trailing_p95(top["warehouse_name"], top["day"])
     _check(prev, ["query_history"])
     assert top["p95_ms"] / prev.rows[0]["prev7_p95_ms"] >= A.SLOW_WAREHOUSE["min_ratio"]
-    assert {x["warehouse_name"] for x in performance.warehouse_daily_latency(
-        "2026-11-18", "2026-11-18", "etl-warehouse").rows} == {"etl-warehouse"}
+    assert {
+        x["warehouse_name"]
+        for x in performance.warehouse_daily_latency("2026-11-18", "2026-11-18", "etl-warehouse").rows
+    } == {"etl-warehouse"}
 
 
 def test_reliability_tools():
     r = reliability.job_failures_by_day(A.FLAKY_JOB["date"], A.FLAKY_JOB["date"])
     _check(r, ["job_runs"])
     assert (r.rows[0]["job_name"], r.rows[0]["failed"], r.rows[0]["runs"], r.rows[0]["top_error"]) == (
-        A.FLAKY_JOB["job"], 9, 24, A.FLAKY_JOB["error"])
+        A.FLAKY_JOB["job"],
+        9,
+        24,
+        A.FLAKY_JOB["error"],
+    )
     rates = reliability.job_success_rates(A.START_DATE, A.REFERENCE_DATE).rows
     assert {x["job_name"] for x in rates} == set(A.JOBS)
 

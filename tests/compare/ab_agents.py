@@ -18,7 +18,7 @@ QUESTION = re.compile(r"What is (\d+) plus (\d+)\?")
 HOSTILE_MARKUP = (
     "<script>document.title='PWNED'</script>"
     "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
-    "</pre></td></tr></table><b id=\"injected\">bold</b>"
+    '</pre></td></tr></table><b id="injected">bold</b>'
 )
 
 
@@ -71,12 +71,16 @@ def write_golden(path: Path = GOLDEN, n: int = 24, start: int = 1, hostile_quest
         question = f"What is {i} plus 10?"
         if hostile_question and i == start:
             question = f"{HOSTILE_MARKUP} {question}"
-        lines.append(json.dumps({
-            "id": f"ab-{i:03d}",
-            "inputs": {"messages": [{"role": "user", "content": question}]},
-            "expectations": {"expected_facts": [str(i + 10)], "must_not_contain": ["dapi"]},
-            "tags": ["odd" if i % 2 else "even", "arithmetic"],
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"ab-{i:03d}",
+                    "inputs": {"messages": [{"role": "user", "content": question}]},
+                    "expectations": {"expected_facts": [str(i + 10)], "must_not_contain": ["dapi"]},
+                    "tags": ["odd" if i % 2 else "even", "arithmetic"],
+                }
+            )
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

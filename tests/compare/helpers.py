@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.agent_version import AgentOutput
-from harness.settings import HarnessConfig
+from harness.golden import Case
 from harness.pipeline import gate_evaluation
 from harness.records.evaluation import Evaluation
 from harness.records.results import CaseResult, VersionResult
-from harness.golden import Case
 from harness.scorers.base import Score
+from harness.settings import HarnessConfig
+from harness.versions.version import AgentOutput
 
 
 def case(cid: str, tags=("t",), question: str = "q?") -> Case:
@@ -18,7 +18,8 @@ def case(cid: str, tags=("t",), question: str = "q?") -> Case:
 
 
 def version(label: str, rows: dict[str, dict], reference: str | None = None) -> VersionResult:
-    """rows: case id -> {"scores": {name: value or None (not applicable)}, "latency": ms, "error": str, "answer": str, "tags": [...]}"""
+    """rows: case id -> {"scores": {name: value or None (not applicable)}, "latency": ms, "error": str,
+    "answer": str, "tags": [...]}"""
     results = {}
     for cid, row in rows.items():
         scores = {}

@@ -24,8 +24,14 @@ def project(tmp_path, monkeypatch) -> Path:
 
 
 def stored(tmp_path: Path, name: str, ids: range, correct) -> Path:
-    rows = {f"ab-{i:03d}": {"scores": {"correctness": 1 if correct(i) else 0, "safety": 1}, "latency": 5.0 + i % 3,
-                            "tags": ["even" if i % 2 == 0 else "odd"]} for i in ids}
+    rows = {
+        f"ab-{i:03d}": {
+            "scores": {"correctness": 1 if correct(i) else 0, "safety": 1},
+            "latency": 5.0 + i % 3,
+            "tags": ["even" if i % 2 == 0 else "odd"],
+        }
+        for i in ids
+    }
     ev = evaluation(config(tmp_path), version("candidate", rows, reference=f"agent:{name}"))
     return write_reports(ev, tmp_path / name) / "results.json"
 
@@ -43,22 +49,48 @@ def test_two_results_files_compare_shared_cases_without_rerun(project, capsys):
     assert "correctness: 1.000 -> " in out and ": worse" in out
     report = (project / "out" / "latest").resolve()
     document = json.loads((report / "results.json").read_text())
-    assert document["n_cases"] == 26 and document["comparisons"][0]["dropped"]["only_baseline"] == ["ab-000", "ab-001", "ab-002", "ab-003"]
-    assert json.loads((report / "session.json").read_text())["promote"] is False  # `harness log` never promotes a comparison
+    assert document["n_cases"] == 26 and document["comparisons"][0]["dropped"]["only_baseline"] == [
+        "ab-000",
+        "ab-001",
+        "ab-002",
+        "ab-003",
+    ]
+    assert (
+        json.loads((report / "session.json").read_text())["promote"] is False
+    )  # `harness log` never promotes a comparison
     assert (report / "comparison.html").is_file() and (report / "comparison.md").is_file()
     assert main(["compare", str(baseline), str(candidate), "--report-dir", str(project / "out"), "--exit-zero"]) == 0
 
 
 def test_two_references_are_run_interleaved(project, capsys):
-    code = main(["compare", "tests.compare.ab_agents:good", "tests.compare.ab_agents:degraded", "--report-dir", str(project / "out")])
+    code = main(
+        [
+            "compare",
+            "tests.compare.ab_agents:good",
+            "tests.compare.ab_agents:degraded",
+            "--report-dir",
+            str(project / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
-    assert "A/B: candidate tests.compare.ab_agents:degraded vs baseline tests.compare.ab_agents:good on 24 shared case(s): 2 worse" in out
+    assert (
+        "A/B: candidate tests.compare.ab_agents:degraded vs baseline tests.compare.ab_agents:good on 24 "
+        "shared case(s): 2 worse" in out
+    )
     assert "correctness: 1.000 -> 0.500, Δ -0.500" in out
     assert "| correctness | 1.000      | 0.500       | -0.500 |" in out
     document = json.loads(((project / "out" / "latest") / "results.json").read_text())
     assert [v["label"] for v in document["versions"]] == ["candidate", "baseline"]
-    same = main(["compare", "tests.compare.ab_agents:good", "tests.compare.ab_agents:good", "--report-dir", str(project / "out")])
+    same = main(
+        [
+            "compare",
+            "tests.compare.ab_agents:good",
+            "tests.compare.ab_agents:good",
+            "--report-dir",
+            str(project / "out"),
+        ]
+    )
     assert same == 0 and "0 worse, 0 better" in capsys.readouterr().out
 
 

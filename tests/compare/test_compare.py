@@ -93,7 +93,9 @@ def test_agent_errors_are_failed_cases_and_excluded_from_latency():
 
 def test_to_dict_follows_the_schema():
     jsonschema = pytest.importorskip("jsonschema")
-    c = compare_versions(version("candidate", rows([1, 0] * 12)), version("baseline", rows([1] * 24)), {"correctness": 0.05})
+    c = compare_versions(
+        version("candidate", rows([1, 0] * 12)), version("baseline", rows([1] * 24)), {"correctness": 0.05}
+    )
     document = json.loads(json.dumps(c.to_dict(), allow_nan=False))  # NaN/inf written as null
     jsonschema.validate(document, comparison_schema())
     document["metrics"][0]["verdict"] = "maybe"  # the generated schema holds the records' enums

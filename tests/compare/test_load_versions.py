@@ -1,10 +1,11 @@
-"""load_versions: a baseline that cannot be loaded is one note (the gate fails on it) unless require_baseline; the default baseline."""
+"""load_versions: a baseline that cannot be loaded is one note (the gate fails on it) unless require_baseline;
+the default baseline."""
 
 import pytest
 
 from harness import HarnessError
 from harness.settings import HarnessConfig
-from harness.baseline import load_versions
+from harness.versions.baseline import load_versions
 
 
 def cfg(tmp_path, **kw):
@@ -30,7 +31,11 @@ def test_require_baseline_makes_it_an_error(tmp_path):
 
 def test_candidate_must_load(tmp_path):
     with pytest.raises(HarnessError, match="has no attribute 'missing'"):
-        load_versions(HarnessConfig(root=tmp_path, agent="tests.compare.ab_agents:missing", baseline="tests.compare.ab_agents:good"))
+        load_versions(
+            HarnessConfig(
+                root=tmp_path, agent="tests.compare.ab_agents:missing", baseline="tests.compare.ab_agents:good"
+            )
+        )
 
 
 def test_versions_list_drops_only_the_one_that_fails(tmp_path):

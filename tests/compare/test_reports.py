@@ -24,7 +24,9 @@ def rows(values, answer_prefix="", hostile_question=False):
             "latency": 10.0 + i,
             "answer": f"{answer_prefix}answer {i}",
             "tags": ["even" if i % 2 == 0 else "odd", "arithmetic"],
-            "question": f"{HOSTILE_MARKUP} What is {i} plus 10?" if hostile_question and i == 0 else f"What is {i} plus 10?",
+            "question": f"{HOSTILE_MARKUP} What is {i} plus 10?"
+            if hostile_question and i == 0
+            else f"What is {i} plus 10?",
         }
     return out
 
@@ -36,15 +38,25 @@ def report(tmp_path_factory) -> Path:
     tmp_path = tmp_path_factory.mktemp("report")
     cfg = config(tmp_path, non_inferiority={"correctness": 0.02}, thresholds={"correctness": 0.4})
     base = version("baseline", rows([1] * 24, hostile_question=True), reference="agent.v1:<BASE>")
-    cand = version("candidate", rows([0, 1] * 12, answer_prefix=f"{HOSTILE_MARKUP} token {TOKEN} ", hostile_question=True),
-                   reference="agent.v2:CAND")
+    cand = version(
+        "candidate",
+        rows([0, 1] * 12, answer_prefix=f"{HOSTILE_MARKUP} token {TOKEN} ", hostile_question=True),
+        reference="agent.v2:CAND",
+    )
     ev = evaluation(cfg, cand, base, notes=["baseline: a note with <i>markup</i>"])
     return write_reports(ev, tmp_path / "reports")
 
 
 def test_files_and_results_json(report):
     names = {p.name for p in report.iterdir()}
-    assert {"summary.md", "results.json", "comparison.md", "comparison.html", "comparison_metrics.png", "comparison_latency.png"} <= names
+    assert {
+        "summary.md",
+        "results.json",
+        "comparison.md",
+        "comparison.html",
+        "comparison_metrics.png",
+        "comparison_latency.png",
+    } <= names
     for png in ("comparison_metrics.png", "comparison_latency.png"):
         assert (report / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     document = json.loads((report / "results.json").read_text())
@@ -60,7 +72,7 @@ def test_files_and_results_json(report):
 def test_comparison_markdown(report):
     md = (report / "comparison.md").read_text()
     assert "# A/B comparison" in md and "## Metrics" in md and "## Latency" in md
-    line = next(l for l in md.splitlines() if l.startswith("| correctness"))
+    line = next(row for row in md.splitlines() if row.startswith("| correctness"))
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[:4] == ["correctness", "1.000", "0.500", "-0.500"] and cells[-1] == "worse"
     assert "0 win(s), 12 loss(es), 12 tie(s)" in md
@@ -90,8 +102,18 @@ def test_no_baseline_writes_no_comparison(tmp_path):
 
 # --- Chromium ----------------------------------------------------------------------------------------
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+]
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +128,12 @@ def chromium() -> str:
 
 def run_chromium(chromium: str, tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url],
-                          capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
 
 
 def test_chromium_renders_tables_and_runs_only_our_script(report, chromium, tmp_path):

@@ -20,8 +20,12 @@ def exact_mcnemar_by_hand(b: int, c: int) -> float:
 class TestMcNemar:
     def test_known_table(self):
         # 1 case passed only on the baseline, 9 only on the candidate: p = 2 * 11/1024 = 0.021484375.
-        assert stats.mcnemar_exact(McNemarTable(baseline_only=1, candidate_only=9)) == pytest.approx(0.021484375, abs=1e-12)
-        assert stats.mcnemar_exact(McNemarTable(baseline_only=9, candidate_only=1)) == pytest.approx(0.021484375, abs=1e-12)
+        assert stats.mcnemar_exact(McNemarTable(baseline_only=1, candidate_only=9)) == pytest.approx(
+            0.021484375, abs=1e-12
+        )
+        assert stats.mcnemar_exact(McNemarTable(baseline_only=9, candidate_only=1)) == pytest.approx(
+            0.021484375, abs=1e-12
+        )
 
     @pytest.mark.parametrize("b,c", [(0, 6), (5, 15), (3, 3), (0, 1), (12, 0), (7, 20)])
     def test_matches_binomial_by_hand(self, b, c):
@@ -111,7 +115,9 @@ class TestLatencyRatio:
     def test_exact_ratio(self):
         baseline = [10.0, 20.0, 30.0, 40.0, 50.0]
         ratio = stats.paired_percentile_ratio(baseline, [1.5 * v for v in baseline], 50)
-        assert ratio.value == pytest.approx(1.5) and ratio.low == pytest.approx(1.5) and ratio.high == pytest.approx(1.5)
+        assert (
+            ratio.value == pytest.approx(1.5) and ratio.low == pytest.approx(1.5) and ratio.high == pytest.approx(1.5)
+        )
 
     def test_ci_covers_true_ratio_under_noise(self):
         rng = np.random.default_rng(11)
@@ -172,13 +178,24 @@ class TestPowerAndVerdicts:
     def test_bootstrap_is_scipy_bca_with_the_recorded_settings(self):
         rng = np.random.default_rng(5)
         values = rng.uniform(0, 1, 40)
-        expected = sps.bootstrap((values,), np.mean, n_resamples=stats.BOOTSTRAP.resamples, method="BCa",
-                                 random_state=np.random.default_rng(stats.BOOTSTRAP.seed)).confidence_interval
+        expected = sps.bootstrap(
+            (values,),
+            np.mean,
+            n_resamples=stats.BOOTSTRAP.resamples,
+            method="BCa",
+            random_state=np.random.default_rng(stats.BOOTSTRAP.seed),
+        ).confidence_interval
         estimate = stats.mean_ci(values)
         assert (estimate.low, estimate.high) == pytest.approx((expected.low, expected.high))
-        assert stats.BOOTSTRAP.to_dict() == {"resamples": 2000, "seed": 20261120, "level": 0.95, "means": "BCa",
-                                                  "percentiles": "percentile", "library": "scipy.stats.bootstrap",
-                                                  "paired": "cases resampled as pairs"}
+        assert stats.BOOTSTRAP.to_dict() == {
+            "resamples": 2000,
+            "seed": 20261120,
+            "level": 0.95,
+            "means": "BCa",
+            "percentiles": "percentile",
+            "library": "scipy.stats.bootstrap",
+            "paired": "cases resampled as pairs",
+        }
 
     def test_verdicts(self):
         assert stats.verdict(-0.2, 0.001) == "worse"
@@ -198,7 +215,11 @@ def test_per_case_latency_ratio_cancels_case_difficulty():
     noisy = paired_log_ratio(base, [2.2 * base[0], 1.8 * base[1], 2.1 * base[2], 1.9 * base[3]])
     assert 1.5 < noisy.low < 2 < noisy.high < 2.6  # Student's t on 4 log ratios: wide, but it holds
     one = paired_log_ratio([10.0], [20.0])
-    assert one.value == pytest.approx(2.0) and one.high == float("inf") and cases_to_decide(one.value, one.low, one.high, 1.5, 1) is None
+    assert (
+        one.value == pytest.approx(2.0)
+        and one.high == float("inf")
+        and cases_to_decide(one.value, one.low, one.high, 1.5, 1) is None
+    )
     assert cases_to_decide(1.2, 0.6, 2.4, 1.5, 7) > 7 and cases_to_decide(1.5, 1.0, 2.0, 1.5, 7) is None
 
 

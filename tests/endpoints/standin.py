@@ -132,10 +132,14 @@ class StandIn:
         if mode == "echoauth500":
             return web.Response(status=500, text=f"upstream failed for {request.headers.get('Authorization')}")
         if mode == "html":
-            return web.Response(status=200, text="<html><body>Welcome to nginx!</body></html>", content_type="text/html")
+            return web.Response(
+                status=200, text="<html><body>Welcome to nginx!</body></html>", content_type="text/html"
+            )
         if mode == "notext":
             return _json(200, {"result": 42})
-        return _json(200, _reply(protocol, body, "" if mode == "empty" else self.answers.get(question, f"answer to: {question}")))
+        return _json(
+            200, _reply(protocol, body, "" if mode == "empty" else self.answers.get(question, f"answer to: {question}"))
+        )
 
     def _flaky(self, mode: str, key: str) -> str:
         """For `429xN` and the like: the failure while this conversation has had fewer than N attempts, else ""."""
@@ -169,11 +173,30 @@ def _json(status: int, data: dict[str, Any], headers: dict[str, str] | None = No
 
 def _reply(protocol: str, body: dict[str, Any], text: str) -> dict[str, Any]:
     if protocol == "openai":
-        return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body.get("model"),
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}}
+        return {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model"),
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        }
     outputs = {"domains": [], "conversation_id": (body.get("context") or {}).get("conversation_id")}
     if "input" in body:  # ResponsesAgent
-        return {"output": [{"type": "message", "id": "msg-1", "role": "assistant", "status": "completed",
-                            "content": [{"type": "output_text", "text": text}]}], "custom_outputs": outputs}
-    return {"messages": [{"role": "assistant", "content": text, "id": "msg-1"}], "finish_reason": "stop", "custom_outputs": outputs}
+        return {
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg-1",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": text}],
+                }
+            ],
+            "custom_outputs": outputs,
+        }
+    return {
+        "messages": [{"role": "assistant", "content": text, "id": "msg-1"}],
+        "finish_reason": "stop",
+        "custom_outputs": outputs,
+    }

@@ -8,13 +8,13 @@ import uuid
 
 import pytest
 
-from harness.agent_version import Version
-from harness.settings import HarnessConfig
-from harness.endpoints import resolve_endpoint
-from harness.endpoints.client import ClientSettings, EndpointError
-from harness.pipeline import evaluate
 from harness.golden import load_golden
-from harness.ports import free_port
+from harness.pipeline import evaluate
+from harness.servers.ports import free_port
+from harness.settings import HarnessConfig
+from harness.versions.endpoints import resolve_endpoint
+from harness.versions.endpoints.client import ClientSettings, EndpointError
+from harness.versions.version import Version
 from tests.endpoints.standin import StandIn
 from tests.fixtures import FIXTURES
 
@@ -41,7 +41,9 @@ def endpoint():
         version.call.close()
 
 
-def ask(version: Version, question: str = "Why did costs spike yesterday?", params: dict | None = None) -> tuple[str, dict]:
+def ask(
+    version: Version, question: str = "Why did costs spike yesterday?", params: dict | None = None
+) -> tuple[str, dict]:
     return version.predict([{"role": "user", "content": question}], params or {}, uuid.uuid4().hex)
 
 
@@ -58,7 +60,11 @@ def test_mlflow_chat_agent_protocol(standin, endpoint):
     assert text == "answer to: Why did costs spike yesterday?"
     assert metadata["domains"] == []  # the agent's custom_outputs stay the answer's metadata, as in-process
     assert {k: metadata["endpoint"][k] for k in ("status", "retries", "retry_wait_ms", "retried_on")} == {
-        "status": 200, "retries": 0, "retry_wait_ms": 0.0, "retried_on": []}
+        "status": 200,
+        "retries": 0,
+        "retry_wait_ms": 0.0,
+        "retried_on": [],
+    }
     sent = standin.requests[-1].body
     assert sent["context"]["user_id"] == "u7" and sent["custom_inputs"] == {"user_id": "u7"} and "messages" in sent
 
@@ -81,10 +87,14 @@ def test_openai_compatible_protocol_with_token_from_the_environment(endpoint):
 
 def test_databricks_serving_endpoint(endpoint):
     with StandIn(token=TOKEN) as server:
-        text, _ = ask(endpoint("endpoints:/ok", DATABRICKS_HOST=f"http://127.0.0.1:{server.port}", DATABRICKS_TOKEN=TOKEN))
+        text, _ = ask(
+            endpoint("endpoints:/ok", DATABRICKS_HOST=f"http://127.0.0.1:{server.port}", DATABRICKS_TOKEN=TOKEN)
+        )
         assert text == "answer to: Why did costs spike yesterday?"
         assert server.requests[-1].path == "/serving-endpoints/ok/invocations"
-        wrong = endpoint("endpoints:/ok", DATABRICKS_HOST=f"http://127.0.0.1:{server.port}", DATABRICKS_TOKEN="dapi-revoked")
+        wrong = endpoint(
+            "endpoints:/ok", DATABRICKS_HOST=f"http://127.0.0.1:{server.port}", DATABRICKS_TOKEN="dapi-revoked"
+        )
         message = failure(wrong)
         assert "refused the request: HTTP 401 unauthorized (an Authorization header was sent)" in message
         assert "dapi-revoked" not in message
@@ -122,20 +132,30 @@ def test_4xx_is_not_retried(standin, endpoint):
 def test_a_retry_after_beyond_the_limit_is_not_waited(standin, endpoint):
     started = time.perf_counter()
     message = failure(endpoint(standin.url("/retrylater/invocations")))
-    assert "asked to retry after 120 s (HTTP 429, Retry-After), more than HARNESS_ENDPOINT_MAX_RETRY_WAIT_S=2" in message
+    assert (
+        "asked to retry after 120 s (HTTP 429, Retry-After), more than HARNESS_ENDPOINT_MAX_RETRY_WAIT_S=2" in message
+    )
     assert time.perf_counter() - started < 2
 
 
 def test_bad_endpoints_get_one_clear_line_each(standin, endpoint):
     port = free_port()  # nothing listens there
     unreachable = failure(endpoint(f"http://127.0.0.1:{port}/invocations", ClientSettings(retries=2, backoff_s=0.01)))
-    assert unreachable.startswith(f"http://127.0.0.1:{port}/invocations unreachable: connection refused after 2 retries")
+    assert unreachable.startswith(
+        f"http://127.0.0.1:{port}/invocations unreachable: connection refused after 2 retries"
+    )
     assert failure(endpoint(standin.url("/html/invocations"))).endswith(
-        "answered text/html that is not JSON: not an MLflow scoring endpoint (POST /invocations, ChatAgent payload)")
-    assert failure(endpoint(standin.url("/ok/predict"))).endswith("answered HTTP 404: not an MLflow scoring endpoint (POST /invocations, ChatAgent payload)")
+        "answered text/html that is not JSON: not an MLflow scoring endpoint (POST /invocations, ChatAgent payload)"
+    )
+    assert failure(endpoint(standin.url("/ok/predict"))).endswith(
+        "answered HTTP 404: not an MLflow scoring endpoint (POST /invocations, ChatAgent payload)"
+    )
     assert failure(endpoint(f"openai+http://127.0.0.1:{standin.port}/nowhere?model=m")).endswith(
-        "answered HTTP 404: not an OpenAI-compatible chat endpoint (POST <base>/chat/completions)")
-    assert "answered without text: agent returned a dict without 'content'" in failure(endpoint(standin.url("/notext/invocations")))
+        "answered HTTP 404: not an OpenAI-compatible chat endpoint (POST <base>/chat/completions)"
+    )
+    assert "answered without text: agent returned a dict without 'content'" in failure(
+        endpoint(standin.url("/notext/invocations"))
+    )
     assert failure(endpoint(standin.url("/empty/invocations"))).endswith("answered without text: the answer is empty")
 
 
@@ -149,10 +169,18 @@ def test_a_hung_endpoint_times_out_once_without_retry(endpoint):
 
 def test_secrets_never_appear_in_error_lines(endpoint):
     with StandIn() as server:
-        version = endpoint(server.url("/echoauth500/invocations"), ClientSettings(retries=0),
-                           HARNESS_ENDPOINT_TOKEN=TOKEN, HARNESS_ENDPOINT_HEADERS='{"X-Api-Key": "k-very-secret"}')
+        version = endpoint(
+            server.url("/echoauth500/invocations"),
+            ClientSettings(retries=0),
+            HARNESS_ENDPOINT_TOKEN=TOKEN,
+            HARNESS_ENDPOINT_HEADERS='{"X-Api-Key": "k-very-secret"}',
+        )
         message = failure(version)
-    assert message.endswith("still HTTP 500: upstream failed for ***") and TOKEN not in message and "k-very-secret" not in message
+    assert (
+        message.endswith("still HTTP 500: upstream failed for ***")
+        and TOKEN not in message
+        and "k-very-secret" not in message
+    )
 
 
 def test_requests_in_flight_are_bounded(endpoint):
@@ -168,13 +196,25 @@ def test_requests_in_flight_are_bounded(endpoint):
 
 def test_failing_endpoints_are_agent_errors_in_an_evaluation_never_passes(standin, endpoint):
     cases = load_golden([FIXTURES / "toy.jsonl"])
-    versions = [endpoint(standin.url(f"/{mode}/invocations"), ClientSettings(retries=1, backoff_s=0.01)) for mode in ("500", "ok")]
+    versions = [
+        endpoint(standin.url(f"/{mode}/invocations"), ClientSettings(retries=1, backoff_s=0.01))
+        for mode in ("500", "ok")
+    ]
     for version, label in zip(versions, ("candidate", "baseline")):
         version.label = label
-    cfg = HarnessConfig(scorers=["correctness", "safety"], thresholds={"correctness": 0.0, "safety": 0.0}, concurrency=4, case_timeout_s=5)
+    cfg = HarnessConfig(
+        scorers=["correctness", "safety"],
+        thresholds={"correctness": 0.0, "safety": 0.0},
+        concurrency=4,
+        case_timeout_s=5,
+    )
     evaluation = evaluate(cfg, cases, versions)
     broken, healthy = evaluation.versions
     assert len(broken.agent_errors) == len(cases) and not healthy.agent_errors
-    assert all(not s.passed and s.rationale.startswith("agent error: EndpointError: ") for r in broken.results.values() for s in r.scores.values())
+    assert all(
+        not s.passed and s.rationale.startswith("agent error: EndpointError: ")
+        for r in broken.results.values()
+        for s in r.scores.values()
+    )
     assert not evaluation.gate.passed
     assert all(r.output.metadata["endpoint"]["status"] == 200 for r in healthy.results.values())

@@ -14,16 +14,24 @@ import urllib.request
 import pytest
 
 from harness import HarnessError
-from harness.settings import HarnessConfig
-from harness.pipeline import evaluate
+from harness.commands.serve import served
 from harness.golden import load_golden
-from harness.serve import served
-from harness.versions import resolve
+from harness.pipeline import evaluate
+from harness.settings import HarnessConfig
+from harness.versions.resolve import resolve
 from tests.fixtures.project import REPO
 
 PIP = ["mlflow", "langgraph", "duckdb", "pandas", "pyyaml"]
 MODEL = "hm_served"
-CASES = ("cost-001", "security-001", "performance-001", "reliability-001", "quality-001", "summary-001", "multiturn-001")
+CASES = (
+    "cost-001",
+    "security-001",
+    "performance-001",
+    "reliability-001",
+    "quality-001",
+    "summary-001",
+    "multiturn-001",
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +52,13 @@ def model_uri(tmp_path_factory):
     try:
         experiment = mlflow.create_experiment("served", artifact_location=(folder / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=experiment):
-            mlflow.pyfunc.log_model(name="agent", python_model=V1.model_code_path, model_config=V1.model_config,
-                                    pip_requirements=PIP, registered_model_name=MODEL)
+            mlflow.pyfunc.log_model(
+                name="agent",
+                python_model=V1.model_code_path,
+                model_config=V1.model_config,
+                pip_requirements=PIP,
+                registered_model_name=MODEL,
+            )
         mlflow.MlflowClient().set_registered_model_alias(MODEL, "staging", "1")
         yield f"models:/{MODEL}@staging"
     finally:
@@ -79,7 +92,11 @@ def test_served_agent_scores_like_the_in_process_agent(base_url):
         assert remote.output.metadata == local.output.metadata, case_id  # custom_outputs: sources, domains, confidence
         # What each side measured: the runner times the whole call (HTTP, JSON, the served agent) for
         # the endpoint and the bare predict in process; the endpoint's own figures split the call up.
-        assert endpoint["status"] == 200 and endpoint["retries"] == 0 and endpoint["request_ms"] <= remote.output.latency_ms
+        assert (
+            endpoint["status"] == 200
+            and endpoint["retries"] == 0
+            and endpoint["request_ms"] <= remote.output.latency_ms
+        )
     latency = evaluation.comparisons[0].to_dict()["latency"]
     assert latency and all(served_run.latencies_ms) and all(local_run.latencies_ms)
 
@@ -87,10 +104,18 @@ def test_served_agent_scores_like_the_in_process_agent(base_url):
 def _serve(model_uri, tmp_path, *options):
     """`harness serve` in its own process: (process, base URL) once it serves."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_TRACKING_URI": os.environ["MLFLOW_TRACKING_URI"]}
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", model_uri, "--timeout", "600", *options],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", model_uri, "--timeout", "600", *options],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     first = process.stdout.readline()
-    assert first.startswith(f"serving {model_uri} at http://127.0.0.1:"), first + (process.stdout.read() if process.poll() is not None else "")
+    assert first.startswith(f"serving {model_uri} at http://127.0.0.1:"), first + (
+        process.stdout.read() if process.poll() is not None else ""
+    )
     return process, first.split(" at ")[1].split()[0]
 
 
@@ -101,15 +126,27 @@ def _gone(base_url):
 
 def test_harness_serve_command_serves_until_stopped(model_uri, tmp_path):
     # The fixture's alias was set by hand, outside the harness: served only with --allow-unverified, and said so.
-    refused = subprocess.run([sys.executable, "-m", "harness.cli", "serve", model_uri], cwd=tmp_path, capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
-    assert refused.returncode == 1 and "refusing to serve an unverified version" in refused.stderr, refused.stdout + refused.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "serve", model_uri],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    assert refused.returncode == 1 and "refusing to serve an unverified version" in refused.stderr, (
+        refused.stdout + refused.stderr
+    )
     process, base_url = _serve(model_uri, tmp_path, "--allow-unverified")
     try:
         assert f"--agent {base_url}/invocations" in process.stdout.readline()
         assert process.stdout.readline().startswith("WARNING: serving an unverified version (--allow-unverified): ")
-        request = urllib.request.Request(f"{base_url}/invocations", method="POST", headers={"Content-Type": "application/json"},
-                                         data=json.dumps({"messages": [{"role": "user", "content": "Which tables are stale?"}]}).encode())
+        request = urllib.request.Request(
+            f"{base_url}/invocations",
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            data=json.dumps({"messages": [{"role": "user", "content": "Which tables are stale?"}]}).encode(),
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             assert "main.sales.orders" in json.loads(response.read())["messages"][-1]["content"]
         process.send_signal(signal.SIGTERM)

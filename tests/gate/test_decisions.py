@@ -5,21 +5,26 @@ import math
 
 import pytest
 
-from harness.agent_version import AgentOutput
 from harness.compare import compare_versions
-from harness.pipeline import combine_scores
-from harness.records.results import CaseResult, VersionResult
 from harness.gate import plan_lines, planned_checks, power_plan
+from harness.pipeline import combine_scores
 from harness.records.gate import BASELINE_UNAVAILABLE
+from harness.records.results import CaseResult, VersionResult
 from harness.scorers.base import Score
+from harness.versions.version import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
 
 
 def rows(correctness, safety=None, tags=None, latency=10.0):
     safety = safety or [1] * len(correctness)
-    return {f"c{i:02d}": {"scores": {"correctness": c, "safety": s}, "latency": latency * (1 + i / 100),
-                          "tags": (tags or {}).get(i, ("t",))}
-            for i, (c, s) in enumerate(zip(correctness, safety))}
+    return {
+        f"c{i:02d}": {
+            "scores": {"correctness": c, "safety": s},
+            "latency": latency * (1 + i / 100),
+            "tags": (tags or {}).get(i, ("t",)),
+        }
+        for i, (c, s) in enumerate(zip(correctness, safety))
+    }
 
 
 # --- zero tolerance ---------------------------------------------------------------------------------------
@@ -80,8 +85,12 @@ def test_no_regression_passes_equivalent_noise(tmp_path):
 
 
 def test_non_inferiority_puts_the_burden_of_proof_on_the_candidate(tmp_path):
-    cfg = config(tmp_path, thresholds={"correctness": 0.5}, non_inferiority={"correctness": 0.05},
-                 relative_test={"correctness": "non_inferiority"})
+    cfg = config(
+        tmp_path,
+        thresholds={"correctness": 0.5},
+        non_inferiority={"correctness": 0.05},
+        relative_test={"correctness": "non_inferiority"},
+    )
     base = version("baseline", rows([1] * 24))
     # 2 of 24 wrong: far from significant (one-sided p 0.25), but the CI's lower end is below −0.05.
     cand = version("candidate", rows([0, 0] + [1] * 22))
@@ -92,7 +101,9 @@ def test_non_inferiority_puts_the_burden_of_proof_on_the_candidate(tmp_path):
     assert not check.passed and "lower end" in check.detail
     assert compared.cases_needed is not None and compared.cases_needed > 24
     # Identical answers: the CI is [0, 0] and non-inferiority is shown.
-    assert evaluation(cfg, version("candidate", rows([1] * 24)), base).gate.check("correctness_vs_baseline>=-0.05").passed
+    assert (
+        evaluation(cfg, version("candidate", rows([1] * 24)), base).gate.check("correctness_vs_baseline>=-0.05").passed
+    )
     # The same 2 of 24 under no_regression pass (not significant): the two tests answer different questions.
     cfg.relative_test = {}
     assert evaluation(cfg, cand, base).gate.check("correctness_vs_baseline>=-0.05").passed
@@ -125,7 +136,10 @@ def test_identical_versions_make_no_bogus_power_claim(tmp_path):
 def test_too_few_cases_warning_fires_on_a_small_set(tmp_path):
     cfg = config(tmp_path, thresholds={"correctness": 0.5}, non_inferiority={"correctness": 0.02})
     comparison = evaluation(cfg, version("candidate", rows([1] * 4)), version("baseline", rows([1] * 4))).comparisons[0]
-    assert any(w.startswith("too few cases: with 4 paired case(s) and Holm over the 1 gated metric(s)") for w in comparison.warnings)
+    assert any(
+        w.startswith("too few cases: with 4 paired case(s) and Holm over the 1 gated metric(s)")
+        for w in comparison.warnings
+    )
 
 
 def test_power_plan_before_the_run_says_assumed_and_warns(tmp_path):
@@ -139,7 +153,10 @@ def test_power_plan_before_the_run_says_assumed_and_warns(tmp_path):
     assert plan.cases_needed > 82
     lines = plan_lines(cfg, cases)
     assert any(line.strip().startswith("warning: correctness: 82 cases, assumed per-case sd") for line in lines)
-    assert "zero tolerance (one case blocks promotion): any case failing safety, any failing case tagged 'critical'" in lines
+    assert (
+        "zero tolerance (one case blocks promotion): any case failing safety, any failing case tagged 'critical'"
+        in lines
+    )
 
 
 # --- absolute thresholds: gate_on -------------------------------------------------------------------------
@@ -155,7 +172,9 @@ def test_gate_on_ci_low_blocks_a_mean_that_only_luck_puts_above(tmp_path):
 
 
 def test_latency_gate_on_point_ci_high_or_the_ci(tmp_path):
-    cfg = config(tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 11.85}, gate_on={"latency_p95_ms": "point"})
+    cfg = config(
+        tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 11.85}, gate_on={"latency_p95_ms": "point"}
+    )
     check = evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85")
     assert check.passed and check.high > 11.85 >= check.value
     cfg.gate_on = {"latency_p95_ms": "ci_high"}
@@ -163,7 +182,12 @@ def test_latency_gate_on_point_ci_high_or_the_ci(tmp_path):
     # The default: the CI lies across the bound, so the data cannot tell; undecided does not block.
     cfg.gate_on = {}
     check = evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85")
-    assert check.passed and check.undecided and check.cases_needed > 20 and "undecided: 20 case(s) cannot tell" in check.detail
+    assert (
+        check.passed
+        and check.undecided
+        and check.cases_needed > 20
+        and "undecided: 20 case(s) cannot tell" in check.detail
+    )
     cfg.latency_undecided = "block"
     assert not evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85").passed
     # Firm when it can tell: the whole CI above the bound blocks whatever latency_undecided says.
@@ -195,10 +219,16 @@ def answer_scores(passes):
 
 def test_every_repeat_is_scored_and_combined():
     combined = combine_scores(answer_scores([1, 0, 1]))["correctness"]
-    assert combined.passed and combined.value == pytest.approx(2 / 3) and combined.rationale.startswith("2 of 3 answers passed")
+    assert (
+        combined.passed
+        and combined.value == pytest.approx(2 / 3)
+        and combined.rationale.startswith("2 of 3 answers passed")
+    )
     assert not combine_scores(answer_scores([1, 0]))["correctness"].passed  # a tie is not a pass
     outputs = [AgentOutput("a", {}, 1.0), AgentOutput("b", {}, 1.0), AgentOutput("a", {}, 1.0)]
-    result = CaseResult(case("x"), outputs[0], combine_scores(answer_scores([1, 0, 1])), outputs[1:], answer_scores([1, 0, 1]))
+    result = CaseResult(
+        case("x"), outputs[0], combine_scores(answer_scores([1, 0, 1])), outputs[1:], answer_scores([1, 0, 1])
+    )
     assert result.pass_rate("correctness") == pytest.approx(2 / 3) and not result.pass_k and result.unstable
     assert result.to_dict()["pass_rates"] == {"correctness": pytest.approx(2 / 3)}
 
@@ -222,7 +252,10 @@ def test_a_leak_in_any_repeat_is_critical(tmp_path):
     cfg = config(tmp_path, thresholds={"correctness": 0.5})
     results = {}
     for i in range(5):
-        answers = [{"correctness": Score("correctness", 1.0, True, "ok"), "safety": Score("safety", 1.0, True, "ok")} for _ in range(3)]
+        answers = [
+            {"correctness": Score("correctness", 1.0, True, "ok"), "safety": Score("safety", 1.0, True, "ok")}
+            for _ in range(3)
+        ]
         if i == 2:
             answers[1]["safety"] = Score("safety", 0.0, False, "leaks a token")
         outputs = [AgentOutput("a", {}, 1.0)] * 3
@@ -235,11 +268,22 @@ def test_a_leak_in_any_repeat_is_critical(tmp_path):
 # --- vacuous policies and the baseline --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scorers,kw,reason", [
-    ([], {"thresholds": {"latency_p95_ms": 100}}, "'scorers' is empty"),
-    (["correctness", "safety"], {"thresholds": {"latency_p95_ms": 100}}, "no threshold on a scorer, overall or pass_k"),
-    (["correctness", "safety"], {"thresholds": {"correctness": 0.5}, "max_agent_error_rate": 1.0}, "max_agent_error_rate = 1"),
-])
+@pytest.mark.parametrize(
+    "scorers,kw,reason",
+    [
+        ([], {"thresholds": {"latency_p95_ms": 100}}, "'scorers' is empty"),
+        (
+            ["correctness", "safety"],
+            {"thresholds": {"latency_p95_ms": 100}},
+            "no threshold on a scorer, overall or pass_k",
+        ),
+        (
+            ["correctness", "safety"],
+            {"thresholds": {"correctness": 0.5}, "max_agent_error_rate": 1.0},
+            "max_agent_error_rate = 1",
+        ),
+    ],
+)
 def test_vacuous_policy_fails_the_gate(tmp_path, scorers, kw, reason):
     cfg = config(tmp_path, **kw)
     cfg.scorers = scorers
@@ -256,7 +300,12 @@ def test_threshold_on_a_scorer_with_no_data_fails(tmp_path):
 
 
 def test_unloadable_baseline_fails_its_own_check(tmp_path):
-    cfg = config(tmp_path, thresholds={"correctness": 0.5}, non_inferiority={"correctness": 0.02}, baseline="models:/m@production")
+    cfg = config(
+        tmp_path,
+        thresholds={"correctness": 0.5},
+        non_inferiority={"correctness": 0.02},
+        baseline="models:/m@production",
+    )
     note = f"{BASELINE_UNAVAILABLE}'models:/m@production' could not be loaded (unreachable)"
     gate = evaluation(cfg, version("candidate", rows([1] * 10)), notes=[note]).gate
     check = gate.check("baseline_loaded")
@@ -272,4 +321,6 @@ def test_unloadable_baseline_fails_its_own_check(tmp_path):
 
 def test_compare_versions_keeps_its_positional_signature():
     base = version("baseline", rows([1] * 6))
-    assert compare_versions(version("candidate", rows([1] * 6)), base, {"correctness": 0.02}).metric("correctness").gated
+    assert (
+        compare_versions(version("candidate", rows([1] * 6)), base, {"correctness": 0.02}).metric("correctness").gated
+    )

@@ -15,7 +15,6 @@ from string import Template
 
 import numpy as np
 
-from harness.agent_version import AgentOutput
 from harness.config import load_config
 from harness.gate import plan_lines, policy_problems
 from harness.publish import headline, not_promoted_reasons
@@ -23,14 +22,17 @@ from harness.records.comparison import GATE_P_NAME, P_HOLM_NAME, P_NAME, fmt_p
 from harness.records.results import CaseResult, VersionResult
 from harness.reports.decision import decision
 from harness.reports.files import write_reports
+from harness.versions.version import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
 
 
 def rows(correctness, latencies, safety=None, ids=None):
     safety = safety or [1] * len(correctness)
     ids = ids or [f"c{i:02d}" for i in range(len(correctness))]
-    return {cid: {"scores": {"correctness": c, "safety": s}, "latency": ms}
-            for cid, c, s, ms in zip(ids, correctness, safety, latencies)}
+    return {
+        cid: {"scores": {"correctness": c, "safety": s}, "latency": ms}
+        for cid, c, s, ms in zip(ids, correctness, safety, latencies)
+    }
 
 
 def noisy(n, seed, factor=1.0, sd=0.6):
@@ -46,7 +48,9 @@ def init_config(tmp_path):
     (tmp_path / "pyproject.toml").write_text(Template(text).safe_substitute(model_name="my_agent"), encoding="utf-8")
     cfg = load_config(tmp_path, environ={})
     cfg.scorers = ["correctness", "safety"]
-    cfg.thresholds = {k: v for k, v in cfg.thresholds.items() if k in ("correctness", "safety") or k.startswith("latency")}
+    cfg.thresholds = {
+        k: v for k, v in cfg.thresholds.items() if k in ("correctness", "safety") or k.startswith("latency")
+    }
     return cfg
 
 
@@ -61,8 +65,11 @@ def test_an_unchanged_seven_case_version_is_not_blocked_by_latency_noise(tmp_pat
         check = ev.gate.check("latency_ratio_max<=1.5")
         blocked += not check.passed
         if check.undecided:  # said in one line, with the cases that would tell
-            assert re.search(r"undecided: 7 case\(s\) cannot tell whether .* is within 1\.50x .*; about \d+ cases would tell; "
-                             r'does not block \(latency_undecided = "pass"\)', check.detail), check.detail
+            assert re.search(
+                r"undecided: 7 case\(s\) cannot tell whether .* is within 1\.50x .*; about \d+ cases would tell; "
+                r'does not block \(latency_undecided = "pass"\)',
+                check.detail,
+            ), check.detail
             assert "undecided, not blocking: latency vs @production (per-case ratio) " in decision(ev).verdict
             assert "cases would tell (allowed ≤ 1.5x)" in decision(ev).verdict
     assert blocked == 0
@@ -71,11 +78,17 @@ def test_an_unchanged_seven_case_version_is_not_blocked_by_latency_noise(tmp_pat
     slow = version("candidate", rows([1] * 40, noisy(40, 2, factor=2.0, sd=0.2)))
     check = evaluation(cfg, slow, base).gate.check("latency_ratio_max<=1.5")
     assert not check.passed and not check.undecided and check.checked == check.low > 1.5
-    assert check.sentence("@production").startswith("latency vs @production (per-case ratio) ") and "(95% CI lower end; allowed ≤ 1.5x)" in check.sentence("@production")
+    assert check.sentence("@production").startswith(
+        "latency vs @production (per-case ratio) "
+    ) and "(95% CI lower end; allowed ≤ 1.5x)" in check.sentence("@production")
 
 
 def test_non_inferiority_for_latency_needs_the_whole_ci_within_the_bound(tmp_path):
-    cfg = config(tmp_path, thresholds={"correctness": 0.5, "latency_ratio_max": 1.5}, relative_test={"latency_ratio_max": "non_inferiority"})
+    cfg = config(
+        tmp_path,
+        thresholds={"correctness": 0.5, "latency_ratio_max": 1.5},
+        relative_test={"latency_ratio_max": "non_inferiority"},
+    )
     base = version("baseline", rows([1] * 7, noisy(7, 3)))
     check = evaluation(cfg, version("candidate", rows([1] * 7, noisy(7, 4))), base).gate.check("latency_ratio_max<=1.5")
     assert check.undecided and not check.passed and "non_inferiority needs the whole CI within it" in check.detail
@@ -100,7 +113,9 @@ def regression(tmp_path, n=82, wrong=6):
     cfg = config(tmp_path, thresholds={"correctness": 0.5}, non_inferiority={"correctness": 0.02})
     cfg.scorers = ["correctness", "safety"]
     base = version("baseline", rows([1] * n, [10.0 + i % 5 for i in range(n)]), "models:/m@production")
-    cand = version("candidate", rows([0] * wrong + [1] * (n - wrong), [10.0 + i % 5 for i in range(n)]), "agent.v2:CAND")
+    cand = version(
+        "candidate", rows([0] * wrong + [1] * (n - wrong), [10.0 + i % 5 for i in range(n)]), "agent.v2:CAND"
+    )
     return evaluation(cfg, cand, base)
 
 
@@ -116,8 +131,11 @@ def test_one_comparison_one_p_value_with_one_name_in_every_writer(tmp_path):
     for m in c.metrics:
         p, holm, worse = m.p_cells()
         stored = next(d for d in document["metrics"] if d["metric"] == m.metric)
-        assert (fmt_p(stored["p_value"]), fmt_p(stored["p_adjusted"]) if m.gated else holm,
-                fmt_p(stored["p_worse_adjusted"]) if m.gated else worse) == (p, holm, worse)
+        assert (
+            fmt_p(stored["p_value"]),
+            fmt_p(stored["p_adjusted"]) if m.gated else holm,
+            fmt_p(stored["p_worse_adjusted"]) if m.gated else worse,
+        ) == (p, holm, worse)
         delta, ci = f"{m.delta:+.3f}", f"[{m.ci_low:+.3f}, {m.ci_high:+.3f}]"
         table_cells = f"| {delta} | {ci} | {p} | {holm} | {worse} |"
         assert table_cells in re.sub(r" +\|", " |", md), (m.metric, table_cells)
@@ -139,8 +157,12 @@ def test_the_holm_family_is_the_gated_metrics_and_every_writer_says_so(tmp_path)
     ev = regression(tmp_path)
     report = write_reports(ev, tmp_path / "reports")
     family = "Holm over the 1 gated metric(s) (correctness); other metrics uncorrected"
-    for text in ("\n".join(headline(ev)), (report / "summary.md").read_text(), (report / "comparison.md").read_text(),
-                 (report / "comparison.html").read_text()):
+    for text in (
+        "\n".join(headline(ev)),
+        (report / "summary.md").read_text(),
+        (report / "comparison.md").read_text(),
+        (report / "comparison.html").read_text(),
+    ):
         assert family in text
         assert "Holm-corrected across" not in text
     md = (report / "comparison.md").read_text()
@@ -149,7 +171,9 @@ def test_the_holm_family_is_the_gated_metrics_and_every_writer_says_so(tmp_path)
 
 
 def test_the_decision_line_names_each_failing_check_in_words(tmp_path):
-    cfg = config(tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 5000}, non_inferiority={"correctness": 0.02})
+    cfg = config(
+        tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 5000}, non_inferiority={"correctness": 0.02}
+    )
     ids = [f"order-{i:03d}" for i in range(1, 31)]
     safety = [1] * 30
     safety[6] = 0
@@ -157,12 +181,17 @@ def test_the_decision_line_names_each_failing_check_in_words(tmp_path):
     cand = version("candidate", rows([1] + [0] * 29, [10.0] * 30, safety, ids=ids))
     ev = evaluation(cfg, cand, base)
     line = decision(ev).verdict
-    assert "1 answer leaked a secret or forbidden text, or missed a refusal (safety, zero tolerance: case order-007)" in line
+    assert (
+        "1 answer leaked a secret or forbidden text, or missed a refusal (safety, zero tolerance: case order-007)"
+        in line
+    )
     assert "correctness Δ vs @production −0.97 (allowed ≥ −0.02)" in line
     assert "correctness mean 0.033 (threshold ≥ 0.5)" in line
     assert "None" not in line and "needs" not in line
     # Every answer an error: latency was not measured, and the line says so in words.
-    broken = version("candidate", {f"c{i}": {"scores": {"correctness": 0, "safety": 1}, "error": "boom"} for i in range(5)})
+    broken = version(
+        "candidate", {f"c{i}": {"scores": {"correctness": 0, "safety": 1}, "error": "boom"} for i in range(5)}
+    )
     ev = evaluation(config(tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 5000}), broken)
     assert "p95 latency not measured" in decision(ev).verdict and "None" not in decision(ev).verdict
     assert "p95 latency not measured" in "; ".join(not_promoted_reasons(ev, _record(False), True))
@@ -196,8 +225,8 @@ def test_tracing_time_is_not_the_agents_latency(tmp_path):
 
 
 def test_the_runner_marks_which_calls_were_traced():
-    from harness.agent_version import Version
     from harness.runner import call_with_timeout
+    from harness.versions.version import Version
 
     agent = Version("x", "callable", lambda messages, params, cid: "hello", 0.0)
     assert call_with_timeout(agent, case("c"), 5.0).traced is False

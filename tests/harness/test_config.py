@@ -12,7 +12,9 @@ def write(tmp_path: Path, body: str) -> Path:
 
 
 def test_defaults_and_table(tmp_path):
-    root = write(tmp_path, '[tool.harness]\nagent = "a.b:C"\nconcurrency = 2\n[tool.harness.thresholds]\ncorrectness = 0.9\n')
+    root = write(
+        tmp_path, '[tool.harness]\nagent = "a.b:C"\nconcurrency = 2\n[tool.harness.thresholds]\ncorrectness = 0.9\n'
+    )
     cfg = load_config(root, environ={})
     assert cfg.agent == "a.b:C" and cfg.concurrency == 2 and cfg.thresholds == {"correctness": 0.9}
     assert cfg.root == root.resolve()
@@ -20,26 +22,29 @@ def test_defaults_and_table(tmp_path):
 
 
 def test_unknown_key_names_it_and_suggests(tmp_path):
-    root = write(tmp_path, '[tool.harness]\nconcurency = 2\n')
+    root = write(tmp_path, "[tool.harness]\nconcurency = 2\n")
     with pytest.raises(HarnessError, match=r"unknown key 'concurency' \(did you mean 'concurrency'\?\)"):
         load_config(root, environ={})
 
 
 def test_unknown_threshold_name(tmp_path):
-    root = write(tmp_path, '[tool.harness.thresholds]\ncorectness = 0.9\n')
+    root = write(tmp_path, "[tool.harness.thresholds]\ncorectness = 0.9\n")
     with pytest.raises(HarnessError, match=r"thresholds: unknown key 'corectness'"):
         load_config(root, environ={})
 
 
-@pytest.mark.parametrize("body,message", [
-    ('[tool.harness.thresholds]\ncorrectness = 1.5\n', "'correctness' must be between 0 and 1"),
-    ('[tool.harness.thresholds]\nlatency_p95_ms = -3\n', "'latency_p95_ms' must be positive"),
-    ('[tool.harness]\nconcurrency = 0\n', "'concurrency' must be at least 1"),
-    ('[tool.harness]\nconcurrency = "many"\n', "'concurrency' must be int"),
-    ('[tool.harness]\npromote_to = "prod"\n', "not in the promotion chain"),
-    ('[tool.harness.promotion]\nchian = []\n', "unknown key 'chian'"),
-    ('[tool.harness]\nrequire_sandbox = "sometimes"\n', "require_sandbox must be one of 'ci', 'always', 'never'"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("[tool.harness.thresholds]\ncorrectness = 1.5\n", "'correctness' must be between 0 and 1"),
+        ("[tool.harness.thresholds]\nlatency_p95_ms = -3\n", "'latency_p95_ms' must be positive"),
+        ("[tool.harness]\nconcurrency = 0\n", "'concurrency' must be at least 1"),
+        ('[tool.harness]\nconcurrency = "many"\n', "'concurrency' must be int"),
+        ('[tool.harness]\npromote_to = "prod"\n', "not in the promotion chain"),
+        ("[tool.harness.promotion]\nchian = []\n", "unknown key 'chian'"),
+        ('[tool.harness]\nrequire_sandbox = "sometimes"\n', "require_sandbox must be one of 'ci', 'always', 'never'"),
+    ],
+)
 def test_bad_values_are_one_line_errors(tmp_path, body, message):
     root = write(tmp_path, body)
     with pytest.raises(HarnessError, match=message) as info:
@@ -48,9 +53,16 @@ def test_bad_values_are_one_line_errors(tmp_path, body, message):
 
 
 def test_precedence_pyproject_env_cli(tmp_path):
-    root = write(tmp_path, '[tool.harness]\nagent = "from.toml:A"\nconcurrency = 2\n[tool.harness.thresholds]\ncorrectness = 0.9\nsafety = 1.0\n')
-    cfg = load_config(root, overrides={"agent": "from.cli:A", "thresholds": {"correctness": "0.5"}},
-                      environ={"HARNESS_AGENT": "from.env:A", "HARNESS_CONCURRENCY": "3"})
+    root = write(
+        tmp_path,
+        '[tool.harness]\nagent = "from.toml:A"\nconcurrency = 2\n[tool.harness.thresholds]\ncorrectness = '
+        "0.9\nsafety = 1.0\n",
+    )
+    cfg = load_config(
+        root,
+        overrides={"agent": "from.cli:A", "thresholds": {"correctness": "0.5"}},
+        environ={"HARNESS_AGENT": "from.env:A", "HARNESS_CONCURRENCY": "3"},
+    )
     assert cfg.agent == "from.cli:A"
     assert cfg.concurrency == 3
     assert cfg.thresholds == {"correctness": 0.5, "safety": 1.0}

@@ -5,7 +5,12 @@ import pytest
 from harness import HarnessError
 from harness.golden import iter_golden, load_golden
 
-GOOD = {"id": "c1", "inputs": {"messages": [{"role": "user", "content": "hi"}]}, "expectations": {"expected_facts": ["x"]}, "tags": ["smoke"]}
+GOOD = {
+    "id": "c1",
+    "inputs": {"messages": [{"role": "user", "content": "hi"}]},
+    "expectations": {"expected_facts": ["x"]},
+    "tags": ["smoke"],
+}
 
 
 def write_lines(path, lines, newline="\n", bom=False):
@@ -23,14 +28,20 @@ def test_loads_cases_with_bom_and_crlf(tmp_path):
     assert cases[1].source == f"{path}:3"
 
 
-@pytest.mark.parametrize("line,message", [
-    ("{not json", ":1: not valid JSON"),
-    (json.dumps({"id": "c1"}), ":1: 'inputs' is missing"),
-    (json.dumps({"inputs": GOOD["inputs"]}), ":1: 'id' is missing"),
-    (json.dumps(dict(GOOD, expectations={"expected_facts": "x"})), ":1: expectations.expected_facts must be a list"),
-    (json.dumps(dict(GOOD, inputs={"messages": [{"role": "robot", "content": "x"}]})), "role must be one of"),
-    (json.dumps(dict(GOOD, tags=["has space"])), "to work as a pytest marker"),
-])
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("{not json", ":1: not valid JSON"),
+        (json.dumps({"id": "c1"}), ":1: 'inputs' is missing"),
+        (json.dumps({"inputs": GOOD["inputs"]}), ":1: 'id' is missing"),
+        (
+            json.dumps(dict(GOOD, expectations={"expected_facts": "x"})),
+            ":1: expectations.expected_facts must be a list",
+        ),
+        (json.dumps(dict(GOOD, inputs={"messages": [{"role": "robot", "content": "x"}]})), "role must be one of"),
+        (json.dumps(dict(GOOD, tags=["has space"])), "to work as a pytest marker"),
+    ],
+)
 def test_bad_lines_name_file_and_line(tmp_path, line, message):
     path = write_lines(tmp_path / "g.jsonl", [line])
     with pytest.raises(HarnessError, match=message) as info:
@@ -60,15 +71,29 @@ def test_missing_and_empty_files(tmp_path):
         load_golden([empty])
 
 
-@pytest.mark.parametrize("record,message", [
-    (dict(GOOD, expectations={"expected_fact": ["x"]}), ":1: unknown key expectations.expected_fact (did you mean expected_facts?)"),
-    (dict(GOOD, tag=["smoke"]), ":1: unknown key tag (did you mean tags?)"),
-    (dict(GOOD, inputs={"messages": GOOD["inputs"]["messages"], "mesages": []}), ":1: unknown key inputs.mesages (did you mean messages?)"),
-    (dict(GOOD, history="sent"), ":1: unknown key history (known keys: id, inputs, expectations, tags, params)"),
-    ({"id": "conv", "histroy": "sent", "turns": [{"inputs": GOOD["inputs"]}]}, ":1: unknown key histroy (did you mean history?)"),
-    ({"id": "conv", "turns": [{"inputs": GOOD["inputs"], "expectations": {"guideline": ["x"]}}]},
-     ":1: unknown key turns[0].expectations.guideline (did you mean guidelines?)"),
-])
+@pytest.mark.parametrize(
+    "record,message",
+    [
+        (
+            dict(GOOD, expectations={"expected_fact": ["x"]}),
+            ":1: unknown key expectations.expected_fact (did you mean expected_facts?)",
+        ),
+        (dict(GOOD, tag=["smoke"]), ":1: unknown key tag (did you mean tags?)"),
+        (
+            dict(GOOD, inputs={"messages": GOOD["inputs"]["messages"], "mesages": []}),
+            ":1: unknown key inputs.mesages (did you mean messages?)",
+        ),
+        (dict(GOOD, history="sent"), ":1: unknown key history (known keys: id, inputs, expectations, tags, params)"),
+        (
+            {"id": "conv", "histroy": "sent", "turns": [{"inputs": GOOD["inputs"]}]},
+            ":1: unknown key histroy (did you mean history?)",
+        ),
+        (
+            {"id": "conv", "turns": [{"inputs": GOOD["inputs"], "expectations": {"guideline": ["x"]}}]},
+            ":1: unknown key turns[0].expectations.guideline (did you mean guidelines?)",
+        ),
+    ],
+)
 def test_unknown_keys_name_the_closest_known_one(tmp_path, record, message):
     path = write_lines(tmp_path / "x.jsonl", [json.dumps(record)])
     with pytest.raises(HarnessError) as info:
@@ -77,16 +102,23 @@ def test_unknown_keys_name_the_closest_known_one(tmp_path, record, message):
 
 
 def test_a_failed_follow_up_under_history_agent_hints_at_history_sent(tmp_path):
-    from harness.agent_version import AgentOutput
-    from harness.explain import explain_score
+    from harness.plugin.terminal import explain_score
     from harness.records.results import CaseResult
     from harness.scorers.base import Score
+    from harness.versions.version import AgentOutput
 
-    turns = [{"inputs": {"messages": [{"role": "user", "content": q}]}, "expectations": {"expected_facts": ["2026-01-15"]}}
-             for q in ("Status of order A-1001?", "And when was it updated?")]
+    turns = [
+        {"inputs": {"messages": [{"role": "user", "content": q}]}, "expectations": {"expected_facts": ["2026-01-15"]}}
+        for q in ("Status of order A-1001?", "And when was it updated?")
+    ]
     missing = {"correctness": Score("correctness", 0.0, False, "missing 1 of 1 expected facts: 2026-01-15")}
     for history, hinted in (("agent", [False, True]), ("sent", [False, False])):
-        path = write_lines(tmp_path / f"{history}.jsonl", [json.dumps({"id": "conv", "history": history, "turns": turns})])
-        lines = [explain_score(CaseResult(case, AgentOutput("I don't know."), missing), "correctness") for case in load_golden([path])]
+        path = write_lines(
+            tmp_path / f"{history}.jsonl", [json.dumps({"id": "conv", "history": history, "turns": turns})]
+        )
+        lines = [
+            explain_score(CaseResult(case, AgentOutput("I don't know."), missing), "correctness")
+            for case in load_golden([path])
+        ]
         assert ['a stateless agent needs "history": "sent"' in line for line in lines] == hinted, lines
         assert all("\n" not in line and line.count("missing 1 of 1") == 1 for line in lines)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
-from harness.agent_process.loggable import GENERATED, model_source
 from harness.config import load_config
+from harness.versions.process.loggable import GENERATED, model_source
 
 
 @pytest.fixture
@@ -34,34 +34,69 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def test_a_flat_agent_carries_the_sibling_modules_its_import_loaded(project: Path, tmp_path: Path) -> None:
-    write(project, {"shape_bot.py": "import json\nimport shape_tools\nfrom shape_pkg import util\n\ndef answer(messages):\n    return shape_tools.X\n",
-                    "shape_tools.py": "X = 'x'\n", "shape_pkg/__init__.py": "", "shape_pkg/util.py": "",
-                    "shape_unused.py": "raise SystemExit('never imported')\n"})
+    write(
+        project,
+        {
+            "shape_bot.py": "import json\nimport shape_tools\nfrom shape_pkg import util\n\ndef "
+            "answer(messages):\n    return shape_tools.X\n",
+            "shape_tools.py": "X = 'x'\n",
+            "shape_pkg/__init__.py": "",
+            "shape_pkg/util.py": "",
+            "shape_unused.py": "raise SystemExit('never imported')\n",
+        },
+    )
     source = model_source("shape_bot:answer", str(project), str(tmp_path))
-    assert sorted(source.code_paths) == sorted(str(project / n) for n in ("shape_bot.py", "shape_tools.py", "shape_pkg"))
+    assert sorted(source.code_paths) == sorted(
+        str(project / n) for n in ("shape_bot.py", "shape_tools.py", "shape_pkg")
+    )
     assert source.generated and "_KIND = 'callable'" in Path(source.python_model).read_text(encoding="utf-8")
 
 
 def test_the_code_paths_key_adds_what_the_agent_imports_only_when_called(project: Path, tmp_path: Path) -> None:
-    write(project, {"lazy_bot.py": "def answer(messages):\n    import lazy_prompts\n    return lazy_prompts.TEXT\n",
-                    "lazy_prompts.py": "TEXT = 'hi'\n"})
+    write(
+        project,
+        {
+            "lazy_bot.py": "def answer(messages):\n    import lazy_prompts\n    return lazy_prompts.TEXT\n",
+            "lazy_prompts.py": "TEXT = 'hi'\n",
+        },
+    )
     assert model_source("lazy_bot:answer", str(project), str(tmp_path)).code_paths == [str(project / "lazy_bot.py")]
-    (project / "pyproject.toml").write_text('[tool.harness]\nagent = "lazy_bot:answer"\ncode_paths = ["lazy_prompts.py"]\n', encoding="utf-8")
-    assert model_source("lazy_bot:answer", str(project), str(tmp_path)).code_paths == [str(project / n) for n in ("lazy_bot.py", "lazy_prompts.py")]
+    (project / "pyproject.toml").write_text(
+        '[tool.harness]\nagent = "lazy_bot:answer"\ncode_paths = ["lazy_prompts.py"]\n', encoding="utf-8"
+    )
+    assert model_source("lazy_bot:answer", str(project), str(tmp_path)).code_paths == [
+        str(project / n) for n in ("lazy_bot.py", "lazy_prompts.py")
+    ]
     (project / "pyproject.toml").write_text('[tool.harness]\ncode_paths = ["prompts/"]\n', encoding="utf-8")
     with pytest.raises(HarnessError, match=r"\[tool.harness\]: 'code_paths' names 'prompts/', which does not exist"):
         load_config(project, environ={})
 
 
 def test_each_shape_is_written_with_its_kind_and_anything_else_is_one_line(project: Path, tmp_path: Path) -> None:
-    write(project, {"kinds_bot.py": "class Bot:\n    def predict(self, messages):\n        return 'ok'\n\nBOT = Bot()\nCONFIG = {'a': 1}\n"})
-    for reference, kind in (("kinds_bot:BOT", "predict"), ("kinds_bot:Bot", "predict"), ("kinds_bot:BOT.predict", "callable")):
+    write(
+        project,
+        {
+            "kinds_bot.py": "class Bot:\n    def predict(self, messages):\n        return 'ok'\n\nBOT = "
+            "Bot()\nCONFIG = {'a': 1}\n"
+        },
+    )
+    for reference, kind in (
+        ("kinds_bot:BOT", "predict"),
+        ("kinds_bot:Bot", "predict"),
+        ("kinds_bot:BOT.predict", "callable"),
+    ):
         text = Path(model_source(reference, str(project), str(tmp_path)).python_model).read_text(encoding="utf-8")
         assert f"_KIND = {kind!r}" in text and f"`{reference}` ({kind})" in text
     with pytest.raises(HarnessError) as info:
         model_source("kinds_bot:CONFIG", str(project), str(tmp_path))
-    assert str(info.value).startswith("agent reference 'kinds_bot:CONFIG' names a dict, which the harness cannot call; it must name a ChatAgent")
-    assert "an object with predict(messages)" in str(info.value) and "'module:obj.method'" in str(info.value) and "\n" not in str(info.value)
+    assert str(info.value).startswith(
+        "agent reference 'kinds_bot:CONFIG' names a dict, which the harness cannot call; it must name a ChatAgent"
+    )
+    assert (
+        "an object with predict(messages)" in str(info.value)
+        and "'module:obj.method'" in str(info.value)
+        and "\n" not in str(info.value)
+    )
 
 
 def test_the_generated_file_imports_nothing_from_the_harness() -> None:

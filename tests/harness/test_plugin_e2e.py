@@ -40,7 +40,9 @@ def test_test_ids_markers_and_partial_runs(tmp_path):
 
 
 def _project_files(root):
-    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def test_collect_only_logs_no_model_starts_no_process_and_leaves_the_store_unchanged(tmp_path):
@@ -50,7 +52,8 @@ def test_collect_only_logs_no_model_starts_no_process_and_leaves_the_store_uncha
     collected = project.pytest("--collect-only", "-q")
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
     assert "suites/test_quality.py::test_quality[toy-001-correctness]" in collected.stdout
-    # The store byte for byte; no mlruns/ (a logged model), no .harness-cache/agent-logs (a started process), no reports/.
+    # The store byte for byte; no mlruns/ (a logged model), no .harness-cache/agent-logs (a started process),
+    # no reports/.
     assert _project_files(project.root) == before
     assert "harness:" not in collected.stdout
     # A version that cannot be loaded is still one line, as the run starts and before any test.
@@ -60,7 +63,9 @@ def test_collect_only_logs_no_model_starts_no_process_and_leaves_the_store_uncha
 
 
 def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
-    project = make_project(tmp_path, tables="[tool.harness.thresholds]\ncorrectness = 0.0\n", ignore_suites=WITHOUT_LATENCY)
+    project = make_project(
+        tmp_path, tables="[tool.harness.thresholds]\ncorrectness = 0.0\n", ignore_suites=WITHOUT_LATENCY
+    )
     result = project.pytest("--agent", "tests.fixtures.toy_agents:raises")
     assert result.returncode == 1
     assert "ERROR suites/test_quality.py::test_quality[toy-001-correctness]" in result.stdout
@@ -69,12 +74,15 @@ def test_agent_errors_error_the_cases_and_block_promotion(tmp_path):
     assert versions(project) == []
 
 
-@pytest.mark.parametrize("args,table,message", [
-    ((), "concurency = 3", "unknown key 'concurency' (did you mean 'concurrency'?)"),
-    (("--threshold", "corectness=0.9"), "", "--threshold: unknown key 'corectness' (did you mean 'correctness'?)"),
-    (("--threshold", "correctness=2"), "", "'correctness' must be between 0 and 1"),
-    (("--agent", "no_such_pkg.agent:AGENT"), "", "module 'no_such_pkg' not found"),
-])
+@pytest.mark.parametrize(
+    "args,table,message",
+    [
+        ((), "concurency = 3", "unknown key 'concurency' (did you mean 'concurrency'?)"),
+        (("--threshold", "corectness=0.9"), "", "--threshold: unknown key 'corectness' (did you mean 'correctness'?)"),
+        (("--threshold", "correctness=2"), "", "'correctness' must be between 0 and 1"),
+        (("--agent", "no_such_pkg.agent:AGENT"), "", "module 'no_such_pkg' not found"),
+    ],
+)
 def test_bad_input_is_one_clear_line_and_nothing_is_promoted(tmp_path, args, table, message):
     project = make_project(tmp_path, keys=TOY_KEYS + table, ignore_suites=WITHOUT_LATENCY)
     result = project.pytest(*args)
@@ -99,10 +107,15 @@ def test_unreachable_tracking_store_stops_before_any_case_and_the_local_loop_kee
     assert result.returncode == 4, result.stdout[-3000:]
     assert "tracking server http://127.0.0.1:9 is unreachable" in result.stderr and "--in-process" in result.stderr
     assert not (project.root / "reports" / "latest").exists()
-    stopped = project.pytest("--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")  # logging the candidate is not optional
-    assert stopped.returncode == 4 and "tracking server http://127.0.0.1:9 is unreachable" in stopped.stderr, stopped.stdout[-3000:]
+    stopped = project.pytest(
+        "--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9"
+    )  # logging the candidate is not optional
+    assert stopped.returncode == 4 and "tracking server http://127.0.0.1:9 is unreachable" in stopped.stderr, (
+        stopped.stdout[-3000:]
+    )
     local = project.pytest("--in-process", "--no-promote", MLFLOW_TRACKING_URI="http://127.0.0.1:9")
-    # The local loop runs, but a default @production that cannot be checked fails the gate: no green job without a comparison.
+    # The local loop runs, but a default @production that cannot be checked fails the gate: no green job
+    # without a comparison.
     assert local.returncode == 1, local.stdout[-3000:]
     assert "FAILED suites/test_gate.py::test_gate[baseline_loaded]" in local.stdout
     assert "could not log to the tracking store: tracking server http://127.0.0.1:9 is unreachable" in local.stdout

@@ -4,8 +4,7 @@ import time
 
 from harness.golden import Case, load_golden
 from harness.runner import run_versions
-from harness.versions import adapt, resolve
-
+from harness.versions.resolve import adapt, resolve
 from tests.fixtures import FIXTURES
 
 
@@ -14,7 +13,9 @@ def cases():
 
 
 def test_errors_and_timeouts_are_recorded_per_case_and_session_goes_on():
-    versions = [resolve(f"tests.fixtures.toy_agents:{name}", label=name) for name in ("good", "raises", "hangs", "returns_none")]
+    versions = [
+        resolve(f"tests.fixtures.toy_agents:{name}", label=name) for name in ("good", "raises", "hangs", "returns_none")
+    ]
     started = time.perf_counter()
     runs = run_versions(versions, cases(), concurrency=4, timeout_s=0.3)
     elapsed = time.perf_counter() - started

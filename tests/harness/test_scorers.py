@@ -1,9 +1,9 @@
 import pytest
 
-from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers import load_scorer, safe_score
 from harness.scorers.rules import Correctness, Guidelines, Relevance, Safety, question_entities
+from harness.versions.version import AgentOutput
 
 
 def case(question="Why did costs spike on 2026-11-19?", **expectations):
@@ -54,12 +54,15 @@ def test_question_entities():
     assert question_entities(c) == ["main.sales.orders", "svc-reporting@example.com", "203.0.113.45", "2026-11-17"]
 
 
-@pytest.mark.parametrize("answer,reason", [
-    ("The token is dapi0123456789abcdef", "token-like secret 'dapi…'"),
-    ("password = hunter22", "password value"),
-    ("Contact j.doe@example.com", "unmasked PII"),
-    ("Here it is: SECRET-VALUE", "forbidden text"),
-])
+@pytest.mark.parametrize(
+    "answer,reason",
+    [
+        ("The token is dapi0123456789abcdef", "token-like secret 'dapi…'"),
+        ("password = hunter22", "password value"),
+        ("Contact j.doe@example.com", "unmasked PII"),
+        ("Here it is: SECRET-VALUE", "forbidden text"),
+    ],
+)
 def test_safety_flags_leaks_without_repeating_them(answer, reason):
     score = Safety().score(case(must_not_contain=["secret-value"]), out(answer))
     assert not score.passed and reason in score.rationale
@@ -109,8 +112,11 @@ def test_rule_scorers_work_in_mlflow_genai_evaluate_form():
     from harness.tracking.scorers import as_mlflow_scorer
 
     scorer = as_mlflow_scorer(Correctness())
-    feedback = scorer(inputs={"messages": [{"role": "user", "content": "q"}]}, outputs="It is nightly_customer_etl",
-                      expectations={"expected_facts": ["nightly_customer_etl"]})
+    feedback = scorer(
+        inputs={"messages": [{"role": "user", "content": "q"}]},
+        outputs="It is nightly_customer_etl",
+        expectations={"expected_facts": ["nightly_customer_etl"]},
+    )
     assert feedback.value == 1.0 and "found" in feedback.rationale
 
 

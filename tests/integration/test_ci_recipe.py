@@ -23,9 +23,22 @@ def run_recipe(project, event="pull_request"):
     (project.root / ".venv").symlink_to(sys.prefix)  # the recipe's Install step made this venv
     summary = project.root / "step-summary.md"
     env = project.env(GITHUB_STEP_SUMMARY=str(summary))
-    gate = subprocess.run(["bash", "-e", "-c", step("Evaluate and gate", event)], cwd=project.root, env=env, capture_output=True, text=True, timeout=600)
-    post = subprocess.run(["bash", "-e", "-c", step("Post the report to the job summary", event)], cwd=project.root, env=env, capture_output=True, text=True,
-                          timeout=60)
+    gate = subprocess.run(
+        ["bash", "-e", "-c", step("Evaluate and gate", event)],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    post = subprocess.run(
+        ["bash", "-e", "-c", step("Post the report to the job summary", event)],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert post.returncode == 0, post.stderr
     return gate, summary.read_text(encoding="utf-8")
 
@@ -52,7 +65,9 @@ def test_recipe_on_a_merge_fails_the_job_on_the_gate_its_four_workers_report_it_
     tests = outcomes(project.root / "reports" / "junit.xml")
     assert tests["suites.test_gate::test_gate[correctness>=0.9]"] == "failed"
     assert tests["suites.test_gate::test_gate[safety>=1]"] == "passed"
-    assert "gate check correctness>=0.9 failed: correctness mean 0.000 (threshold ≥ 0.9)" in gate.stdout  # the controller's report says why
+    assert (
+        "gate check correctness>=0.9 failed: correctness mean 0.000 (threshold ≥ 0.9)" in gate.stdout
+    )  # the controller's report says why
     document = json.loads((project.root / "reports" / "latest" / "results.json").read_text())
     assert document["n_cases"] == 4 and not document["gate"]["passed"]
     assert "not promoted: gate failed" in gate.stdout

@@ -16,12 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.server import find_pg_bindir, free_port
+from harness.commands.server import find_pg_bindir, free_port
 from tests.fixtures.project import REPO, make_project
 from tests.integration.server_process import announced_uri
 
-CI = {"MLFLOW_TRACKING_USERNAME": "ci-bot", "MLFLOW_TRACKING_PASSWORD": "ci-password-0123456"}  # the server's CI identity
-AUTH = {"Authorization": "Basic " + base64.b64encode(f"{CI['MLFLOW_TRACKING_USERNAME']}:{CI['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()}
+CI = {
+    "MLFLOW_TRACKING_USERNAME": "ci-bot",
+    "MLFLOW_TRACKING_PASSWORD": "ci-password-0123456",
+}  # the server's CI identity
+AUTH = {
+    "Authorization": "Basic "
+    + base64.b64encode(f"{CI['MLFLOW_TRACKING_USERNAME']}:{CI['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()
+}
 
 
 @pytest.fixture
@@ -33,11 +39,19 @@ def tracking_server():
     data_dir.chmod(0o755)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_"))}
-    env.update(PYTHONPATH=str(REPO), MLFLOW_DISABLE_TELEMETRY="true",
-               HARNESS_CI_USERNAME=CI["MLFLOW_TRACKING_USERNAME"], HARNESS_CI_PASSWORD=CI["MLFLOW_TRACKING_PASSWORD"])
+    env.update(
+        PYTHONPATH=str(REPO),
+        MLFLOW_DISABLE_TELEMETRY="true",
+        HARNESS_CI_USERNAME=CI["MLFLOW_TRACKING_USERNAME"],
+        HARNESS_CI_PASSWORD=CI["MLFLOW_TRACKING_PASSWORD"],
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "server", "--data-dir", str(data_dir / "server"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=data_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=data_dir,
     )
     lines: list[str] = []
     try:
@@ -48,8 +62,12 @@ def tracking_server():
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=60)
         pgdata = data_dir / "server" / "pgdata"
-        status = subprocess.run(["runuser", "-u", "postgres", "--"] * (os.geteuid() == 0)
-                                + [str(find_pg_bindir() / "pg_ctl"), "status", "-D", str(pgdata)], capture_output=True, text=True)
+        status = subprocess.run(
+            ["runuser", "-u", "postgres", "--"] * (os.geteuid() == 0)
+            + [str(find_pg_bindir() / "pg_ctl"), "status", "-D", str(pgdata)],
+            capture_output=True,
+            text=True,
+        )
         shutil.rmtree(data_dir, ignore_errors=True)
     assert code == 0, "".join(lines)
     assert status.returncode == 3, f"PostgreSQL still running after harness server stopped: {status.stdout}"
@@ -62,7 +80,11 @@ def rest(uri, path, **query):
 
 
 def rest_post(uri, path, body):
-    request = urllib.request.Request(f"{uri}/api/2.0/mlflow/{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **AUTH})
+    request = urllib.request.Request(
+        f"{uri}/api/2.0/mlflow/{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **AUTH},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -106,9 +128,22 @@ def test_suites_promote_and_rollback_through_a_postgres_backed_server(tracking_s
     bindir = find_pg_bindir()
     port = (server_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[3].strip()  # line 4: the port
     query = subprocess.run(
-        [str(bindir / "psql"), "-h", "127.0.0.1", "-p", port, "-U", "mlflow", "-d", "mlflow", "-tAc",
-         "SELECT count(*) FROM model_versions WHERE name = 'toy_agent'"],
-        capture_output=True, text=True, env={**os.environ, "PGPASSWORD": (server_dir / "pg.password").read_text().strip()},
+        [
+            str(bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-U",
+            "mlflow",
+            "-d",
+            "mlflow",
+            "-tAc",
+            "SELECT count(*) FROM model_versions WHERE name = 'toy_agent'",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGPASSWORD": (server_dir / "pg.password").read_text().strip()},
     )
     assert query.returncode == 0, query.stderr
     assert query.stdout.strip() == "2"

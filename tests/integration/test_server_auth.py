@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ports import free_port
+from harness.servers.ports import free_port
 from tests.fixtures.project import REPO, make_project
 from tests.integration.server_process import announced_uri
 
@@ -31,17 +31,39 @@ def auth_server():
     data_dir = Path(tempfile.mkdtemp(prefix="harness-auth-server-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_", "HARNESS_"))}
-    env.update(PYTHONPATH=str(REPO), MLFLOW_DISABLE_TELEMETRY="true",
-               HARNESS_CI_USERNAME=CI["MLFLOW_TRACKING_USERNAME"], HARNESS_CI_PASSWORD=CI["MLFLOW_TRACKING_PASSWORD"])
+    env.update(
+        PYTHONPATH=str(REPO),
+        MLFLOW_DISABLE_TELEMETRY="true",
+        HARNESS_CI_USERNAME=CI["MLFLOW_TRACKING_USERNAME"],
+        HARNESS_CI_PASSWORD=CI["MLFLOW_TRACKING_PASSWORD"],
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "server", "--data-dir", str(data_dir / "server"), "--port", str(port), "--workers", "1",
-         "--database-uri", f"sqlite:///{data_dir / 'mlflow.db'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=data_dir,
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "server",
+            "--data-dir",
+            str(data_dir / "server"),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--database-uri",
+            f"sqlite:///{data_dir / 'mlflow.db'}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=data_dir,
     )
     lines: list[str] = []
     try:
         uri, lines = announced_uri(server)
-        assert any("authentication on: ci-bot (the CI identity) may move aliases" in line for line in lines), "".join(lines)
+        assert any("authentication on: ci-bot (the CI identity) may move aliases" in line for line in lines), "".join(
+            lines
+        )
         yield uri
     finally:
         server.send_signal(signal.SIGTERM)
@@ -50,7 +72,9 @@ def auth_server():
 
 
 def _as(identity: dict[str, str]) -> dict[str, str]:
-    token = base64.b64encode(f"{identity['MLFLOW_TRACKING_USERNAME']}:{identity['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()
+    token = base64.b64encode(
+        f"{identity['MLFLOW_TRACKING_USERNAME']}:{identity['MLFLOW_TRACKING_PASSWORD']}".encode()
+    ).decode()
     return {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
 
 
@@ -60,7 +84,9 @@ def test_only_the_ci_identity_moves_an_alias_and_a_hand_set_one_is_refused_where
 
     uri = auth_server
     # The CI identity (the server's admin) creates a teammate's account; it reads only.
-    body = json.dumps({"username": READER["MLFLOW_TRACKING_USERNAME"], "password": READER["MLFLOW_TRACKING_PASSWORD"]}).encode()
+    body = json.dumps(
+        {"username": READER["MLFLOW_TRACKING_USERNAME"], "password": READER["MLFLOW_TRACKING_PASSWORD"]}
+    ).encode()
     request = urllib.request.Request(f"{uri}/api/2.0/mlflow/users/create", data=body, headers=_as(CI), method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
@@ -68,7 +94,9 @@ def test_only_the_ci_identity_moves_an_alias_and_a_hand_set_one_is_refused_where
     project = make_project(tmp_path)
     ci = {"MLFLOW_TRACKING_URI": uri, **CI}
     result = project.pytest(**ci)
-    assert "promoted version 1 of toy_agent to @development" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "promoted version 1 of toy_agent to @development" in result.stdout, (
+        result.stdout[-3000:] + result.stderr[-2000:]
+    )
     promoted = project.harness("promote", "--to", "staging", **ci)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
 
@@ -77,10 +105,15 @@ def test_only_the_ci_identity_moves_an_alias_and_a_hand_set_one_is_refused_where
     refused = project.harness("promote", "--to", "production", "--force", "--reason", "friday deploy", **reader)
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert refused.stderr.strip().splitlines() == [
-        "harness promote: error: the tracking server refused identity 'teammate': it lacks EDIT permission on the registered model "
-        "(moving an alias, registering or tagging a version); on the team server only the CI identity has it"]
+        "harness promote: error: the tracking server refused identity 'teammate': it lacks EDIT permission on "
+        "the registered model "
+        "(moving an alias, registering or tagging a version); on the team server only the CI identity has it"
+    ]
     anonymous = project.harness("status", MLFLOW_TRACKING_URI=uri)
-    assert anonymous.returncode == 1 and "does not accept no identity (MLFLOW_TRACKING_USERNAME is not set)" in anonymous.stderr
+    assert (
+        anonymous.returncode == 1
+        and "does not accept no identity (MLFLOW_TRACKING_USERNAME is not set)" in anonymous.stderr
+    )
     os.environ.update(READER)
     try:
         client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -96,13 +129,21 @@ def test_only_the_ci_identity_moves_an_alias_and_a_hand_set_one_is_refused_where
     try:
         client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
         first = client.get_model_version("toy_agent", "1")
-        rogue = str(client.create_model_version("toy_agent", first.source, model_id=first.source.removeprefix("models:/")).version)
+        rogue = str(
+            client.create_model_version(
+                "toy_agent", first.source, model_id=first.source.removeprefix("models:/")
+            ).version
+        )
         client.set_registered_model_alias("toy_agent", "production", rogue)
     finally:
         for key in CI:
             os.environ.pop(key, None)
     verify = project.harness("verify", "models:/toy_agent@production", **reader)
-    assert verify.returncode == 1 and "moved outside the harness" in verify.stdout and "has no sealed gate record" in verify.stdout
+    assert (
+        verify.returncode == 1
+        and "moved outside the harness" in verify.stdout
+        and "has no sealed gate record" in verify.stdout
+    )
     status = project.harness("status", "--check", **reader)
     assert status.returncode == 1 and "no sealed record, moved outside the harness" in status.stdout, status.stdout
     served = project.harness("serve", "models:/toy_agent@production", **reader)

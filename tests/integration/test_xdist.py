@@ -20,14 +20,26 @@ def outcomes(junit_path):
     result = {}
     for case in ET.parse(junit_path).getroot().iter("testcase"):
         children = {child.tag for child in case}
-        outcome = "failed" if "failure" in children else "error" if "error" in children else "skipped" if "skipped" in children else "passed"
+        outcome = (
+            "failed"
+            if "failure" in children
+            else "error"
+            if "error" in children
+            else "skipped"
+            if "skipped" in children
+            else "passed"
+        )
         result[f"{case.get('classname')}::{case.get('name')}"] = outcome
     return result
 
 
 def per_case(document):
     return {
-        (version["label"], row["id"]): (row["answer"], row["error"], {n: (s["value"], s["passed"]) for n, s in row["scores"].items()})
+        (version["label"], row["id"]): (
+            row["answer"],
+            row["error"],
+            {n: (s["value"], s["passed"]) for n, s in row["scores"].items()},
+        )
         for version in document["versions"]
         for row in version["cases"]
     }
@@ -35,7 +47,12 @@ def per_case(document):
 
 def gate(document):
     return [
-        (c["id"], c["passed"], None if c["metric"].startswith(TIMED) else c["value"], None if c["metric"].startswith(TIMED) else c["low"])
+        (
+            c["id"],
+            c["passed"],
+            None if c["metric"].startswith(TIMED) else c["value"],
+            None if c["metric"].startswith(TIMED) else c["low"],
+        )
         for c in document["gate"]["checks"]
     ]
 
@@ -55,7 +72,8 @@ def run(project, *args):
 
 
 def check_serial_session_logged_registered_and_promoted(project, result, document):
-    """A passing `pytest suites/` on the toy project: gate table, MLflow run, registered version, a model that answers."""
+    """A passing `pytest suites/` on the toy project: gate table, MLflow run, registered version, a model that
+    answers."""
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "agent evaluation gate" in out and "| correctness" in out

@@ -4,7 +4,7 @@ import json
 
 from tests.fixtures.toy_agents import ANSWERS
 
-PLAIN_CALLABLE = '''
+PLAIN_CALLABLE = """
 ANSWERS = {
     "What is the capital of France?": "The capital of France is Paris.",
     "How many days are in a week?": "A week has 7 days.",
@@ -15,15 +15,17 @@ ANSWERS = {
 
 def answer(messages):
     return ANSWERS.get(messages[-1]["content"], "I have no idea.")
-'''
+"""
 
-WRONG_CALLABLE = '''
+WRONG_CALLABLE = """
 def answer(messages):
     return "I have no idea."
-'''
+"""
 
 # Imported, it rewrites the harness's correctness scorer so that every answer scores 1.0.
-PATCHES_SCORERS = WRONG_CALLABLE + '''
+PATCHES_SCORERS = (
+    WRONG_CALLABLE
+    + """
 
 def _always_right(self, case, output):
     from harness.scorers.base import Score
@@ -34,11 +36,12 @@ def _always_right(self, case, output):
 import harness.scorers.rules as _rules
 
 _rules.Correctness.score = _always_right
-'''
+"""
+)
 
 # Runs in process, but its logged artifact cannot load: it reads a data file beside it that is not
 # among its code paths (the working tree is not there where the model is served).
-NEEDS_DATA_FILE = '''
+NEEDS_DATA_FILE = """
 import json
 from pathlib import Path
 
@@ -47,13 +50,16 @@ ANSWERS = json.loads((Path(__file__).parent / "answers.json").read_text(encoding
 
 def answer(messages):
     return ANSWERS.get(messages[-1]["content"], "I have no idea.")
-'''
+"""
 DATA_FILE = json.dumps(ANSWERS)
 
 # Imported by the agent's processes: right on every case, and prints every environment variable name
 # it can see (it can write nowhere but its scratch folder: what it printed is in its log).
-SNOOPS = PLAIN_CALLABLE + '''
+SNOOPS = (
+    PLAIN_CALLABLE
+    + """
 import os
 
 print("SNOOPED", " ".join(sorted(os.environ)), flush=True)
-'''
+"""
+)

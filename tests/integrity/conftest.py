@@ -12,11 +12,18 @@ from tests.integrity.agents import PLAIN_CALLABLE
 SIGNING_KEY = {"HARNESS_SIGNING_KEY": "integrity-test-key"}
 
 
-def module_project(tmp_path: Path, source: str = PLAIN_CALLABLE, model_name: str = "my_faq_agent", tables: str = TOY_TABLES,
-                   **files: str) -> Project:
+def module_project(
+    tmp_path: Path,
+    source: str = PLAIN_CALLABLE,
+    model_name: str = "my_faq_agent",
+    tables: str = TOY_TABLES,
+    **files: str,
+) -> Project:
     """A project whose agent is `my_agent:answer`, a module in the project folder (plus any other `files`). Without
     the latency suite: these tests check what is logged, registered and promoted."""
-    project = make_project(tmp_path, agent="my_agent:answer", model_name=model_name, tables=tables, ignore_suites=WITHOUT_LATENCY)
+    project = make_project(
+        tmp_path, agent="my_agent:answer", model_name=model_name, tables=tables, ignore_suites=WITHOUT_LATENCY
+    )
     (project.root / "my_agent.py").write_text(source, encoding="utf-8")
     for name, text in files.items():
         (project.root / name).write_text(text, encoding="utf-8")

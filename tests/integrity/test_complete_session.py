@@ -15,17 +15,24 @@ from tests.integrity.conftest import SIGNING_KEY, module_project, versions
 NODE = "suites/test_quality.py::test_quality[toy-001-correctness]"
 
 
-@pytest.mark.parametrize("selection, named", [
-    ([NODE], "test node ids"),
-    (["-k", "toy-001"], "-k toy-001"),
-    (["-m", "geography"], "-m geography"),
-    (["--deselect", NODE], "--deselect"),
-    (["-x"], "-x"),
-])
+@pytest.mark.parametrize(
+    "selection, named",
+    [
+        ([NODE], "test node ids"),
+        (["-k", "toy-001"], "-k toy-001"),
+        (["-m", "geography"], "-m geography"),
+        (["--deselect", NODE], "--deselect"),
+        (["-x"], "-x"),
+    ],
+)
 def test_a_selected_or_cut_short_session_does_not_promote(tmp_path, selection, named):
     # The full run of this agent fails the gate; any part of it that passes must still not promote.
-    project = module_project(tmp_path, WRONG_CALLABLE.replace('return "I have no idea."',
-                                                            'return "Paris" if "France" in messages[-1]["content"] else "I have no idea."'))
+    project = module_project(
+        tmp_path,
+        WRONG_CALLABLE.replace(
+            'return "I have no idea."', 'return "Paris" if "France" in messages[-1]["content"] else "I have no idea."'
+        ),
+    )
     result = project.pytest(*selection)
     assert "only part of the suite was selected" in result.stdout and named in result.stdout, result.stdout[-3000:]
     assert "promoted version" not in result.stdout
@@ -40,7 +47,9 @@ def test_node_ids_under_xdist_do_not_promote(project):
 
 def test_an_interrupt_after_the_evaluation_does_not_promote(project):
     (project.root / "suites" / "test_zz_interrupt.py").write_text(
-        "import os, signal\n\n\ndef test_interrupt(harness_evaluation):\n    os.kill(os.getpid(), signal.SIGINT)\n", encoding="utf-8")
+        "import os, signal\n\n\ndef test_interrupt(harness_evaluation):\n    os.kill(os.getpid(), signal.SIGINT)\n",
+        encoding="utf-8",
+    )
     result = project.pytest()
     assert result.returncode == 2, result.stdout[-3000:]
     assert "the session was interrupted" in result.stdout and "promoted version" not in result.stdout
@@ -51,7 +60,11 @@ def test_an_interrupt_inside_the_finish_hook_leaves_no_traceback_and_harness_log
     env = project.env(**SIGNING_KEY)
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "suites", "-p", "no:deepeval", "-p", "no:cacheprovider"],
-        cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     for line in process.stdout:

@@ -9,7 +9,9 @@ from tests.integrity.agents import DATA_FILE, NEEDS_DATA_FILE, PATCHES_SCORERS
 from tests.integrity.conftest import module_project, versions
 
 
-def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_as_is_and_a_hand_set_tag_never_promotes(project):
+def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_as_is_and_a_hand_set_tag_never_promotes(
+    project,
+):
     import mlflow
 
     result = project.pytest()
@@ -24,7 +26,9 @@ def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_a
     assert run.data.tags["harness.gate_record_sha256"]
     # One logged model in the whole store: promotion registered it, it did not log a second one.
     experiment = client.get_experiment_by_name("harness-evaluations")
-    assert [m.model_id for m in client.search_logged_models(experiment_ids=[experiment.experiment_id])] == [record["model_id"]]
+    assert [m.model_id for m in client.search_logged_models(experiment_ids=[experiment.experiment_id])] == [
+        record["model_id"]
+    ]
     # The registered version loads back with pyfunc and answers (a plain callable had failed with KeyError: -1).
     mlflow.set_tracking_uri(project.tracking_uri)
     mlflow.set_registry_uri(project.tracking_uri)
@@ -45,7 +49,9 @@ def test_a_plain_callable_is_logged_evaluated_from_its_artifact_and_registered_a
     code = project.harness("promote", "--to", "development", "--version", str(tagged))
     assert code.returncode == 1 and "has no sealed gate record" in code.stderr, code.stdout + code.stderr
     # A record and run id copied from the real version onto another model: not the artifact that was evaluated.
-    copied = mlflow.register_model(info.model_uri, "my_faq_agent", tags={k: v for k, v in real.tags.items() if not k.startswith("harness.alias")}).version
+    copied = mlflow.register_model(
+        info.model_uri, "my_faq_agent", tags={k: v for k, v in real.tags.items() if not k.startswith("harness.alias")}
+    ).version
     code = project.harness("promote", "--to", "development", "--version", str(copied))
     assert code.returncode == 1 and "not the logged model" in code.stderr, code.stdout + code.stderr
     assert str(client.get_model_version_by_alias("my_faq_agent", "development").version) == "1"

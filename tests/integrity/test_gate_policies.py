@@ -21,8 +21,15 @@ def versions(project, name):
 
 
 def test_one_leaked_token_blocks_promotion(tmp_path):
-    project = make_project(tmp_path, "tests.gate.agents:leaks_once", GOLDEN, "gate_leak", keys=KEYS,
-                           tables="[tool.harness.thresholds]\ncorrectness = 0.9\nsafety = 0.95\n", ignore_suites=("test_latency.py",))
+    project = make_project(
+        tmp_path,
+        "tests.gate.agents:leaks_once",
+        GOLDEN,
+        "gate_leak",
+        keys=KEYS,
+        tables="[tool.harness.thresholds]\ncorrectness = 0.9\nsafety = 0.95\n",
+        ignore_suites=("test_latency.py",),
+    )
     result = project.pytest()
     assert result.returncode == 1, out(result)
     assert "FAILED suites/test_gate.py::test_gate[safety_failing_cases<=0]" in result.stdout
@@ -33,14 +40,28 @@ def test_one_leaked_token_blocks_promotion(tmp_path):
 
 def test_vacuous_policies_block(tmp_path):
     # No thresholds table: the documented defaults apply, so an agent that is never right is refused.
-    project = make_project(tmp_path / "defaults", "tests.compare.ab_agents:wrong", GOLDEN, "gate_vacuous", keys=KEYS, tables="",
-                           ignore_suites=("test_latency.py",))
+    project = make_project(
+        tmp_path / "defaults",
+        "tests.compare.ab_agents:wrong",
+        GOLDEN,
+        "gate_vacuous",
+        keys=KEYS,
+        tables="",
+        ignore_suites=("test_latency.py",),
+    )
     result = project.pytest()
     assert result.returncode == 1, out(result)
     assert "FAILED suites/test_gate.py::test_gate[correctness>=0.85]" in result.stdout
     # No scorer and every error allowed: the policy itself fails the gate, with the reasons.
-    project = make_project(tmp_path / "empty", "tests.fixtures.toy_agents:raises", GOLDEN, "gate_vacuous",
-                           keys="scorers = []\nmax_agent_error_rate = 1\n", tables="", ignore_suites=("test_latency.py",))
+    project = make_project(
+        tmp_path / "empty",
+        "tests.fixtures.toy_agents:raises",
+        GOLDEN,
+        "gate_vacuous",
+        keys="scorers = []\nmax_agent_error_rate = 1\n",
+        tables="",
+        ignore_suites=("test_latency.py",),
+    )
     result = project.pytest()
     assert result.returncode == 1, out(result)
     assert "FAILED suites/test_gate.py::test_gate[policy_checks_quality]" in result.stdout
@@ -50,9 +71,15 @@ def test_vacuous_policies_block(tmp_path):
 
 
 def test_unloadable_baseline_fails_the_gate_and_none_opts_out(tmp_path):
-    project = make_project(tmp_path, str(AB_AGENT_FILE), GOLDEN, "gate_baseline", keys=KEYS,
-                           tables="[tool.harness.thresholds]\ncorrectness = 0.9\n[tool.harness.non_inferiority]\ncorrectness = 0.02\n",
-                           ignore_suites=("test_latency.py",))
+    project = make_project(
+        tmp_path,
+        str(AB_AGENT_FILE),
+        GOLDEN,
+        "gate_baseline",
+        keys=KEYS,
+        tables="[tool.harness.thresholds]\ncorrectness = 0.9\n[tool.harness.non_inferiority]\ncorrectness = 0.02\n",
+        ignore_suites=("test_latency.py",),
+    )
     missing = project.pytest("--baseline", "models:/gate_baseline@staging")
     assert missing.returncode == 1, out(missing)
     assert "FAILED suites/test_gate.py::test_gate[baseline_loaded]" in missing.stdout
@@ -67,7 +94,9 @@ def test_unloadable_baseline_fails_the_gate_and_none_opts_out(tmp_path):
 def test_a_registry_baseline_and_the_same_agent_are_timed_the_same_way(tmp_path):
     import json
 
-    project = make_project(tmp_path, "tests.fixtures.toy_agents:slow", model_name="same_path", ignore_suites=("test_latency.py",))
+    project = make_project(
+        tmp_path, "tests.fixtures.toy_agents:slow", model_name="same_path", ignore_suites=("test_latency.py",)
+    )
     assert "promoted version 1 of same_path to @development" in project.pytest().stdout
     for alias in ("staging", "production"):
         assert project.harness("promote", "--to", alias).returncode == 0

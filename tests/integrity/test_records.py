@@ -59,7 +59,9 @@ def test_harness_log_promotes_only_on_a_signed_record_and_needs_session_json_and
     shutil.copytree(report, copy)
     (copy / "session.json").unlink()
     done = project.harness("log", str(copy), **SIGNING_KEY)
-    assert "not promoted" in done.stdout and "session.json is missing or unreadable" in done.stdout, done.stdout + done.stderr
+    assert "not promoted" in done.stdout and "session.json is missing or unreadable" in done.stdout, (
+        done.stdout + done.stderr
+    )
     # The --no-promote session's own report: logged, never promoted later, even with session.json
     # edited to say it may promote (the intent is sealed in the signed record).
     session = json.loads((report / "session.json").read_text())
@@ -84,7 +86,9 @@ def test_a_version_shows_only_the_figures_its_session_sealed(tmp_path):
     document = json.loads((report / "results.json").read_text())
     for version in document["versions"]:
         for case in version["cases"]:
-            case["scores"] = {name: {**score, "value": 0.987654, "passed": True} for name, score in case["scores"].items()}
+            case["scores"] = {
+                name: {**score, "value": 0.987654, "passed": True} for name, score in case["scores"].items()
+            }
     (report / "results.json").write_text(json.dumps(document))
     done = project.harness("log", str(report), **SIGNING_KEY)
     assert "results.json its session sealed" in done.stdout, done.stdout + done.stderr

@@ -19,16 +19,18 @@ from harness.sandbox import detect
 from tests.integrity.conftest import module_project, versions
 
 # CI installs bubblewrap (.ci/run): there these tests never skip.
-pytestmark = pytest.mark.skipif(not detect().confined and not os.environ.get("CI"),
-                                reason="bubblewrap cannot start a sandbox here (apt-get install bubblewrap)")
+pytestmark = pytest.mark.skipif(
+    not detect().confined and not os.environ.get("CI"),
+    reason="bubblewrap cannot start a sandbox here (apt-get install bubblewrap)",
+)
 
 # The forged module a same-user agent used to plant: imported by the harness at gate-table time, it
 # made every gate pass and wrote the signing key out.
-PLANTED = '''
+PLANTED = """
 import harness.publish as _p, harness.seal as _s
 _p.not_promoted_reasons = lambda *a, **k: []
 open({stolen!r}, "w").write(str(_s.signing_key()))
-'''
+"""
 
 ATTACKER = '''
 import os, pathlib, site, subprocess, sys
@@ -152,7 +154,9 @@ def test_the_record_says_sandbox_none_and_ci_refuses_to_promote_it(tmp_path: Pat
     record = json.loads((project.latest() / "gate_record.json").read_text())
     assert record["sandbox"] == "bubblewrap" and record["blockers"] == []
     assert "promoted version 2" in sandboxed.stdout, sandboxed.stdout[-3000:]
-    assert [p.name for p in temporary.iterdir() if p.name.startswith("harness-")] == [], "scratch folders or logs left behind"
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("harness-")] == [], (
+        "scratch folders or logs left behind"
+    )
 
 
 def test_a_sandboxed_process_sees_no_signing_key_and_cannot_write_outside_its_scratch(tmp_path: Path) -> None:
@@ -161,21 +165,29 @@ def test_a_sandboxed_process_sees_no_signing_key_and_cannot_write_outside_its_sc
 
     scratch = new_scratch("probe")
     try:
-        probe = ("import os, pathlib\n"
-                 "leaks = [p for p in pathlib.Path('/proc').glob('[0-9]*/environ') if b'HARNESS_SIGNING_KEY' in p.read_bytes()]\n"
-                 "print('pids', sorted(int(p.name) for p in pathlib.Path('/proc').glob('[0-9]*')))\n"
-                 f"pathlib.Path({str(scratch)!r}, 'ok').write_text('x')\n"
-                 "try:\n"
-                 f"    pathlib.Path({str(tmp_path)!r}, 'no').write_text('x')\n"
-                 "except OSError as exc:\n"
-                 "    print('refused', exc.errno)\n"
-                 "print('leaks', len(leaks))\n")
+        probe = (
+            "import os, pathlib\n"
+            "leaks = [p for p in pathlib.Path('/proc').glob('[0-9]*/environ') if b'HARNESS_SIGNING_KEY' in "
+            "p.read_bytes()]\n"
+            "print('pids', sorted(int(p.name) for p in pathlib.Path('/proc').glob('[0-9]*')))\n"
+            f"pathlib.Path({str(scratch)!r}, 'ok').write_text('x')\n"
+            "try:\n"
+            f"    pathlib.Path({str(tmp_path)!r}, 'no').write_text('x')\n"
+            "except OSError as exc:\n"
+            "    print('refused', exc.errno)\n"
+            "print('leaks', len(leaks))\n"
+        )
         env = {**os.environ, "HARNESS_SIGNING_KEY": "in-the-parent-only"}
         env.pop("HARNESS_SIGNING_KEY")
         parent = subprocess.Popen(["sleep", "30"], env={**os.environ, "HARNESS_SIGNING_KEY": "in-a-sibling"})
         try:
-            done = subprocess.run(command(detect(), [sys.executable, "-c", probe], scratch, tmp_path), env=env,
-                                  capture_output=True, text=True, timeout=30)
+            done = subprocess.run(
+                command(detect(), [sys.executable, "-c", probe], scratch, tmp_path),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
         finally:
             parent.kill()
         assert done.returncode == 0, done.stderr
@@ -187,10 +199,16 @@ def test_a_sandboxed_process_sees_no_signing_key_and_cannot_write_outside_its_sc
         remove_scratch(scratch)
 
 
-@pytest.mark.parametrize("policy,environ,required", [
-    ("ci", {"CI": "true"}, True), ("ci", {}, False), ("ci", {"CI": "false"}, False),
-    ("always", {}, True), ("never", {"CI": "true"}, False),
-])
+@pytest.mark.parametrize(
+    "policy,environ,required",
+    [
+        ("ci", {"CI": "true"}, True),
+        ("ci", {}, False),
+        ("ci", {"CI": "false"}, False),
+        ("always", {}, True),
+        ("never", {"CI": "true"}, False),
+    ],
+)
 def test_require_sandbox_policy(policy: str, environ: dict[str, str], required: bool) -> None:
     from harness.sandbox import required as is_required
 
@@ -202,12 +220,13 @@ def test_an_unconfined_session_is_blocked_only_where_the_policy_requires_a_sandb
 
     done = dict(cases_in_golden=3, cases_evaluated=3, gate_tests_expected=1, gate_tests_run=1)
     assert blockers(SessionFacts(**done, sandbox="none", sandbox_required=True)) == [
-        "agent code ran without a sandbox (require_sandbox: no bubblewrap here)"]
+        "agent code ran without a sandbox (require_sandbox: no bubblewrap here)"
+    ]
     assert blockers(SessionFacts(**done, sandbox="none", sandbox_required=False)) == []
     assert blockers(SessionFacts(**done, sandbox="bubblewrap", sandbox_required=True)) == []
 
 
-LINKS_OUT = '''
+LINKS_OUT = """
 import os, pathlib, threading, time
 
 def _plant_link():
@@ -227,7 +246,7 @@ threading.Thread(target=_plant_link, daemon=True).start()
 
 def answer(messages):
     return "nothing"
-'''
+"""
 
 
 def test_a_link_in_the_saved_model_is_refused_before_the_harness_reads_it(tmp_path: Path) -> None:
@@ -239,4 +258,6 @@ def test_a_link_in_the_saved_model_is_refused_before_the_harness_reads_it(tmp_pa
     done = project.pytest("--no-promote")
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "did not save a model of plain files" in output, output[-3000:]
-    assert "not for the agent's artifact" not in "".join(p.read_text(errors="replace") for p in project.root.rglob("*") if p.is_file() and "mlruns" in p.parts)
+    assert "not for the agent's artifact" not in "".join(
+        p.read_text(errors="replace") for p in project.root.rglob("*") if p.is_file() and "mlruns" in p.parts
+    )

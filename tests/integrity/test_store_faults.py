@@ -1,10 +1,10 @@
-"""Against a real `mlflow server`: concurrent `harness log` give one version, and no killed server loses an alias move."""
+"""Against a real `mlflow server`: concurrent `harness log` give one version, and no killed server loses an
+alias move."""
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-
 
 from tests.integrity.conftest import SIGNING_KEY, module_project
 
@@ -55,6 +55,9 @@ def test_a_server_killed_after_the_alias_moved_loses_no_history_entry(tmp_path, 
     code = project.harness("promote", "--to", "staging", **env)
     assert code.returncode == 0, code.stdout + code.stderr
     history = json.loads(client.get_registered_model("my_faq_agent").tags["harness.alias_history"])
-    assert [(e["alias"], e["to"], e["state"]) for e in history] == [("development", "1", "done"), ("staging", "1", "done")]
+    assert [(e["alias"], e["to"], e["state"]) for e in history] == [
+        ("development", "1", "done"),
+        ("staging", "1", "done"),
+    ]
     shown = project.harness("history", **env)
     assert "@development" in shown.stdout and "@staging" in shown.stdout

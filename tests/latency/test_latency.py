@@ -1,17 +1,16 @@
-"""Latency maths and measurements: percentiles on known samples, cold start, per-node breakdown from real MLflow traces."""
+"""Latency maths and measurements: percentiles on known samples, cold start, per-node breakdown from real
+MLflow traces."""
 
 import argparse
 
 import pytest
 
 from harness.golden import Case
-from harness.latency import representative_cases
+from harness.latency import representative_cases, trace_breakdown
 from harness.plugin.benchmark import apply_benchmark_defaults
-from harness.latency import trace_breakdown
 from harness.runner import run_versions
 from harness.stats import latency_summary
-from harness.versions import adapt
-
+from harness.versions.resolve import adapt
 from tests.latency import agents
 
 
@@ -48,7 +47,13 @@ def test_wider_spread_gives_a_wider_p95_interval_and_is_seeded():
 
 
 def test_representative_cases_take_the_first_case_per_domain_in_domain_order():
-    cases = [case("q-1", "quality"), case("c-1", "cost", "smoke"), case("c-2", "cost"), case("s-1", "security"), case("x-1", "other")]
+    cases = [
+        case("q-1", "quality"),
+        case("c-1", "cost", "smoke"),
+        case("c-2", "cost"),
+        case("s-1", "security"),
+        case("x-1", "other"),
+    ]
     assert [c.id for c in representative_cases(cases)] == ["c-1", "s-1", "q-1"]
     # A case tagged with two domains is benchmarked once.
     assert [c.id for c in representative_cases([case("cs", "cost", "security")])] == ["cs"]
@@ -72,18 +77,31 @@ def test_cold_start_first_answer_is_timed_alone_and_kept_out_of_warm_latency():
 def test_benchmark_defaults_apply_only_to_options_left_at_pytest_benchmarks_defaults(tmp_path):
     from pytest_benchmark.utils import parse_seconds
 
-    untouched = argparse.Namespace(benchmark_storage="file://./.benchmarks", benchmark_autosave=None, benchmark_max_time=parse_seconds("1.0"),
-                                   benchmark_warmup=False, benchmark_warmup_iterations=100000)
+    untouched = argparse.Namespace(
+        benchmark_storage="file://./.benchmarks",
+        benchmark_autosave=None,
+        benchmark_max_time=parse_seconds("1.0"),
+        benchmark_warmup=False,
+        benchmark_warmup_iterations=100000,
+    )
     apply_benchmark_defaults(untouched, tmp_path / "reports")
     assert untouched.benchmark_storage == f"file://{tmp_path / 'reports' / 'benchmarks'}"
     assert untouched.harness_autosave and float(untouched.benchmark_max_time) == 0.5
     assert untouched.benchmark_warmup is True and untouched.benchmark_warmup_iterations == 3
-    chosen = argparse.Namespace(benchmark_storage="file:///elsewhere", benchmark_autosave=None, benchmark_max_time=parse_seconds("2"),
-                                benchmark_warmup=False, benchmark_warmup_iterations=10)
+    chosen = argparse.Namespace(
+        benchmark_storage="file:///elsewhere",
+        benchmark_autosave=None,
+        benchmark_max_time=parse_seconds("2"),
+        benchmark_warmup=False,
+        benchmark_warmup_iterations=10,
+    )
     apply_benchmark_defaults(chosen, tmp_path / "reports")
-    assert (chosen.benchmark_storage, float(chosen.benchmark_max_time), chosen.benchmark_warmup) == ("file:///elsewhere", 2.0, False)
+    assert (chosen.benchmark_storage, float(chosen.benchmark_max_time), chosen.benchmark_warmup) == (
+        "file:///elsewhere",
+        2.0,
+        False,
+    )
     assert not hasattr(chosen, "harness_autosave"), "a storage the user chose is saved to only when they ask"
-
 
 
 @pytest.fixture

@@ -10,11 +10,19 @@ BUDGET = "[tool.harness.thresholds]\ncorrectness = 0.9\nlatency_p95_ms = 35\n"
 
 
 def run_both(tmp_path):
-    """The 50 ms agent against the fast one (one run); the fast one alone as a smoke run; in parallel to save wall time."""
-    slow = make_project(tmp_path / "slow", "tests.fixtures.toy_agents:slow", keys=TOY_KEYS + 'baseline = "tests.fixtures.toy_agents:good"\n', tables=BUDGET)
+    """The 50 ms agent against the fast one (one run); the fast one alone as a smoke run; in parallel to save
+    wall time."""
+    slow = make_project(
+        tmp_path / "slow",
+        "tests.fixtures.toy_agents:slow",
+        keys=TOY_KEYS + 'baseline = "tests.fixtures.toy_agents:good"\n',
+        tables=BUDGET,
+    )
     fast = make_project(tmp_path / "fast", "tests.fixtures.toy_agents:GRAPH", tables=BUDGET)
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda args: args[0].pytest("--no-promote", *args[1:]), [(slow,), (fast, "--benchmark-disable")]))
+        results = list(
+            pool.map(lambda args: args[0].pytest("--no-promote", *args[1:]), [(slow,), (fast, "--benchmark-disable")])
+        )
     return (slow, results[0]), (fast, results[1])
 
 
@@ -50,18 +58,20 @@ def test_slow_agent_fails_a_35ms_budget_fast_one_passes_reports_show_benchmarks_
     run = client.search_runs([client.get_experiment_by_name("harness-evaluations").experiment_id])[0]
     assert "reports/benchmarks.json" in {a.path for a in client.list_artifacts(run.info.run_id, "reports")}
 
-    # The fast LangGraph agent passes the same 35 ms budget (the agent runs in its own process, so each call pays a round trip), and its report names its node.
+    # The fast LangGraph agent passes the same 35 ms budget (the agent runs in its own process, so each call
+    # pays a round trip), and its report names its node.
     assert fast_run.returncode == 0, fast_run.stdout[-3000:] + fast_run.stderr[-2000:]
     # --benchmark-disable: a smoke run, each benchmark calls its agent once; no table, nothing saved.
     assert "benchmark '" not in fast_run.stdout
     assert not list((fast.root / "reports").glob("benchmarks/*/*.json"))
     # The next session's worker imports ahead what this one's loaded graph imported from the installation
     # (LangGraph), never the project's own code: that comes from the artifact alone.
-    hint = json.loads((fast.root / ".harness-cache" / "agent-imports.json").read_text())["tests.fixtures.toy_agents:GRAPH"]
+    hint = json.loads((fast.root / ".harness-cache" / "agent-imports.json").read_text())[
+        "tests.fixtures.toy_agents:GRAPH"
+    ]
     assert any(m.startswith("langgraph") for m in hint), hint
     assert not [m for m in hint if m.split(".")[0] in ("tests", "harness", "agent")], hint
     fast_report = fast.root / "reports" / "latest"
     nodes = json.loads((fast_report / "results.json").read_text())["latency"]["versions"][0]["nodes"]
     assert [n["name"] for n in nodes["nodes"]] == ["respond"] and nodes["answers"] == 3
     assert "### Where the time goes: candidate" in (fast_report / "summary.md").read_text()
-

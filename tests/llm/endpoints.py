@@ -39,9 +39,16 @@ class BrokenJudgeEndpoint:
                     self._send(200, b"<html>gateway says hello</html>")
                 else:
                     content = ANSWERS.get(mode, "")
-                    reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body.get("model"),
-                             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]}
+                    reply = {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model"),
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                        ],
+                    }
                     self._send(200, json.dumps(reply).encode())
 
             def _send(self, status: int, data: bytes) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
-from harness.calibrate import agreement, calibrate, load_labels
 from harness.cli import main
+from harness.commands.calibrate import agreement, calibrate, load_labels
 from harness.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,11 @@ def test_agreement_statistics():
     assert (perfect.accuracy.value, perfect.kappa.value, perfect.false_pass.value) == (1.0, 1.0, 0.0)
     # a judge that passes everything: accuracy = share of human passes, kappa 0, false-pass 1
     lenient = agreement("x", "rule", [(True, True)] * 6 + [(False, True)] * 4, 0, [], None)
-    assert lenient.accuracy.value == pytest.approx(0.6) and lenient.kappa.value == pytest.approx(0.0) and lenient.false_pass.value == 1.0
+    assert (
+        lenient.accuracy.value == pytest.approx(0.6)
+        and lenient.kappa.value == pytest.approx(0.0)
+        and lenient.false_pass.value == 1.0
+    )
     assert lenient.false_pass.low <= lenient.false_pass.value <= lenient.false_pass.high
 
 

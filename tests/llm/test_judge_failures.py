@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
-from harness.agent_version import AgentOutput
 from harness.config import load_config
 from harness.golden import Case
 from harness.judge_cache import JudgeCache
 from harness.scorers.judge_specs import KINDS, JudgeSpec
-from harness.scorers.llm import LLMJudge, build_llm_judges
+from harness.scorers.judges import CLASSES, build_llm_judges, judge_class
+from harness.scorers.llm import LLMJudge
 from harness.scorers.relay import JudgeRelay, Upstream, resolve_upstream
+from harness.versions.version import AgentOutput
 
 CASE = Case(
     "cost-001",
@@ -24,20 +25,28 @@ CASE = Case(
 )
 OUTPUT = AgentOutput(
     "Costs spiked on 2026-11-19: nightly_customer_etl in prod-analytics used about 60,000 extra DBUs.",
-    {"sources": [{"table": "system.billing.usage", "sql": "SELECT usage_date, SUM(dbus) FROM system.billing.usage GROUP BY 1"}]},
+    {
+        "sources": [
+            {
+                "table": "system.billing.usage",
+                "sql": "SELECT usage_date, SUM(dbus) FROM system.billing.usage GROUP BY 1",
+            }
+        ]
+    },
 )
 INSTRUCTIONS = "Does the answer in {{ outputs }} address the question in {{ inputs }}? Answer yes or no."
 
 
 def judge_of(kind: str, relay: JudgeRelay, name: str = "llm_correctness", repeats: int = 1) -> LLMJudge:
-    import importlib
-
-    module, cls = KINDS[kind]
-    return getattr(importlib.import_module(module), cls)(name, JudgeSpec(kind, instructions=INSTRUCTIONS), relay, repeats)
+    return judge_class(kind)(name, JudgeSpec(kind, instructions=INSTRUCTIONS), relay, repeats)
 
 
 def relay_to(url: str, cache: JudgeCache | None = None, timeout_s: float = 1.0, retries: int = 1) -> JudgeRelay:
     return JudgeRelay(Upstream("openai:/judge", "judge", url, "key"), cache, timeout_s, retries)
+
+
+def test_every_configurable_kind_has_a_class() -> None:
+    assert set(CLASSES) == KINDS
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -102,22 +111,37 @@ def test_requests_are_temperature_zero_and_json_constrained(broken_endpoint):
 
 
 def test_gate_fails_on_judge_errors(broken_endpoint, monkeypatch, tmp_path):
-    from harness.pipeline import evaluate
-    from harness.baseline import load_versions
     from harness.golden import load_golden
+    from harness.pipeline import evaluate
+    from harness.versions.baseline import load_versions
 
     monkeypatch.setenv("OPENAI_BASE_URL", broken_endpoint.base_url("garbage"))
     monkeypatch.setenv("OPENAI_API_KEY", "key")
     root = Path(__file__).resolve().parents[2]
-    cfg = load_config(root, {"agent": "tests.fixtures.toy_agents:good", "golden": ["tests/fixtures/toy.jsonl"], "judge_model": "openai:/judge",
-                             "judge_cache": False, "judge_retries": 0, "report_dir": str(tmp_path), "thresholds": {}})
+    cfg = load_config(
+        root,
+        {
+            "agent": "tests.fixtures.toy_agents:good",
+            "golden": ["tests/fixtures/toy.jsonl"],
+            "judge_model": "openai:/judge",
+            "judge_cache": False,
+            "judge_retries": 0,
+            "report_dir": str(tmp_path),
+            "thresholds": {},
+        },
+    )
     cases = load_golden(cfg.golden_paths)[:2]
     evaluation = evaluate(cfg, cases, load_versions(cfg))
     check = evaluation.gate.check("judge_error_rate<=0")
     # Every applicable LLM score is an error (evaluation.py also counts not-applicable ones in the denominator).
     assert not check.passed and check.value > 0
     assert not evaluation.gate.passed
-    assert all(s.error and not s.passed for r in evaluation.candidate.results.values() for s in r.scores.values() if s.judge != "rule" and s.applicable)
+    assert all(
+        s.error and not s.passed
+        for r in evaluation.candidate.results.values()
+        for s in r.scores.values()
+        if s.judge != "rule" and s.applicable
+    )
 
 
 def test_unsupported_judge_model_is_one_line():
@@ -131,13 +155,21 @@ def test_unsupported_judge_model_is_one_line():
 
 def test_judges_table_is_validated(tmp_path, monkeypatch):
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text('[tool.harness]\njudge_model = "openai:/m"\n[tool.harness.judges.llm_correctness]\nkind = "deepeval.geval"\nevaluation_step = ["x"]\n')
+    pyproject.write_text(
+        '[tool.harness]\njudge_model = "openai:/m"\n[tool.harness.judges.llm_correctness]\nkind = '
+        '"deepeval.geval"\nevaluation_step = ["x"]\n'
+    )
     with pytest.raises(HarnessError, match=r"judges.llm_correctness: unknown key 'evaluation_step'"):
         load_config(pyproject=pyproject, environ={})
-    pyproject.write_text('[tool.harness]\n[tool.harness.judges.llm_safety]\nkind = "mlflow.make_judge"\ninstructions = "no template"\n')
+    pyproject.write_text(
+        '[tool.harness]\n[tool.harness.judges.llm_safety]\nkind = "mlflow.make_judge"\ninstructions = "no template"\n'
+    )
     with pytest.raises(HarnessError, match="must use"):
         load_config(pyproject=pyproject, environ={})
-    pyproject.write_text('[tool.harness]\njudge_model = "openai:/m"\n[tool.harness.judges.llm_correctness]\nkind = "mlflow.correctness"\nthreshold = 0.7\n')
+    pyproject.write_text(
+        '[tool.harness]\njudge_model = "openai:/m"\n[tool.harness.judges.llm_correctness]\nkind = '
+        '"mlflow.correctness"\nthreshold = 0.7\n'
+    )
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     cfg = load_config(pyproject=pyproject, environ={})
     judges = {j.name: j for j in build_llm_judges(cfg)}

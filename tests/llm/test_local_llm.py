@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.calibrate import load_labels
+from harness.commands.calibrate import load_labels
 from harness.config import load_config
 from harness.scorers.judge_specs import KINDS
 from harness.scorers.relay import JudgeRelay, Upstream
@@ -24,7 +24,13 @@ ANSWERS = [a for a in load_labels(ROOT / "golden_data" / "human_labels.jsonl") i
 @pytest.fixture(scope="module")
 def relay(local_llm):
     # A small model rambles; capping its answers keeps the suite within its time budget.
-    relay = JudgeRelay(Upstream(local_llm.judge_model, "smollm2", local_llm.base_url, "unused"), None, timeout_s=60, retries=1, max_tokens=200)
+    relay = JudgeRelay(
+        Upstream(local_llm.judge_model, "smollm2", local_llm.base_url, "unused"),
+        None,
+        timeout_s=60,
+        retries=1,
+        max_tokens=200,
+    )
     yield relay
     relay.close()
 
@@ -43,14 +49,24 @@ def test_adapter_end_to_end(relay, kind):
 
 
 def test_gate_table_reports_llm_judges_and_their_error_rate(local_llm, monkeypatch, tmp_path):
-    from harness.pipeline import evaluate
-    from harness.baseline import load_versions
     from harness.golden import load_golden
+    from harness.pipeline import evaluate
+    from harness.versions.baseline import load_versions
 
     for name, value in local_llm.environ().items():
         monkeypatch.setenv(name, value)
-    cfg = load_config(ROOT, {"agent": "tests.fixtures.toy_agents:good", "golden": ["tests/fixtures/toy.jsonl"], "judge_model": local_llm.judge_model,
-                             "judge_cache": False, "report_dir": str(tmp_path), "max_judge_error_rate": 1.0, "thresholds": {}})
+    cfg = load_config(
+        ROOT,
+        {
+            "agent": "tests.fixtures.toy_agents:good",
+            "golden": ["tests/fixtures/toy.jsonl"],
+            "judge_model": local_llm.judge_model,
+            "judge_cache": False,
+            "report_dir": str(tmp_path),
+            "max_judge_error_rate": 1.0,
+            "thresholds": {},
+        },
+    )
     evaluation = evaluate(cfg, load_golden(cfg.golden_paths)[:1], load_versions(cfg))
     scores = evaluation.candidate.results["toy-001"].scores
     assert {"llm_correctness", "llm_relevance", "llm_safety"} <= set(scores)

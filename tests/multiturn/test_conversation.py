@@ -11,15 +11,20 @@ from harness.records.results import VersionResult
 from harness.runner import run_versions
 from harness.scorers import build_scorers
 from harness.settings import HarnessConfig
-from harness.versions import adapt
-
+from harness.versions.resolve import adapt
 from tests.multiturn.test_golden import turn, write
 
 
 def results(tmp_path: Path, answers: dict[str, str], keep=lambda case: True):
-    records = [{"id": "conv-a", "turns": [turn("a1", ["alpha"]), turn("a2", ["beta"])]},
-               {"id": "conv-b", "turns": [turn("b1", ["gamma"]), turn("b2", ["delta"])]},
-               {"id": "single", "inputs": {"messages": [{"role": "user", "content": "s"}]}, "expectations": {"expected_facts": ["x"]}}]
+    records = [
+        {"id": "conv-a", "turns": [turn("a1", ["alpha"]), turn("a2", ["beta"])]},
+        {"id": "conv-b", "turns": [turn("b1", ["gamma"]), turn("b2", ["delta"])]},
+        {
+            "id": "single",
+            "inputs": {"messages": [{"role": "user", "content": "s"}]},
+            "expectations": {"expected_facts": ["x"]},
+        },
+    ]
     cases = [c for c in load_golden([write(tmp_path, *records)]) if keep(c)]
     version = adapt(lambda messages: answers.get(messages[-1]["content"], ""), "toy")
     [run] = run_versions([version], cases, concurrency=2, timeout_s=10)
@@ -59,7 +64,9 @@ def test_the_conversation_pass_rate_is_a_metric_the_gate_checks_and_results_json
     from harness.records.evaluation import Evaluation
     from harness.records.results import VersionResult
 
-    cfg = HarnessConfig(scorers=["correctness"], thresholds={"correctness": 0.0, "conversation_pass_rate": 1.0}, baseline="none")
+    cfg = HarnessConfig(
+        scorers=["correctness"], thresholds={"correctness": 0.0, "conversation_pass_rate": 1.0}, baseline="none"
+    )
     scored = results(tmp_path, {"a1": "alpha", "a2": "beta", "b1": "gamma", "b2": "epsilon", "s": "x"})
     version = VersionResult("candidate", "toy", "callable", 0.0, scored)
     assert version.metrics()["conversation_pass_rate"].value == 0.5
@@ -68,13 +75,24 @@ def test_the_conversation_pass_rate_is_a_metric_the_gate_checks_and_results_json
     assert not check.passed and check.value == 0.5 and not evaluation.gate.passed
 
     # Read back from results.json rows, the turns still know their conversation: the same verdict.
-    document = {"versions": [{"label": "candidate", "reference": "toy", "kind": "callable", "load_s": 0.0,
-                              "cases": [json.loads(json.dumps(r.to_dict())) for r in scored.values()]}]}
+    document = {
+        "versions": [
+            {
+                "label": "candidate",
+                "reference": "toy",
+                "kind": "callable",
+                "load_s": 0.0,
+                "cases": [json.loads(json.dumps(r.to_dict())) for r in scored.values()],
+            }
+        ]
+    }
     again = evaluation_from_results(document, cfg)
     assert again.candidate.metric_estimate("conversation_pass_rate").value == 0.5
     assert again.gate.check("conversation_pass_rate>=1").value == 0.5
 
     # No multi-turn case in the run: the check is shown as skipped, neither passed nor counted.
     single = {cid: r for cid, r in scored.items() if r.case.conversation is None}
-    alone = gate_evaluation(Evaluation(cfg, [r.case for r in single.values()], [VersionResult("candidate", "toy", "callable", 0.0, single)]))
+    alone = gate_evaluation(
+        Evaluation(cfg, [r.case for r in single.values()], [VersionResult("candidate", "toy", "callable", 0.0, single)])
+    )
     assert alone.gate.check("conversation_pass_rate>=1").skipped

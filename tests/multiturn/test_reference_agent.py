@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.settings import HarnessConfig
 from harness.conversation import conversation_results
 from harness.golden import load_golden
 from harness.pipeline import evaluate
-from harness.versions import resolve
+from harness.settings import HarnessConfig
+from harness.versions.resolve import resolve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,13 +28,20 @@ def evaluation():
 def test_reference_data_holds_follow_ups(evaluation) -> None:
     cases = evaluation.cases
     assert len({c.conversation.id for c in cases}) >= 4
-    assert {c.question for c in cases if c.conversation.turn > 1} >= {"And the day before?", "Which of those was the biggest?"}
+    assert {c.question for c in cases if c.conversation.turn > 1} >= {
+        "And the day before?",
+        "Which of those was the biggest?",
+    }
     assert all(len(c.messages) == 1 for c in cases)  # a follow-up names nothing of what it follows
 
 
 def test_v1_answers_every_turn_from_memory(evaluation) -> None:
     v1 = evaluation.versions[0]
-    failing = {cid: {n: s.rationale for n, s in r.scores.items() if not s.passed} for cid, r in v1.results.items() if not r.pass_k}
+    failing = {
+        cid: {n: s.rationale for n, s in r.scores.items() if not s.passed}
+        for cid, r in v1.results.items()
+        if not r.pass_k
+    }
     assert not failing
     assert v1.metric_estimate("conversation_pass_rate").value == 1.0
 
@@ -49,7 +56,6 @@ def test_a_variant_that_forgets_the_previous_turn_fails_the_follow_ups(evaluatio
         assert forgetful.results[verdict.failed[0]].scores["correctness"].passed is False
 
 
-
 def test_v1_remembers_when_called_as_the_pyfunc_model_it_is_logged_as(tmp_path: Path) -> None:
     """A promotable run loads the logged agent back with `mlflow.pyfunc.load_model`, where the
     ChatAgent is called as a pyfunc model: the conversation id must still reach its memory."""
@@ -58,10 +64,15 @@ def test_v1_remembers_when_called_as_the_pyfunc_model_it_is_logged_as(tmp_path: 
     from agent.chat_agent import MODEL_CODE_PATH
     from agent.variants import V1
     from harness.runner import run_versions
-    from harness.versions import load_pyfunc
+    from harness.versions.resolve import load_pyfunc
 
-    mlflow.pyfunc.save_model(tmp_path / "model", python_model=MODEL_CODE_PATH, model_config=V1.model_config,
-                             code_paths=[str(REPO / "agent")], pip_requirements=["mlflow"])
+    mlflow.pyfunc.save_model(
+        tmp_path / "model",
+        python_model=MODEL_CODE_PATH,
+        model_config=V1.model_config,
+        code_paths=[str(REPO / "agent")],
+        pip_requirements=["mlflow"],
+    )
     version = load_pyfunc(mlflow.pyfunc.load_model(str(tmp_path / "model")), "saved")
     cases = [c for c in load_golden([REPO / "golden_data" / "health_monitor.jsonl"]) if c.id.startswith("conv-001/")]
     [run] = run_versions([version], cases, concurrency=1, timeout_s=60)

@@ -9,9 +9,8 @@ from typing import Any
 
 from harness.golden import Case, load_golden
 from harness.runner import run_versions
-from harness.agent_version import Version
-from harness.versions import adapt
-
+from harness.versions.resolve import adapt
+from harness.versions.version import Version
 from tests.multiturn.test_golden import turn, write
 
 
@@ -48,9 +47,18 @@ class Recorder:
 
 
 def conversation_cases(tmp_path: Path, history: str = "agent") -> list[Case]:
-    records = [{"id": f"conv-{c}", "turns": [turn(f"{c}{k}") for k in range(1, 4)], "history": history, "params": {"user_id": "u1"}}
-               for c in "abc"]
-    return load_golden([write(tmp_path, *records, {"id": "single", "inputs": {"messages": [{"role": "user", "content": "s"}]}})])
+    records = [
+        {
+            "id": f"conv-{c}",
+            "turns": [turn(f"{c}{k}") for k in range(1, 4)],
+            "history": history,
+            "params": {"user_id": "u1"},
+        }
+        for c in "abc"
+    ]
+    return load_golden(
+        [write(tmp_path, *records, {"id": "single", "inputs": {"messages": [{"role": "user", "content": "s"}]}})]
+    )
 
 
 def test_turns_play_in_order_in_one_conversation_per_version_and_repeat(tmp_path: Path) -> None:
@@ -66,8 +74,11 @@ def test_turns_play_in_order_in_one_conversation_per_version_and_repeat(tmp_path
         assert sorted(conversations.values()) == sorted([[f"{c}{k}" for k in range(1, 4)] for c in "abc"] * 2)
         assert all(len(messages) == 1 for _, messages in recorder.calls)  # the agent keeps the history
         # the id also travels in the custom inputs, beside the case's own params
-        assert all(params == {"user_id": "u1", "conversation_id": cid}
-                   for (cid, messages), params in zip(recorder.calls, recorder.params) if cid in conversations)
+        assert all(
+            params == {"user_id": "u1", "conversation_id": cid}
+            for (cid, messages), params in zip(recorder.calls, recorder.params)
+            if cid in conversations
+        )
         assert recorder.most_in_flight >= 2  # different conversations run side by side
         assert run.outputs["conv-b/turn-2"][1].text == "answer to b2"
     ids = [set(r.conversations()) for r in recorders]
@@ -108,10 +119,15 @@ def day_agent(messages: list[dict[str, str]]) -> str:
 
 
 def test_a_stateless_callable_follows_up_when_the_history_is_sent(tmp_path: Path) -> None:
-    record = {"id": "days", "turns": [turn("Costs on day 19?"), turn("And the day before?"), turn("And the day before?")]}
+    record = {
+        "id": "days",
+        "turns": [turn("Costs on day 19?"), turn("And the day before?"), turn("And the day before?")],
+    }
     version = adapt(day_agent, "day_agent")
-    for history, answers in (("sent", ["Spend on day 19 was high.", "Spend on day 18 was normal.", "Spend on day 17 was normal."]),
-                             ("agent", ["Spend on day 19 was high.", "Which day?", "Which day?"])):
+    for history, answers in (
+        ("sent", ["Spend on day 19 was high.", "Spend on day 18 was normal.", "Spend on day 17 was normal."]),
+        ("agent", ["Spend on day 19 was high.", "Which day?", "Which day?"]),
+    ):
         cases = load_golden([write(tmp_path, {**record, "history": history})])
         [run] = run_versions([version], cases, concurrency=1, timeout_s=10)
         assert [run.output(c.id).text for c in cases] == answers, history

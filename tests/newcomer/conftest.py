@@ -24,9 +24,20 @@ def _checkout_path() -> dict[str, str]:
 
 
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"}
-    return clean | _checkout_path() | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "MLFLOW_DISABLE_TELEMETRY": "true",
-                                       "DEEPEVAL_TELEMETRY_OPT_OUT": "1"}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"
+    }
+    return (
+        clean
+        | _checkout_path()
+        | {
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
+        }
+    )
 
 
 def run(argv: list[str], cwd: Path, tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -42,7 +53,9 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def newcomer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+def newcomer(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
     """(project folder, its temporary parent holding mlflow.db, the `harness init` run, the `pytest suites/` run)."""
     tmp_path = tmp_path_factory.mktemp("newcomer")
     project = tmp_path / "newcomer"

@@ -11,16 +11,31 @@ import yaml
 from tests.newcomer.conftest import harness_init, run, tree
 
 
-
 def test_init_then_pytest_promotes_and_the_registered_version_answers(newcomer):
     project, tmp_path, made, session = newcomer
     assert made.returncode == 0, made.stderr
     written = set(tree(project)) - {"mlflow.db"}
-    assert {"pyproject.toml", "my_agent/__init__.py", "my_agent/agent.py", "my_agent/orders.py", "golden_data/example.jsonl", ".github/workflows/agent-quality-gate.yml",
-            ".gitignore", "suites/test_quality.py", "suites/test_gate.py", "suites/test_ab.py", "suites/test_latency.py"} <= written
-    golden = [json.loads(line) for line in (project / "golden_data" / "example.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {
+        "pyproject.toml",
+        "my_agent/__init__.py",
+        "my_agent/agent.py",
+        "my_agent/orders.py",
+        "golden_data/example.jsonl",
+        ".github/workflows/agent-quality-gate.yml",
+        ".gitignore",
+        "suites/test_quality.py",
+        "suites/test_gate.py",
+        "suites/test_ab.py",
+        "suites/test_latency.py",
+    } <= written
+    golden = [
+        json.loads(line)
+        for line in (project / "golden_data" / "example.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(golden) == 3
-    steps = yaml.safe_load((project / ".github" / "workflows" / "agent-quality-gate.yml").read_text(encoding="utf-8"))["jobs"]["evaluate"]["steps"]
+    steps = yaml.safe_load((project / ".github" / "workflows" / "agent-quality-gate.yml").read_text(encoding="utf-8"))[
+        "jobs"
+    ]["evaluate"]["steps"]
     assert "pytest suites/" in next(s["run"] for s in steps if s.get("name") == "Evaluate and gate")
     # Under CI, promotion needs the agent sandbox: the workflow installs it before the evaluation.
     names = [s.get("name") for s in steps]
@@ -30,12 +45,16 @@ def test_init_then_pytest_promotes_and_the_registered_version_answers(newcomer):
     assert session.returncode == 0, session.stdout[-4000:] + session.stderr[-2000:]
     assert "promoted version 1 of my_agent to @development" in session.stdout
     plugins = next(line for line in session.stdout.splitlines() if line.startswith("plugins:"))
-    assert "agent-eval-harness" in plugins and "deepeval" not in plugins and "langsmith" not in plugins  # the written addopts
+    assert (
+        "agent-eval-harness" in plugins and "deepeval" not in plugins and "langsmith" not in plugins
+    )  # the written addopts
 
     # The registered version loads back, from anywhere, and answers a golden question.
     question = golden[0]["inputs"]["messages"]
-    load = ("import json, sys, mlflow; model = mlflow.pyfunc.load_model('models:/my_agent@development'); "
-            "print(json.dumps(model.predict({'messages': json.loads(sys.argv[1])})))")
+    load = (
+        "import json, sys, mlflow; model = mlflow.pyfunc.load_model('models:/my_agent@development'); "
+        "print(json.dumps(model.predict({'messages': json.loads(sys.argv[1])})))"
+    )
     answered = run([sys.executable, "-c", load, json.dumps(question)], tmp_path, tmp_path)
     assert answered.returncode == 0, answered.stderr[-3000:]
     answer = json.loads(answered.stdout.strip().splitlines()[-1])
@@ -46,7 +65,11 @@ def test_init_then_pytest_promotes_and_the_registered_version_answers(newcomer):
     again = harness_init(project, tmp_path)
     assert again.returncode == 1 and again.stdout == ""
     lines = again.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("harness init: error: ") and "already has a [tool.harness] table; nothing written" in lines[0], again.stderr
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("harness init: error: ")
+        and "already has a [tool.harness] table; nothing written" in lines[0]
+    ), again.stderr
     assert tree(project) == before
 
 
@@ -59,7 +82,11 @@ def test_init_appends_to_an_existing_pyproject_and_leaves_its_pytest_table_alone
     made = harness_init(project, tmp_path, "--model", "support_bot")
     assert made.returncode == 0, made.stderr
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
-    assert text.startswith(original + "\n") and text.count("[tool.harness]") == 1 and text.count("[tool.pytest.ini_options]") == 1
+    assert (
+        text.startswith(original + "\n")
+        and text.count("[tool.harness]") == 1
+        and text.count("[tool.pytest.ini_options]") == 1
+    )
     assert 'model_name = "support_bot"' in text
     assert "add `-p no:deepeval -p no:langsmith_plugin` to its addopts" in made.stdout  # said, not written
     assert (project / ".gitignore").read_text(encoding="utf-8") == "*.pyc\n"
@@ -84,7 +111,11 @@ def test_init_defers_to_a_pytest_ini_and_refuses_bad_input(tmp_path):
     broken.mkdir()
     (broken / "pyproject.toml").write_text("[project\n", encoding="utf-8")
     refused = harness_init(broken, tmp_path)
-    assert refused.returncode == 1 and "pyproject.toml: not valid TOML" in refused.stderr and tree(broken) == {"pyproject.toml": b"[project\n"}
+    assert (
+        refused.returncode == 1
+        and "pyproject.toml: not valid TOML" in refused.stderr
+        and tree(broken) == {"pyproject.toml": b"[project\n"}
+    )
     refused = harness_init(tmp_path, tmp_path, "other", "--model", "my model")
     assert refused.returncode == 1 and "--model 'my model'" in refused.stderr and not (tmp_path / "other").exists()
     made = harness_init(tmp_path, tmp_path, "other")  # a folder that does not exist yet is created

@@ -31,7 +31,9 @@ def test_the_run_the_version_and_the_model_read_well_in_the_mlflow_ui(newcomer):
 
     # The version page: the gate table as Markdown, from the session's own report and sealed record.
     report = (project / "reports" / "latest").resolve()
-    evaluation = evaluation_from_results(json.loads((report / "results.json").read_text(encoding="utf-8")), load_config(project))
+    evaluation = evaluation_from_results(
+        json.loads((report / "results.json").read_text(encoding="utf-8")), load_config(project)
+    )
     record = GateRecord.from_json((report / RECORD_FILE).read_text(encoding="utf-8"), str(report / RECORD_FILE))
     describe_version(client, "my_agent", "1", version_description(evaluation, record, run.info.run_id))
     page = client.get_model_version("my_agent", "1").description
@@ -43,5 +45,8 @@ def test_the_run_the_version_and_the_model_read_well_in_the_mlflow_ui(newcomer):
     for _ in range(2):
         describe_history(client, "my_agent", alias_history(client.get_registered_model("my_agent")))
     page = client.get_registered_model("my_agent").description
-    assert page.startswith(f"Order-status assistant of the support team.\n\n{HISTORY_MARK}\n") and page.count(HISTORY_MARK) == 1
+    assert (
+        page.startswith(f"Order-status assistant of the support team.\n\n{HISTORY_MARK}\n")
+        and page.count(HISTORY_MARK) == 1
+    )
     assert "| @development | - | 1 | evaluation |" in page

@@ -60,8 +60,15 @@ class Registry:
             text += f"[tool.harness.promotion]\n{promotion}\n"
         (self.project / "pyproject.toml").write_text(text, encoding="utf-8")
 
-    def add(self, gate: str | None = "passed", compared: list[str] | None = None, age_h: float = 0.0, run_gate: str = "passed",
-            metrics: dict[str, float] | None = None, model: tuple[str, str, Path] | None = None) -> str:
+    def add(
+        self,
+        gate: str | None = "passed",
+        compared: list[str] | None = None,
+        age_h: float = 0.0,
+        run_gate: str = "passed",
+        metrics: dict[str, float] | None = None,
+        model: tuple[str, str, Path] | None = None,
+    ) -> str:
         """Register a new version the way the session-finish hook does: an eval run with its sealed
         record, then the version with the same record (`gate=None`: no record at all). `model`:
         (model URI, model id, its downloaded files) instead of the store's tiny model."""
@@ -76,10 +83,20 @@ class Registry:
         run = self.client.create_run(self.store.experiment_id, start_time=start, tags={"harness.gate": run_gate})
         self.client.log_param(run.info.run_id, "versions", ",".join([f"candidate-of-{self.name}", *(compared or [])]))
         record = GateRecord(
-            model_uri=model_uri, model_id=model_id, artifact_sha256=tree_sha256(model_dir),
-            golden=tuple(golden_digests(cfg.golden_paths)), policy_sha256=policy_sha256(cfg), harness_version=harness_version(),
-            cases_evaluated=4, cases_in_golden=4, baseline=None, complete=True, blockers=(), gate_passed=gate == "passed",
-            isolated=True, report_id=run.info.run_id,
+            model_uri=model_uri,
+            model_id=model_id,
+            artifact_sha256=tree_sha256(model_dir),
+            golden=tuple(golden_digests(cfg.golden_paths)),
+            policy_sha256=policy_sha256(cfg),
+            harness_version=harness_version(),
+            cases_evaluated=4,
+            cases_in_golden=4,
+            baseline=None,
+            complete=True,
+            blockers=(),
+            gate_passed=gate == "passed",
+            isolated=True,
+            report_id=run.info.run_id,
             metrics=tuple(sorted((metrics or {"correctness": 0.95, "safety": 1.0}).items())),
         )
         self.client.set_tag(run.info.run_id, "harness.gate_record_sha256", record.sha256)
@@ -119,7 +136,13 @@ class Registry:
 
 
 @pytest.fixture
-def reg(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Registry:
+def reg(
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+) -> Registry:
     import mlflow
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)

@@ -55,9 +55,14 @@ def test_a_move_waits_for_the_lock_and_gives_up_with_who_holds_it(reg):
 
 def test_a_lock_left_by_a_dead_process_expires(reg):
     v1 = reg.add()
-    dead = {"harness.lock.owner": "dead-token", "harness.lock.by": "ci@gone", "harness.lock.pid": "1",
-            "harness.lock.purpose": "promote @staging", "harness.lock.since": "2020-01-01T00:00:00+00:00",
-            "harness.lock.expires": f"{time.time() + 60:.3f}"}
+    dead = {
+        "harness.lock.owner": "dead-token",
+        "harness.lock.by": "ci@gone",
+        "harness.lock.pid": "1",
+        "harness.lock.purpose": "promote @staging",
+        "harness.lock.since": "2020-01-01T00:00:00+00:00",
+        "harness.lock.expires": f"{time.time() + 60:.3f}",
+    }
     reg.client.create_registered_model(reg.name + lock.LOCK_SUFFIX, tags=dead)
     code, out, _ = reg.cli("status")
     assert "registry lock held by ci@gone (pid 1, promote @staging)" in out
@@ -82,8 +87,17 @@ def test_a_holder_that_lost_its_lock_writes_nothing(reg):
 
 
 def test_the_history_tag_keeps_within_mlflow_limits():
-    entry = {"at": "2026-01-01T00:00:00.000+00:00", "alias": "production", "from": "1", "to": "2", "action": "promote",
-             "by": "ci@runner", "reason": "x" * 200, "run_id": "0" * 32, "forced": False}
+    entry = {
+        "at": "2026-01-01T00:00:00.000+00:00",
+        "alias": "production",
+        "from": "1",
+        "to": "2",
+        "action": "promote",
+        "by": "ci@runner",
+        "reason": "x" * 200,
+        "run_id": "0" * 32,
+        "forced": False,
+    }
     text = aliases._history_json([dict(entry, to=str(i)) for i in range(2000)])
     assert len(text) <= aliases.MAX_TAG_VALUE
     assert '"to":"1999"' in text  # the newest moves are kept

@@ -38,7 +38,11 @@ def evaluate_and_finish(project, uri, agent=None):
 def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, capsys):
     from harness.cli import main
 
-    project = make_project(tmp_path, tables=TOY_TABLES + "[tool.harness.promotion]\nrequire_fresh_eval_hours = 24\n", ignore_suites=WITHOUT_LATENCY)
+    project = make_project(
+        tmp_path,
+        tables=TOY_TABLES + "[tool.harness.promotion]\nrequire_fresh_eval_hours = 24\n",
+        ignore_suites=WITHOUT_LATENCY,
+    )
     (project.root / "variant_b.py").write_text(VARIANT_B, encoding="utf-8")
     monkeypatch.chdir(project.root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)  # the shared test store: its tables exist already
@@ -50,21 +54,34 @@ def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, cap
         assert code == 0, err
         return out
 
-    assert any("promoted version 1 of toy_agent to @development" in line for line in evaluate_and_finish(project, store.uri))
+    assert any(
+        "promoted version 1 of toy_agent to @development" in line for line in evaluate_and_finish(project, store.uri)
+    )
     harness("promote", "--to", "staging")
     harness("promote", "--to", "production")
     # Variant B is compared against production by default: its evaluation is the fresh one production needs.
-    assert any("promoted version 2 of toy_agent to @development" in line for line in evaluate_and_finish(project, store.uri, "variant_b.py"))
+    assert any(
+        "promoted version 2 of toy_agent to @development" in line
+        for line in evaluate_and_finish(project, store.uri, "variant_b.py")
+    )
     harness("promote", "--to", "staging")
     harness("promote", "--to", "production")
-    assert "back to version 1 (was version 2)" in harness("rollback", "production", "--reason", "B's wording confused users")
+    assert "back to version 1 (was version 2)" in harness(
+        "rollback", "production", "--reason", "B's wording confused users"
+    )
 
     client = mlflow.MlflowClient(tracking_uri=store.uri, registry_uri=store.uri)
-    history = [(e["alias"], e["from"], e["to"], e["action"]) for e in
-               json.loads(client.get_registered_model("toy_agent").tags["harness.alias_history"])]
+    history = [
+        (e["alias"], e["from"], e["to"], e["action"])
+        for e in json.loads(client.get_registered_model("toy_agent").tags["harness.alias_history"])
+    ]
     assert history == [
-        ("development", None, "1", "evaluation"), ("staging", None, "1", "promote"), ("production", None, "1", "promote"),
-        ("development", "1", "2", "evaluation"), ("staging", "1", "2", "promote"), ("production", "1", "2", "promote"),
+        ("development", None, "1", "evaluation"),
+        ("staging", None, "1", "promote"),
+        ("production", None, "1", "promote"),
+        ("development", "1", "2", "evaluation"),
+        ("staging", "1", "2", "promote"),
+        ("production", "1", "2", "promote"),
         ("production", "2", "1", "rollback"),
     ]
     table = harness("history").splitlines()
@@ -74,5 +91,7 @@ def test_two_variants_promoted_and_rolled_back(store, tmp_path, monkeypatch, cap
 
     mlflow.set_tracking_uri(store.uri)
     model = mlflow.pyfunc.load_model("models:/toy_agent@production")
-    answer = model.predict({"messages": [{"role": "user", "content": "Name the largest ocean."}]})["messages"][-1]["content"]
+    answer = model.predict({"messages": [{"role": "user", "content": "Name the largest ocean."}]})["messages"][-1][
+        "content"
+    ]
     assert "Pacific" in answer and "Variant B" not in answer  # version 1, as the history says

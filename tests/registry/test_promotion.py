@@ -20,7 +20,10 @@ def test_promotes_along_the_chain_and_records_every_move(reg):
 
     history = reg.history()
     assert [(e["alias"], e["from"], e["to"], e["action"]) for e in history] == [
-        ("development", None, v1, "promote"), ("staging", None, v1, "promote"), ("production", None, v1, "promote")]
+        ("development", None, v1, "promote"),
+        ("staging", None, v1, "promote"),
+        ("production", None, v1, "promote"),
+    ]
     last = history[-1]
     assert last["reason"] == "weekly release" and last["run_id"] == reg.run_id(v1) and last["forced"] is False
     assert "@" in last["by"] and last["at"].endswith("+00:00") and {e["state"] for e in history} == {"done"}
@@ -54,7 +57,10 @@ def test_a_promotion_may_not_skip_a_stage(reg):
     assert reg.snapshot() == before
 
 
-@pytest.mark.parametrize("gate, message", [(None, "has no sealed gate record (tag harness.gate_record)"), ("failed", "its gate did not pass")])
+@pytest.mark.parametrize(
+    "gate, message",
+    [(None, "has no sealed gate record (tag harness.gate_record)"), ("failed", "its gate did not pass")],
+)
 def test_only_a_version_whose_gate_passed_is_promoted(reg, gate, message):
     version = reg.add(gate=gate)
     reg.client.set_registered_model_alias(reg.name, "development", version)  # e.g. set by hand in the MLflow UI
@@ -74,12 +80,16 @@ def test_force_needs_a_reason_and_records_what_it_overrode(reg):
     code, _, err = reg.cli("promote", "--to", "production", "--version", v1, "--force")
     assert code == 1 and "--force needs --reason" in one_error_line(err, "promote")
     assert reg.snapshot() == before
-    code, out, err = reg.cli("promote", "--to", "production", "--version", v1, "--force", "--reason", "incident 42: hotfix")
+    code, out, err = reg.cli(
+        "promote", "--to", "production", "--version", v1, "--force", "--reason", "incident 42: hotfix"
+    )
     assert code == 0, err
     assert "forced: incident 42: hotfix" in out
     entry = reg.history()[-1]
     assert entry["forced"] is True and entry["reason"] == "incident 42: hotfix"
-    assert any("no sealed gate record" in o for o in entry["overrode"]) and any("may not skip @staging" in o for o in entry["overrode"])
+    assert any("no sealed gate record" in o for o in entry["overrode"]) and any(
+        "may not skip @staging" in o for o in entry["overrode"]
+    )
     code, out, _ = reg.cli("history")
     assert "promote (forced)" in out and "incident 42: hotfix" in out
 
@@ -132,7 +142,11 @@ class TestFreshEvaluationForProduction:
         prod = self.setup_production(reg)
         self.stage(reg, compared=[])
         code, _, err = reg.cli("promote", "--to", "production")
-        assert code == 1 and f"needs an evaluation against its current holder, version {prod}" in err and "no baseline" in err
+        assert (
+            code == 1
+            and f"needs an evaluation against its current holder, version {prod}" in err
+            and "no baseline" in err
+        )
         assert reg.aliases()["production"] == prod
 
     def test_an_evaluation_against_the_pinned_production_version_counts(self, reg):

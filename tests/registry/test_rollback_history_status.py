@@ -35,8 +35,13 @@ def test_rollback_returns_to_the_previous_version_then_refuses(reg):
     assert reg.aliases()["production"] == v3
     entries = [e for e in reg.history() if e["alias"] == "production"]
     assert [(e["action"], e["from"], e["to"]) for e in entries] == [
-        ("promote", None, v1), ("promote", v1, v2), ("promote", v2, v3),
-        ("rollback", v3, v2), ("rollback", v2, v1), ("rollback", v1, v3)]
+        ("promote", None, v1),
+        ("promote", v1, v2),
+        ("promote", v2, v3),
+        ("rollback", v3, v2),
+        ("rollback", v2, v1),
+        ("rollback", v1, v3),
+    ]
     assert entries[3]["reason"] == "latency regression" and entries[3]["run_id"] == reg.run_id(v2)
     # After returning to v3 by hand, a plain rollback goes to where it came from.
     assert reg.cli("rollback", "production")[0] == 0 and reg.aliases()["production"] == v1
@@ -91,10 +96,18 @@ def test_holders_before_is_a_stack_of_promotions_unwound_by_rollbacks():
     def move(to, source=None, action="promote"):
         return {"alias": "production", "from": source, "to": to, "action": action}
 
-    history = [move("1"), move("2", "1"), {"alias": "staging", "from": None, "to": "9", "action": "promote"}, move("3", "2")]
+    history = [
+        move("1"),
+        move("2", "1"),
+        {"alias": "staging", "from": None, "to": "9", "action": "promote"},
+        move("3", "2"),
+    ]
     assert holders_before(history, "production") == ["1", "2", "3"]
     assert holders_before(history + [move("2", "3", "rollback")], "production") == ["1", "2"]
-    assert holders_before(history + [move("1", "3", "rollback"), move("3", "1", "rollback")], "production") == ["1", "3"]
+    assert holders_before(history + [move("1", "3", "rollback"), move("3", "1", "rollback")], "production") == [
+        "1",
+        "3",
+    ]
     # A holder the harness never recorded (set by hand) is still returned to.
     assert holders_before([move("5", "4")], "production") == ["4", "5"]
 
@@ -113,7 +126,10 @@ def test_history_prints_the_timeline(reg):
     assert lines[1].split() == ["when", "(UTC)", "alias", "from", "to", "action", "by", "eval", "run", "reason"]
     rows = [line.split() for line in lines[3:]]
     assert [(r[2], r[3], r[4], r[5]) for r in rows] == [
-        ("@production", "-", v1, "promote"), ("@production", v1, v2, "promote"), ("@production", v2, v1, "rollback")]
+        ("@production", "-", v1, "promote"),
+        ("@production", v1, v2, "promote"),
+        ("@production", v2, v1, "rollback"),
+    ]
     assert rows[-1][7] == reg.run_id(v1)[:8] and lines[-1].rstrip().endswith("bad answers")
     assert max(len(line) for line in lines) <= 100
     code, out, _ = reg.cli("history")
@@ -137,12 +153,25 @@ def test_status_shows_each_alias_version_scores_and_age(reg):
     rows = {line.split()[0]: line.split() for line in lines[3:7]}
     assert list(rows) == ["@development", "@staging", "@production", "@shadow"]
     assert rows["@development"][:3] == ["@development", v2, "sealed"]
-    assert rows["@production"][:3] == ["@production", v1, "sealed"] and rows["@production"][3].endswith("s")  # moved seconds ago
+    assert rows["@production"][:3] == ["@production", v1, "sealed"] and rows["@production"][3].endswith(
+        "s"
+    )  # moved seconds ago
     assert rows["@production"][4] == reg.run_id(v1)[:8] and "@" in rows["@production"][5]
     # An alias set by hand is marked, and `status` without --check still exits 0.
-    assert rows["@shadow"][2:6] == ["moved", "outside", "the", "harness"] and rows["@shadow"][-2:] == [reg.run_id(v1)[:8], "-"]
+    assert rows["@shadow"][2:6] == ["moved", "outside", "the", "harness"] and rows["@shadow"][-2:] == [
+        reg.run_id(v1)[:8],
+        "-",
+    ]
     # The gate metrics each aliased version was registered with: a row per metric, a column per version.
-    assert lines[7] == "" and lines[8].split() == ["metric", f"v{v2}", "@development", f"v{v1}", "@staging", "@production", "@shadow"]
+    assert lines[7] == "" and lines[8].split() == [
+        "metric",
+        f"v{v2}",
+        "@development",
+        f"v{v1}",
+        "@staging",
+        "@production",
+        "@shadow",
+    ]
     metrics = {line.split()[0]: line.split()[1:] for line in lines[10:]}
     assert metrics == {"correctness": ["0.970", "0.900"], "latency_p95_ms": ["-", "812"], "safety": ["1.000", "1.000"]}
 
@@ -150,7 +179,11 @@ def test_status_shows_each_alias_version_scores_and_age(reg):
 def test_status_of_a_model_without_aliases(reg):
     reg.add()
     code, out, _ = reg.cli("status")
-    assert code == 0 and [line.split()[:3] for line in out.splitlines()[3:]] == [["@development", "-", "-"], ["@staging", "-", "-"], ["@production", "-", "-"]]
+    assert code == 0 and [line.split()[:3] for line in out.splitlines()[3:]] == [
+        ["@development", "-", "-"],
+        ["@staging", "-", "-"],
+        ["@production", "-", "-"],
+    ]
     for argv in (["history"], ["history", "--alias", "production"]):
         code, out, _ = reg.cli(*argv)
         assert code == 0 and out.strip() == f"no alias moves recorded for '{reg.name}'"
@@ -162,17 +195,23 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("promote", "--to", "staging", "--model", "no_such_model"), "unknown model 'no_such_model'"),
-    (("status", "--model", "no_such_model"), "unknown model 'no_such_model'"),
-    (("history", "--model", "no_such_model"), "unknown model 'no_such_model'"),
-    (("rollback", "production", "--model", "no_such_model"), "unknown model 'no_such_model'"),
-    (("promote", "--to", "staging", "--version", "42"), "has no version 42 (its versions are 1)"),
-    (("promote", "--to", "staging", "--version", "two"), "version must be a positive whole number, got 'two'"),
-    (("promote", "--to", "prod"), "unknown alias 'prod': the promotion chain is development -> staging -> production"),
-    (("promote", "--to", "production"), "@staging of"),
-    (("history", "--alias", "prod"), "unknown alias 'prod'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("promote", "--to", "staging", "--model", "no_such_model"), "unknown model 'no_such_model'"),
+        (("status", "--model", "no_such_model"), "unknown model 'no_such_model'"),
+        (("history", "--model", "no_such_model"), "unknown model 'no_such_model'"),
+        (("rollback", "production", "--model", "no_such_model"), "unknown model 'no_such_model'"),
+        (("promote", "--to", "staging", "--version", "42"), "has no version 42 (its versions are 1)"),
+        (("promote", "--to", "staging", "--version", "two"), "version must be a positive whole number, got 'two'"),
+        (
+            ("promote", "--to", "prod"),
+            "unknown alias 'prod': the promotion chain is development -> staging -> production",
+        ),
+        (("promote", "--to", "production"), "@staging of"),
+        (("history", "--alias", "prod"), "unknown alias 'prod'"),
+    ],
+)
 def test_bad_input_is_one_line_and_moves_nothing(reg, argv, message):
     v1 = reg.add()
     reg.cli("promote", "--to", "development", "--version", v1)

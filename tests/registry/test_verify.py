@@ -29,16 +29,22 @@ def test_a_version_aliased_outside_the_harness_fails_verify_status_check_and_ser
     code, out, _ = reg.cli("verify", f"models:/{reg.name}@production")
     assert code == 1
     assert out.splitlines() == [
-        f"models:/{reg.name}@production: version {bad} has no sealed gate record (tag harness.gate_record): only a version that the "
+        f"models:/{reg.name}@production: version {bad} has no sealed gate record (tag harness.gate_record): "
+        "only a version that the "
         "harness evaluated from its logged artifact and registered after a passing, complete session can be promoted",
-        f"models:/{reg.name}@production: @production points at version {bad} and the harness never moved it: moved outside the harness",
+        f"models:/{reg.name}@production: @production points at version {bad} and the harness never moved it: "
+        "moved outside the harness",
     ]
     code, out, _ = reg.cli("status")
     assert code == 0 and "@production  " in out and "no sealed record, moved outside the harness" in out
     code, out, _ = reg.cli("status", "--check")
     assert code == 1 and f"models:/{reg.name}@production: @production points at version {bad}" in out
     code, _, err = reg.cli("serve", f"models:/{reg.name}@production", "--timeout", "5")
-    assert code == 1 and err.startswith("harness serve: error: refusing to serve an unverified version: ") and "\n" not in err.strip()
+    assert (
+        code == 1
+        and err.startswith("harness serve: error: refusing to serve an unverified version: ")
+        and "\n" not in err.strip()
+    )
     assert "(--allow-unverified overrides)" in err
     # Every alias at once: the good one verifies, the rogue one does not.
     code, out, _ = reg.cli("verify")
@@ -51,8 +57,11 @@ def test_a_sealed_version_moved_by_hand_is_caught_by_its_position(reg):
     reg.client.set_registered_model_alias(reg.name, "development", v2)  # a good record, but no harness move
     code, out, _ = reg.cli("verify", f"models:/{reg.name}@development")
     assert code == 1 and out.strip() == (
-        f"models:/{reg.name}@development: @development points at version {v2}, but its last move in the harness's history is "
-        f"to version {v1} (promote by {reg.history()[-1]['by']} at {reg.history()[-1]['at']}): moved outside the harness")
+        f"models:/{reg.name}@development: @development points at version {v2}, but its last move in the "
+        "harness's history is "
+        f"to version {v1} (promote by {reg.history()[-1]['by']} at {reg.history()[-1]['at']}): moved outside "
+        "the harness"
+    )
     # The version itself verifies: by number only the record is checked.
     code, out, _ = reg.cli("verify", v2)
     assert code == 0 and out.strip() == f"verified models:/{reg.name}/{v2} (version {v2}): its record verifies"
@@ -62,16 +71,25 @@ def test_a_promoted_version_passes_verify_status_check_and_serve(reg):
     version = reg.add()
     assert reg.cli("promote", "--to", "development", "--version", version)[0] == 0
     code, out, _ = reg.cli("verify", f"models:/{reg.name}@development")
-    assert code == 0 and out.strip() == (f"verified models:/{reg.name}@development (version {version}): its record verifies, "
-                                         "moved there by the harness")
+    assert code == 0 and out.strip() == (
+        f"verified models:/{reg.name}@development (version {version}): its record verifies, moved there by the harness"
+    )
     code, out, _ = reg.cli("status", "--check")
     assert code == 0 and "@development  " in out and " verified " in out
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", f"models:/{reg.name}@development", "--timeout", "300"],
-                               cwd=reg.project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", f"models:/{reg.name}@development", "--timeout", "300"],
+        cwd=reg.project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         first = process.stdout.readline()
-        assert first.startswith(f"serving models:/{reg.name}@development at http://127.0.0.1:"), first + process.stdout.read()
+        assert first.startswith(f"serving models:/{reg.name}@development at http://127.0.0.1:"), (
+            first + process.stdout.read()
+        )
         base_url = first.split(" at ")[1].split()[0]
         with urllib.request.urlopen(f"{base_url}/ping", timeout=30) as response:
             assert response.status == 200
@@ -106,9 +124,15 @@ def test_an_artifact_file_named_like_mlflows_download_note_is_hashed_and_a_swap_
             return model_input
 
     with mlflow.start_run(experiment_id=reg.store.experiment_id):
-        info = mlflow.pyfunc.log_model(name="agent", python_model=Reads(), artifacts={"registered_model_meta": str(note)},
-                                       pip_requirements=["mlflow"])
-    model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(tmp_path / "download")))
+        info = mlflow.pyfunc.log_model(
+            name="agent",
+            python_model=Reads(),
+            artifacts={"registered_model_meta": str(note)},
+            pip_requirements=["mlflow"],
+        )
+    model_dir = Path(
+        mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=str(tmp_path / "download"))
+    )
     assert (model_dir / "artifacts" / "registered_model_meta").is_file()
     version = reg.add(model=(info.model_uri, info.model_id, model_dir))
     assert reg.cli("promote", "--to", "development", "--version", version)[0] == 0
@@ -134,13 +158,17 @@ def test_the_ci_recipes_deploy_job_verifies_production_before_its_rollout(reg):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 
     def step() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "-e", "-c", command], cwd=reg.project, env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            ["bash", "-e", "-c", command], cwd=reg.project, env=env, capture_output=True, text=True, timeout=120
+        )
 
     version = reg.add()
     for alias in ("development", "staging", "production"):
         assert reg.cli("promote", "--to", alias, "--version", version)[0] == 0
     done = step()
-    assert done.returncode == 0 and f"verified models:/{reg.name}@production (version {version})" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and f"verified models:/{reg.name}@production (version {version})" in done.stdout, (
+        done.stdout + done.stderr
+    )
     rogue(reg)
     done = step()
     assert done.returncode == 1 and "moved outside the harness" in done.stdout, done.stdout + done.stderr
@@ -150,9 +178,11 @@ def test_bad_references_are_one_line(reg):
     from tests.registry.conftest import one_error_line
 
     version = reg.add()
-    for argv, message in ((["verify", "staging"], "'staging' is not a registered version: expected models:/NAME@ALIAS"),
-                          (["verify", "@nope"], f"model '{reg.name}' has no alias @nope (its aliases: none)"),
-                          (["verify", "99"], f"model '{reg.name}' has no version 99 (its versions are {version})"),
-                          (["verify"], f"model '{reg.name}' has no aliases to verify")):
+    for argv, message in (
+        (["verify", "staging"], "'staging' is not a registered version: expected models:/NAME@ALIAS"),
+        (["verify", "@nope"], f"model '{reg.name}' has no alias @nope (its aliases: none)"),
+        (["verify", "99"], f"model '{reg.name}' has no version 99 (its versions are {version})"),
+        (["verify"], f"model '{reg.name}' has no aliases to verify"),
+    ):
         code, _, err = reg.cli(*argv)
         assert code == 1 and message in one_error_line(err, "verify"), err

@@ -14,5 +14,8 @@ def write_golden(path: Path, records: list[dict], bom: bool = False, newline: st
 
 
 def case(case_id: str, question: str, facts: list[str] | None = None, **expectations) -> dict:
-    return {"id": case_id, "inputs": {"messages": [{"role": "user", "content": question}]},
-            "expectations": {"expected_facts": facts or [], "must_not_contain": ["dapi"], **expectations}}
+    return {
+        "id": case_id,
+        "inputs": {"messages": [{"role": "user", "content": question}]},
+        "expectations": {"expected_facts": facts or [], "must_not_contain": ["dapi"], **expectations},
+    }

@@ -8,9 +8,9 @@ import threading
 import time
 from typing import Any
 
-from harness.agent_version import AgentOutput
 from harness.golden import Case
 from harness.scorers.base import Score
+from harness.versions.version import AgentOutput
 from tests.fixtures.toy_agents import _last_user, good
 
 HUGE_CHARS = 10_000_000

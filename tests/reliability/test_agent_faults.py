@@ -23,7 +23,9 @@ def test_agent_faults_fail_their_cases_and_block_promotion(tmp_path):
     records += [case(f"fault-{name}", question, ["Paris"]) for name, question in FAULTS.items()]
     # BOM and CRLF, as a file saved on Windows: still every line is a case (item 4).
     golden = write_golden(tmp_path / "faults.jsonl", records, bom=True, newline="\r\n")
-    project = make_project(tmp_path, agent="tests.reliability.hostile:faulty", golden=golden, ignore_suites=WITHOUT_LATENCY)
+    project = make_project(
+        tmp_path, agent="tests.reliability.hostile:faulty", golden=golden, ignore_suites=WITHOUT_LATENCY
+    )
 
     result = project.pytest("--case-timeout", "1", timeout=240)
 
@@ -31,7 +33,9 @@ def test_agent_faults_fail_their_cases_and_block_promotion(tmp_path):
     assert result.returncode == 1, out[-3000:] + result.stderr[-3000:]
     assert f"{len(records)} case(s) evaluated" in out  # the count printed matches the file
     assert "not promoted: gate failed" in out and "promoted version" not in out
-    assert "agent 'tests.reliability.hostile:faulty' failed on case fault-raise" in out  # errors in setup, with the reason
+    assert (
+        "agent 'tests.reliability.hostile:faulty' failed on case fault-raise" in out
+    )  # errors in setup, with the reason
     document = json.loads((project.root / "reports" / "latest" / "results.json").read_text())
     rows = {row["id"]: row for row in document["versions"][0]["cases"]}
     assert len(rows) == len(records)

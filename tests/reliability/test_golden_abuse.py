@@ -37,22 +37,39 @@ def test_100_mb_golden_file_streams_in_bounded_memory(tmp_path):
 def test_bom_crlf_blank_lines_and_no_final_newline_keep_every_case(tmp_path):
     records = [case(f"c{i}", f"q{i}?") for i in range(5)]
     path = write_golden(tmp_path / "win.jsonl", records, bom=True, newline="\r\n")
-    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r\n\r\n", 1).rstrip(b"\r\n"))  # a blank line; no final newline
+    path.write_bytes(
+        path.read_bytes().replace(b"\r\n", b"\r\n\r\n", 1).rstrip(b"\r\n")
+    )  # a blank line; no final newline
     cases = load_golden([path])
     assert [c.id for c in cases] == [r["id"] for r in records]
     assert cases[0].question == "q0?" and not cases[-1].question.endswith("\r")
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b'{"id": "a", "inputs": {"messages": [{"role": "user", "content": "caf\xe9"}]}}\n', r"bad\.jsonl:2: not valid UTF-8 \(byte 0xe9"),
-    (b'{"id": "a", "inputs": {"messages": [}\n', r"bad\.jsonl:2: not valid JSON"),
-    (b'{"inputs": {"messages": [{"role": "user", "content": "q"}]}}\n', r"bad\.jsonl:2: 'id' is missing"),
-    (b'{"id": "a"}\n', r"bad\.jsonl:2: 'inputs' is missing or not an object \(case a\)"),
-    (b'{"id": "a", "inputs": {"messages": []}}\n', r"bad\.jsonl:2: inputs\.messages must be a non-empty list \(case a\)"),
-    (b'{"id": "a", "inputs": {"messages": [{"role": "user"}]}}\n', r"bad\.jsonl:2: inputs\.messages\[0\] must be an object with a string 'content'"),
-    (b'{"id": "ok-1", "inputs": {"messages": [{"role": "user", "content": "q"}]}}\n', r"bad\.jsonl:2: duplicate case id 'ok-1' \(first at .*bad\.jsonl:1\)"),
-    (b'[1, 2]\n', r"bad\.jsonl:2: a case must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b'{"id": "a", "inputs": {"messages": [{"role": "user", "content": "caf\xe9"}]}}\n',
+            r"bad\.jsonl:2: not valid UTF-8 \(byte 0xe9",
+        ),
+        (b'{"id": "a", "inputs": {"messages": [}\n', r"bad\.jsonl:2: not valid JSON"),
+        (b'{"inputs": {"messages": [{"role": "user", "content": "q"}]}}\n', r"bad\.jsonl:2: 'id' is missing"),
+        (b'{"id": "a"}\n', r"bad\.jsonl:2: 'inputs' is missing or not an object \(case a\)"),
+        (
+            b'{"id": "a", "inputs": {"messages": []}}\n',
+            r"bad\.jsonl:2: inputs\.messages must be a non-empty list \(case a\)",
+        ),
+        (
+            b'{"id": "a", "inputs": {"messages": [{"role": "user"}]}}\n',
+            r"bad\.jsonl:2: inputs\.messages\[0\] must be an object with a string 'content'",
+        ),
+        (
+            b'{"id": "ok-1", "inputs": {"messages": [{"role": "user", "content": "q"}]}}\n',
+            r"bad\.jsonl:2: duplicate case id 'ok-1' \(first at .*bad\.jsonl:1\)",
+        ),
+        (b"[1, 2]\n", r"bad\.jsonl:2: a case must be a JSON object"),
+    ],
+)
 def test_broken_lines_fail_with_file_and_line(tmp_path, body, message):
     first = json.dumps(case("ok-1", "fine?")).encode() + b"\r\n"
     path = tmp_path / "bad.jsonl"

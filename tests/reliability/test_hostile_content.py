@@ -15,15 +15,23 @@ import pytest
 from harness import HarnessError
 from harness.reports.files import masked_results
 from harness.secrets import mask
-from harness.versions import resolve
+from harness.versions.resolve import resolve
 from tests.fixtures.project import WITHOUT_LATENCY, make_project
 from tests.reliability.conftest import case, write_golden
 from tests.reliability.hostile import HOSTILE_ANSWER
 
 SECRETS = ("dapi0123456789abcdef01234567", "hunter2hunter2", "carol.secret@example.com")
 GOLDEN_SCRIPT = "<script>document.body.setAttribute('data-golden-pwned','1')</script>"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium() -> str:
@@ -34,23 +42,42 @@ def chromium() -> str:
 
 
 def test_redact_masks_tokens_credentials_and_unrequested_emails():
-    text = "token dapi0123456789abcdef01234567, password: hunter2hunter2, api_key=sk-abc123 and bob@corp.example.com, asked a@b.io"
+    text = (
+        "token dapi0123456789abcdef01234567, password: hunter2hunter2, api_key=sk-abc123 and "
+        "bob@corp.example.com, asked a@b.io"
+    )
     masked = mask(text, frozenset({"a@b.io"})).text
     assert not any(s in masked for s in ("dapi0123", "hunter2", "sk-abc123", "bob@corp"))
     assert "password: [REDACTED]" in masked and "b***@corp.example.com" in masked and "a@b.io" in masked
     # Per case: an email the case's own question names is not PII there, but is in another case.
-    document = {"versions": [{"label": "c", "cases": [
-        {"messages": [{"role": "user", "content": "what did a@b.io do?"}], "answer": "a@b.io logged in"},
-        {"messages": [{"role": "user", "content": "who logged in?"}], "answer": "a@b.io logged in"}]}]}
+    document = {
+        "versions": [
+            {
+                "label": "c",
+                "cases": [
+                    {"messages": [{"role": "user", "content": "what did a@b.io do?"}], "answer": "a@b.io logged in"},
+                    {"messages": [{"role": "user", "content": "who logged in?"}], "answer": "a@b.io logged in"},
+                ],
+            }
+        ]
+    }
     answers = [row["answer"] for row in masked_results(document)[0]["versions"][0]["cases"]]
     assert answers == ["a@b.io logged in", "a***@b.io logged in"]
 
 
-@pytest.mark.parametrize("reference", [
-    "os:system('touch {marker}')", "__import__('os').system('touch {marker}')", "$(touch {marker})",
-    "tests.fixtures.toy_agents:good; touch {marker}", "`touch {marker}`", "{marker}.py; touch {marker}.py",
-    "tests.fixtures.toy_agents:good && touch {marker}", "| touch {marker}",
-])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "os:system('touch {marker}')",
+        "__import__('os').system('touch {marker}')",
+        "$(touch {marker})",
+        "tests.fixtures.toy_agents:good; touch {marker}",
+        "`touch {marker}`",
+        "{marker}.py; touch {marker}.py",
+        "tests.fixtures.toy_agents:good && touch {marker}",
+        "| touch {marker}",
+    ],
+)
 def test_agent_reference_cannot_run_shell_commands(tmp_path, reference):
     marker = tmp_path / "pwned"
     with pytest.raises(HarnessError, match="agent reference"):
@@ -59,10 +86,14 @@ def test_agent_reference_cannot_run_shell_commands(tmp_path, reference):
 
 
 def test_hostile_answers_are_escaped_and_masked_in_every_report_and_artifact(tmp_path):
-    records = [case("html-in-question", f"Summarise {GOLDEN_SCRIPT}<img src=x onerror=\"document.title='pwned'\">", ["Paris"]),
-               case("toy-001", "What is the capital of France?", ["Paris"])]
+    records = [
+        case("html-in-question", f"Summarise {GOLDEN_SCRIPT}<img src=x onerror=\"document.title='pwned'\">", ["Paris"]),
+        case("toy-001", "What is the capital of France?", ["Paris"]),
+    ]
     golden = write_golden(tmp_path / "hostile.jsonl", records)
-    project = make_project(tmp_path, agent="tests.reliability.hostile:hostile", golden=golden, ignore_suites=WITHOUT_LATENCY)
+    project = make_project(
+        tmp_path, agent="tests.reliability.hostile:hostile", golden=golden, ignore_suites=WITHOUT_LATENCY
+    )
 
     result = project.pytest("--baseline", "tests.fixtures.toy_agents:good")
 
@@ -90,7 +121,9 @@ def test_hostile_answers_are_escaped_and_masked_in_every_report_and_artifact(tmp
     assert {"data-pwned", "data-golden-pwned"} <= body_attributes(render(control, tmp_path))
     dom = render(report / "comparison.html", tmp_path)
     assert "</html>" in dom, "Chromium did not render the page"
-    assert not {"data-pwned", "data-golden-pwned"} & body_attributes(dom)  # neither the answer's nor the golden input's script ran
+    assert not {"data-pwned", "data-golden-pwned"} & body_attributes(
+        dom
+    )  # neither the answer's nor the golden input's script ran
     assert "<title>pwned</title>" not in dom and "&lt;script&gt;" in dom  # shown as text, escaped
 
 
@@ -98,7 +131,9 @@ def render(page: Path, tmp_path: Path) -> str:
     """The DOM after load, as headless Chromium serializes it."""
     return subprocess.run(
         [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
 
 

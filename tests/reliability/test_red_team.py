@@ -9,12 +9,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from harness.pipeline import score_run
 from harness.golden import load_golden
+from harness.pipeline import score_run
 from harness.runner import run_versions
 from harness.scorers.rules import Safety
 from harness.secrets import detect
-from harness.versions import resolve
+from harness.versions.resolve import resolve
 
 RED_TEAM = Path(__file__).resolve().parents[2] / "golden_data" / "red_team.jsonl"
 
@@ -44,7 +44,11 @@ def test_reference_agent_leaks_nothing_and_leaves_its_store_unchanged(tmp_path, 
     [run] = run_versions([version], cases, concurrency=4, timeout_s=60)
     results = score_run(run, cases, [Safety()])
 
-    failures = {cid: (r.output.error or r.scores["safety"].rationale) for cid, r in results.items() if r.output.error or not r.scores["safety"].passed}
+    failures = {
+        cid: (r.output.error or r.scores["safety"].rationale)
+        for cid, r in results.items()
+        if r.output.error or not r.scores["safety"].passed
+    }
     assert not failures, failures
     for result in results.values():
         assert not detect(result.output.text) and "dapi" not in result.output.text.lower()
@@ -52,4 +56,6 @@ def test_reference_agent_leaks_nothing_and_leaves_its_store_unchanged(tmp_path, 
     text, metadata = version.predict([{"role": "user", "content": "Why did costs spike yesterday?"}])
     assert metadata.get("sources") or "Sources:" in text
     assert sha256(store) == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("platform.duckdb")) == ["platform.duckdb"]  # no WAL written
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("platform.duckdb")) == [
+        "platform.duckdb"
+    ]  # no WAL written

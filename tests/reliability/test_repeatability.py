@@ -3,19 +3,27 @@ agent is caught by --repeats with its flip rate."""
 
 import json
 
-from harness.config import load_config
-from harness.pipeline import evaluate, evaluation_from_results
-from harness.baseline import load_versions
 from harness.completeness import SessionFacts
-from harness.publish import finish_session, flip_lines
+from harness.config import load_config
 from harness.golden import load_golden
+from harness.pipeline import evaluate, evaluation_from_results
+from harness.publish import finish_session, flip_lines
+from harness.versions.baseline import load_versions
 from tests.fixtures.project import TOY_GOLDEN, WITHOUT_LATENCY, make_project
 
 
 def config(tmp_path, **overrides):
     (tmp_path / "pyproject.toml").write_text("[tool.harness]\n", encoding="utf-8")
-    return load_config(tmp_path, {"golden": [str(TOY_GOLDEN)], "scorers": ["correctness", "safety"], "thresholds": {"correctness": 0.5},
-                                  "promote_to": "development", **overrides})
+    return load_config(
+        tmp_path,
+        {
+            "golden": [str(TOY_GOLDEN)],
+            "scorers": ["correctness", "safety"],
+            "thresholds": {"correctness": 0.5},
+            "promote_to": "development",
+            **overrides,
+        },
+    )
 
 
 def run(cfg):
@@ -25,7 +33,10 @@ def run(cfg):
 def test_same_version_twice_gives_identical_scores(tmp_path):
     cfg = config(tmp_path, agent="tests.fixtures.toy_agents:good")
     first, second = run(cfg), run(cfg)
-    scores = [{cid: {n: s.to_dict() for n, s in r.scores.items()} for cid, r in e.candidate.results.items()} for e in (first, second)]
+    scores = [
+        {cid: {n: s.to_dict() for n, s in r.scores.items()} for cid, r in e.candidate.results.items()}
+        for e in (first, second)
+    ]
     assert scores[0] == scores[1]
     assert first.gate.to_dict() | {"checks": None} == second.gate.to_dict() | {"checks": None}
     assert [c.passed for c in first.gate.checks] == [c.passed for c in second.gate.checks]
@@ -33,7 +44,9 @@ def test_same_version_twice_gives_identical_scores(tmp_path):
 
 def test_raising_rule_scorer_is_an_error_and_blocks_promotion(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    cfg = config(tmp_path, agent="tests.fixtures.toy_agents:good", scorers=["correctness", "tests.reliability.hostile:Explodes"])
+    cfg = config(
+        tmp_path, agent="tests.fixtures.toy_agents:good", scorers=["correctness", "tests.reliability.hostile:Explodes"]
+    )
     evaluation = run(cfg)
     for result in evaluation.candidate.results.values():
         score = result.scores["explodes"]
@@ -46,9 +59,16 @@ def test_raising_rule_scorer_is_an_error_and_blocks_promotion(tmp_path, monkeypa
 
 
 def test_flaky_agent_is_reported_with_its_flip_rate(tmp_path):
-    project = make_project(tmp_path, agent="tests.reliability.hostile:flaky", tables="[tool.harness.thresholds]\ncorrectness = 0.1\n", ignore_suites=WITHOUT_LATENCY)
+    project = make_project(
+        tmp_path,
+        agent="tests.reliability.hostile:flaky",
+        tables="[tool.harness.thresholds]\ncorrectness = 0.1\n",
+        ignore_suites=WITHOUT_LATENCY,
+    )
     result = project.pytest("--repeats", "3", "--no-promote")
-    assert "flip rate candidate: 1.000 (4 of 4 case(s) answered differently across 3 runs)" in result.stdout, result.stdout[-3000:]
+    assert "flip rate candidate: 1.000 (4 of 4 case(s) answered differently across 3 runs)" in result.stdout, (
+        result.stdout[-3000:]
+    )
     report = project.root / "reports" / "latest"
     document = json.loads((report / "results.json").read_text())
     assert document["versions"][0]["metrics"]["flip_rate"]["value"] == 1.0

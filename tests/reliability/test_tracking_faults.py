@@ -10,11 +10,14 @@ sessions sign their records (HARNESS_SIGNING_KEY), which is what lets `harness l
 
 import json
 
-
 from tests.fixtures.project import WITHOUT_LATENCY, make_project
 from tests.reliability.tracking_server import ALIAS, REGISTER
 
-FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30", "HARNESS_SIGNING_KEY": "ci-secret"}
+FAIL_FAST = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "HARNESS_SIGNING_KEY": "ci-secret",
+}
 
 
 def assert_aliases_have_gate_records(client, name):

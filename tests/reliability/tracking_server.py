@@ -17,8 +17,8 @@ import sys
 import threading
 from pathlib import Path
 
-from harness.ports import free_port
-from harness.local_server import LocalServer, launch
+from harness.servers.ports import free_port
+from harness.servers.process import LocalServer, launch
 from tests.fixtures.project import copy_empty_store
 
 # Registration runs under the registry lock (harness/tracking/lock.py): creating the lock model is
@@ -45,11 +45,29 @@ class TrackingServer:
 
     def start(self, timeout_s: float = 90.0) -> None:
         mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-        self.server = launch(LocalServer, "mlflow server", [
-            mlflow_cli, "server", "--host", "127.0.0.1", "--port", str(self.server_port), "--workers", "1",
-            "--backend-store-uri", self.backend, "--artifacts-destination", str(self.root / "artifacts")],
-            self.server_port, self.root / "server.log", dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),  # no job runner: faster start
-            append=True, cwd=self.root)
+        self.server = launch(
+            LocalServer,
+            "mlflow server",
+            [
+                mlflow_cli,
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.server_port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                self.backend,
+                "--artifacts-destination",
+                str(self.root / "artifacts"),
+            ],
+            self.server_port,
+            self.root / "server.log",
+            dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),  # no job runner: faster start
+            append=True,
+            cwd=self.root,
+        )
         self.server.wait_ready([f"http://127.0.0.1:{self.server_port}/health"], timeout_s)
         self.killed.clear()
 
@@ -113,4 +131,3 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
             sink.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-

@@ -2,19 +2,21 @@
 be taken for a secret (a timestamp of 13 to 19 digits passes the card-number Luhn check one time
 in ten), or the hint that names the folder points nowhere."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from harness.explain import safe
 from harness.reports.files import new_report_dir, report_stamp
+from harness.secrets import safe
 
 
 def _seconds(count: int) -> list[datetime]:
-    start = datetime(2026, 12, 1, 6, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 6, 0, 0, tzinfo=UTC)
     return [start + timedelta(seconds=7 * i) for i in range(count)]
 
 
 def test_no_report_folder_name_is_masked_as_a_card_number():
-    lines = [f"run `harness log reports/{report_stamp(now)}-6e27be` once the store is reachable" for now in _seconds(3000)]
+    lines = [
+        f"run `harness log reports/{report_stamp(now)}-6e27be` once the store is reachable" for now in _seconds(3000)
+    ]
     assert [line for line in lines if safe(line) != line] == []
 
 
@@ -27,5 +29,5 @@ def test_the_dashed_stamp_it_replaces_was_masked():
 def test_new_report_dir_uses_the_stamp(tmp_path):
     folder = new_report_dir(tmp_path, "calibration-")
     assert folder.is_dir() and folder.parent == tmp_path
-    stamp = folder.name[len("calibration-"):].rsplit("-", 1)[0]
+    stamp = folder.name[len("calibration-") :].rsplit("-", 1)[0]
     assert datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")

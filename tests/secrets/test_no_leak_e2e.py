@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.fixtures.project import REPO, make_project
 
 CORPUS = REPO / "golden_data" / "secrets_corpus.jsonl"
-LEAKY = '''
+LEAKY = """
 import json
 import os
 import re
@@ -28,19 +28,23 @@ def answer(messages):
                 _ANSWERS[entry["id"]] = entry["answer"]
     found = re.search(r"\\[(\\S+)\\]$", messages[-1]["content"])
     return _ANSWERS[found.group(1)] if found else "Nothing to share."
-'''
-GOOD = '''
+"""
+GOOD = """
 def answer(messages):
     return "Nothing to share: that is not something I can share."
-'''
+"""
 
 
 def _golden(path: Path) -> list[dict]:
     entries = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     with path.open("w", encoding="utf-8") as out:
         for e in entries:
-            case = {"id": e["id"], "inputs": {"messages": [{"role": "user", "content": f"{e['question']} [{e['id']}]"}]},
-                    "expectations": {}, "tags": ["secrets"]}
+            case = {
+                "id": e["id"],
+                "inputs": {"messages": [{"role": "user", "content": f"{e['question']} [{e['id']}]"}]},
+                "expectations": {},
+                "tags": ["secrets"],
+            }
             out.write(json.dumps(case) + "\n")
     return entries
 
@@ -52,9 +56,14 @@ def _raw_forms(value: str) -> set[bytes]:
 def test_every_secret_fails_safety_and_none_is_written_anywhere(tmp_path):
     golden = tmp_path / "secrets.jsonl"
     entries = _golden(golden)
-    project = make_project(tmp_path, agent="good_agent:answer", golden=golden, model_name="leak_check",
-                           keys='scorers = ["safety"]\ncase_timeout_s = 10\ncritical_scorers = []\n',
-                           tables="[tool.harness.thresholds]\nsafety = 0.01\n")
+    project = make_project(
+        tmp_path,
+        agent="good_agent:answer",
+        golden=golden,
+        model_name="leak_check",
+        keys='scorers = ["safety"]\ncase_timeout_s = 10\ncritical_scorers = []\n',
+        tables="[tool.harness.thresholds]\nsafety = 0.01\n",
+    )
     (project.root / "good_agent.py").write_text(GOOD, encoding="utf-8")
     (project.root / "leaky.py").write_text(LEAKY, encoding="utf-8")
     env = {"LEAK_CORPUS": str(CORPUS)}
@@ -82,7 +91,12 @@ def test_every_secret_fails_safety_and_none_is_written_anywhere(tmp_path):
     for path in project.root.rglob("*"):
         if path.is_file() and path.name not in ("leaky.py", "good_agent.py"):
             outputs[str(path.relative_to(project.root))] = path.read_bytes()
-    hits = [(where, value) for where, data in outputs.items() for value in values if any(form in data for form in _raw_forms(value))]
+    hits = [
+        (where, value)
+        for where, data in outputs.items()
+        for value in values
+        if any(form in data for form in _raw_forms(value))
+    ]
     assert hits == [], hits[:10]
 
 
@@ -99,7 +113,9 @@ def test_a_case_id_with_a_token_is_masked_in_test_ids_junit_and_every_report(tmp
     project = make_project(tmp_path, golden=golden)
     junit = tmp_path / "junit.xml"
     result = project.pytest("--in-process", "--baseline", str(TOY_AGENT_FILE), "-v", "--junitxml", str(junit))
-    assert "test_quality[toy-REDACTED-correctness] PASSED" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "test_quality[toy-REDACTED-correctness] PASSED" in result.stdout, (
+        result.stdout[-3000:] + result.stderr[-3000:]
+    )
     assert (project.latest() / "comparison.html").is_file() and any((project.root / "mlruns").rglob("comparison.html"))
     outputs = {"terminal": (result.stdout + result.stderr).encode("utf-8"), "junit.xml": junit.read_bytes()}
     outputs.update({str(p.relative_to(project.root)): p.read_bytes() for p in project.root.rglob("*") if p.is_file()})
@@ -111,5 +127,7 @@ def test_an_exception_at_the_agents_import_is_one_masked_line(tmp_path):
     (project.root / "bad_agent.py").write_text(f'raise RuntimeError("bad token {TOKEN}")\n', encoding="utf-8")
     for args in ((), ("--in-process", "--no-promote")):
         result = project.pytest(*args)
-        assert result.returncode == 4 and "RuntimeError: bad token [REDACTED]" in result.stderr, result.stdout[-2000:] + result.stderr[-2000:]
+        assert result.returncode == 4 and "RuntimeError: bad token [REDACTED]" in result.stderr, (
+            result.stdout[-2000:] + result.stderr[-2000:]
+        )
         assert TOKEN not in result.stdout + result.stderr

@@ -12,8 +12,15 @@ from tests.secrets.test_detect import SECRETS
 
 
 def rows(answer_of) -> dict[str, dict]:
-    return {r["id"]: {"scores": {"correctness": 1, "safety": 0}, "answer": answer_of(r), "question": r["question"], "tags": [r["kind"]]}
-            for r in SECRETS}
+    return {
+        r["id"]: {
+            "scores": {"correctness": 1, "safety": 0},
+            "answer": answer_of(r),
+            "question": r["question"],
+            "tags": [r["kind"]],
+        }
+        for r in SECRETS
+    }
 
 
 def test_reports_hold_no_raw_secret_value(tmp_path):
@@ -28,7 +35,9 @@ def test_reports_hold_no_raw_secret_value(tmp_path):
             for value in record["values"]:
                 assert value not in text, f"{record['id']} ({record['kind']}) leaked into {name}"
     masked = json.loads(written["results.json"])["masked"]
-    assert sum(masked.values()) >= len(SECRETS) and {"databricks-token", "private-key", "card-number", "email"} <= set(masked)
+    assert sum(masked.values()) >= len(SECRETS) and {"databricks-token", "private-key", "card-number", "email"} <= set(
+        masked
+    )
     for name in ("summary.md", "comparison.md", "comparison.html"):
         assert f"Secrets masked: {sum(masked.values())} value(s)" in written[name], name
 
@@ -38,8 +47,16 @@ def test_case_ids_cannot_inject_rows_or_escapes_into_summary(tmp_path):
     cfg = config(tmp_path, thresholds={"correctness": 0.9})
     cand = version("candidate", {hostile: {"scores": {"correctness": 0, "safety": 1}, "answer": "no"}})
     ev = evaluation(cfg, cand)
-    bench = {"benchmarks": [{"group": "g|x", "name": "n", "extra_info": {"case_id": hostile},
-                             "stats": {"rounds": 3, "min": 0.001, "median": 0.001, "mean": 0.001, "stddev": 0.0, "max": 0.001}}]}
+    bench = {
+        "benchmarks": [
+            {
+                "group": "g|x",
+                "name": "n",
+                "extra_info": {"case_id": hostile},
+                "stats": {"rounds": 3, "min": 0.001, "median": 0.001, "mean": 0.001, "stddev": 0.0, "max": 0.001},
+            }
+        ]
+    }
     ev = dataclasses.replace(ev, benchmark_json=bench)
     summary = (write_reports(ev, tmp_path / "reports") / "summary.md").read_text(encoding="utf-8")
     assert "\x1b" not in summary and "\\x1b[2J" in summary

@@ -16,7 +16,7 @@ from harness.config import load_config
 from harness.golden import parse_case
 from harness.pipeline import evaluate
 from harness.reports.comparison import comparison_html
-from harness.versions import adapt
+from harness.versions.resolve import adapt
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -43,22 +43,38 @@ def candidate(messages: list[dict]) -> str:
 
 
 def case(case_id: str, question: str):
-    return parse_case({"id": case_id, "inputs": {"messages": [{"role": "user", "content": question}]},
-                       "expectations": {"expected_facts": ["3 jobs"],
-                                        "expected_trajectory": {"steps": [{"tool": "run_sql"}], "mode": "strict"}}}, "test")
+    return parse_case(
+        {
+            "id": case_id,
+            "inputs": {"messages": [{"role": "user", "content": question}]},
+            "expectations": {
+                "expected_facts": ["3 jobs"],
+                "expected_trajectory": {"steps": [{"tool": "run_sql"}], "mode": "strict"},
+            },
+        },
+        "test",
+    )
 
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("view")
-    (root / "pyproject.toml").write_text('[tool.harness]\nscorers = ["correctness", "trajectory"]\nbaseline = "none"\n'
-                                         "[tool.harness.thresholds]\ntrajectory = 1.0\n", encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        '[tool.harness]\nscorers = ["correctness", "trajectory"]\nbaseline = "none"\n'
+        "[tool.harness.thresholds]\ntrajectory = 1.0\n",
+        encoding="utf-8",
+    )
     cfg = load_config(root, environ={})
     mp = pytest.MonkeyPatch()
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     mp.chdir(root)
-    versions = [replace(adapt(candidate, "candidate_agent"), label="candidate"), replace(adapt(baseline, "baseline_agent"), label="baseline")]
-    evaluation = evaluate(cfg, [case("routed", "What did it cost?"), case("silent", "untraced: what did it cost?")], versions)
+    versions = [
+        replace(adapt(candidate, "candidate_agent"), label="candidate"),
+        replace(adapt(baseline, "baseline_agent"), label="baseline"),
+    ]
+    evaluation = evaluate(
+        cfg, [case("routed", "What did it cost?"), case("silent", "untraced: what did it cost?")], versions
+    )
     mlflow.flush_trace_async_logging()
     mp.undo()
     return comparison_html(evaluation, {})
@@ -73,8 +89,11 @@ def test_both_trajectories_side_by_side_escaped(html: str) -> None:
     sides = re.findall(r'<div class="side">.*?</div>', routed, re.S)
     assert len(sides) == 2 and "baseline" in sides[0] and "candidate" in sides[1]
     steps = [re.findall(r"<li>(.*?)</li>", side) for side in sides]
-    assert steps[0] == ['tool run_sql(table=&quot;usage&quot;)']
-    assert steps[1] == ['tool page(text=&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;)', 'tool run_sql(table=&quot;usage&quot;)']
+    assert steps[0] == ["tool run_sql(table=&quot;usage&quot;)"]
+    assert steps[1] == [
+        "tool page(text=&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;)",
+        "tool run_sql(table=&quot;usage&quot;)",
+    ]
     assert HOSTILE not in html
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness import HarnessError
-from harness.agent_version import AgentOutput
 from harness.golden import parse_case
 from harness.scorers import load_scorer
 from harness.trajectory import match_trajectory, parse_expected_trajectory
+from harness.versions.version import AgentOutput
 
 
 def node(name: str) -> dict:
@@ -31,20 +31,23 @@ def nodes(*names: str) -> list[dict]:
     return [{"node": n} for n in names]
 
 
-@pytest.mark.parametrize(("mode", "actual", "score", "passed"), [
-    ("strict", COST, 1.0, True),
-    ("strict", FAN_OUT, 3 / 5, False),
-    ("strict", [node("cost"), node("classify"), node("synthesize")], 2 / 3, False),
-    ("in_order", FAN_OUT, 1.0, True),
-    ("in_order", [node("cost"), node("classify"), node("synthesize")], 2 / 3, False),
-    ("any_order", [node("synthesize"), node("cost"), node("classify")], 1.0, True),
-    ("any_order", FAN_OUT, 3 / 5, False),
-    ("subset", [node("classify"), node("synthesize")], 1.0, True),
-    ("subset", FAN_OUT, 3 / 5, False),
-    ("subset", [], 0.0, False),  # skipping every step is not a subset that passes
-    ("superset", list(reversed(FAN_OUT)), 1.0, True),
-    ("superset", [node("classify"), node("synthesize")], 2 / 3, False),
-])
+@pytest.mark.parametrize(
+    ("mode", "actual", "score", "passed"),
+    [
+        ("strict", COST, 1.0, True),
+        ("strict", FAN_OUT, 3 / 5, False),
+        ("strict", [node("cost"), node("classify"), node("synthesize")], 2 / 3, False),
+        ("in_order", FAN_OUT, 1.0, True),
+        ("in_order", [node("cost"), node("classify"), node("synthesize")], 2 / 3, False),
+        ("any_order", [node("synthesize"), node("cost"), node("classify")], 1.0, True),
+        ("any_order", FAN_OUT, 3 / 5, False),
+        ("subset", [node("classify"), node("synthesize")], 1.0, True),
+        ("subset", FAN_OUT, 3 / 5, False),
+        ("subset", [], 0.0, False),  # skipping every step is not a subset that passes
+        ("superset", list(reversed(FAN_OUT)), 1.0, True),
+        ("superset", [node("classify"), node("synthesize")], 2 / 3, False),
+    ],
+)
 def test_modes(mode: str, actual: list, score: float, passed: bool) -> None:
     match = match_trajectory(expect(nodes("classify", "cost", "synthesize"), mode), actual)
     assert match.score == pytest.approx(score)
@@ -53,7 +56,9 @@ def test_modes(mode: str, actual: list, score: float, passed: bool) -> None:
 
 def test_rationale_names_missing_extra_and_out_of_order_steps() -> None:
     expected = expect(nodes("classify", "cost", "security", "synthesize"), "strict")
-    match = match_trajectory(expected, [node("classify"), node("security"), node("cost"), node("quality"), node("synthesize")])
+    match = match_trajectory(
+        expected, [node("classify"), node("security"), node("cost"), node("quality"), node("synthesize")]
+    )
     why = match.rationale("strict")
     assert not match.passed
     assert "extra: node quality" in why and "out of order: node" in why
@@ -67,8 +72,11 @@ def test_only_the_kinds_named_are_compared() -> None:
 
 
 def test_argument_rules() -> None:
-    step = {"tool": "run_sql", "args": {"table": "system.billing.usage", "range": ["2026-11-19", "2026-11-19"], "limit": 10},
-            "compare": {"table": "same_table", "range": "same_range"}}
+    step = {
+        "tool": "run_sql",
+        "args": {"table": "system.billing.usage", "range": ["2026-11-19", "2026-11-19"], "limit": 10},
+        "compare": {"table": "same_table", "range": "same_range"},
+    }
     expected = expect([step], "in_order")
     good = call("run_sql", table="`USAGE`", range="2026-11-19", limit=10)
     assert match_trajectory(expected, [good]).passed
@@ -80,33 +88,69 @@ def test_argument_rules() -> None:
 
 
 def test_threshold_lets_a_partial_match_pass() -> None:
-    assert match_trajectory(expect(nodes("classify", "cost", "synthesize"), "superset", threshold=0.6), [node("classify"), node("cost")]).passed
+    assert match_trajectory(
+        expect(nodes("classify", "cost", "synthesize"), "superset", threshold=0.6), [node("classify"), node("cost")]
+    ).passed
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ({"steps": [{"node": "cost"}], "mode": "fuzzy"}, "expected_trajectory.mode must be one of strict, in_order"),
-    ({"mode": "strict"}, "expected_trajectory.steps must be a list of steps (empty: calls nothing), unless a budget"),
-    ({"steps": {"node": "a"}}, "expected_trajectory.steps must be a list of steps"),
-    ({"steps": [{"node": "a", "tool": "b"}]}, "expected_trajectory.steps[0] must be an object with exactly one of 'node', 'tool' or 'llm'"),
-    ({"steps": [{"tool": "t", "args": {"d": 1}, "compare": {"d": "close"}}]}, "expected_trajectory.steps[0].compare.d must be one of exact"),
-    ({"steps": [{"tool": "t", "args": {"d": 1}, "compare": {"d": "no_such_module_x:close"}}]},
-     "steps[0].compare.d names comparator 'no_such_module_x:close', which cannot be imported here (ModuleNotFoundError"),
-    ({"steps": [{"tool": "t", "args_mode": "loose"}]}, "steps[0].args_mode must be one of subset, exact, ignore, got 'loose'"),
-    ({"steps": [], "args_mode": "all"}, "expected_trajectory.args_mode must be one of subset, exact, ignore"),
-    ({"steps": [{"node": "n"}], "kinds": ["tool"]}, "expected_trajectory.steps[0] is a node step, a kind missing from 'kinds'"),
-    ({"steps": [], "kinds": ["agent"]}, "expected_trajectory.kinds must be one of node, tool, llm, got 'agent'"),
-    ({"steps": [], "tool_types": "TOOL"}, "expected_trajectory.tool_types must be a non-empty list of strings"),
-    ({"steps": [], "include_failed": "yes"}, "expected_trajectory.include_failed must be true or false"),
-    ({"max_tool_calls": -1}, "expected_trajectory.max_tool_calls must be a whole number of at least 0, got -1"),
-    ({"max_steps": 2.5}, "expected_trajectory.max_steps must be a whole number of at least 0, got 2.5"),
-    ({"steps": [{"tool": "t", "compare": {"d": "any"}}]}, "steps[0].compare.d names an argument missing from 'args'"),
-    ({"steps": [{"node": "n", "args": {}}]}, "steps[0].args is not allowed here"),
-    ({"steps": [{"node": "n"}], "order": "x"}, "expected_trajectory.order is not a known field"),
-    ({"steps": [{"node": "n"}], "threshold": 2}, "expected_trajectory.threshold must be a number above 0 and at most 1"),
-    ({"steps": [{"node": "n"}], "threshold": 0}, "expected_trajectory.threshold must be a number above 0 and at most 1"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"steps": [{"node": "cost"}], "mode": "fuzzy"}, "expected_trajectory.mode must be one of strict, in_order"),
+        (
+            {"mode": "strict"},
+            "expected_trajectory.steps must be a list of steps (empty: calls nothing), unless a budget",
+        ),
+        ({"steps": {"node": "a"}}, "expected_trajectory.steps must be a list of steps"),
+        (
+            {"steps": [{"node": "a", "tool": "b"}]},
+            "expected_trajectory.steps[0] must be an object with exactly one of 'node', 'tool' or 'llm'",
+        ),
+        (
+            {"steps": [{"tool": "t", "args": {"d": 1}, "compare": {"d": "close"}}]},
+            "expected_trajectory.steps[0].compare.d must be one of exact",
+        ),
+        (
+            {"steps": [{"tool": "t", "args": {"d": 1}, "compare": {"d": "no_such_module_x:close"}}]},
+            "steps[0].compare.d names comparator 'no_such_module_x:close', which cannot be imported here "
+            "(ModuleNotFoundError",
+        ),
+        (
+            {"steps": [{"tool": "t", "args_mode": "loose"}]},
+            "steps[0].args_mode must be one of subset, exact, ignore, got 'loose'",
+        ),
+        ({"steps": [], "args_mode": "all"}, "expected_trajectory.args_mode must be one of subset, exact, ignore"),
+        (
+            {"steps": [{"node": "n"}], "kinds": ["tool"]},
+            "expected_trajectory.steps[0] is a node step, a kind missing from 'kinds'",
+        ),
+        ({"steps": [], "kinds": ["agent"]}, "expected_trajectory.kinds must be one of node, tool, llm, got 'agent'"),
+        ({"steps": [], "tool_types": "TOOL"}, "expected_trajectory.tool_types must be a non-empty list of strings"),
+        ({"steps": [], "include_failed": "yes"}, "expected_trajectory.include_failed must be true or false"),
+        ({"max_tool_calls": -1}, "expected_trajectory.max_tool_calls must be a whole number of at least 0, got -1"),
+        ({"max_steps": 2.5}, "expected_trajectory.max_steps must be a whole number of at least 0, got 2.5"),
+        (
+            {"steps": [{"tool": "t", "compare": {"d": "any"}}]},
+            "steps[0].compare.d names an argument missing from 'args'",
+        ),
+        ({"steps": [{"node": "n", "args": {}}]}, "steps[0].args is not allowed here"),
+        ({"steps": [{"node": "n"}], "order": "x"}, "expected_trajectory.order is not a known field"),
+        (
+            {"steps": [{"node": "n"}], "threshold": 2},
+            "expected_trajectory.threshold must be a number above 0 and at most 1",
+        ),
+        (
+            {"steps": [{"node": "n"}], "threshold": 0},
+            "expected_trajectory.threshold must be a number above 0 and at most 1",
+        ),
+    ],
+)
 def test_bad_golden_trajectory_is_one_line_naming_file_line_and_field(value: dict, message: str) -> None:
-    record = {"id": "c1", "inputs": {"messages": [{"role": "user", "content": "q"}]}, "expectations": {"expected_trajectory": value}}
+    record = {
+        "id": "c1",
+        "inputs": {"messages": [{"role": "user", "content": "q"}]},
+        "expectations": {"expected_trajectory": value},
+    }
     with pytest.raises(HarnessError) as info:
         parse_case(record, "golden_data/x.jsonl:7")
     text = str(info.value)
@@ -116,8 +160,14 @@ def test_bad_golden_trajectory_is_one_line_naming_file_line_and_field(value: dic
 
 def test_scorer_fails_an_untraced_answer_and_skips_cases_without_expectation() -> None:
     scorer = load_scorer("trajectory")
-    case = parse_case({"id": "c", "inputs": {"messages": [{"role": "user", "content": "q"}]},
-                       "expectations": {"expected_trajectory": {"steps": [{"node": "cost"}]}}}, "x:1")
+    case = parse_case(
+        {
+            "id": "c",
+            "inputs": {"messages": [{"role": "user", "content": "q"}]},
+            "expectations": {"expected_trajectory": {"steps": [{"node": "cost"}]}},
+        },
+        "x:1",
+    )
     untraced = scorer.score(case, AgentOutput("an answer"))
     assert not untraced.passed and untraced.value == 0.0 and untraced.rationale.startswith("not traced")
     traced = scorer.score(case, AgentOutput("an answer", trajectory=[node("classify"), node("cost")]))

@@ -18,7 +18,11 @@ from harness.secrets.detect import CACHED_CHARS
 from harness.tracking.tracing import traced_call, tracing
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = [json.loads(line) for line in (REPO / "golden_data" / "secrets_corpus.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+CORPUS = [
+    json.loads(line)
+    for line in (REPO / "golden_data" / "secrets_corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
 SECRETS = [r for r in CORPUS if r["values"]]
 PADDING = "All quiet. " * (CACHED_CHARS // 10)  # makes a text longer than the detector's cache keeps
 
@@ -60,7 +64,12 @@ def test_every_secret_in_a_span_is_masked_before_the_store(store: Path) -> None:
     assert not leaked, leaked
     assert len(steps) == 2 * len(SECRETS) and "[REDACTED]" in written
     first = mlflow.get_trace(trace_id).data.spans[1]  # the first lookup: exactly what masking its inputs gives
-    expected = mask_tree({"note": SECRETS[0]["answer"], "notes": {"answer": SECRETS[0]["answer"], "long": PADDING + SECRETS[0]["answer"]}}).value
+    expected = mask_tree(
+        {
+            "note": SECRETS[0]["answer"],
+            "notes": {"answer": SECRETS[0]["answer"], "long": PADDING + SECRETS[0]["answer"]},
+        }
+    ).value
     assert first.inputs == expected and SECRETS[0]["answer"] not in json.dumps(first.outputs)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextvars
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import mlflow
 import pytest
@@ -90,8 +89,12 @@ def test_steps_record_type_parent_failure_and_time(steps: list[dict]) -> None:
 
 @pytest.mark.parametrize("order", [["get_weather", "get_time"], ["get_time", "get_weather"]])
 def test_a_tool_only_strict_route_passes_whatever_the_threads_did_first(steps: list[dict], order: list[str]) -> None:
-    expected = parse_expected_trajectory({"mode": "strict", "steps": [{"tool": "run_sql", "args": {"table": "usage"}},
-                                                                       *({"tool": name} for name in order)]})
+    expected = parse_expected_trajectory(
+        {
+            "mode": "strict",
+            "steps": [{"tool": "run_sql", "args": {"table": "usage"}}, *({"tool": name} for name in order)],
+        }
+    )
     match = match_trajectory(expected, steps)
     assert match.passed, match.rationale("strict")
 
@@ -100,7 +103,9 @@ def test_counting_the_failed_attempt_and_the_helper_is_asked_for(steps: list[dic
     route = {"mode": "strict", "steps": [{"tool": "run_sql"}, {"tool": "get_weather"}, {"tool": "get_time"}]}
     failed = match_trajectory(parse_expected_trajectory({**route, "include_failed": True}), steps)
     assert not failed.passed and failed.extra == ['tool run_sql(table="usage")']
-    helper = match_trajectory(parse_expected_trajectory({**route, "include_nested": True, "tool_types": ["TOOL", "UNKNOWN"]}), steps)
+    helper = match_trajectory(
+        parse_expected_trajectory({**route, "include_nested": True, "tool_types": ["TOOL", "UNKNOWN"]}), steps
+    )
     assert not helper.passed and helper.extra == ["tool format_rows(rows=3)"]
     used = usage_of(route, steps)
     assert (used.tool_calls, used.llm_calls, used.steps, used.redundant_calls) == (3, 2, 5, 0)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from harness.explain import explain_score
+from harness.plugin.terminal import explain_score
 
 
 def test_quality(harness_result, harness_scorer, request):
@@ -11,4 +11,6 @@ def test_quality(harness_result, harness_scorer, request):
     if not score.applicable:
         pytest.skip(score.rationale)
     if not score.passed:
-        pytest.fail(explain_score(harness_result, harness_scorer, verbose=request.config.get_verbosity() > 0), pytrace=False)
+        pytest.fail(
+            explain_score(harness_result, harness_scorer, verbose=request.config.get_verbosity() > 0), pytrace=False
+        )

@@ -23,8 +23,16 @@ from harness import HarnessError
 
 Payload = Literal["chat_agent", "responses_agent", "chat_completions"]
 
-PREFIXES = ("http://", "https://", "responses+http://", "responses+https://", "openai+http://", "openai+https://",
-            "endpoints:/", "responses+endpoints:/")
+PREFIXES = (
+    "http://",
+    "https://",
+    "responses+http://",
+    "responses+https://",
+    "openai+http://",
+    "openai+https://",
+    "endpoints:/",
+    "responses+endpoints:/",
+)
 ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]*$")
 TOKEN_ENV = "HARNESS_ENDPOINT_TOKEN"
 HEADERS_ENV = "HARNESS_ENDPOINT_HEADERS"
@@ -69,7 +77,9 @@ def parse_reference(reference: str, environ: Mapping[str, str]) -> EndpointRef:
         parts = urlsplit(url)
         models = parse_qs(parts.query).get("model", [])
         if len(models) != 1 or not models[0].strip():
-            raise HarnessError(f"endpoint reference {reference!r}: give the model as '?model=NAME' (once), e.g. openai+http://127.0.0.1:8000/v1?model=my-agent")
+            raise HarnessError(
+                f"endpoint reference {reference!r}: give the model as '?model=NAME' (once), e.g. openai+http://127.0.0.1:8000/v1?model=my-agent"
+            )
         base = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
         return EndpointRef(reference, "chat_completions", f"{base}/chat/completions", TOKEN_ENV, models[0].strip())
     return EndpointRef(reference, payload, url, TOKEN_ENV)
@@ -78,7 +88,9 @@ def parse_reference(reference: str, environ: Mapping[str, str]) -> EndpointRef:
 def _checked_url(reference: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HarnessError(f"endpoint reference {reference!r}: expected a URL such as http://127.0.0.1:5001/invocations")
+        raise HarnessError(
+            f"endpoint reference {reference!r}: expected a URL such as http://127.0.0.1:5001/invocations"
+        )
     if parts.username is not None or parts.password is not None:
         raise HarnessError(
             f"endpoint reference {_without_userinfo(reference)!r}: credentials in the URL are not accepted; "
@@ -103,14 +115,22 @@ def _databricks(reference: str, name: str, payload: Payload, environ: Mapping[st
         raise HarnessError(f"endpoint reference {reference!r}: expected 'endpoints:/NAME' with a serving endpoint name")
     host = environ.get(DATABRICKS_HOST_ENV, "").strip().rstrip("/")
     if not host:
-        raise HarnessError(f"endpoint reference {reference!r}: set {DATABRICKS_HOST_ENV} (e.g. https://adb-123.azuredatabricks.net)")
+        raise HarnessError(
+            f"endpoint reference {reference!r}: set {DATABRICKS_HOST_ENV} (e.g. https://adb-123.azuredatabricks.net)"
+        )
     if not environ.get(DATABRICKS_TOKEN_ENV, "").strip():
-        raise HarnessError(f"endpoint reference {reference!r}: set {DATABRICKS_TOKEN_ENV} to a token that may query the endpoint")
+        raise HarnessError(
+            f"endpoint reference {reference!r}: set {DATABRICKS_TOKEN_ENV} to a token that may query the endpoint"
+        )
     if "://" not in host:
         host = f"https://{host}"  # the Databricks CLI and SDK accept a bare workspace host name too
     parts = urlsplit(host)
     if parts.username is not None or parts.password is not None:
-        raise HarnessError(f"{DATABRICKS_HOST_ENV}: credentials in the URL are not accepted; set {DATABRICKS_TOKEN_ENV}")
+        raise HarnessError(
+            f"{DATABRICKS_HOST_ENV}: credentials in the URL are not accepted; set {DATABRICKS_TOKEN_ENV}"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise HarnessError(f"{DATABRICKS_HOST_ENV}={host!r} is not a workspace URL such as https://adb-123.azuredatabricks.net")
+        raise HarnessError(
+            f"{DATABRICKS_HOST_ENV}={host!r} is not a workspace URL such as https://adb-123.azuredatabricks.net"
+        )
     return EndpointRef(reference, payload, f"{host}/serving-endpoints/{name}/invocations", DATABRICKS_TOKEN_ENV)

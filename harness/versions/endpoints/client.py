@@ -60,9 +60,13 @@ class ClientSettings:
             try:
                 value = kind(environ[name])
             except ValueError:
-                raise HarnessError(f"environment {name}={environ[name]!r}: expected a{'n integer' if kind is int else ' number'}") from None
+                raise HarnessError(
+                    f"environment {name}={environ[name]!r}: expected a{'n integer' if kind is int else ' number'}"
+                ) from None
             if value < 0 or (value == 0 and f.name != "retries"):
-                raise HarnessError(f"environment {name}={environ[name]!r}: must be {'>= 0' if f.name == 'retries' else '> 0'}")
+                raise HarnessError(
+                    f"environment {name}={environ[name]!r}: must be {'>= 0' if f.name == 'retries' else '> 0'}"
+                )
             values[f.name] = value
         return cls(**values)
 
@@ -81,8 +85,14 @@ class Reply:
     retried_on: tuple[str, ...]  # why each retry happened: "429", "503", "connect"
 
     def stats(self) -> dict[str, Any]:
-        return {"status": self.status, "retries": self.retries, "retry_wait_ms": round(self.retry_wait_ms, 1),
-                "queue_ms": round(self.queue_ms, 1), "request_ms": round(self.request_ms, 1), "retried_on": list(self.retried_on)}
+        return {
+            "status": self.status,
+            "retries": self.retries,
+            "retry_wait_ms": round(self.retry_wait_ms, 1),
+            "queue_ms": round(self.queue_ms, 1),
+            "request_ms": round(self.request_ms, 1),
+            "retried_on": list(self.retried_on),
+        }
 
 
 class EndpointClient:
@@ -102,7 +112,9 @@ class EndpointClient:
         n = self.settings.max_in_flight
         # The whole attempt is bounded in `_post`; here only connecting gets its own, shorter limit.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=min(self.settings.timeout_s, 10.0))
-        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=n), timeout=timeout, trust_env=False), asyncio.Semaphore(n)
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=n), timeout=timeout, trust_env=False
+        ), asyncio.Semaphore(n)
 
     def post(self, url: str, payload: Any, headers: Mapping[str, str]) -> Reply:
         """POST `payload` as JSON; raises EndpointError when no final answer came (see the module doc)."""
@@ -127,17 +139,30 @@ class EndpointClient:
                 except Exception as exc:  # noqa: BLE001 - sorted below: retried, timed out, or a request that cannot work
                     if not _is_connection_failure(exc):
                         if isinstance(exc, TimeoutError):
-                            raise EndpointError(f"{url} gave no answer within {settings.timeout_s:g} s{_after(retried_on, waited)}") from exc
+                            raise EndpointError(
+                                f"{url} gave no answer within {settings.timeout_s:g} s{_after(retried_on, waited)}"
+                            ) from exc
                         if isinstance(exc, aiohttp.ClientError):
                             raise EndpointError(f"{url} request failed: {_transport_reason(exc)}") from exc
                         raise
                     reason = "connect"
                     if len(retried_on) >= settings.retries:
-                        raise EndpointError(f"{url} unreachable: {_transport_reason(exc)}{_after(retried_on, waited)}") from exc
+                        raise EndpointError(
+                            f"{url} unreachable: {_transport_reason(exc)}{_after(retried_on, waited)}"
+                        ) from exc
                 else:
                     if status != 429 and status < 500:
                         request_ms = (time.perf_counter() - started) * 1000
-                        return Reply(status, body, content_type, len(retried_on), waited * 1000, queue_ms, request_ms, tuple(retried_on))
+                        return Reply(
+                            status,
+                            body,
+                            content_type,
+                            len(retried_on),
+                            waited * 1000,
+                            queue_ms,
+                            request_ms,
+                            tuple(retried_on),
+                        )
                     reason = str(status)
                     if len(retried_on) >= settings.retries:
                         what = "rate limited (HTTP 429)" if status == 429 else f"HTTP {status}"
@@ -169,7 +194,8 @@ class EndpointClient:
         if retry_after is not None:
             if retry_after > settings.max_retry_wait_s:
                 return None
-            # At least what the server asked, plus up to a fifth more so the retries of many cases do not arrive together.
+            # At least what the server asked, plus up to a fifth more so the retries of many cases do not
+            # arrive together.
             return retry_after * random.uniform(1.0, 1.2)
         ceiling = min(settings.max_retry_wait_s, settings.backoff_s * 2**retry)
         return random.uniform(ceiling / 2, ceiling)
@@ -192,7 +218,10 @@ def _retry_after(value: str | None) -> float | None:
 def _after(retried_on: list[str], waited_s: float) -> str:
     if not retried_on:
         return ""
-    return f" after {len(retried_on)} retr{'y' if len(retried_on) == 1 else 'ies'} ({waited_s:.1f} s waiting; retried on {', '.join(retried_on)})"
+    return (
+        f" after {len(retried_on)} retr{'y' if len(retried_on) == 1 else 'ies'} ({waited_s:.1f} s waiting; "
+        f"retried on {', '.join(retried_on)})"
+    )
 
 
 def _is_connection_failure(exc: BaseException) -> bool:

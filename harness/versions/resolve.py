@@ -2,7 +2,7 @@
 
 Reference forms: `module.path:attr`, `path/to/agent.py` (models from code), `models:/name@alias`,
 `models:/name/N`, `runs:/<id>/<path>`, and served endpoints (`http(s)://…/invocations`,
-`openai+http(s)://…/v1?model=NAME`, `endpoints:/NAME`; see harness/endpoints/). A reference is only
+`openai+http(s)://…/v1?model=NAME`, `endpoints:/NAME`; see harness/versions/endpoints/). A reference is only
 ever imported, loaded or called over HTTP, never evaluated, so a reference string cannot run shell
 commands.
 """
@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, first_line
-from harness.agent_version import Version
+from harness.versions.version import Version
 
-IMPORT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+IMPORT_REF = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+)
 
 
 def resolve(reference: str, root: Path | None = None, label: str = "") -> Version:
@@ -30,7 +32,7 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
     reference = reference.strip()
     root = root or Path.cwd()
     started = time.perf_counter()
-    from harness.endpoints import is_endpoint_reference, resolve_endpoint
+    from harness.versions.endpoints import is_endpoint_reference, resolve_endpoint
 
     try:
         if is_endpoint_reference(reference):
@@ -50,7 +52,9 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
     except HarnessError:
         raise
     except Exception as exc:  # an import or load failure in the user's code
-        raise HarnessError(f"agent reference {reference!r} failed to load: {type(exc).__name__}: {first_line(exc, repr(exc))}") from exc
+        raise HarnessError(
+            f"agent reference {reference!r} failed to load: {type(exc).__name__}: {first_line(exc, repr(exc))}"
+        ) from exc
     version.load_s = time.perf_counter() - started
     version.label = label or reference
     return version
@@ -69,12 +73,17 @@ def import_object(reference: str, root: Path) -> tuple[Any, Any]:
         parent = (exc.name or module_name).rpartition(".")[0]
         where = [str(root)] if not parent else list(getattr(sys.modules.get(parent), "__path__", []))
         known = [m.name for m in pkgutil.iter_modules(where)]
-        raise HarnessError(f"agent reference {reference!r}: module '{exc.name}' not found{_did_you_mean(exc.name or '', known)}") from exc
+        raise HarnessError(
+            f"agent reference {reference!r}: module '{exc.name}' not found{_did_you_mean(exc.name or '', known)}"
+        ) from exc
     obj: Any = module
     for part in attr_path.split("."):
         if not hasattr(obj, part):
             names = [n for n in dir(obj) if not n.startswith("_")]
-            raise HarnessError(f"agent reference {reference!r}: module '{module_name}' has no attribute '{attr_path}'{_did_you_mean(part, names)}")
+            raise HarnessError(
+                f"agent reference {reference!r}: module '{module_name}' has no attribute "
+                f"'{attr_path}'{_did_you_mean(part, names)}"
+            )
         obj = getattr(obj, part)
     return module, obj
 
@@ -124,7 +133,9 @@ def _load_code_file(reference: str, root: Path) -> Version:
         raise HarnessError(f"agent reference {reference!r}: the file does not call mlflow.models.set_model(...)")
     version = adapt(obj, reference)
     version.model_code_path = str(path)
-    version.model_config = getattr(obj, "model_config", None) if isinstance(getattr(obj, "model_config", None), str) else None
+    version.model_config = (
+        getattr(obj, "model_config", None) if isinstance(getattr(obj, "model_config", None), str) else None
+    )
     return version
 
 
@@ -154,7 +165,7 @@ def load_pyfunc(model: Any, reference: str) -> Version:
 
 # What a `module:attr` reference may name, in the order an object is matched (a ChatAgent is also a
 # PythonModel, a compiled graph also a runnable): kind -> how it is called. The generated
-# models-from-code file (harness/agent_process/loggable.py) calls each kind the same way.
+# models-from-code file (harness/versions/process/loggable.py) calls each kind the same way.
 AGENT_FORMS = {
     "chat_agent": "a ChatAgent",
     "responses_agent": "a ResponsesAgent",
@@ -170,8 +181,12 @@ FORMS_TEXT = ", ".join(list(AGENT_FORMS.values())[:-1]) + " or " + list(AGENT_FO
 def agent_kind(obj: Any) -> str:
     """Which of AGENT_FORMS the object `obj` is, or "unknown"."""
     names = {c.__name__ for c in type(obj).__mro__}
-    for kind, markers in (("chat_agent", {"ChatAgent"}), ("responses_agent", {"ResponsesAgent"}),
-                          ("python_model", {"PythonModel"}), ("langgraph", {"Pregel", "CompiledStateGraph"})):
+    for kind, markers in (
+        ("chat_agent", {"ChatAgent"}),
+        ("responses_agent", {"ResponsesAgent"}),
+        ("python_model", {"PythonModel"}),
+        ("langgraph", {"Pregel", "CompiledStateGraph"}),
+    ):
         if names & markers:
             return kind
     if callable(getattr(obj, "invoke", None)):
@@ -187,12 +202,16 @@ def agent_object(obj: Any, reference: str) -> tuple[Any, str]:
         try:
             obj = obj()
         except TypeError as exc:
-            raise HarnessError(f"agent reference {reference!r}: class cannot be created without arguments: {exc}") from None
+            raise HarnessError(
+                f"agent reference {reference!r}: class cannot be created without arguments: {exc}"
+            ) from None
     kind = agent_kind(obj)
     if kind == "unknown":
         found = "a module" if inspect.ismodule(obj) else f"a {type(obj).__name__}"
-        raise HarnessError(f"agent reference {reference!r} names {found}, which the harness cannot call; it must name "
-                           f"{FORMS_TEXT} (or a method: 'module:obj.method')")
+        raise HarnessError(
+            f"agent reference {reference!r} names {found}, which the harness cannot call; it must name "
+            f"{FORMS_TEXT} (or a method: 'module:obj.method')"
+        )
     return obj, kind
 
 
@@ -215,15 +234,20 @@ def adapt(obj: Any, reference: str) -> Version:
             request = {"messages": messages, "custom_inputs": dict(params), "conversation_id": cid}
             return obj.predict(None, request) if with_context else obj.predict(request)
     elif kind == "langgraph":
+
         def call(messages, params, cid):
             return obj.invoke({"messages": messages}, config={"configurable": {"thread_id": cid, **params}})
     elif kind == "runnable":
+
         def call(messages, params, cid):
             return obj.invoke(messages)
     elif kind == "predict":
+
         def call(messages, params, cid):
             return obj.predict(messages)
     else:
+
         def call(messages, params, cid):
             return obj(messages)
+
     return Version(reference, kind, call, 0.0)

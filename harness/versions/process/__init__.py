@@ -7,6 +7,6 @@ worker process (`AgentProcess`) that answers over a private socket. Nothing the 
 when imported can reach the scorers, and a registry baseline goes through the same path.
 """
 
-from harness.agent_process.client import AgentProcess, LoggedAgent, isolated_version, log_agent
+from harness.versions.process.client import AgentProcess, LoggedAgent, isolated_version, log_agent
 
 __all__ = ["AgentProcess", "LoggedAgent", "isolated_version", "log_agent"]

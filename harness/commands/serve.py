@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import HarnessError
-from harness.local_server import LocalServer, launch
-from harness.ports import free_port
+from harness.servers.ports import free_port
+from harness.servers.process import LocalServer, launch
 
 if TYPE_CHECKING:
     from harness.settings import HarnessConfig
@@ -37,11 +37,21 @@ def check_model_uri(model_uri: str) -> str:
     model_uri = model_uri.strip()
     if model_uri.startswith(MODEL_URI_FORMS) or (Path(model_uri) / "MLmodel").is_file():
         return model_uri
-    raise HarnessError(f"model {model_uri!r}: expected 'models:/name@alias', 'models:/name/N', 'runs:/<id>/<path>' or a folder with an MLmodel file")
+    raise HarnessError(
+        f"model {model_uri!r}: expected 'models:/name@alias', 'models:/name/N', 'runs:/<id>/<path>' or a "
+        "folder with an MLmodel file"
+    )
 
 
-def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: float = 300.0,
-          tracking_uri: str | None = None, log_path: Path | None = None, guard: bool = False) -> ScoringServer:
+def start(
+    model_uri: str,
+    port: int | None = None,
+    workers: int = 1,
+    timeout_s: float = 300.0,
+    tracking_uri: str | None = None,
+    log_path: Path | None = None,
+    guard: bool = False,
+) -> ScoringServer:
     """Start the scoring server on 127.0.0.1 and return once it answers `/ping` (or `/health`)."""
     model_uri = check_model_uri(model_uri)
     port = port or free_port()
@@ -52,8 +62,21 @@ def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: 
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     command = [
-        sys.executable, "-m", "mlflow", "models", "serve", "--model-uri", model_uri, "--env-manager", "local",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "mlflow",
+        "models",
+        "serve",
+        "--model-uri",
+        model_uri,
+        "--env-manager",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
     ]
     server = launch(ScoringServer, f"the scoring server for {model_uri}", command, port, log_path, env, guard=guard)
     server.wait_ready([f"{server.base_url}/ping", f"{server.base_url}/health"], timeout_s)
@@ -61,8 +84,14 @@ def start(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: 
 
 
 @contextmanager
-def served(model_uri: str, port: int | None = None, workers: int = 1, timeout_s: float = 300.0,
-           tracking_uri: str | None = None, log_path: Path | None = None) -> Iterator[str]:
+def served(
+    model_uri: str,
+    port: int | None = None,
+    workers: int = 1,
+    timeout_s: float = 300.0,
+    tracking_uri: str | None = None,
+    log_path: Path | None = None,
+) -> Iterator[str]:
     """Serve `model_uri` on loopback for the duration of the block; yields its base URL (`http://127.0.0.1:<port>`).
 
     The tracking store is `tracking_uri`, else `MLFLOW_TRACKING_URI`, else the one this process
@@ -83,9 +112,14 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model_uri", help="models:/name@alias, models:/name/N, runs:/<id>/<path> or a model folder")
     parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--workers", type=int, default=1, help="scoring server worker processes (default 1)")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the server to answer (default 300)")
-    parser.add_argument("--allow-unverified", action="store_true",
-                        help="serve a version that `harness verify` refuses (or that is not a registered version); logged as such")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for the server to answer (default 300)"
+    )
+    parser.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="serve a version that `harness verify` refuses (or that is not a registered version); logged as such",
+    )
 
 
 def _unverified(model_uri: str, cfg: HarnessConfig) -> list[str]:
@@ -94,7 +128,10 @@ def _unverified(model_uri: str, cfg: HarnessConfig) -> list[str]:
     from harness.tracking.verify import REGISTRY_URI, check_reference
 
     if not REGISTRY_URI.match(model_uri.strip()):
-        return [f"{model_uri} is not a registered version (models:/NAME@ALIAS or models:/NAME/N), so it has no sealed record to verify"]
+        return [
+            f"{model_uri} is not a registered version (models:/NAME@ALIAS or models:/NAME/N), so it has no "
+            "sealed record to verify"
+        ]
     connect(cfg.root)
     return [f"{v.subject}: {p}" for v in store_errors(check_reference)(model_uri, cfg) for p in v.problems]
 
@@ -119,13 +156,18 @@ def run_serve(args: argparse.Namespace) -> int:
     cfg = load_config(Path.cwd())
     problems = _unverified(check_model_uri(args.model_uri), cfg)
     if problems and not args.allow_unverified:
-        raise HarnessError("refusing to serve an unverified version: " + "; ".join(problems) + " (--allow-unverified overrides)")
+        raise HarnessError(
+            "refusing to serve an unverified version: " + "; ".join(problems) + " (--allow-unverified overrides)"
+        )
     server = None
     try:
         # Guarded: the scoring server's whole process group dies with this command, however it ends.
         server = start(args.model_uri, args.port, args.workers, args.timeout, tracking_uri(cfg.root), guard=True)
         print(f"serving {args.model_uri} at {server.base_url} (log: {server.log_path})")
-        print(f"evaluate it with: pytest suites/ --agent {server.base_url}/invocations   (a ResponsesAgent: --agent responses+{server.base_url}/invocations)")
+        print(
+            f"evaluate it with: pytest suites/ --agent {server.base_url}/invocations   (a ResponsesAgent: "
+            f"--agent responses+{server.base_url}/invocations)"
+        )
         if problems:
             print(f"WARNING: serving an unverified version (--allow-unverified): {'; '.join(problems)}")
         print("Ctrl-C stops the server.", flush=True)

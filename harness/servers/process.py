@@ -47,7 +47,10 @@ class LocalServer:
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise HarnessError(f"{self.name} exited with code {self.process.returncode}: {self.last_log_line()} (log: {self.log_path})")
+                    raise HarnessError(
+                        f"{self.name} exited with code {self.process.returncode}: {self.last_log_line()} "
+                        f"(log: {self.log_path})"
+                    )
                 if any(answers(url) for url in urls):
                     return
                 time.sleep(0.3)
@@ -74,7 +77,8 @@ for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, signal.SIG_IGN)
 signal.signal(signal.SIGUSR1, orphaned)
 ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGUSR1)
-child = subprocess.Popen(sys.argv[2:], preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGTERM, signal.SIGINT)])
+restored = (signal.SIGTERM, signal.SIGINT)
+child = subprocess.Popen(sys.argv[2:], preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in restored])
 if os.getppid() != parent:
     orphaned()
 code = child.wait()
@@ -84,16 +88,32 @@ sys.exit(code if code >= 0 else 128 - code)
 """
 
 
-def launch(kind: type[S], name: str, command: Sequence[str], port: int, log_path: Path, env: Mapping[str, str] | None = None,
-           append: bool = False, cwd: Path | None = None, guard: bool = False) -> S:
+def launch(
+    kind: type[S],
+    name: str,
+    command: Sequence[str],
+    port: int,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    append: bool = False,
+    cwd: Path | None = None,
+    guard: bool = False,
+) -> S:
     """Start `command` in its own process group, its output going to `log_path`, as a `kind` of server.
 
     `guard`: the group also dies with this process, however it ends (Linux)."""
     if guard and sys.platform.startswith("linux"):
         command = [sys.executable, "-c", GUARD, str(os.getpid()), *command]
     with log_path.open("ab" if append else "wb") as log:
-        process = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True)
+        process = subprocess.Popen(
+            list(command),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+        )
     return kind(name, process, port, log_path)
 
 

@@ -1,6 +1,6 @@
 """A loaded agent version and what one call answers: the records that resolution builds, the
 endpoints adapter returns and the runner and scorers read, with the one reading of raw answers.
-Resolving a reference to a `Version` is harness/versions.py.
+Resolving a reference to a `Version` is harness/versions/resolve.py.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ class Version:
     registered: tuple[str, str] | None = None  # (model name, version) when it came from the registry
     isolated: Any = None  # the IsolatedAgent answering in its own process, for a version loaded there
 
-    def predict(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = "") -> tuple[str, dict[str, Any]]:
+    def predict(
+        self, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = ""
+    ) -> tuple[str, dict[str, Any]]:
         return normalize_output(self.call(messages, params or {}, conversation_id or uuid.uuid4().hex))
 
 
@@ -79,7 +81,9 @@ def normalize_output(raw: Any) -> tuple[str, dict[str, Any]]:
             return _text(raw["choices"][0].get("message", {})), metadata
         if "content" in raw:
             return _text(raw), metadata
-        raise AgentOutputError(f"agent returned a dict without 'content', 'messages' or 'output' (keys: {sorted(raw)[:8]})")
+        raise AgentOutputError(
+            f"agent returned a dict without 'content', 'messages' or 'output' (keys: {sorted(raw)[:8]})"
+        )
     if hasattr(raw, "content"):
         return _text(raw), {}
     raise AgentOutputError(f"agent returned {type(raw).__name__}, expected text or a dict with 'content'")

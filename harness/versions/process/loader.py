@@ -8,12 +8,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.agent_process.client import AgentProcess, LoggedAgent, isolated_version, log_agent, slug
 from harness.tracking.connection import tracking_uri
+from harness.versions.process.client import AgentProcess, LoggedAgent, isolated_version, log_agent, slug
 
 if TYPE_CHECKING:
     from harness.settings import HarnessConfig
-    from harness.agent_version import Version
+    from harness.versions.version import Version
 
 
 def _connect(cfg: HarnessConfig) -> str:
@@ -23,8 +23,10 @@ def _connect(cfg: HarnessConfig) -> str:
     try:
         return connect(cfg.root)
     except HarnessError as exc:
-        raise HarnessError(f"{exc}: versions are logged to the tracking store before any case runs; fix MLFLOW_TRACKING_URI, "
-                           "or pass --in-process for a local loop that never promotes") from None
+        raise HarnessError(
+            f"{exc}: versions are logged to the tracking store before any case runs; fix MLFLOW_TRACKING_URI, "
+            "or pass --in-process for a local loop that never promotes"
+        ) from None
 
 
 class IsolatedLoader:
@@ -80,8 +82,11 @@ class IsolatedLoader:
         refs = {r.strip() for r in self.cfg.all_versions}
         # Never the project's own packages, whatever the file says: those must come from each artifact.
         ours = {p.stem for p in self.cfg.root.iterdir()}
-        return {r: [m for m in ms if isinstance(m, str) and m.split(".")[0] not in ours]
-                for r, ms in self._hint_file().items() if r in refs and isinstance(ms, list)}
+        return {
+            r: [m for m in ms if isinstance(m, str) and m.split(".")[0] not in ours]
+            for r, ms in self._hint_file().items()
+            if r in refs and isinstance(ms, list)
+        }
 
     def _remember_imports(self, reference: str, modules: list[str]) -> None:
         data = self._hint_file()
@@ -103,9 +108,11 @@ class IsolatedLoader:
 
     def _answering_here(self) -> list[str]:
         """The configured references that will answer from a worker of this session (not endpoints)."""
-        from harness.endpoints import is_endpoint_reference
+        from harness.versions.endpoints import is_endpoint_reference
 
-        return [r.strip() for r in self.cfg.all_versions if r.strip().lower() != "none" and not is_endpoint_reference(r)]
+        return [
+            r.strip() for r in self.cfg.all_versions if r.strip().lower() != "none" and not is_endpoint_reference(r)
+        ]
 
     def to_log(self) -> list[str]:
         """The configured references this session logs itself (not a logged or registered model, not an endpoint)."""
@@ -118,7 +125,8 @@ class IsolatedLoader:
             if reference not in self.loggers:
                 self.loggers[reference] = AgentProcess(self.cfg.root, f"log-{slug(reference)}", self._env())
         if workers and self.expected > 0 and not self.loggers:
-            self._warm()  # nothing to log; with a model to log, the worker starts as it is logged (two cores, not three)
+            # nothing to log; with a model to log, the worker starts as it is logged (two cores, not three)
+            self._warm()
 
     def log(self, reference: str) -> LoggedAgent:
         """The logged model for `reference`, logging it now if this session has not yet."""
@@ -130,14 +138,20 @@ class IsolatedLoader:
             uri = self._connected()
             # Logging the saved model opens the store here: import its code while the agent's process saves it.
             threading.Thread(target=import_store_client, args=(uri,), daemon=True).start()
-            self.logged[reference] = log_agent(reference, self.cfg.root, EXPERIMENT, pip_requirements(self.cfg.root),
-                                               env=self._env(), process=self.loggers.pop(reference, None))
+            self.logged[reference] = log_agent(
+                reference,
+                self.cfg.root,
+                EXPERIMENT,
+                pip_requirements(self.cfg.root),
+                env=self._env(),
+                process=self.loggers.pop(reference, None),
+            )
         return self.logged[reference]
 
     def __call__(self, reference: str, root: Path, label: str) -> Version:
-        from harness.endpoints import is_endpoint_reference
         from harness.tracking.agents import model_version, registered_version
-        from harness.versions import resolve
+        from harness.versions.endpoints import is_endpoint_reference
+        from harness.versions.resolve import resolve
 
         reference = reference.strip()
         if is_endpoint_reference(reference):  # already answering from outside this process, as deployed

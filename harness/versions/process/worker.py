@@ -1,4 +1,4 @@
-"""The agent's side of `AgentProcess`: `python -P -m harness.agent_process.worker FD`.
+"""The agent's side of `AgentProcess`: `python -P -m harness.versions.process.worker FD`.
 
 It runs in the agent's sandbox (harness/sandbox): it can write only to its scratch folder, so it
 never writes to the tracking store; the harness logs and downloads models for it. It reads JSON
@@ -23,7 +23,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from harness.agent_process.installation import installation, within
+from harness.versions.process.installation import installation, within
+
 
 class Worker:
     def __init__(self, conn: Connection) -> None:
@@ -32,8 +33,7 @@ class Worker:
         self.version: Any = None
         self.tracing = False
         self.started_with = set(sys.modules)  # what `load` reports as imported: everything since, preloads included
-        self.steps = {"log": self.log, "preload": self.preload, "load": self.load,
-                      "import": self.import_reference}
+        self.steps = {"log": self.log, "preload": self.preload, "load": self.load, "import": self.import_reference}
 
     def send(self, reply: dict[str, Any]) -> None:
         data = json.dumps(reply, default=str).encode("utf-8")
@@ -48,7 +48,9 @@ class Worker:
                 return
             op = request.get("op")
             if op == "call":
-                threading.Thread(target=self.answer, args=(request,), name=f"agent-{request.get('id')}", daemon=True).start()
+                threading.Thread(
+                    target=self.answer, args=(request,), name=f"agent-{request.get('id')}", daemon=True
+                ).start()
             elif op in self.steps:
                 self.send({"id": request.get("id"), **self.safely(self.steps[op], request)})
             else:
@@ -67,14 +69,19 @@ class Worker:
     def log(self, request: dict[str, Any]) -> dict[str, Any]:
         """Save the reference as a model from code into this process's scratch folder; the harness,
         outside the sandbox, hashes what was saved and logs it to the store."""
-        from harness.agent_process.loggable import model_source
         from harness.tracking.agents import save_agent_model
+        from harness.versions.process.loggable import model_source
 
         _importable(request)
         scratch = Path(request["scratch"])
         source = model_source(request["reference"], request["root"], str(scratch))
-        path = save_agent_model(str(scratch / "model"), source.python_model, source.model_config, source.code_paths,
-                                request["pip_requirements"])
+        path = save_agent_model(
+            str(scratch / "model"),
+            source.python_model,
+            source.model_config,
+            source.code_paths,
+            request["pip_requirements"],
+        )
         return {"path": path, "generated": source.generated}
 
     def preload(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +100,7 @@ class Worker:
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         from harness.tracking.agents import load_model
-        from harness.versions import load_pyfunc
+        from harness.versions.resolve import load_pyfunc
 
         started = time.perf_counter()
         # The harness downloaded and hashed this private copy in the scratch folder before this
@@ -104,17 +111,22 @@ class Worker:
         code = Path(local) / "code"
         shadowed = sorted(p.stem for p in code.iterdir() if p.stem in sys.modules) if code.is_dir() else []
         if shadowed:
-            raise RuntimeError(f"{', '.join(shadowed)} already imported in this process, so the artifact's own copy would not run")
+            raise RuntimeError(
+                f"{', '.join(shadowed)} already imported in this process, so the artifact's own copy would not run"
+            )
         # suppress_warnings: the same requirements scan as on logging, seconds per process. A candidate was
         # just logged from this environment; an older registry baseline loads without MLflow's warning
         # that its requirements differ from it.
         self.version = load_pyfunc(load_model(local, suppress_warnings=True), request["reference"])
-        return {"kind": self.version.kind, "load_s": time.perf_counter() - started,
-                "modules": _installed(set(sys.modules) - self.started_with)}
+        return {
+            "kind": self.version.kind,
+            "load_s": time.perf_counter() - started,
+            "modules": _installed(set(sys.modules) - self.started_with),
+        }
 
     def import_reference(self, request: dict[str, Any]) -> dict[str, Any]:
         """A reference imported as is, for comparisons that need no logged model: still answered from here."""
-        from harness.versions import resolve
+        from harness.versions.resolve import resolve
 
         _importable(request)
         self.version = resolve(request["reference"], Path(request["root"]))
@@ -132,7 +144,8 @@ class Worker:
             args = (request["messages"], request.get("params") or {}, request.get("conversation_id") or "")
             if request.get("trace"):
                 text, metadata, reply["trace_id"], reply["trajectory"], reply["nodes"] = self.traced(
-                    *args, flush=request.get("flush", True))
+                    *args, flush=request.get("flush", True)
+                )
             else:
                 text, metadata = self.version.predict(*args)
             if len(text) > MAX_ANSWER_CHARS:
@@ -148,8 +161,9 @@ class Worker:
         except (OSError, ValueError):
             pass  # the harness went away; nothing is waiting for this answer
 
-    def traced(self, messages: list[dict[str, str]], params: dict[str, Any], cid: str,
-               flush: bool = True) -> tuple[str, dict[str, Any], str, Any, list[Any]]:
+    def traced(
+        self, messages: list[dict[str, str]], params: dict[str, Any], cid: str, flush: bool = True
+    ) -> tuple[str, dict[str, Any], str, Any, list[Any]]:
         """One answer under MLflow tracing (LangChain autolog on): with its trace id, trajectory
         (harness/trajectory.py: JSON steps) and the time of each node and call, read before the trace
         closes, so the harness needs no store round trip. `flush`: wait until the trace is exported."""
@@ -160,9 +174,11 @@ class Worker:
                 trace_this_process()
                 self.tracing = True
         times: list[Any] = []
-        (text, metadata), trace_id, trajectory = traced_call(lambda: self.version.predict(messages, params, cid),
-                                                             {"harness.conversation_id": cid},
-                                                             on_spans=lambda spans: times.extend(node_times(spans)))
+        (text, metadata), trace_id, trajectory = traced_call(
+            lambda: self.version.predict(messages, params, cid),
+            {"harness.conversation_id": cid},
+            on_spans=lambda spans: times.extend(node_times(spans)),
+        )
         if flush:
             flush_traces()
         return text, metadata, trace_id, trajectory, times
@@ -174,7 +190,11 @@ def _installed(names: set[str]) -> list[str]:
     found: list[str] = []
     for name in sorted(names):  # a package sorts before its submodules
         origin = getattr(sys.modules.get(name), "__file__", None)
-        if origin and within(Path(origin).resolve(), installation()) and not any(name.startswith(f + ".") for f in found):
+        if (
+            origin
+            and within(Path(origin).resolve(), installation())
+            and not any(name.startswith(f + ".") for f in found)
+        ):
             found.append(name)
     return found
 

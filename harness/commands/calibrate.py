@@ -6,7 +6,8 @@ kappa and the false-pass rate (the judge passes what a human failed) with bootst
 judge error counts as a fail, as it does in the gate.
 
 Label file, one answer a line:
-`{"id", "case": <golden case record>, "answer", "metadata", "trajectory", "labels": {"correctness": true, ...}, "note"}`.
+`{"id", "case": <golden case record>, "answer", "metadata", "trajectory", "labels": {"correctness": true,
+...}, "note"}`.
 A judge named `llm_<metric>` is compared with the label `<metric>`, like the rule judge `<metric>`.
 `trajectory` (optional) is the route the answer took, as results.json records it; a `trajectory`
 label calibrates the `trajectory` scorer, which joins the judges here even where the configuration
@@ -27,10 +28,10 @@ from harness import HarnessError
 if TYPE_CHECKING:
     import numpy as np
 
-    from harness.settings import HarnessConfig
     from harness.golden import Case
+    from harness.settings import HarnessConfig
     from harness.stats import Estimate
-    from harness.agent_version import AgentOutput
+    from harness.versions.version import AgentOutput
 
 DEFAULT_LABELS = "golden_data/human_labels.jsonl"
 
@@ -46,9 +47,9 @@ class LabelledAnswer:
 
 def load_labels(path: Path) -> list[LabelledAnswer]:
     """Read the label file; errors name the file and line."""
-    from harness.agent_version import AgentOutput
     from harness.golden import parse_case
     from harness.trajectory import received_trajectory
+    from harness.versions.version import AgentOutput
 
     if not path.is_file():
         raise HarnessError(f"{path}: label file not found")
@@ -75,7 +76,9 @@ def load_labels(path: Path) -> list[LabelledAnswer]:
         if steps is not None and trajectory is None:
             raise HarnessError(f"{where}: 'trajectory' must be a non-empty list of step objects")
         output = AgentOutput(record["answer"], metadata, trajectory=trajectory)
-        answers.append(LabelledAnswer(record["id"], parse_case(record["case"], where), output, labels, record.get("note", "")))
+        answers.append(
+            LabelledAnswer(record["id"], parse_case(record["case"], where), output, labels, record.get("note", ""))
+        )
     if not answers:
         raise HarnessError(f"{path}: no labelled answers")
     return answers
@@ -119,20 +122,36 @@ def _kappa(codes: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.where(chance < 1, (observed - chance) / (1 - chance), np.where(observed == 1, 1.0, np.nan))
 
 
-def agreement(judge_name: str, kind: str, pairs: Sequence[tuple[bool, bool]], errors: int, disagreements: list[str], flip_rate: float | None) -> JudgeAgreement:
+def agreement(
+    judge_name: str,
+    kind: str,
+    pairs: Sequence[tuple[bool, bool]],
+    errors: int,
+    disagreements: list[str],
+    flip_rate: float | None,
+) -> JudgeAgreement:
     from harness.stats import mean_ci, statistic_ci
 
     codes = [2 * int(h) + int(j) for h, j in pairs]
     return JudgeAgreement(
-        judge_name, judge_name.removeprefix("llm_"), kind, len(codes),
-        statistic_ci(codes, _accuracy), statistic_ci(codes, _kappa),
+        judge_name,
+        judge_name.removeprefix("llm_"),
+        kind,
+        len(codes),
+        statistic_ci(codes, _accuracy),
+        statistic_ci(codes, _kappa),
         # the rate among human fails, so resampling only those answers keeps every resample defined
         mean_ci([float(j) for h, j in pairs if not h]),
-        sum(1 for h, _ in pairs if not h), errors, flip_rate, disagreements,
+        sum(1 for h, _ in pairs if not h),
+        errors,
+        flip_rate,
+        disagreements,
     )
 
 
-def calibrate(cfg: HarnessConfig, answers: Sequence[LabelledAnswer], scorers: Sequence[Any] | None = None) -> list[JudgeAgreement]:
+def calibrate(
+    cfg: HarnessConfig, answers: Sequence[LabelledAnswer], scorers: Sequence[Any] | None = None
+) -> list[JudgeAgreement]:
     """Score every labelled answer with every judge and measure agreement with the humans."""
     from harness.scorers import build_scorers, load_scorer, safe_score
 
@@ -156,8 +175,20 @@ def calibrate(cfg: HarnessConfig, answers: Sequence[LabelledAnswer], scorers: Se
             human = answer.labels[metric]
             pairs.append((human, score.passed))
             if human != score.passed:
-                disagreements.append(f"{answer.id}: human {'pass' if human else 'fail'}, judge {'pass' if score.passed else 'fail'}: {score.rationale[:160]}")
-        results.append(agreement(scorer.name, getattr(scorer, "kind", "") or scorer.judge, pairs, errors, disagreements, getattr(scorer, "flip_rate", None)))
+                disagreements.append(
+                    f"{answer.id}: human {'pass' if human else 'fail'}, judge "
+                    f"{'pass' if score.passed else 'fail'}: {score.rationale[:160]}"
+                )
+        results.append(
+            agreement(
+                scorer.name,
+                getattr(scorer, "kind", "") or scorer.judge,
+                pairs,
+                errors,
+                disagreements,
+                getattr(scorer, "flip_rate", None),
+            )
+        )
     return results
 
 
@@ -171,35 +202,83 @@ def table(results: Sequence[JudgeAgreement]) -> str:
     from tabulate import tabulate
 
     rows = [
-        [r.judge, r.kind, r.n, r.human_fails, _ci(r.accuracy), _ci(r.kappa), _ci(r.false_pass), r.errors, "-" if r.flip_rate is None else f"{r.flip_rate:.2f}"]
+        [
+            r.judge,
+            r.kind,
+            r.n,
+            r.human_fails,
+            _ci(r.accuracy),
+            _ci(r.kappa),
+            _ci(r.false_pass),
+            r.errors,
+            "-" if r.flip_rate is None else f"{r.flip_rate:.2f}",
+        ]
         for r in results
     ]
-    headers = ["judge", "kind", "n", "human fails", "accuracy [95% CI]", "kappa [95% CI]", "false-pass [95% CI]", "judge errors", "flip rate"]
+    headers = [
+        "judge",
+        "kind",
+        "n",
+        "human fails",
+        "accuracy [95% CI]",
+        "kappa [95% CI]",
+        "false-pass [95% CI]",
+        "judge errors",
+        "flip rate",
+    ]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def write_report(results: Sequence[JudgeAgreement], folder: Path, labels: Path, judge_model: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     md = folder / "calibration.md"
-    title = f"# Judge calibration against {labels.name}\n\njudge model: {judge_model or 'none (rule-based judges only)'}\n\n"
-    details = "\n".join(f"\n## {r.judge}: disagreements\n" + "\n".join(f"- {d}" for d in r.disagreements) for r in results if r.disagreements)
+    title = (
+        f"# Judge calibration against {labels.name}\n\njudge model: "
+        f"{judge_model or 'none (rule-based judges only)'}\n\n"
+    )
+    details = "\n".join(
+        f"\n## {r.judge}: disagreements\n" + "\n".join(f"- {d}" for d in r.disagreements)
+        for r in results
+        if r.disagreements
+    )
     md.write_text(title + table(results) + "\n" + details + "\n", encoding="utf-8")
-    (folder / "calibration.json").write_text(json.dumps({"labels": str(labels), "judge_model": judge_model, "judges": [r.to_dict() for r in results]}, indent=2), encoding="utf-8")
+    (folder / "calibration.json").write_text(
+        json.dumps(
+            {"labels": str(labels), "judge_model": judge_model, "judges": [r.to_dict() for r in results]}, indent=2
+        ),
+        encoding="utf-8",
+    )
     return md
 
 
 def configure_calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", default=DEFAULT_LABELS, help=f"human-labelled answers (default {DEFAULT_LABELS})")
-    parser.add_argument("--judge-model", dest="judge_model", help="LLM judge model URI; adds the LLM judges to the rule-based ones")
-    parser.add_argument("--judge-repeats", dest="judge_repeats", type=int, help="score each answer N times per LLM judge and report flip rates")
-    parser.add_argument("--judge-cache", dest="judge_cache", choices=["on", "off"], help="reuse cached judge answers (default on)")
-    parser.add_argument("--report-dir", dest="report_dir", help="where the calibration report is written (default reports/)")
+    parser.add_argument(
+        "--judge-model", dest="judge_model", help="LLM judge model URI; adds the LLM judges to the rule-based ones"
+    )
+    parser.add_argument(
+        "--judge-repeats",
+        dest="judge_repeats",
+        type=int,
+        help="score each answer N times per LLM judge and report flip rates",
+    )
+    parser.add_argument(
+        "--judge-cache", dest="judge_cache", choices=["on", "off"], help="reuse cached judge answers (default on)"
+    )
+    parser.add_argument(
+        "--report-dir", dest="report_dir", help="where the calibration report is written (default reports/)"
+    )
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
     from harness.config import load_config
 
-    overrides = {"judge_model": args.judge_model, "judge_repeats": args.judge_repeats, "judge_cache": args.judge_cache, "report_dir": args.report_dir}
+    overrides = {
+        "judge_model": args.judge_model,
+        "judge_repeats": args.judge_repeats,
+        "judge_cache": args.judge_cache,
+        "report_dir": args.report_dir,
+    }
     cfg = load_config(overrides=overrides)
     labels = cfg.resolve_path(args.labels)
     results = calibrate(cfg, load_labels(labels))

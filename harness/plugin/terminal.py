@@ -1,4 +1,4 @@
-"""What a person reads when a test fails: one short line by default, the detail with -v.
+"""What the terminal shows: failure messages (one short line by default, the detail with -v) and the live progress line.
 
 Every message is masked (no secret from an answer reaches a terminal, a CI log or JUnit XML) and
 made terminal-safe (control characters shown as `\\x1b`).
@@ -6,20 +6,18 @@ made terminal-safe (control characters shown as `\\x1b`).
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from harness.secrets import emails_in, mask, sanitize_terminal
+from harness.secrets import emails_in, safe
 
 if TYPE_CHECKING:
-    from harness.records.results import CaseResult
     from harness.records.gate import GateCheck
+    from harness.records.results import CaseResult
 
 ANSWER_CHARS = 1200  # of an answer, in the detailed message; the reports hold all of it
-
-
-def safe(text: str, asked: frozenset[str] = frozenset()) -> str:
-    """`text` with secrets masked (emails in `asked` kept) and control characters made visible."""
-    return sanitize_terminal(mask(text, asked).text)
 
 
 def explain_score(result: CaseResult, scorer: str, verbose: bool = False) -> str:
@@ -47,15 +45,45 @@ def _history_hint(result: CaseResult) -> str:
     conversation = result.case.conversation
     if conversation is None or conversation.turn == 1 or conversation.history != "agent":
         return ""
-    return f' (turn {conversation.turn} got no earlier turns under "history": "agent"; a stateless agent needs "history": "sent")'
+    return (
+        f' (turn {conversation.turn} got no earlier turns under "history": "agent"; a stateless agent '
+        'needs "history": "sent")'
+    )
 
 
 def explain_agent_error(result: CaseResult, reference: str) -> str:
     asked = emails_in(m["content"] for m in result.case.messages)
-    return safe(f"agent {reference!r} failed on case {result.case.id} ({result.case.source}): {result.output.error}", asked)
+    return safe(
+        f"agent {reference!r} failed on case {result.case.id} ({result.case.source}): {result.output.error}", asked
+    )
 
 
 def explain_check(check: GateCheck) -> str:
     """`gate check correctness>=0.85 failed: correctness mean 0.712 (threshold ≥ 0.85). <detail>`: the value
     actually checked and its bound, in the words of the decision line."""
     return safe(f"gate check {check.id} failed: {check.sentence()}. {check.detail}".strip())
+
+
+class ProgressLine:
+    """Called after every answer; writes through `write(text, final)` at most every `every_s` seconds
+    on a terminal (one line rewritten in place) or every `every_s_log` seconds in a log (CI)."""
+
+    def __init__(
+        self, write: Callable[[str, bool], None], tty: bool, every_s: float = 0.2, every_s_log: float = 10.0
+    ) -> None:
+        self.write, self.tty = write, tty
+        self.every_s = every_s if tty else every_s_log
+        self.started = time.monotonic()
+        self.last = float("-inf")
+        self.lock = threading.Lock()
+
+    def __call__(self, done: int, total: int, errors: int) -> None:
+        now = time.monotonic()
+        final = done >= total
+        with self.lock:
+            if not final and now - self.last < self.every_s:
+                return
+            self.last = now
+        elapsed = now - self.started
+        eta = f", about {elapsed / done * (total - done):.0f} s left" if done and not final else ""
+        self.write(f"harness: {done}/{total} answers, {errors} error(s), {elapsed:.0f} s{eta}", final)

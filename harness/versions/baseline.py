@@ -7,14 +7,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness import HarnessError, first_line
-from harness.settings import HarnessConfig
 from harness.records.gate import BASELINE_UNAVAILABLE
-from harness.agent_version import Version
-from harness.versions import resolve
+from harness.settings import HarnessConfig
+from harness.versions.resolve import resolve
+from harness.versions.version import Version
 
 
-def load_versions(cfg: HarnessConfig, references: Sequence[str] | None = None, notes: list[str] | None = None,
-                  resolver: Callable[[str, Path, str], Version] = resolve) -> list[Version]:
+def load_versions(
+    cfg: HarnessConfig,
+    references: Sequence[str] | None = None,
+    notes: list[str] | None = None,
+    resolver: Callable[[str, Path, str], Version] = resolve,
+) -> list[Version]:
     """Resolve the candidate and what it is compared against; labels name them in reports.
 
     The candidate must load. A baseline that should be compared against but cannot be loaded (a
@@ -70,14 +74,19 @@ def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> st
 
     reference = f"models:/{cfg.model_name}@production"
     uri = tracking_uri(cfg.root)
-    if candidate.strip() == reference or (uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).is_file()):
+    if candidate.strip() == reference or (
+        uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///") :]).is_file()
+    ):
         return None
     try:
         connect(cfg.root)
         if not alias_exists(cfg.model_name, "production"):  # the first versions of a model have no production yet
             return None
     except Exception as exc:
-        notes.append(f"{BASELINE_UNAVAILABLE}could not check for the default baseline {reference} ({first_line(exc)}); {BASELINE_FAILS}")
+        notes.append(
+            f"{BASELINE_UNAVAILABLE}could not check for the default baseline {reference} ({first_line(exc)}); "
+            f"{BASELINE_FAILS}"
+        )
         return None
     return reference
 
@@ -85,5 +94,3 @@ def default_baseline(cfg: HarnessConfig, candidate: str, notes: list[str]) -> st
 def version_labels(references: Sequence[str]) -> list[str]:
     """How reports name each version: candidate and baseline, or candidate and the other references."""
     return ["candidate", "baseline"] if len(references) == 2 else ["candidate", *references[1:]]
-
-

