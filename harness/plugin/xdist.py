@@ -19,7 +19,7 @@ How a distributed session runs:
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -154,11 +154,9 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     state.evaluation = merge_payloads(state.config, state.cases, state.worker_payloads)
     if state.evaluation is None and gate_items:
         state.run()  # only gate tests were selected: no worker ran a case, so the controller runs them all
-    if state.evaluation is not None:
+    if state.evaluation is not None and (gate := state.evaluation.gate) is not None:
         for nodeid, location, check_id in gate_items.values():
-            _report_gate_check(
-                session, nodeid, (location[0], location[1], location[2]), state.evaluation.gate.check(check_id)
-            )
+            _report_gate_check(session, nodeid, (location[0], location[1], location[2]), gate.check(check_id))
     return result
 
 
@@ -170,6 +168,7 @@ def _report_gate_check(
     from harness.plugin.terminal import explain_check
 
     hook = session.config.hook
+    call: tuple[Literal["passed", "failed", "skipped"], Any]
     if check.skipped:
         call = ("skipped", (location[0], (location[1] or 0) + 1, f"Skipped: {check.detail}"))
     elif check.passed:
@@ -177,6 +176,11 @@ def _report_gate_check(
     else:
         call = ("failed", explain_check(check))
     hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
-    for when, (outcome, longrepr) in (("setup", ("passed", None)), ("call", call), ("teardown", ("passed", None))):
+    phases: tuple[tuple[Literal["setup", "call", "teardown"], tuple[Any, Any]], ...] = (
+        ("setup", ("passed", None)),
+        ("call", call),
+        ("teardown", ("passed", None)),
+    )
+    for when, (outcome, longrepr) in phases:
         hook.pytest_runtest_logreport(report=pytest.TestReport(nodeid, location, {}, outcome, longrepr, when))
     hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)

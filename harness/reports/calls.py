@@ -76,8 +76,11 @@ def endpoint_calls(version: VersionResult) -> EndpointCalls | None:
     reasons: Counter[str] = Counter()
     service: list[float] = []
     for result in version.results.values():
-        answered = [(n, o, o.metadata.get(ENDPOINT)) for n, o in enumerate([result.output, *result.repeats])]
-        answered = [(n, o, stats) for n, o, stats in answered if isinstance(stats, Mapping)]
+        answered = [
+            (n, o, stats)
+            for n, o in enumerate([result.output, *result.repeats])
+            if isinstance(stats := o.metadata.get(ENDPOINT), Mapping)
+        ]
         cases += bool(answered)
         retried += any(_number(stats.get("retries")) > 0 for _, _, stats in answered)
         for n, output, stats in answered:

@@ -161,9 +161,9 @@ class AnswerRelevancyJudge(_DeepEvalJudge):
         return AnswerRelevancyMetric(threshold=self.spec.threshold, model=model, async_mode=False)
 
 
-def retrieval_context(output: AgentOutput) -> list[str]:
+def retrieval_context(output: AgentOutput) -> list[Any]:
     """What the agent looked at: each source's table and SQL, and its rows when the agent reports them."""
-    context = []
+    context: list[Any] = []
     for source in output.metadata.get("sources") or []:
         if not isinstance(source, dict):
             continue

@@ -108,9 +108,10 @@ def _pem_blocks(text: str) -> list[Finding]:
     found: list[Finding] = []
     at = 0
     while (begin := PEM_BEGIN.search(text, at)) is not None:
-        body = PEM_BODY.match(text, begin.end())
-        end = PEM_END.search(text, begin.end(), body.end() + 64)
-        stop = end.end() if end is not None else body.end()
+        # The body pattern matches the empty string, so it always matches.
+        body_end = m.end() if (m := PEM_BODY.match(text, begin.end())) is not None else begin.end()
+        end = PEM_END.search(text, begin.end(), body_end + 64)
+        stop = end.end() if end is not None else body_end
         found.append(Finding(PEM_KIND.name, begin.start(), stop, PEM_KIND.label))
         at = stop
     return found

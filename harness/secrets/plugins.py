@@ -44,7 +44,7 @@ def detect_secrets_plugins() -> tuple[Plugin, ...]:
     from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
     from detect_secrets.plugins.twilio import TwilioKeyDetector
 
-    def kind(cls: type, name: str) -> Plugin:
+    def kind(cls: Any, name: str) -> Plugin:
         return Plugin(Kind(name, f"{cls.secret_type} (detect-secrets)"), cls())
 
     return (

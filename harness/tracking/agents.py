@@ -50,7 +50,7 @@ def save_agent_model(
 
     # MLflow checks the requirements against every installed distribution (seconds, on each save);
     # the model is evaluated in this very environment, so that check cannot find anything.
-    environment.warn_dependency_requirement_mismatches = lambda requirements: None
+    environment.warn_dependency_requirement_mismatches = lambda model_requirements: None
     mlflow.pyfunc.save_model(
         path,
         python_model=python_model,
@@ -115,7 +115,7 @@ def chat_agent_call(agent: Any) -> AgentCall:
     def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
         user_id = str(params.get("user_id")) if params.get("user_id") else None
         return agent.predict(
-            messages=[ChatAgentMessage(**m) for m in messages],
+            messages=[ChatAgentMessage.model_validate(m) for m in messages],
             context=ChatContext(conversation_id=cid, user_id=user_id),
             custom_inputs=dict(params) or None,
         )
@@ -131,7 +131,9 @@ def responses_agent_call(agent: Any) -> AgentCall:
     def call(messages: list[dict[str, str]], params: dict[str, Any], cid: str) -> Any:
         return agent.predict(
             ResponsesAgentRequest(
-                input=messages, custom_inputs=dict(params) or None, context=ChatContext(conversation_id=cid)
+                input=[dict(m) for m in messages],  # type: ignore[misc]
+                custom_inputs=dict(params) or None,
+                context=ChatContext(conversation_id=cid),
             )
         )
 

@@ -125,10 +125,13 @@ def _load_code_file(reference: str, root: Path) -> Version:
     from harness.tracking.agents import run_model_file
 
     spec = importlib.util.spec_from_file_location(f"_harness_agent_{uuid.uuid4().hex[:8]}", path)
+    if spec is None or spec.loader is None:
+        raise HarnessError(f"agent reference {reference!r}: not a Python file Python can load ({path})")
+    loader = spec.loader
     module = importlib.util.module_from_spec(spec)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    obj = run_model_file(lambda: spec.loader.exec_module(module))
+    obj = run_model_file(lambda: loader.exec_module(module))
     if obj is None:
         raise HarnessError(f"agent reference {reference!r}: the file does not call mlflow.models.set_model(...)")
     version = adapt(obj, reference)

@@ -58,7 +58,7 @@ class IsolatedLoader:
         uri = tracking_uri(self.cfg.root)
         return {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
 
-    def _warm(self) -> None:
+    def _warm(self) -> AgentProcess:
         if self.spare is None:
             self.started += 1
             self.spare = AgentProcess(self.cfg.root, f"worker-{self.started}", self._env())
@@ -66,6 +66,7 @@ class IsolatedLoader:
             if modules:  # what the models imported when last loaded: imported while waiting, not while loading
                 self.spare.send({"op": "preload", "modules": modules})
                 self.spare.preloaded = True
+        return self.spare
 
     def _imports_path(self) -> Path:
         return self.cfg.root / ".harness-cache" / "agent-imports.json"
@@ -99,8 +100,7 @@ class IsolatedLoader:
 
     def _take(self) -> AgentProcess:
         """The warm worker, and another started when more configured versions are to come."""
-        self._warm()
-        process, self.spare = self.spare, None
+        process, self.spare = self._warm(), None
         self.expected -= 1
         if self.expected > 0:
             self._warm()
