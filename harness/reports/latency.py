@@ -66,125 +66,128 @@ def benchmark_rows(benchmark_json: dict[str, Any] | None) -> list[dict[str, Any]
     return rows
 
 
-def latency_markdown(evaluation: Evaluation) -> str:
-    """The summary.md section: percentiles with CIs and cold start per version (an endpoint's service
-    latency beside its end-to-end one), what each measured, endpoint retries, top nodes, benchmarks."""
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
     from tabulate import tabulate
 
-    from harness.reports.calls import ENDPOINT_HEADERS, SERVICE, endpoint_rows
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _percentile_cells(p: dict[str, Any]) -> list[Any]:
+    shown = [
+        f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a"
+        for k in ("p50", "p90", "p95", "p99")
+    ]
+    return [*shown, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0]
+
+
+def _percentiles_section(doc: dict[str, Any]) -> list[str]:
+    from harness.reports.calls import SERVICE
     from harness.secrets import md_cell
 
-    def cells(p: dict[str, Any]) -> list[Any]:
-        shown = [
-            f"{_ms(p[k]['value'])} [{_ms(p[k]['low'])}, {_ms(p[k]['high'])}]" if k in p else "n/a"
-            for k in ("p50", "p90", "p95", "p99")
-        ]
-        return [*shown, _ms(p["max"]["value"]) if "max" in p else "n/a", p["p50"]["n"] if p else 0]
-
-    doc = latency_document(evaluation)
     rows = []
     for v in doc["versions"]:
         cold = v["cold_start"]
         first = md_cell(cold["first_answer_error"] or _ms(cold["first_answer_ms"]))
-        rows.append([md_cell(v["label"]), *cells(v["percentiles_ms"]), f"{cold['load_s']:.2f}", first])
+        rows.append([md_cell(v["label"]), *_percentile_cells(v["percentiles_ms"]), f"{cold['load_s']:.2f}", first])
         if v["endpoint"]:
-            rows.append([f"{md_cell(v['label'])}: {SERVICE}", *cells(v["endpoint"]["service_percentiles_ms"]), "", ""])
-    lines = [
+            service = _percentile_cells(v["endpoint"]["service_percentiles_ms"])
+            rows.append([f"{md_cell(v['label'])}: {SERVICE}", *service, "", ""])
+    headers = ["version", "p50", "p90", "p95", "p99", "max", "n", "load s", "first answer ms"]
+    return [
         "## Latency",
         "",
         "Per-case answer latency in ms over the golden set (warm), with 95% bootstrap CIs; cold start is "
         "the load time and the first answer, timed alone before the run.",
         "",
-        tabulate(
-            rows,
-            headers=["version", "p50", "p90", "p95", "p99", "max", "n", "load s", "first answer ms"],
-            tablefmt="github",
-            disable_numparse=True,
-        ),
+        _table(rows, headers),
         "",
         "What each version's latency measured:",
         "",
         *[f"- {md_cell(v['label'])}: {md_cell(v['measured']['text'])}" for v in doc["versions"]],
         "",
     ]
-    if endpoints := endpoint_rows(evaluation.versions):
-        lines += [
-            "### Endpoint retries",
-            "",
-            "Rate limits and server errors, retried with backoff: the waits are part of the "
-            f"end-to-end latency above; the rows marked '{SERVICE}' leave them out.",
-            "",
-            tabulate(
-                [[md_cell(c) for c in row] for row in endpoints],
-                headers=ENDPOINT_HEADERS,
-                tablefmt="github",
-                disable_numparse=True,
-            ),
-            "",
-        ]
-    for v in doc["versions"]:
-        nodes = v["nodes"]
-        if not nodes:
-            continue
-        lines += [
-            f"### Where the time goes: {md_cell(v['label'])} (`{md_cell(v['reference'])}`)",
-            "",
-            f"{nodes['answers']} traced answer(s), {_ms(nodes['answer_ms'])} ms in all; share = node time / "
-            "answer time "
-            "(parallel nodes can add up past 100%).",
-            "",
-        ]
-        if nodes["nodes"]:
-            node_rows = [
-                [
-                    md_cell(n["name"]),
-                    md_cell(n["kind"]),
-                    n["calls"],
-                    _ms(n["total_ms"]),
-                    _ms(n["mean_ms"]),
-                    f"{n['share']:.0%}",
-                ]
-                for n in nodes["nodes"]
-            ]
-            lines += [
-                tabulate(
-                    node_rows,
-                    headers=["node", "kind", "calls", "total ms", "mean ms", "share"],
-                    tablefmt="github",
-                    disable_numparse=True,
-                ),
-                "",
-            ]
-        else:
-            lines += ["No spans below the answer: the agent has no LangGraph nodes or traced calls.", ""]
-        lines += [f"Trace error: {md_cell(e)}" for e in nodes["errors"]] + ([""] if nodes["errors"] else [])
-    if doc["benchmarks"]:
-        bench_rows = [
+
+
+def _endpoint_section(evaluation: Evaluation) -> list[str]:
+    from harness.reports.calls import ENDPOINT_HEADERS, SERVICE, endpoint_rows
+    from harness.secrets import md_cell
+
+    if not (endpoints := endpoint_rows(evaluation.versions)):
+        return []
+    return [
+        "### Endpoint retries",
+        "",
+        "Rate limits and server errors, retried with backoff: the waits are part of the "
+        f"end-to-end latency above; the rows marked '{SERVICE}' leave them out.",
+        "",
+        _table([[md_cell(c) for c in row] for row in endpoints], ENDPOINT_HEADERS),
+        "",
+    ]
+
+
+def _nodes_section(version: dict[str, Any]) -> list[str]:
+    from harness.secrets import md_cell
+
+    nodes = version["nodes"]
+    if not nodes:
+        return []
+    lines = [
+        f"### Where the time goes: {md_cell(version['label'])} (`{md_cell(version['reference'])}`)",
+        "",
+        f"{nodes['answers']} traced answer(s), {_ms(nodes['answer_ms'])} ms in all; share = node time / "
+        "answer time (parallel nodes can add up past 100%).",
+        "",
+    ]
+    if nodes["nodes"]:
+        rows = [
             [
-                md_cell(b["group"]),
-                md_cell(b["case"] or b["name"]),
-                b["rounds"],
-                _ms(b["min_ms"]),
-                _ms(b["median_ms"]),
-                _ms(b["mean_ms"]),
-                _ms(b["stddev_ms"]),
+                md_cell(n["name"]),
+                md_cell(n["kind"]),
+                n["calls"],
+                _ms(n["total_ms"]),
+                _ms(n["mean_ms"]),
+                f"{n['share']:.0%}",
             ]
-            for b in doc["benchmarks"]
+            for n in nodes["nodes"]
         ]
-        lines += [
-            "### pytest-benchmark (representative cases)",
-            "",
-            tabulate(
-                bench_rows,
-                headers=["group", "case", "rounds", "min ms", "median ms", "mean ms", "stddev ms"],
-                tablefmt="github",
-                disable_numparse=True,
-            ),
-            "",
-            "Raw data: `benchmarks.json` (pytest-benchmark format; `pytest-benchmark compare` reads it).",
-            "",
+        lines += [_table(rows, ["node", "kind", "calls", "total ms", "mean ms", "share"]), ""]
+    else:
+        lines += ["No spans below the answer: the agent has no LangGraph nodes or traced calls.", ""]
+    return lines + [f"Trace error: {md_cell(e)}" for e in nodes["errors"]] + ([""] if nodes["errors"] else [])
+
+
+def _benchmark_section(doc: dict[str, Any]) -> list[str]:
+    from harness.secrets import md_cell
+
+    if not doc["benchmarks"]:
+        return []
+    rows = [
+        [
+            md_cell(b["group"]),
+            md_cell(b["case"] or b["name"]),
+            b["rounds"],
+            *[_ms(b[f"{k}_ms"]) for k in ("min", "median", "mean", "stddev")],
         ]
-    return "\n".join(lines)
+        for b in doc["benchmarks"]
+    ]
+    return [
+        "### pytest-benchmark (representative cases)",
+        "",
+        _table(rows, ["group", "case", "rounds", "min ms", "median ms", "mean ms", "stddev ms"]),
+        "",
+        "Raw data: `benchmarks.json` (pytest-benchmark format; `pytest-benchmark compare` reads it).",
+        "",
+    ]
+
+
+def latency_markdown(evaluation: Evaluation) -> str:
+    """The summary.md section: percentiles with CIs and cold start per version (an endpoint's service
+    latency beside its end-to-end one), what each measured, endpoint retries, top nodes, benchmarks."""
+    doc = latency_document(evaluation)
+    lines = _percentiles_section(doc) + _endpoint_section(evaluation)
+    for version in doc["versions"]:
+        lines += _nodes_section(version)
+    return "\n".join(lines + _benchmark_section(doc))
 
 
 def write_latency_files(evaluation: Evaluation, report_dir: Path) -> None:
