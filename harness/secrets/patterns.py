@@ -98,13 +98,8 @@ ASSIGN = r"""["'\]]{0,2}[ \t]{0,3}(?::=|=>|==?|:)[ \t]{0,3}"""
 VALUE = r"""(?:"([^"\r\n]{1,256})"|'([^'\r\n]{1,256})'|`([^`\r\n]{1,256})`|([^\s'"`,;)}\]]{1,256}))"""
 
 
-@cache
-def own_patterns() -> tuple[Pattern, ...]:
-    """Our own patterns, most specific first (compiled on first use: the keyword list comes from detect-secrets)."""
-    kw = keywords()
-    # A prefix is free (`DB_PASSWORD`, `client_secret`); a suffix only one that keeps the meaning (`token_id`
-    # is no secret).
-    key_name = rf"(?<![A-Za-z])(?:{kw})s?(?:[_-]?(?:key|token|value|string|hash|access_?key))?"
+def _vendor_patterns() -> tuple[Pattern, ...]:
+    """Tokens whose vendor prefix says what they are."""
     return (
         Pattern(Kind("anthropic-key", "Anthropic API key ('sk-ant-…')"), re.compile(r"sk-ant-[A-Za-z0-9_-]{20,256}")),
         Pattern(
@@ -132,7 +127,12 @@ def own_patterns() -> tuple[Pattern, ...]:
         Pattern(
             Kind("npm-token", "npm token ('npm_…')"), re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
         ),
-        *prefixed_formats(),
+    )
+
+
+def _contextual_patterns(key_name: str) -> tuple[Pattern, ...]:
+    """Secrets known by their shape or by the name they are assigned to (`key_name`)."""
+    return (
         Pattern(
             Kind("aws-access-key-id", "AWS access key ID ('AKIA…')"),
             re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])"),
@@ -183,6 +183,16 @@ def own_patterns() -> tuple[Pattern, ...]:
             _spoken_secret,
         ),
     )
+
+
+@cache
+def own_patterns() -> tuple[Pattern, ...]:
+    """Our own patterns, most specific first (compiled on first use: the keyword list comes from detect-secrets)."""
+    kw = keywords()
+    # A prefix is free (`DB_PASSWORD`, `client_secret`); a suffix only one that keeps the meaning (`token_id`
+    # is no secret).
+    key_name = rf"(?<![A-Za-z])(?:{kw})s?(?:[_-]?(?:key|token|value|string|hash|access_?key))?"
+    return (*_vendor_patterns(), *prefixed_formats(), *_contextual_patterns(key_name))
 
 
 # Tokens with a fixed prefix that detect-secrets' plugins lack, as gitleaks' rules define them
