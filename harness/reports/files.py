@@ -16,7 +16,8 @@ from textwrap import shorten
 from typing import Any
 
 from harness.records.evaluation import Evaluation
-from harness.reports.comparison import write_comparison_files
+from harness.reports.comparison import Redact, comparison_markdown
+from harness.reports.comparison_html import comparison_html
 from harness.reports.decision import IN_PROCESS_LABEL, decision_markdown
 from harness.reports.latency import latency_document, latency_markdown, write_latency_files
 
@@ -206,3 +207,36 @@ def write_reports(evaluation: Evaluation, base: Path, blockers: Sequence[str] | 
     write_comparison_files(evaluation, report_dir, masked, blockers)  # comparison.md, comparison.html, PNG plots
     point_latest(report_dir)
     return report_dir
+
+
+def write_comparison_files(
+    evaluation: Evaluation,
+    report_dir: Path,
+    masked: Mapping[str, int] | None = None,
+    blockers: Sequence[str] | None = None,
+) -> list[Path]:
+    """comparison.md, comparison.html and the PNG plots, when the evaluation compared versions.
+
+    `masked`: values masked per kind in the evaluation's results, said in one line in both files;
+    `blockers`: the session's reasons not to promote, said under the gate decision (None: not known).
+    """
+    if not evaluation.comparisons:
+        return []
+    from harness.reports.plots import write_plots
+    from harness.secrets import emails_in, mask
+
+    by_case = {case.id: emails_in(m["content"] for m in case.messages) for case in evaluation.cases}
+    asked = frozenset().union(*by_case.values()) if by_case else frozenset()
+
+    def redact_for(case_id: str) -> Redact:
+        allowed = by_case.get(case_id, frozenset())
+        return lambda text: mask(str(text or ""), allowed).text
+
+    plots = write_plots(evaluation, report_dir)
+    (report_dir / "comparison.md").write_text(
+        mask(comparison_markdown(evaluation, masked, blockers), asked).text, encoding="utf-8"
+    )
+    (report_dir / "comparison.html").write_text(
+        comparison_html(evaluation, plots, redact_for, masked, blockers), encoding="utf-8"
+    )
+    return [report_dir / "comparison.md", report_dir / "comparison.html", *(report_dir / n for n in plots)]

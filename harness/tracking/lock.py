@@ -106,6 +106,20 @@ def lock_holder(model_name: str, client: Any = None) -> dict[str, str] | None:
     return {k[len(LOCK_TAG_PREFIX) :]: v for k, v in tags.items() if k.startswith(LOCK_TAG_PREFIX)} if tags else None
 
 
+def _not_taken(model_name: str, holder: dict[str, str] | None, timeout_s: float, error: str) -> HarnessError:
+    """Why the lock could not be taken: who holds it, or the store's last error."""
+    if holder:
+        h = {k[len(LOCK_TAG_PREFIX) :]: v for k, v in holder.items()}
+        return HarnessError(
+            f"the registry lock of '{model_name}' is held by {h.get('by', '?')} (pid {h.get('pid', '?')}, "
+            f"{h.get('purpose', '?')}, since {h.get('since', '?')}); waited {timeout_s:g}s, nothing moved: try again "
+            f"(a lock left by a process that died expires {LOCK_TTL_S:g}s after it was taken)"
+        )
+    return HarnessError(
+        f"could not take the registry lock of '{model_name}' within {timeout_s:g}s: {error}; nothing moved"
+    )
+
+
 @contextmanager
 def registry_lock(
     model_name: str, purpose: str, timeout_s: float = LOCK_TIMEOUT_S, ttl_s: float = LOCK_TTL_S
@@ -125,7 +139,7 @@ def registry_lock(
             "since": now_iso(),
             "expires": f"{time.time() + ttl_s:.3f}",
         }
-        holder = None
+        holder, error = None, ""
         try:
             client.create_registered_model(
                 lease.name,
@@ -146,17 +160,7 @@ def registry_lock(
             # otherwise a transient store error (e.g. SQLite busy): wait and try again
             error = first_line(exc)
         if time.monotonic() >= deadline:
-            if holder:
-                h = {k[len(LOCK_TAG_PREFIX) :]: v for k, v in holder.items()}
-                raise HarnessError(
-                    f"the registry lock of '{model_name}' is held by {h.get('by', '?')} (pid {h.get('pid', '?')}, "
-                    f"{h.get('purpose', '?')}, since {h.get('since', '?')}); waited {timeout_s:g}s, nothing "
-                    "moved: try again "
-                    f"(a lock left by a process that died expires {LOCK_TTL_S:g}s after it was taken)"
-                )
-            raise HarnessError(
-                f"could not take the registry lock of '{model_name}' within {timeout_s:g}s: {error}; nothing moved"
-            )
+            raise _not_taken(model_name, holder, timeout_s, error)
         time.sleep(random.uniform(0.05, 0.2))
     try:
         lease.check()  # read it back

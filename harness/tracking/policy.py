@@ -93,13 +93,7 @@ def plan_promotion(
     aliases = aliases_of(model)
     position = chain.index(to_alias)
     previous = chain[position - 1] if position else None
-    if version is None:
-        if previous is None:
-            raise HarnessError(f"@{to_alias} is the first alias of the chain: name the version with --version N")
-        version = aliases.get(previous)
-        if version is None:
-            raise HarnessError(f"@{previous} of '{model_name}' holds no version: nothing to promote to @{to_alias}")
-    mv = get_version(client, model_name, version)
+    mv = get_version(client, model_name, version or _held_by_previous(model_name, aliases, previous, to_alias))
     version = str(mv.version)
     current = aliases.get(to_alias)
     plan = Plan(
@@ -109,12 +103,7 @@ def plan_promotion(
         return plan
     problems = record_problems(client, mv, cfg)
     if previous is not None and aliases.get(previous) != version:
-        held = ", ".join(f"@{a}" for a, v in sorted(aliases.items()) if v == version) or "no alias"
-        problems.append(
-            f"version {version} does not hold @{previous} (it holds {held}; @{previous} is "
-            f"{version_label(aliases.get(previous))}): "
-            f"a promotion to @{to_alias} may not skip @{previous}"
-        )
+        problems.append(_skip_problem(aliases, version, previous, to_alias))
     hint = ""
     if position == len(chain) - 1 and policy.require_fresh_eval_hours > 0:
         problem = fresh_eval_problem(client, model, mv, to_alias, policy.require_fresh_eval_hours, now_ms)
@@ -131,6 +120,24 @@ def plan_promotion(
     if not plan.reason:
         plan.reason = f"promoted from @{previous}" if previous else "promoted"
     return plan
+
+
+def _held_by_previous(model_name: str, aliases: dict[str, str], previous: str | None, to_alias: str) -> str:
+    """The version to promote when none is named: the one holding the alias before `to_alias`."""
+    if previous is None:
+        raise HarnessError(f"@{to_alias} is the first alias of the chain: name the version with --version N")
+    version = aliases.get(previous)
+    if version is None:
+        raise HarnessError(f"@{previous} of '{model_name}' holds no version: nothing to promote to @{to_alias}")
+    return version
+
+
+def _skip_problem(aliases: dict[str, str], version: str, previous: str, to_alias: str) -> str:
+    held = ", ".join(f"@{a}" for a, v in sorted(aliases.items()) if v == version) or "no alias"
+    return (
+        f"version {version} does not hold @{previous} (it holds {held}; @{previous} is "
+        f"{version_label(aliases.get(previous))}): a promotion to @{to_alias} may not skip @{previous}"
+    )
 
 
 def fresh_eval_problem(

@@ -15,7 +15,7 @@ import pytest
 from harness.config import load_config
 from harness.golden import parse_case
 from harness.pipeline import evaluate
-from harness.reports.comparison import comparison_html
+from harness.reports.comparison_html import comparison_html
 from harness.versions.resolve import adapt
 
 HOSTILE = "<script>alert(1)</script>"
