@@ -2,8 +2,8 @@
 
 ``HealthMonitor`` is the framework-neutral engine (no MLflow): ``run`` returns the answer with
 its sources, domains and confidence; ``stream`` yields the answer in pieces as it is written: each
-domain's paragraph as soon as its worker (and those of the domains before it) have finished, then
-the closing lines once the answer is synthesized.
+domain's paragraph as soon as its worker has finished, then the closing lines once the answer is
+synthesized.
 ``agent.chat_agent.HealthMonitorAgent`` wraps it as an MLflow ChatAgent.
 """
 
@@ -23,6 +23,7 @@ from agent import intent as intent_mod
 from agent import memory, safety
 from agent.config import AgentConfig, load_config
 from agent.data import anomalies as A
+from agent.data.store import get_store
 from agent.llm import LLMError, client_from_config
 from agent.workers import LABELS, run_worker
 
@@ -64,47 +65,30 @@ class WorkerInput(TypedDict):
 
 
 _ISO = re.compile(r"\b20\d\d-\d\d-\d\d\b")
-_SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n")
 
 
-def _pieces(text: str) -> list[str]:
-    """Split text into stream chunks (sentences and lines) whose concatenation is ``text``."""
-    out, last = [], 0
-    for m in _SENTENCE.finditer(text):
-        out.append(text[last : m.end()])
-        last = m.end()
-    if last < len(text):
-        out.append(text[last:])
-    return [p for p in out if p]
+class _FindingStream:
+    """Streams an answer's domain paragraphs in the order their workers finish, one chunk each.
 
+    ``rest`` checks that the synthesized answer holds exactly the streamed paragraphs (it lists them in
+    domain order) and yields what follows them (the closing lines)."""
 
-class _ParagraphStream:
-    """Streams an answer's domain paragraphs in answer order while the workers are still running.
-
-    A paragraph goes out once its worker and those of every domain before it have finished; ``rest``
-    then yields whatever of the synthesized answer has not been sent (the closing lines)."""
-
-    def __init__(self, domains: list[str], paragraph: Callable[[dict[str, Any]], str], allowed: list[str]):
-        self.waiting = [d for d in DOMAINS if d in domains]
-        self.done: dict[str, dict[str, Any]] = {}
+    def __init__(self, paragraph: Callable[[dict[str, Any]], str], allowed: list[str]):
         self.paragraph = paragraph
         self.allowed = allowed
-        self.sent = ""
+        self.sent: dict[str, str] = {}
 
-    def add(self, result: dict[str, Any]) -> list[str]:
-        self.done[result["domain"]] = result
-        out: list[str] = []
-        while self.waiting and self.waiting[0] in self.done:
-            text = safety.redact(self.paragraph(self.done.pop(self.waiting.pop(0))), self.allowed)
-            piece = ("\n" if self.sent else "") + text
-            self.sent += piece
-            out += _pieces(piece)
-        return out
+    def add(self, result: dict[str, Any]) -> str:
+        text = safety.redact(self.paragraph(result), self.allowed)
+        piece = ("\n" if self.sent else "") + text
+        self.sent[result["domain"]] = text
+        return piece
 
-    def rest(self, answer: str) -> list[str]:
-        if not answer.startswith(self.sent):  # the synthesis must extend what was streamed, never rewrite it
+    def rest(self, answer: str) -> str:
+        body = "\n".join(self.sent[d] for d in DOMAINS if d in self.sent)
+        if not answer.startswith(body):  # the synthesis must hold what was streamed, never rewrite it
             raise RuntimeError("streamed paragraphs differ from the synthesized answer")
-        return _pieces(answer[len(self.sent) :])
+        return answer[len(body) :]
 
 
 class HealthMonitor:
@@ -120,6 +104,8 @@ class HealthMonitor:
         self.graph = self._build(self.checkpointer)
         self.stateless_graph = self._build(None) if self.checkpointer is not None else self.graph
         self._lock = threading.Lock()
+        # opened now, or the first question's workers would all wait for the one opening it
+        get_store()
 
     # --- graph -------------------------------------------------------------------------------
     def _build(self, checkpointer):
@@ -386,26 +372,28 @@ class HealthMonitor:
     ) -> Iterator[tuple[str, Any]]:
         """Yield ``("delta", text)`` pieces as the answer is written, then ``("final", result)``.
 
-        LangGraph reports each node's update as the node finishes, so a domain's paragraph is sent
-        while later workers are still querying; their concatenation equals ``run``'s answer."""
+        LangGraph reports each node's update as the node finishes, so each domain's finding is sent
+        as soon as its worker has finished, while the others are still querying: the pieces hold
+        ``run``'s paragraphs in the order the workers finished, then its closing lines. An answer an
+        LLM rewrites, or one no worker contributes to, comes in one piece."""
         graph, state, cfg = self._inputs(messages, conversation_id, user_id)
-        paragraphs: _ParagraphStream | None = None
+        findings: _FindingStream | None = None
         final: dict[str, Any] = {}
         for update in graph.stream(state, cfg, stream_mode="updates"):
             for node, values in update.items():
                 if node == "classify":
                     it = values["intent"]
                     if it.get("kind") == "answer" and not self._phrases():
-                        paragraphs = _ParagraphStream(it["domains"], self._paragraph, it.get("allowed_emails") or [])
+                        findings = _FindingStream(self._paragraph, it.get("allowed_emails") or [])
                 elif node == "synthesize":
                     final = values
-                elif paragraphs is not None:
+                elif findings is not None:
                     for r in values.get("results") or []:
-                        for piece in paragraphs.add(r):
-                            yield "delta", piece
+                        yield "delta", findings.add(r)
         answer = final.get("answer", "")
-        for piece in paragraphs.rest(answer) if paragraphs else _pieces(answer):
-            yield "delta", piece
+        closing = findings.rest(answer) if findings else answer
+        if closing:
+            yield "delta", closing
         yield "final", self._result(final)
 
 
