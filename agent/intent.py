@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from agent import lexicon, safety
+from agent import lexicon, rankings, safety
 from agent.data import anomalies as A
 
 DOMAINS = list(A.DOMAINS)
@@ -239,6 +239,11 @@ def classify(
         domains = list(DOMAINS)
     elif domains and (ent.get("email") or ent.get("ip")) and "security" not in domains:
         domains = [d for d in DOMAINS if d in domains or d == "security"]
+    ranked = rankings.domain_of(intent)
+    if ranked:  # "which warehouse costs the most" is a cost ranking, whatever else its words name
+        domains = [ranked]
+    elif intent["permissions"] and not domains:  # answered from the audit log, the nearest data there is
+        domains = ["security"]
     if not domains:
         domains = entity_domains(ent) or lexicon.object_domains(q)
     if not domains:

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from agent import rankings
 from agent.data import anomalies as A
+from agent.figures import money, pct, secs
 from agent.tools import ToolResult, cost, performance, quality, reliability, security
 
 LABELS = {
@@ -22,18 +24,6 @@ LABELS = {
     "reliability": "Reliability",
     "quality": "Data quality",
 }
-
-
-def money(x: float) -> str:
-    return f"${x:,.2f}"
-
-
-def secs(ms: float) -> str:
-    return f"{ms / 1000:.1f} s"
-
-
-def pct(x: float, digits: int = 0) -> str:
-    return f"{x * 100:.{digits}f}%"
 
 
 def _iso(d) -> str:
@@ -52,9 +42,12 @@ class _Acc:
 
     def use(self, res: ToolResult) -> ToolResult:
         for s in res.sources():
-            if s not in self.sources:
-                self.sources.append(s)
+            self.use_source(s)
         return res
+
+    def use_source(self, source: dict[str, str]) -> None:
+        if source not in self.sources:
+            self.sources.append(source)
 
     def out(self) -> dict[str, Any]:
         return {
@@ -202,17 +195,17 @@ def cost_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]
 def _rank_workspaces(acc: _Acc, intent: dict[str, Any], ref: date, store) -> tuple[str, str] | None:
     """(sentence, top workspace) for "which workspace spends the most" over the question's window."""
     s, e, phrase = _window(intent, ref)
-    rows = acc.use(cost.workspace_spend(s, e, store=store)).rows
+    rows = acc.use(cost.spend_by("workspace", s, e, store=store)).rows
     if not rows:
         return None
     total = sum(r["cost_usd"] for r in rows)
     top = rows[0]
-    others = " and ".join(f"{r['workspace_name']} ({money(r['cost_usd'])})" for r in rows[1:3])
+    others = " and ".join(f"{r['name']} ({money(r['cost_usd'])})" for r in rows[1:3])
     return (
-        f"Workspace {top['workspace_name']} had the highest spend of the {len(rows)} workspaces {phrase}: "
+        f"Workspace {top['name']} had the highest spend of the {len(rows)} workspaces {phrase}: "
         f"{money(top['cost_usd'])}, {pct(top['cost_usd'] / total if total else 0.0)} of the total"
         + (f", ahead of {others}." if others else "."),
-        top["workspace_name"],
+        top["name"],
     )
 
 
@@ -232,7 +225,37 @@ def _trend(acc: _Acc, intent: dict[str, Any], ref: date, ws: str | None, store) 
 
 
 # --- security -------------------------------------------------------------------------------
+def permissions_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]:
+    """Who holds which rights is not in the data: say so, with the tables that are there, and answer
+    the nearest question the audit log can: who created access tokens, and which one leaked."""
+    acc = _Acc("security")
+    tables = [r["table_name"] for r in acc.use(security.store_tables(store=store)).rows]
+    s, e, phrase = _window(intent, ref)
+    tokens = acc.use(security.token_events(s, e, store=store)).rows
+    acc.sentences.append(
+        "I cannot tell who holds admin or other rights, or who should not: the platform data holds no permission "
+        f"grants, roles or group memberships (its tables are {', '.join(tables)})."
+    )
+    if tokens:
+        users = sorted({t["user_email"] for t in tokens})
+        acc.sentences.append(
+            f"What the audit log (audit_events) does record is who created personal access tokens: {len(tokens)} "
+            f"tokenCreate events {phrase}, by {', '.join(users)}."
+        )
+    for t in [t for t in tokens if t["params_hold_token"]][:1]:
+        acc.found, acc.focus_date = True, t["event_time"].date().isoformat()
+        acc.sentences.append(
+            f"The one on {acc.focus_date} by {t['user_email']} recorded the token value itself in the audit log "
+            f"(withheld here); revoke and rotate that token."
+        )
+    acc.sentences.append('I can also check logins, for example "Any suspicious logins last week?".')
+    acc.vague, acc.confidence = "The data holds no permissions; the audit log shows token creation.", 0.6
+    return acc.out()
+
+
 def security_worker(intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]:
+    if intent.get("permissions"):
+        return permissions_worker(intent, ref, store=store)
     acc = _Acc("security")
     ent = intent.get("entities") or {}
     ip, user = ent.get("ip"), ent.get("email")
@@ -442,8 +465,30 @@ WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
+def ranked_worker(domain: str, intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]:
+    """The ranking the question asks for; a latency ranking keeps the performance worker's finding,
+    which says what made the slowest warehouse slow."""
+    acc = _Acc(domain)
+    s, e, phrase = _window(intent, ref)
+    sentences, result = rankings.rank(intent, s, e, phrase, store=store)
+    acc.use(result)
+    acc.sentences = sentences
+    acc.found, acc.confidence = bool(result.rows), 0.9 if result.rows else 0.5
+    acc.vague = f"One {intent['rank_by']} ranks first." if result.rows else "There is nothing to rank."
+    if domain != "performance":
+        return acc.out()
+    finding = performance_worker(intent, ref, store=store)
+    for src in finding["sources"]:
+        acc.use_source(src)
+    acc.sentences += finding["sentences"]
+    acc.focus_date = finding["focus_date"]
+    return acc.out()
+
+
 def run_worker(domain: str, intent: dict[str, Any], ref: date, store=None) -> dict[str, Any]:
     try:
+        if rankings.domain_of(intent) == domain:
+            return ranked_worker(domain, intent, ref, store=store)
         return WORKERS[domain](intent, ref, store=store)
     except Exception as exc:  # a failing tool must not take the whole answer down
         return {
