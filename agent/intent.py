@@ -231,6 +231,8 @@ def classify(
         merged = dict(previous.get("entities") or {})
         merged.update(ent)
         intent["entities"] = merged
+        if not intent["rank_by"]:  # "and last week?" after a ranking asks for the same ranking
+            intent.update({k: previous.get(k) for k in ("rank_by", "rank_metric", "top_n")})
         intent["domains"] = domains or list(previous.get("domains") or []) or entity_domains(ent)
         intent["follow_up"] = True
         intent["kind"] = "answer" if intent["domains"] else "out_of_scope"

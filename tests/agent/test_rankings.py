@@ -84,3 +84,15 @@ def test_permissions_question_says_what_the_data_lacks_and_what_it_can_show(agen
     assert f"{tokens} tokenCreate events" in text and A.TOKEN_LEAK["date"] in text
     assert A.TOKEN_LEAK["token"] not in text and A.TOKEN_LEAK["user"] not in text
     assert "outside what I can help with" not in text
+
+
+def test_a_follow_up_asks_for_the_same_ranking_over_its_window(agent_v1, store):
+    ci = {"conversation_id": "ranking-follow-up"}
+    ask(agent_v1, "Which job costs the most?", custom_inputs=ci)
+    text, out = ask(agent_v1, "and last week?", custom_inputs=ci)
+    week = [r["job_name"] for r in store.query(JOB_SPEND, ["2026-11-14", "2026-11-20"])]
+    assert out["domains"] == ["cost"]
+    assert (
+        f"Job {week[0]} in workspace" in text
+        and "cost the most of the 6 jobs between 2026-11-14 and 2026-11-20" in text
+    )
