@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -25,17 +25,11 @@ from agent.config import AgentConfig, load_config
 from agent.data import anomalies as A
 from agent.data.store import get_store
 from agent.llm import LLMError, client_from_config
+from agent.replies import direct_reply
+from agent.streaming import FindingStream
 from agent.workers import LABELS, run_worker
 
 DOMAINS = list(A.DOMAINS)
-ROLES = {"user", "assistant", "system", "tool"}
-
-HELP = (
-    "I can help with platform health questions about cost, security, performance, reliability "
-    'and data quality, for example "Why did costs spike yesterday?" or "Which tables are stale?"'
-)
-OUT_OF_SCOPE = "Sorry, that is outside what I can help with. " + HELP
-GREETING = "Hello! " + HELP
 
 
 def _results(old: list | None, new: list | None) -> list:
@@ -65,30 +59,6 @@ class WorkerInput(TypedDict):
 
 
 _ISO = re.compile(r"\b20\d\d-\d\d-\d\d\b")
-
-
-class _FindingStream:
-    """Streams an answer's domain paragraphs in the order their workers finish, one chunk each.
-
-    ``rest`` checks that the synthesized answer holds exactly the streamed paragraphs (it lists them in
-    domain order) and yields what follows them (the closing lines)."""
-
-    def __init__(self, paragraph: Callable[[dict[str, Any]], str], allowed: list[str]):
-        self.paragraph = paragraph
-        self.allowed = allowed
-        self.sent: dict[str, str] = {}
-
-    def add(self, result: dict[str, Any]) -> str:
-        text = safety.redact(self.paragraph(result), self.allowed)
-        piece = ("\n" if self.sent else "") + text
-        self.sent[result["domain"]] = text
-        return piece
-
-    def rest(self, answer: str) -> str:
-        body = "\n".join(self.sent[d] for d in DOMAINS if d in self.sent)
-        if not answer.startswith(body):  # the synthesis must hold what was streamed, never rewrite it
-            raise RuntimeError("streamed paragraphs differ from the synthesized answer")
-        return answer[len(body) :]
 
 
 class HealthMonitor:
@@ -121,27 +91,6 @@ class HealthMonitor:
         g.add_edge("synthesize", END)
         return g.compile(checkpointer=checkpointer, name=f"health_monitor_{self.cfg.name}")
 
-    def _previous_intent(self, history: list[dict[str, Any]], allowed: list[str]) -> dict[str, Any] | None:
-        prev = None
-        for i, m in enumerate(history):
-            if m["role"] != "user":
-                continue
-            it = intent_mod.classify(m["content"], self.ref, prev, allowed)
-            if it.get("kind") != "answer":
-                continue
-            focus = it.get("date")
-            if not focus:  # the answer that followed says which day it was about
-                for nxt in history[i + 1 :]:
-                    if nxt["role"] == "user":
-                        break
-                    if nxt["role"] == "assistant":
-                        m2 = _ISO.search(nxt["content"] or "")
-                        focus = m2.group(0) if m2 else None
-                        break
-            it["focus_date"] = focus
-            prev = it
-        return prev
-
     def _classify(self, state: State) -> dict[str, Any]:
         msgs = state.get("messages") or []
         reset = {"results": None, "llm_used": False}
@@ -153,7 +102,11 @@ class HealthMonitor:
         user_texts = [m["content"] for m in msgs if m["role"] == "user"]
         allowed = sorted(safety.emails_in(user_texts))
         history = [m for m in msgs[:-1] if m["role"] in ("user", "assistant")]
-        prev = self._previous_intent(history, allowed) if any(m["role"] == "user" for m in history) else None
+        prev = (
+            intent_mod.previous_intent(history, self.ref, allowed)
+            if any(m["role"] == "user" for m in history)
+            else None
+        )
         if prev is None:
             prev = state.get("last_intent")
         question = last["content"] or ""
@@ -210,30 +163,6 @@ class HealthMonitor:
         return {"results": [run_worker(payload["domain"], payload["intent"], self.ref)]}
 
     # --- synthesis ---------------------------------------------------------------------------
-    def _direct_text(self, it: dict[str, Any]) -> str:
-        kind = it.get("kind")
-        if kind == "refuse":
-            return safety.REFUSAL
-        if kind == "sql_write":
-            return safety.SQL_REFUSAL
-        if kind == "empty":
-            return "I didn't receive a question. " + HELP
-        if kind == "not_user":
-            return (
-                f"The last message must come from the user, but it came from role '{it.get('role')}'. "
-                "Send your question as a user message. " + HELP
-            )
-        if kind == "too_long":
-            return (
-                f"Your message is too long ({it.get('length', 0):,} characters; the limit is "
-                f"{intent_mod.MAX_QUESTION_CHARS:,}). Please ask a shorter question. " + HELP
-            )
-        if kind == "greeting":
-            return GREETING
-        if kind == "prefs_saved":
-            return f"Noted: I'll use {memory.describe(it.get('saved') or {})} in my answers from now on."
-        return OUT_OF_SCOPE
-
     def _paragraph(self, r: dict[str, Any]) -> str:
         """One worker's paragraph of the answer."""
         ans = self.cfg.section("answer")
@@ -295,7 +224,7 @@ class HealthMonitor:
         allowed = it.get("allowed_emails") or []
         llm_used = False
         if it.get("kind") != "answer":
-            text, sources, domains = self._direct_text(it), [], []
+            text, sources, domains = direct_reply(it), [], []
             confidence = 0.0 if it.get("kind") in ("empty", "not_user", "too_long") else 0.95
         else:
             results = state.get("results") or []
@@ -377,14 +306,14 @@ class HealthMonitor:
         ``run``'s paragraphs in the order the workers finished, then its closing lines. An answer an
         LLM rewrites, or one no worker contributes to, comes in one piece."""
         graph, state, cfg = self._inputs(messages, conversation_id, user_id)
-        findings: _FindingStream | None = None
+        findings: FindingStream | None = None
         final: dict[str, Any] = {}
         for update in graph.stream(state, cfg, stream_mode="updates"):
             for node, values in update.items():
                 if node == "classify":
                     it = values["intent"]
                     if it.get("kind") == "answer" and not self._phrases():
-                        findings = _FindingStream(self._paragraph, it.get("allowed_emails") or [])
+                        findings = FindingStream(self._paragraph, it.get("allowed_emails") or [])
                 elif node == "synthesize":
                     final = values
                 elif findings is not None:

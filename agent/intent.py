@@ -256,3 +256,26 @@ def classify(
     intent["summary"] = summary
     intent["kind"] = "answer"
     return intent
+
+
+def previous_intent(history: list[dict[str, Any]], ref: date, allowed: list[str]) -> dict[str, Any] | None:
+    """The intent of the last answered question in ``history``, with the day its answer focused on."""
+    prev = None
+    for i, m in enumerate(history):
+        if m["role"] != "user":
+            continue
+        it = classify(m["content"], ref, prev, allowed)
+        if it.get("kind") != "answer":
+            continue
+        focus = it.get("date")
+        if not focus:  # the answer that followed says which day it was about
+            for nxt in history[i + 1 :]:
+                if nxt["role"] == "user":
+                    break
+                if nxt["role"] == "assistant":
+                    m2 = ISO_RE.search(nxt["content"] or "")
+                    focus = m2.group(0) if m2 else None
+                    break
+        it["focus_date"] = focus
+        prev = it
+    return prev
