@@ -2,8 +2,8 @@
 
 ``HealthMonitor`` is the framework-neutral engine (no MLflow): ``run`` returns the answer with
 its sources, domains and confidence; ``stream`` yields the answer in pieces as it is written: each
-domain's paragraph as soon as its worker (and those of the domains before it) have finished, then
-the closing lines once the answer is synthesized.
+domain's paragraph as soon as its worker has finished, then the closing lines once the answer is
+synthesized.
 ``agent.chat_agent.HealthMonitorAgent`` wraps it as an MLflow ChatAgent.
 """
 
@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -23,18 +23,13 @@ from agent import intent as intent_mod
 from agent import memory, safety
 from agent.config import AgentConfig, load_config
 from agent.data import anomalies as A
+from agent.data.store import get_store
 from agent.llm import LLMError, client_from_config
+from agent.replies import direct_reply
+from agent.streaming import FindingStream
 from agent.workers import LABELS, run_worker
 
 DOMAINS = list(A.DOMAINS)
-ROLES = {"user", "assistant", "system", "tool"}
-
-HELP = (
-    "I can help with platform health questions about cost, security, performance, reliability "
-    'and data quality, for example "Why did costs spike yesterday?" or "Which tables are stale?"'
-)
-OUT_OF_SCOPE = "Sorry, that is outside what I can help with. " + HELP
-GREETING = "Hello! " + HELP
 
 
 def _results(old: list | None, new: list | None) -> list:
@@ -64,47 +59,6 @@ class WorkerInput(TypedDict):
 
 
 _ISO = re.compile(r"\b20\d\d-\d\d-\d\d\b")
-_SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n")
-
-
-def _pieces(text: str) -> list[str]:
-    """Split text into stream chunks (sentences and lines) whose concatenation is ``text``."""
-    out, last = [], 0
-    for m in _SENTENCE.finditer(text):
-        out.append(text[last : m.end()])
-        last = m.end()
-    if last < len(text):
-        out.append(text[last:])
-    return [p for p in out if p]
-
-
-class _ParagraphStream:
-    """Streams an answer's domain paragraphs in answer order while the workers are still running.
-
-    A paragraph goes out once its worker and those of every domain before it have finished; ``rest``
-    then yields whatever of the synthesized answer has not been sent (the closing lines)."""
-
-    def __init__(self, domains: list[str], paragraph: Callable[[dict[str, Any]], str], allowed: list[str]):
-        self.waiting = [d for d in DOMAINS if d in domains]
-        self.done: dict[str, dict[str, Any]] = {}
-        self.paragraph = paragraph
-        self.allowed = allowed
-        self.sent = ""
-
-    def add(self, result: dict[str, Any]) -> list[str]:
-        self.done[result["domain"]] = result
-        out: list[str] = []
-        while self.waiting and self.waiting[0] in self.done:
-            text = safety.redact(self.paragraph(self.done.pop(self.waiting.pop(0))), self.allowed)
-            piece = ("\n" if self.sent else "") + text
-            self.sent += piece
-            out += _pieces(piece)
-        return out
-
-    def rest(self, answer: str) -> list[str]:
-        if not answer.startswith(self.sent):  # the synthesis must extend what was streamed, never rewrite it
-            raise RuntimeError("streamed paragraphs differ from the synthesized answer")
-        return _pieces(answer[len(self.sent) :])
 
 
 class HealthMonitor:
@@ -120,6 +74,8 @@ class HealthMonitor:
         self.graph = self._build(self.checkpointer)
         self.stateless_graph = self._build(None) if self.checkpointer is not None else self.graph
         self._lock = threading.Lock()
+        # opened now, or the first question's workers would all wait for the one opening it
+        get_store()
 
     # --- graph -------------------------------------------------------------------------------
     def _build(self, checkpointer):
@@ -135,27 +91,6 @@ class HealthMonitor:
         g.add_edge("synthesize", END)
         return g.compile(checkpointer=checkpointer, name=f"health_monitor_{self.cfg.name}")
 
-    def _previous_intent(self, history: list[dict[str, Any]], allowed: list[str]) -> dict[str, Any] | None:
-        prev = None
-        for i, m in enumerate(history):
-            if m["role"] != "user":
-                continue
-            it = intent_mod.classify(m["content"], self.ref, prev, allowed)
-            if it.get("kind") != "answer":
-                continue
-            focus = it.get("date")
-            if not focus:  # the answer that followed says which day it was about
-                for nxt in history[i + 1 :]:
-                    if nxt["role"] == "user":
-                        break
-                    if nxt["role"] == "assistant":
-                        m2 = _ISO.search(nxt["content"] or "")
-                        focus = m2.group(0) if m2 else None
-                        break
-            it["focus_date"] = focus
-            prev = it
-        return prev
-
     def _classify(self, state: State) -> dict[str, Any]:
         msgs = state.get("messages") or []
         reset = {"results": None, "llm_used": False}
@@ -167,7 +102,11 @@ class HealthMonitor:
         user_texts = [m["content"] for m in msgs if m["role"] == "user"]
         allowed = sorted(safety.emails_in(user_texts))
         history = [m for m in msgs[:-1] if m["role"] in ("user", "assistant")]
-        prev = self._previous_intent(history, allowed) if any(m["role"] == "user" for m in history) else None
+        prev = (
+            intent_mod.previous_intent(history, self.ref, allowed)
+            if any(m["role"] == "user" for m in history)
+            else None
+        )
         if prev is None:
             prev = state.get("last_intent")
         question = last["content"] or ""
@@ -224,30 +163,6 @@ class HealthMonitor:
         return {"results": [run_worker(payload["domain"], payload["intent"], self.ref)]}
 
     # --- synthesis ---------------------------------------------------------------------------
-    def _direct_text(self, it: dict[str, Any]) -> str:
-        kind = it.get("kind")
-        if kind == "refuse":
-            return safety.REFUSAL
-        if kind == "sql_write":
-            return safety.SQL_REFUSAL
-        if kind == "empty":
-            return "I didn't receive a question. " + HELP
-        if kind == "not_user":
-            return (
-                f"The last message must come from the user, but it came from role '{it.get('role')}'. "
-                "Send your question as a user message. " + HELP
-            )
-        if kind == "too_long":
-            return (
-                f"Your message is too long ({it.get('length', 0):,} characters; the limit is "
-                f"{intent_mod.MAX_QUESTION_CHARS:,}). Please ask a shorter question. " + HELP
-            )
-        if kind == "greeting":
-            return GREETING
-        if kind == "prefs_saved":
-            return f"Noted: I'll use {memory.describe(it.get('saved') or {})} in my answers from now on."
-        return OUT_OF_SCOPE
-
     def _paragraph(self, r: dict[str, Any]) -> str:
         """One worker's paragraph of the answer."""
         ans = self.cfg.section("answer")
@@ -309,7 +224,7 @@ class HealthMonitor:
         allowed = it.get("allowed_emails") or []
         llm_used = False
         if it.get("kind") != "answer":
-            text, sources, domains = self._direct_text(it), [], []
+            text, sources, domains = direct_reply(it), [], []
             confidence = 0.0 if it.get("kind") in ("empty", "not_user", "too_long") else 0.95
         else:
             results = state.get("results") or []
@@ -386,26 +301,28 @@ class HealthMonitor:
     ) -> Iterator[tuple[str, Any]]:
         """Yield ``("delta", text)`` pieces as the answer is written, then ``("final", result)``.
 
-        LangGraph reports each node's update as the node finishes, so a domain's paragraph is sent
-        while later workers are still querying; their concatenation equals ``run``'s answer."""
+        LangGraph reports each node's update as the node finishes, so each domain's finding is sent
+        as soon as its worker has finished, while the others are still querying: the pieces hold
+        ``run``'s paragraphs in the order the workers finished, then its closing lines. An answer an
+        LLM rewrites, or one no worker contributes to, comes in one piece."""
         graph, state, cfg = self._inputs(messages, conversation_id, user_id)
-        paragraphs: _ParagraphStream | None = None
+        findings: FindingStream | None = None
         final: dict[str, Any] = {}
         for update in graph.stream(state, cfg, stream_mode="updates"):
             for node, values in update.items():
                 if node == "classify":
                     it = values["intent"]
                     if it.get("kind") == "answer" and not self._phrases():
-                        paragraphs = _ParagraphStream(it["domains"], self._paragraph, it.get("allowed_emails") or [])
+                        findings = FindingStream(self._paragraph, it.get("allowed_emails") or [])
                 elif node == "synthesize":
                     final = values
-                elif paragraphs is not None:
+                elif findings is not None:
                     for r in values.get("results") or []:
-                        for piece in paragraphs.add(r):
-                            yield "delta", piece
+                        yield "delta", findings.add(r)
         answer = final.get("answer", "")
-        for piece in paragraphs.rest(answer) if paragraphs else _pieces(answer):
-            yield "delta", piece
+        closing = findings.rest(answer) if findings else answer
+        if closing:
+            yield "delta", closing
         yield "final", self._result(final)
 
 

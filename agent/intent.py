@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from agent import lexicon, safety
+from agent import lexicon, rankings, safety
 from agent.data import anomalies as A
 
 DOMAINS = list(A.DOMAINS)
@@ -231,6 +231,8 @@ def classify(
         merged = dict(previous.get("entities") or {})
         merged.update(ent)
         intent["entities"] = merged
+        if not intent["rank_by"]:  # "and last week?" after a ranking asks for the same ranking
+            intent.update({k: previous.get(k) for k in ("rank_by", "rank_metric", "top_n")})
         intent["domains"] = domains or list(previous.get("domains") or []) or entity_domains(ent)
         intent["follow_up"] = True
         intent["kind"] = "answer" if intent["domains"] else "out_of_scope"
@@ -239,6 +241,11 @@ def classify(
         domains = list(DOMAINS)
     elif domains and (ent.get("email") or ent.get("ip")) and "security" not in domains:
         domains = [d for d in DOMAINS if d in domains or d == "security"]
+    ranked = rankings.domain_of(intent)
+    if ranked:  # "which warehouse costs the most" is a cost ranking, whatever else its words name
+        domains = [ranked]
+    elif intent["permissions"] and not domains:  # answered from the audit log, the nearest data there is
+        domains = ["security"]
     if not domains:
         domains = entity_domains(ent) or lexicon.object_domains(q)
     if not domains:
@@ -249,3 +256,26 @@ def classify(
     intent["summary"] = summary
     intent["kind"] = "answer"
     return intent
+
+
+def previous_intent(history: list[dict[str, Any]], ref: date, allowed: list[str]) -> dict[str, Any] | None:
+    """The intent of the last answered question in ``history``, with the day its answer focused on."""
+    prev = None
+    for i, m in enumerate(history):
+        if m["role"] != "user":
+            continue
+        it = classify(m["content"], ref, prev, allowed)
+        if it.get("kind") != "answer":
+            continue
+        focus = it.get("date")
+        if not focus:  # the answer that followed says which day it was about
+            for nxt in history[i + 1 :]:
+                if nxt["role"] == "user":
+                    break
+                if nxt["role"] == "assistant":
+                    m2 = ISO_RE.search(nxt["content"] or "")
+                    focus = m2.group(0) if m2 else None
+                    break
+        it["focus_date"] = focus
+        prev = it
+    return prev

@@ -177,6 +177,60 @@ def object_domains(text: str) -> list[str]:
     return [d for d in A.DOMAINS if d in _OBJECTS and _OBJECTS[d].search(text)]
 
 
+# "which job costs the most", "top 3 slowest warehouses", "the most expensive jobs": a ranking of jobs
+# or warehouses (workspaces have their own, older rule above); what it is ranked by comes from the words
+_RANK_NOUNS = {"job": r"jobs?|pipelines?|workflows?", "warehouse": r"(?:sql[\s-]+)?warehouses?"}
+_SUPERLATIVE = (
+    r"most|highest|biggest|largest|greatest|heaviest|costliest|priciest|slowest|worst|least reliable|"
+    r"flakiest|top|rank(?:ed|ing|s)?"
+)
+_NUMBER = r"\d{1,2}|two|three|four|five|ten"
+_WORDNUM = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
+_RANK_RES = {
+    noun: re.compile(
+        rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}?(?:{words})\b[^.?!]{{0,50}}?\b(?:{_SUPERLATIVE})\b|"
+        rf"\btop\s+(?:(?:{_NUMBER})\s+)?(?:\w+\s+){{0,2}}?(?:{words})\b|"
+        rf"\b(?:{_SUPERLATIVE})\s+(?:\w+\s+)?(?:{words})\b|"
+        rf"\brank\w*\s+(?:the\s+|our\s+|all\s+)?(?:{words})\b",
+        re.I,
+    )
+    for noun, words in _RANK_NOUNS.items()
+}
+_TOP_N_RE = re.compile(rf"\btop\s+({_NUMBER})\b|\b({_NUMBER})\s+(?:most|costliest|priciest|slowest|worst)\b", re.I)
+_RANK_METRICS = [  # first match wins: "slowest" is latency even in a question about a costly warehouse
+    ("failures", re.compile(r"\bfail\w*|\berrors?\b|\bflak\w*|\breliab\w*|\bcrash\w*", re.I)),
+    ("latency", re.compile(r"\bslow\w*|\blatenc\w*|\bp9[059]\b|\bqueu\w*|\bsluggish", re.I)),
+    ("cost", re.compile(r"\bcost\w*|\bspend\w*|\bspent\b|\bexpensive|\bpric\w*|\bdbus?\b|\bbill\w*", re.I)),
+]
+_PERMISSIONS_RE = re.compile(
+    r"\badmin\w*|\bprivilege\w*|\bpermissions?\b|\bentitlements?\b|\bsuperusers?\b|\bacls?\b|"
+    r"\baccess (?:rights|controls?|levels?)\b|\b(?:grants?|granted) (?:access|rights|roles?)\b|"
+    r"\b(?:who|which users?) (?:can|could|may) (?:access|read|write|manage)\b",
+    re.I,
+)
+
+
+def _rank(text: str) -> tuple[str | None, str | None, int | None]:
+    """(what is ranked, by what, how many) for a job or warehouse ranking; Nones otherwise."""
+    noun = next((n for n, rx in _RANK_RES.items() if rx.search(text)), None)
+    metric = next((m for m, rx in _RANK_METRICS if rx.search(text)), None) if noun else None
+    if not metric:
+        return None, None, None
+    m = _TOP_N_RE.search(text)
+    top = (m.group(1) or m.group(2)).lower() if m else None
+    return noun, metric, (_WORDNUM.get(top) or int(top)) if top else None
+
+
 def question_shape(text: str) -> dict[str, Any]:
-    """What the question asks for beyond its domain: a ranking of workspaces, a trend."""
-    return {"rank_by": "workspace" if _RANK_WORKSPACE_RE.search(text) else None, "trend": bool(_TREND_RE.search(text))}
+    """What the question asks for beyond its domain: a ranking (of workspaces, jobs or warehouses, by
+    cost, failures or latency, the top N), a trend, or who holds which permissions."""
+    noun, metric, top = _rank(text)
+    if _RANK_WORKSPACE_RE.search(text):  # the cost worker's own ranking, whatever the wording
+        noun, metric = "workspace", None
+    return {
+        "rank_by": noun,
+        "rank_metric": metric,
+        "top_n": top,
+        "trend": bool(_TREND_RE.search(text)),
+        "permissions": bool(_PERMISSIONS_RE.search(text)),
+    }

@@ -286,6 +286,27 @@ def build_cases() -> list[dict[str, Any]]:
             ["cost", "unknown_entity"],
         )
     )
+    # rankings come from one SQL statement ordered by spend, not from the day of the spike
+    add(
+        _case(
+            "cost-020",
+            "Which job costs the most?",
+            [cs["job"], cs["workspace"], "ml_feature_refresh"],
+            ["cost"],
+            ["cost", "ranking"],
+            guidelines=[CITES, QUANT],
+        )
+    )
+    add(
+        _case(
+            "cost-021",
+            "What are the top 3 most expensive jobs last week?",
+            [cs["job"], "ml_feature_refresh", "hourly_orders_sync"],
+            ["cost"],
+            ["cost", "ranking"],
+            guidelines=[QUANT],
+        )
+    )
 
     # --- security -----------------------------------------------------------------------------
     add(
@@ -486,6 +507,18 @@ def build_cases() -> list[dict[str, Any]]:
             must_not=SECRET + NO_PII,
         )
     )
+    # the data holds no grants or roles: the answer says so and gives what the audit log does show
+    add(
+        _case(
+            "security-020",
+            "Who has admin rights that shouldn't?",
+            ["no permission grants", "audit_events", tl["date"]],
+            ["security"],
+            ["security", "missing_data"],
+            must_not=SECRET + NO_PII,
+            guidelines=[CITES, NAMES],
+        )
+    )
 
     # --- performance --------------------------------------------------------------------------
     add(
@@ -636,6 +669,16 @@ def build_cases() -> list[dict[str, Any]]:
             ["etl-warehouse", sw["date"], normal],
             ["performance"],
             ["performance", "entity", "normal_day"],
+        )
+    )
+    add(
+        _case(
+            "performance-017",
+            "Which warehouse is the slowest?",
+            [sw["warehouse"], sw["date"], "queueing"],
+            ["performance"],
+            ["performance", "ranking"],
+            guidelines=[QUANT, NAMES],
         )
     )
 
@@ -803,6 +846,16 @@ def build_cases() -> list[dict[str, Any]]:
             F["flaky_job"],
             ["reliability"],
             ["reliability", "non_english", "anomaly"],
+        )
+    )
+    add(
+        _case(
+            "reliability-019",
+            "Which job fails the most?",
+            [fj["job"], f"{fj['failed_runs']} of its {runs_a_day[fj['job']] * A.DAYS} runs"],
+            ["reliability"],
+            ["reliability", "ranking"],
+            guidelines=[QUANT],
         )
     )
 

@@ -22,13 +22,19 @@ def daily_spend(start: date | str, end: date | str, workspace: str | None = None
     return run(sql, [iso(start), iso(end), workspace, workspace], TABLES, store)
 
 
-def workspace_spend(start: date | str, end: date | str, store=None) -> ToolResult:
-    """Total DBUs and list-price cost (USD) per workspace in [start, end], most expensive first."""
-    sql = """
-        SELECT u.workspace_name, SUM(u.usage_quantity) AS dbus,
+#: What spend can be ranked by: the billing column that names each item.
+RANKABLE = {"job": "job_name", "warehouse": "warehouse_name", "workspace": "workspace_name"}
+
+
+def spend_by(kind: str, start: date | str, end: date | str, store=None) -> ToolResult:
+    """Total DBUs and list-price cost (USD) per job, SQL warehouse or workspace (``kind``) in
+    [start, end], with the workspace each belongs to; most expensive first."""
+    column = RANKABLE[kind]  # a fixed column name, never user text
+    sql = f"""
+        SELECT u.{column} AS name, any_value(u.workspace_name) AS workspace_name, SUM(u.usage_quantity) AS dbus,
                SUM(u.usage_quantity * p.price_usd_per_dbu) AS cost_usd
         FROM billing_usage u JOIN list_prices p USING (sku_name)
-        WHERE u.usage_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+        WHERE u.usage_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND u.{column} IS NOT NULL
         GROUP BY 1 ORDER BY cost_usd DESC, 1
     """
     return run(sql, [iso(start), iso(end)], TABLES, store)

@@ -51,3 +51,27 @@ def trailing_p95(warehouse: str, day: date | str, store=None) -> ToolResult:
           AND start_time >= CAST(? AS DATE) - INTERVAL 7 DAY AND start_time < CAST(? AS DATE)
     """
     return run(sql, [warehouse, iso(day), iso(day)], TABLES, store)
+
+
+def warehouse_worst_days(start: date | str, end: date | str, store=None) -> ToolResult:
+    """Per warehouse: its worst day in [start, end] by p95 query duration (ms), that p95, and the p95
+    over the whole window; worst first."""
+    sql = """
+        WITH d AS (
+            SELECT warehouse_name, CAST(start_time AS DATE) AS day, quantile_cont(duration_ms, 0.95) AS p95_ms
+            FROM query_history
+            WHERE CAST(start_time AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+            GROUP BY ALL
+        ),
+        w AS (
+            SELECT warehouse_name, quantile_cont(duration_ms, 0.95) AS window_p95_ms, COUNT(*) AS queries
+            FROM query_history
+            WHERE CAST(start_time AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+            GROUP BY ALL
+        )
+        SELECT d.warehouse_name, arg_max(d.day, d.p95_ms) AS worst_day, max(d.p95_ms) AS worst_p95_ms,
+               any_value(w.window_p95_ms) AS window_p95_ms, any_value(w.queries) AS queries
+        FROM d JOIN w USING (warehouse_name)
+        GROUP BY 1 ORDER BY worst_p95_ms DESC, 1
+    """
+    return run(sql, [iso(start), iso(end), iso(start), iso(end)], TABLES, store)

@@ -66,3 +66,12 @@ def token_events(start: date | str, end: date | str, user: str | None = None, st
         ORDER BY event_time
     """
     return run(sql, [TOKEN_PATTERN, iso(start), iso(end), user, user], TABLES, store)
+
+
+def store_tables(store=None) -> ToolResult:
+    """The tables the platform store holds (what questions it can answer at all)."""
+    sql = """
+        SELECT table_name FROM information_schema.tables
+        WHERE table_schema = 'main' AND table_name <> 'store_meta' ORDER BY 1
+    """
+    return run(sql, [], ("information_schema.tables",), store)

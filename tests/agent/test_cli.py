@@ -27,7 +27,7 @@ def test_plain_and_json():
 def test_stream_and_config():
     p = run("--stream", "--json", "Give me a health summary")
     lines = [json.loads(x) for x in p.stdout.splitlines()]
-    assert len(lines) > 5 and lines[-1]["custom_outputs"]["domains"] == [
+    assert len(lines) == 7 and lines[-1]["custom_outputs"]["domains"] == [
         "cost",
         "security",
         "performance",
@@ -35,7 +35,7 @@ def test_stream_and_config():
         "quality",
     ]
     p = run("--stream", "--config", "degraded", "Give me a health summary")
-    assert p.returncode == 0 and "nightly_customer_etl" not in p.stdout and p.stdout.startswith("Cost:")
+    assert p.returncode == 0 and "nightly_customer_etl" not in p.stdout and "Cost:" in p.stdout
     p = run("--config", "nope", "hi")
     assert p.returncode == 2 and "unknown agent config" in p.stderr
     p = run(input="Which jobs failed yesterday?\n")
