@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,13 @@ def load_config(
     pyproject = pyproject or find_pyproject((root or Path.cwd()).resolve())
     cfg = HarnessConfig(root=(pyproject.parent if pyproject else (root or Path.cwd())).resolve())
     table: dict[str, Any] = {}
+    project_name = ""
     if pyproject is not None:
         try:
             with pyproject.open("rb") as fh:
-                table = tomllib.load(fh).get("tool", {}).get("harness", {})
+                document = tomllib.load(fh)
+            table = document.get("tool", {}).get("harness", {})
+            project_name = str(document.get("project", {}).get("name") or "")
         except tomllib.TOMLDecodeError as exc:
             raise HarnessError(f"{pyproject}: not valid TOML: {exc}") from None
         cfg.source = str(pyproject)
@@ -130,8 +134,15 @@ def load_config(
         raise _unknown("--threshold", unknown[0], sorted(known_metrics(cfg)))
     if "thresholds" not in table:  # after every source: the defaults follow the final scorer list
         cfg.thresholds, cfg.default_thresholds = {**default_thresholds(cfg.scorers), **cfg.thresholds}, True
+    if not cfg.model_name.strip():
+        cfg.model_name = default_model_name(project_name or cfg.root.name)
     validate(cfg, where)
     return cfg
+
+
+def default_model_name(project: str) -> str:
+    """The registered model's name when none is configured: the project's, in the characters a name may hold."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", project).strip("-.") or "agent"
 
 
 def project_config(root: Path) -> HarnessConfig:
@@ -200,8 +211,6 @@ def known_metrics(cfg: HarnessConfig) -> set[str]:
 
 
 def validate(cfg: HarnessConfig, where: str) -> None:
-    if not cfg.agent and not cfg.versions:
-        raise HarnessError(f"{where}: 'agent' must name the agent under test")
     if cfg.concurrency < 1:
         raise HarnessError(f"{where}: 'concurrency' must be at least 1, got {cfg.concurrency}")
     if cfg.case_timeout_s <= 0:

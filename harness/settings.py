@@ -54,14 +54,15 @@ class PromotionPolicy:
 
 @dataclass
 class HarnessConfig:
-    agent: str = "agent.chat_agent:AGENT"
+    agent: str = ""  # no default: a project names the agent it ships
     baseline: str = ""
     versions: list[str] = field(default_factory=list)
     # Files and folders logged with the agent as its code, beside the local modules its import loads
     # (for a module it imports only when called); relative to the project root.
     code_paths: list[str] = field(default_factory=list)
-    golden: list[str] = field(default_factory=lambda: ["golden_data/health_monitor.jsonl"])
-    model_name: str = "health_monitor_orchestrator"
+    golden: list[str] = field(default_factory=lambda: ["golden_data/golden.jsonl"])
+    # Empty: the project's name ([project].name in pyproject.toml, else its folder's), see config.load_config.
+    model_name: str = ""
     promote_to: str = "development"
     promote: bool = True
     # The fast local loop: versions imported into the harness's own process instead of loaded from
@@ -131,6 +132,12 @@ class HarnessConfig:
     @property
     def all_versions(self) -> list[str]:
         """Candidate first, then each version it is compared against."""
+        if not self.agent and not self.versions:
+            from harness import HarnessError
+
+            raise HarnessError(
+                f'no agent to evaluate: set agent = "module:attr" in [tool.harness] ({self.source}), or pass --agent'
+            )
         if self.versions:
             return list(self.versions)
         return [self.agent] + ([self.baseline] if self.baseline else [])

@@ -18,7 +18,19 @@ def test_defaults_and_table(tmp_path):
     cfg = load_config(root, environ={})
     assert cfg.agent == "a.b:C" and cfg.concurrency == 2 and cfg.thresholds == {"correctness": 0.9}
     assert cfg.root == root.resolve()
-    assert cfg.golden_paths == [root.resolve() / "golden_data/health_monitor.jsonl"]
+    assert cfg.golden_paths == [root.resolve() / "golden_data/golden.jsonl"]
+
+
+def test_library_defaults_name_no_demo(tmp_path):
+    """The reference project's pyproject.toml names its agent and model; the library's defaults do not."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "Shop Bot"\n[tool.harness]\n', encoding="utf-8")
+    cfg = load_config(tmp_path, environ={})
+    assert (cfg.agent, cfg.model_name) == ("", "Shop-Bot")
+    with pytest.raises(HarnessError, match=r"^no agent to evaluate: set agent = .* or pass --agent$"):
+        cfg.all_versions
+    (tmp_path / "orders-agent").mkdir()
+    named_by_folder = load_config(write(tmp_path / "orders-agent", "[tool.harness]\n"), environ={})
+    assert named_by_folder.model_name == "orders-agent"
 
 
 def test_unknown_key_names_it_and_suggests(tmp_path):
