@@ -42,8 +42,11 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
             "case_timeout_s": cfg.case_timeout_s,
             "judge_model": cfg.judge_model or "rule-based",
         }
-        for name, sha in record.golden:
+        for label, sha in record.golden:
+            name, _, version = label.partition("@")  # a dataset's `name@version`: no `@` in a param key
             params[f"golden.{name}.sha256"] = sha
+            if version:
+                params[f"golden.{name}.version"] = version
         for name, value in cfg.thresholds.items():
             params[f"threshold.{name}"] = value
         mlflow.log_params(
