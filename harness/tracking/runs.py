@@ -71,6 +71,9 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
                 }
             )
         mlflow.log_table(_redacted(_case_table(evaluation)), artifact_file="eval_results.json")
+        from harness.tracking.assessments import log_case_traces
+
+        log_case_traces(evaluation)  # each case a trace of this run, its scores and expectations assessments
         mlflow.log_artifacts(str(report_dir), artifact_path="reports")
         # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
         mlflow.set_tags(
