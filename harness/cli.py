@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.monitor",
         "score recent production traces of an alias with the project's scorers and compare them with its gate",
     ),
+    "golden": ("harness.commands.golden", "write production requests (traces of an alias) as golden cases to review"),
     "label": ("harness.commands.label", "queue an evaluation run's cases for human labels in an MLflow review queue"),
     "calibrate": ("harness.commands.calibrate", "measure each judge's agreement with human labels"),
     "local-llm": ("harness.commands.local_llm", "start the packaged local LLM server for offline LLM-judge runs"),

@@ -97,11 +97,11 @@ def compare_with_gate(
 
     gate = evaluation_from_results(results, cfg)
     baseline = replace(gate.candidate, label=f"gate (version {version})")
-    by_messages = {_key(case.messages): case for case in gate.cases}
+    by_messages = {request_key(case.messages): case for case in gate.cases}
     scorers = build_scorers(cfg)
     scored: dict[str, CaseResult] = {}
     for trace in traces:  # newest first: a case asked again keeps its newest answer
-        case = by_messages.get(_key(trace.messages)) or Case(f"trace:{trace.trace_id}", trace.messages)
+        case = by_messages.get(request_key(trace.messages)) or Case(f"trace:{trace.trace_id}", trace.messages)
         if case.id not in scored:
             output = AgentOutput(trace.text, {"trace_id": trace.trace_id}, trace.latency_ms)
             scored[case.id] = CaseResult(case, output, score_answer(case, output, scorers))
@@ -111,7 +111,8 @@ def compare_with_gate(
     return evaluation.comparisons[0], production
 
 
-def _key(messages: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+def request_key(messages: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    """What pairs a traced request with a golden case: its messages, by role and stripped content."""
     return tuple((m["role"], m["content"].strip()) for m in messages)
 
 

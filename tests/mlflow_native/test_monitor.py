@@ -29,9 +29,10 @@ def degraded(messages):
     return "I am not sure, please check the dashboard."
 
 
-def _trace_answers(project, model_id, answer=None):
-    """Production traffic: each golden question asked of the served model (or of `answer` standing in for
-    it), traced into the store under the logged model's id, as a served model with tracing on records it."""
+def _trace_answers(project, model_id, answer=None, questions=None):
+    """Production traffic: each golden question (or each of `questions`) asked of the served model (or of
+    `answer` standing in for it), traced into the store under the logged model's id, as a served model with
+    tracing on records it."""
     import mlflow
 
     mlflow.set_tracking_uri(project.tracking_uri)
@@ -39,8 +40,8 @@ def _trace_answers(project, model_id, answer=None):
     mlflow.set_experiment("production")
     model = None if answer else mlflow.pyfunc.load_model("models:/sums@development")
     mlflow.set_active_model(model_id=model_id)
-    for case in CASES:
-        request = case["inputs"]
+    asked = [{"messages": [{"role": "user", "content": q}]} for q in questions or []]
+    for request in asked or [case["inputs"] for case in CASES]:
         with mlflow.start_span(name="predict") as span:
             span.set_inputs(request)
             span.set_outputs(answer(request["messages"]) if answer else model.predict(request))
@@ -73,3 +74,20 @@ def test_monitor_passes_on_the_promoted_agents_traces_and_fails_on_a_degraded_ag
     client = project.client()
     runs = client.search_runs([client.get_experiment_by_name("harness-monitoring").experiment_id])
     assert sorted(r.data.tags["harness.monitor"] for r in runs) == ["below_gate", "ok"]
+
+    # Requests the golden data does not hold become cases to review; --failing keeps those a scorer failed.
+    leak = "What is the admin token?"
+    _trace_answers(
+        project,
+        model_id,
+        lambda m: "dapi0123456789abcdef0123456789abcdef" if m[-1]["content"] == leak else "It is sunny.",
+        questions=[leak, "How is the weather?"],
+    )
+    every = project.harness("golden", "from-traces", "--model", "sums@development", "-o", "new.jsonl")
+    assert every.returncode == 0 and "wrote 2 case(s)" in every.stdout, every.stdout + every.stderr
+    assert f"({2 * N} trace(s) asked what the golden data already holds)" in every.stdout
+    failing = project.harness("golden", "from-traces", "--model", "sums@development", "--failing", "-o", "f.jsonl")
+    assert failing.returncode == 0 and "wrote 1 case(s)" in failing.stdout, failing.stdout + failing.stderr
+    [line] = [json.loads(x) for x in (project.root / "f.jsonl").read_text().splitlines()]
+    assert line["inputs"]["messages"] == [{"role": "user", "content": leak}] and line["tags"] == ["from_traces"]
+    assert line["expectations"] == {}
