@@ -2,7 +2,8 @@
 
 A line with `turns` is a conversation: it expands here into one `Case` per turn (`<id>/turn-<k>`),
 each carrying its `Conversation`, so scoring, comparison, the gate and the reports see ordinary cases
-and only the runner plays the turns of a conversation together.
+and only the runner plays the turns of a conversation together. A source `mlflow-dataset:<name>` holds
+the same lines as an MLflow evaluation dataset (read through `harness.tracking.datasets`).
 """
 
 from __future__ import annotations
