@@ -37,6 +37,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.log",
         "log a written report to MLflow when the session could not; promotes only on a signed record",
     ),
+    "dataset": ("harness.commands.dataset", "push a golden JSONL file to an MLflow evaluation dataset, or pull one"),
+    "monitor": (
+        "harness.commands.monitor",
+        "score recent production traces of an alias with the project's scorers and compare them with its gate",
+    ),
+    "golden": ("harness.commands.golden", "write production requests (traces of an alias) as golden cases to review"),
+    "label": ("harness.commands.label", "queue an evaluation run's cases for human labels in an MLflow review queue"),
     "calibrate": ("harness.commands.calibrate", "measure each judge's agreement with human labels"),
     "local-llm": ("harness.commands.local_llm", "start the packaged local LLM server for offline LLM-judge runs"),
     "server": ("harness.commands.server", "start an MLflow tracking server backed by PostgreSQL for a team"),

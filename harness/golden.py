@@ -2,20 +2,23 @@
 
 A line with `turns` is a conversation: it expands here into one `Case` per turn (`<id>/turn-<k>`),
 each carrying its `Conversation`, so scoring, comparison, the gate and the reports see ordinary cases
-and only the runner plays the turns of a conversation together.
+and only the runner plays the turns of a conversation together. A source `mlflow-dataset:<name>` holds
+the same lines as an MLflow evaluation dataset (read through `harness.tracking.datasets`).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness import HarnessError
+from harness.settings import DATASET_SCHEME
 
 TAG_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ROLES = {"system", "user", "assistant", "tool"}
@@ -30,6 +33,7 @@ EXPECTATION_KEYS = (*_LIST_EXPECTATIONS, "expected_response", "expected_refusal"
 # Who keeps a conversation's earlier turns: the agent (each call sends only the new turn, with the
 # conversation id) or the caller (each call sends the earlier turns and the answers to them first).
 HISTORY_MODES = ("agent", "sent")
+VERSION_CHARS = 12  # of a dataset's digest, as its version
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,12 @@ class Case:
 
 def iter_golden(path: Path) -> Iterator[Case]:
     """Yield cases one line at a time, so a very large file is never held whole in memory."""
+    for where, record in iter_lines(path):
+        yield from parse_cases(record, where)
+
+
+def iter_lines(path: Path) -> Iterator[tuple[str, Any]]:
+    """Each non-blank line of a golden file, decoded, with its `file:line`."""
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -122,10 +132,9 @@ def iter_golden(path: Path) -> Iterator[Case]:
             if not text:
                 continue
             try:
-                record = json.loads(text)
+                yield where, json.loads(text)
             except json.JSONDecodeError as exc:
                 raise HarnessError(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}") from None
-            yield from parse_cases(record, where)
 
 
 def parse_cases(record: Any, where: str) -> list[Case]:
@@ -263,12 +272,13 @@ def _params(record: dict[str, Any], where: str, case_id: str) -> dict[str, Any]:
     return params
 
 
-def load_golden(paths: list[Path]) -> list[Case]:
-    """Load every file, rejecting duplicate ids across all of them."""
+def load_golden(paths: Sequence[Path]) -> list[Case]:
+    """Load every source (a JSONL file or `mlflow-dataset:<name>[@<version>]`), rejecting duplicate ids
+    across all of them."""
     cases: list[Case] = []
     seen: dict[str, str] = {}
     for path in paths:
-        for case in iter_golden(path):
+        for case in source_cases(path)[1]:
             if case.id in seen:
                 raise HarnessError(f"{case.source}: duplicate case id '{case.id}' (first at {seen[case.id]})")
             seen[case.id] = case.source
@@ -278,10 +288,57 @@ def load_golden(paths: list[Path]) -> list[Case]:
     return cases
 
 
+def dataset_source(path: Path | str) -> tuple[str, str | None] | None:
+    """(name, version) of an `mlflow-dataset:<name>[@<version>]` golden source; None for a file."""
+    text = str(path)
+    if not text.startswith(DATASET_SCHEME):
+        return None
+    name, _, version = text[len(DATASET_SCHEME) :].partition("@")
+    if not name:
+        raise HarnessError(f"{text}: names no dataset (write {DATASET_SCHEME}<name>[@<version>])")
+    return name, version or None
+
+
+def source_cases(path: Path) -> tuple[str, Iterator[Case] | list[Case]]:
+    """The label a source is sealed under and its cases: a file's name (streamed), or an MLflow evaluation
+    dataset's `mlflow-dataset:<name>@<version>`, its version the start of its cases' digest (MLflow keeps
+    no versions of a dataset outside Databricks, so a pinned version checks the records have not changed)."""
+    source = dataset_source(path)
+    if source is None:
+        return path.name, iter_golden(path)
+    from harness.tracking.datasets import read_dataset
+
+    name, pinned = source
+    cases = [case for where, line in read_dataset(name).lines for case in parse_cases(line, where)]
+    version = cases_sha256(cases)[:VERSION_CHARS]
+    if pinned and pinned != version:
+        raise HarnessError(
+            f"{path}: the dataset's records are at version {version} now, not {pinned} (the store keeps only "
+            f"the latest records: pull them, or pin {DATASET_SCHEME}{name}@{version})"
+        )
+    return f"{DATASET_SCHEME}{name}@{version}", cases
+
+
+def cases_sha256(cases: Sequence[Case]) -> str:
+    """sha256 over the cases as parsed: what a dataset source is sealed by, whatever MLflow stores beside it."""
+    digest = hashlib.sha256()
+    for case in cases:
+        row = {**case.to_record(), "conversation": case.conversation.to_dict() if case.conversation else None}
+        digest.update(json.dumps(row, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def source_digest(path: Path) -> tuple[str, str]:
+    """(label, sha256) of a golden source: a file's name and content digest, a dataset's name@version and
+    its cases' digest."""
+    if dataset_source(path) is None:
+        return path.name, file_digest(path)
+    label, cases = source_cases(path)
+    return label, cases_sha256(list(cases))
+
+
 def file_digest(path: Path) -> str:
     """sha256 of a golden file, streamed; logged so a run names the exact data it used."""
-    import hashlib
-
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -77,8 +77,11 @@ def tree_sha256(root: str | Path) -> str:
 
 
 def golden_digests(paths: Sequence[Path]) -> list[tuple[str, str]]:
-    """(file name, sha256) of each golden file, in configuration order."""
-    return [(Path(path).name, file_sha256(Path(path))) for path in paths]
+    """(label, sha256) of each golden source, in configuration order: a file's name and content digest, an
+    MLflow evaluation dataset's `mlflow-dataset:<name>@<version>` and its cases' digest."""
+    from harness.golden import source_digest
+
+    return [source_digest(Path(path)) for path in paths]
 
 
 def _canonical(value: Any) -> bytes:
@@ -111,7 +114,7 @@ class GateRecord:
     model_uri: str  # the logged model that was evaluated and is the one registered
     model_id: str | None
     artifact_sha256: str
-    golden: tuple[tuple[str, str], ...]  # (file name, sha256)
+    golden: tuple[tuple[str, str], ...]  # (file name or mlflow-dataset:<name>@<version>, sha256)
     policy_sha256: str
     harness_version: str
     cases_evaluated: int
@@ -216,7 +219,8 @@ def verify_record(
             "the gate policy changed since it was evaluated (thresholds, margins, scorers, judges, promote_to or chain)"
         )
     if golden is not None and tuple(tuple(g) for g in golden) != record.golden:
-        problems.append("the golden files changed since it was evaluated")
+        changed = [label for label, sha in record.golden if (label, sha) not in {tuple(g) for g in golden}]
+        problems.append(f"the golden data changed since it was evaluated ({', '.join(changed) or 'sources differ'})")
     if key:
         if not record.signature:
             problems.append(f"its record is not signed and {SIGNING_KEY_ENV} is set")

@@ -44,6 +44,8 @@ DEFAULT_RELATIVE_TEST = "no_regression"
 # (the default: an unchanged version on a small set is not blocked by noise, and the report says
 # the check was undecided) or "block".
 LATENCY_UNDECIDED = ("pass", "block")
+# A golden source kept in the tracking store rather than a file: `mlflow-dataset:<name>[@<version>]`.
+DATASET_SCHEME = "mlflow-dataset:"
 
 
 @dataclass
@@ -123,7 +125,8 @@ class HarnessConfig:
 
     @property
     def golden_paths(self) -> list[Path]:
-        return [self.resolve_path(p) for p in self.golden]
+        """Each golden source: a file's resolved path, a dataset's reference as it was written."""
+        return [Path(p) if p.startswith(DATASET_SCHEME) else self.resolve_path(p) for p in self.golden]
 
     @property
     def report_path(self) -> Path:

@@ -47,10 +47,6 @@ class LabelledAnswer:
 
 def load_labels(path: Path) -> list[LabelledAnswer]:
     """Read the label file; errors name the file and line."""
-    from harness.golden import parse_case
-    from harness.trajectory import received_trajectory
-    from harness.versions.version import AgentOutput
-
     if not path.is_file():
         raise HarnessError(f"{path}: label file not found")
     answers: list[LabelledAnswer] = []
@@ -62,26 +58,42 @@ def load_labels(path: Path) -> list[LabelledAnswer]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise HarnessError(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}") from None
-        if not isinstance(record, dict):
-            raise HarnessError(f"{where}: a labelled answer must be a JSON object")
-        for key, typ in (("id", str), ("case", dict), ("answer", str), ("labels", dict)):
-            if not isinstance(record.get(key), typ):
-                raise HarnessError(f"{where}: '{key}' is missing or not a {typ.__name__}")
-        labels = record["labels"]
-        if not labels or not all(isinstance(v, bool) for v in labels.values()):
-            raise HarnessError(f"{where}: 'labels' must map metric names to true/false")
-        metadata = record.get("metadata") or {}
-        steps = record.get("trajectory")
-        trajectory = received_trajectory(steps)
-        if steps is not None and trajectory is None:
-            raise HarnessError(f"{where}: 'trajectory' must be a non-empty list of step objects")
-        output = AgentOutput(record["answer"], metadata, trajectory=trajectory)
-        answers.append(
-            LabelledAnswer(record["id"], parse_case(record["case"], where), output, labels, record.get("note", ""))
-        )
+        answers.append(labelled_answer(record, where))
     if not answers:
         raise HarnessError(f"{path}: no labelled answers")
     return answers
+
+
+def labelled_answer(record: Any, where: str) -> LabelledAnswer:
+    """One labelled answer, from a label-file line or a labelled case trace read back from the store."""
+    from harness.golden import parse_case
+    from harness.trajectory import received_trajectory
+    from harness.versions.version import AgentOutput
+
+    if not isinstance(record, dict):
+        raise HarnessError(f"{where}: a labelled answer must be a JSON object")
+    for key, typ in (("id", str), ("case", dict), ("answer", str), ("labels", dict)):
+        if not isinstance(record.get(key), typ):
+            raise HarnessError(f"{where}: '{key}' is missing or not a {typ.__name__}")
+    labels = record["labels"]
+    if not labels or not all(isinstance(v, bool) for v in labels.values()):
+        raise HarnessError(f"{where}: 'labels' must map metric names to true/false")
+    metadata = record.get("metadata") or {}
+    steps = record.get("trajectory")
+    trajectory = received_trajectory(steps)
+    if steps is not None and trajectory is None:
+        raise HarnessError(f"{where}: 'trajectory' must be a non-empty list of step objects")
+    output = AgentOutput(record["answer"], metadata, trajectory=trajectory)
+    return LabelledAnswer(record["id"], parse_case(record["case"], where), output, labels, record.get("note", ""))
+
+
+def store_labels(run_id: str, root: Path) -> list[LabelledAnswer]:
+    """The labels people left on an evaluation run's case traces (in its review queue, or anywhere in MLflow)."""
+    from harness.tracking.connection import connect
+    from harness.tracking.labels import labelled_answers
+
+    connect(root)
+    return [labelled_answer(r, f"run {run_id}, case {r['id']}") for r in labelled_answers(run_id)]
 
 
 @dataclass
@@ -268,6 +280,11 @@ def configure_calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report-dir", dest="report_dir", help="where the calibration report is written (default reports/)"
     )
+    parser.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="also read the human labels left on this evaluation run's case traces (`harness label` queues them)",
+    )
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
@@ -281,7 +298,12 @@ def run_calibrate(args: argparse.Namespace) -> int:
     }
     cfg = load_config(overrides=overrides)
     labels = cfg.resolve_path(args.labels)
-    results = calibrate(cfg, load_labels(labels))
+    answers = store_labels(args.run, cfg.root) if args.run else []
+    if not args.run or labels.is_file():
+        answers += load_labels(labels)
+    if not answers:
+        raise HarnessError(f"run {args.run}: no case of it has a human label yet")
+    results = calibrate(cfg, answers)
     print(table(results))
     from harness.reports.files import new_report_dir
 

@@ -16,7 +16,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--versions", help="comma-separated references; the first is the candidate, each other is compared against it"
     )
-    group.addoption("--golden", action="append", help="golden JSONL file (repeatable; replaces [tool.harness] golden)")
+    group.addoption(
+        "--golden",
+        action="append",
+        help="golden JSONL file or mlflow-dataset:NAME[@VERSION] (repeatable; replaces [tool.harness] golden)",
+    )
     group.addoption("--judge-model", dest="judge_model", help="LLM judge model URI, e.g. openai:/gpt-4o-mini")
     # LLM judges: the judge cache and judge repeats.
     group.addoption(

@@ -51,7 +51,7 @@ def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = No
     `blockers`: the session's reasons not to promote, whatever the gate says (None: not known here).
     """
     cfg = evaluation.config
-    from harness.golden import file_digest
+    from harness.golden import source_digest
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -59,7 +59,10 @@ def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = No
         "config": {
             "agent": cfg.agent,
             "versions": [v.reference for v in evaluation.versions],
-            "golden": [{"path": p, "sha256": file_digest(cfg.resolve_path(p))} for p in cfg.golden],
+            "golden": [
+                {"path": p, "sha256": source_digest(path)[1]}
+                for p, path in zip(cfg.golden, cfg.golden_paths, strict=True)
+            ],
             "model_name": cfg.model_name,
             "promote_to": cfg.promote_to,
             "thresholds": cfg.thresholds,

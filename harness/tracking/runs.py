@@ -23,7 +23,6 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
 
     from harness.secrets import mask
 
-    cfg = evaluation.config
     candidate = evaluation.candidate
     experiment = mlflow.set_experiment(EXPERIMENT)
     if KIND_TAG not in experiment.tags:
@@ -32,23 +31,8 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
         mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, "custom_model_development")
     verdict = "passed" if evaluation.gate.passed else "failed"
     with mlflow.start_run(run_name=run_name(evaluation)) as run:
-        params: dict[str, Any] = {
-            "agent": candidate.reference,
-            "agent_kind": candidate.kind,
-            "model_config": getattr(candidate.version, "model_config", None) or "",
-            "versions": ",".join(v.reference for v in evaluation.versions),
-            "n_cases": len(evaluation.cases),
-            "concurrency": cfg.concurrency,
-            "case_timeout_s": cfg.case_timeout_s,
-            "judge_model": cfg.judge_model or "rule-based",
-        }
-        for name, sha in record.golden:
-            params[f"golden.{name}.sha256"] = sha
-        for name, value in cfg.thresholds.items():
-            params[f"threshold.{name}"] = value
-        mlflow.log_params(
-            {key: mask(str(value)).text for key, value in params.items()}
-        )  # references may carry credentials
+        # References may carry credentials.
+        mlflow.log_params({key: mask(str(value)).text for key, value in run_params(evaluation, record).items()})
         metrics: dict[str, float] = {}
         for version in evaluation.versions:
             prefix = "" if version is candidate else f"{version.label}/"
@@ -68,6 +52,9 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
                 }
             )
         mlflow.log_table(_redacted(_case_table(evaluation)), artifact_file="eval_results.json")
+        from harness.tracking.assessments import log_case_traces
+
+        log_case_traces(evaluation)  # each case a trace of this run, its scores and expectations assessments
         mlflow.log_artifacts(str(report_dir), artifact_path="reports")
         # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
         mlflow.set_tags(
@@ -81,6 +68,29 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
             }
         )
         return run.info.run_id
+
+
+def run_params(evaluation: Evaluation, record: GateRecord) -> dict[str, Any]:
+    """The run's params: the references, the run settings, each golden source's digest, the thresholds."""
+    cfg, candidate = evaluation.config, evaluation.candidate
+    params: dict[str, Any] = {
+        "agent": candidate.reference,
+        "agent_kind": candidate.kind,
+        "model_config": getattr(candidate.version, "model_config", None) or "",
+        "versions": ",".join(v.reference for v in evaluation.versions),
+        "n_cases": len(evaluation.cases),
+        "concurrency": cfg.concurrency,
+        "case_timeout_s": cfg.case_timeout_s,
+        "judge_model": cfg.judge_model or "rule-based",
+    }
+    for label, sha in record.golden:
+        name, _, version = label.partition("@")  # a dataset's `name@version`: no `@` in a param key
+        params[f"golden.{name}.sha256"] = sha
+        if version:
+            params[f"golden.{name}.version"] = version
+    for name, value in cfg.thresholds.items():
+        params[f"threshold.{name}"] = value
+    return params
 
 
 def run_name(evaluation: Evaluation) -> str:
