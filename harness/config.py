@@ -7,6 +7,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ _TABLES = {"thresholds", "non_inferiority", "weights", "promotion", "judges", "g
 _PROMOTION_FIELDS = {f.name for f in dataclasses.fields(PromotionPolicy)}
 
 
-def _unknown(where: str, key: str, known: set[str] | list[str]) -> HarnessError:
+def _unknown(where: str, key: str, known: Iterable[str]) -> HarnessError:
     hint = difflib.get_close_matches(key, list(known), n=1)
     suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
     return HarnessError(f"{where}: unknown key '{key}'{suggestion}; known keys: {', '.join(sorted(known))}")
@@ -91,11 +92,11 @@ def find_pyproject(start: Path) -> Path | None:
 def load_config(
     root: Path | None = None,
     overrides: dict[str, Any] | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     pyproject: Path | None = None,
 ) -> HarnessConfig:
     """Load `[tool.harness]`, then apply `HARNESS_<KEY>` environment variables, then `overrides`."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     pyproject = pyproject or find_pyproject((root or Path.cwd()).resolve())
     cfg = HarnessConfig(root=(pyproject.parent if pyproject else (root or Path.cwd())).resolve())
     table: dict[str, Any] = {}
@@ -116,8 +117,8 @@ def load_config(
         _apply(cfg, where, key, value)
     for key in _FIELDS:
         env_name = f"HARNESS_{key.upper()}"
-        if key not in _TABLES and env_name in environ:
-            _apply(cfg, f"environment {env_name}", key, environ[env_name])
+        if key not in _TABLES and env_name in env:
+            _apply(cfg, f"environment {env_name}", key, env[env_name])
     for key, value in (overrides or {}).items():
         if value is None:
             continue
@@ -256,23 +257,23 @@ def validate(cfg: HarnessConfig, where: str) -> None:
         for name, value in getattr(cfg, table).items():
             if name not in metrics:
                 raise _unknown(f"{where}.{table}", name, metrics)
-            if table == "weights" and value < 0:
-                raise HarnessError(f"{where}.weights: '{name}' must be non-negative, got {value}")
-            if table == "non_inferiority" and name in USAGE_METRICS:
-                raise HarnessError(
-                    f"{where}.non_inferiority: '{name}' counts calls (fewer is better): cap it in thresholds instead"
-                )
-            if table == "non_inferiority" and not 0.0 <= value <= 1.0:
-                raise HarnessError(f"{where}.non_inferiority: '{name}' must be between 0 and 1, got {value}")
-            if table == "thresholds":
-                if name in USAGE_METRICS:
-                    if value < 0:
-                        raise HarnessError(f"{where}.thresholds: '{name}' must be at least 0, got {value}")
-                elif name in LATENCY_THRESHOLDS:
-                    if value <= 0:
-                        raise HarnessError(f"{where}.thresholds: '{name}' must be positive, got {value}")
-                elif not 0.0 <= value <= 1.0:
-                    raise HarnessError(f"{where}.thresholds: '{name}' must be between 0 and 1, got {value}")
+            if problem := _metric_value_problem(table, name, value):
+                raise HarnessError(f"{where}.{table}: '{name}' {problem}")
+
+
+def _metric_value_problem(table: str, name: str, value: float) -> str | None:
+    """What is wrong with `value` for metric `name` in `table`, or None."""
+    if table == "weights":
+        return f"must be non-negative, got {value}" if value < 0 else None
+    if table == "non_inferiority":
+        if name in USAGE_METRICS:
+            return "counts calls (fewer is better): cap it in thresholds instead"
+        return None if 0.0 <= value <= 1.0 else f"must be between 0 and 1, got {value}"
+    if name in USAGE_METRICS:
+        return f"must be at least 0, got {value}" if value < 0 else None
+    if name in LATENCY_THRESHOLDS:
+        return f"must be positive, got {value}" if value <= 0 else None
+    return None if 0.0 <= value <= 1.0 else f"must be between 0 and 1, got {value}"
 
 
 def _validate_critical(cfg: HarnessConfig, where: str) -> None:

@@ -27,7 +27,7 @@ def test_library_defaults_name_no_demo(tmp_path):
     cfg = load_config(tmp_path, environ={})
     assert (cfg.agent, cfg.model_name) == ("", "Shop-Bot")
     with pytest.raises(HarnessError, match=r"^no agent to evaluate: set agent = .* or pass --agent$"):
-        cfg.all_versions
+        _ = cfg.all_versions
     (tmp_path / "orders-agent").mkdir()
     named_by_folder = load_config(write(tmp_path / "orders-agent", "[tool.harness]\n"), environ={})
     assert named_by_folder.model_name == "orders-agent"
