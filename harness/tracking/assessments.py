@@ -21,20 +21,22 @@ GOLDEN_SOURCE = "golden"  # the source id of the expectations: the golden data, 
 
 
 def log_case_traces(evaluation: Evaluation) -> list[str]:
-    """One trace per case of the candidate, in the active run, with its assessments; the trace ids."""
+    """One trace per case of the candidate, in the active run, with its assessments; the trace ids.
+
+    The assessments travel inside each trace, so the store writes a case in one transaction instead of one
+    per assessment."""
     import mlflow
 
     candidate = evaluation.candidate
-    traced = [(_case_trace(candidate.label, result), result) for result in candidate.results.values()]
-    mlflow.flush_trace_async_logging()  # the store must hold a trace before an assessment can name it
-    for trace_id, result in traced:
-        log_assessments(trace_id, result)
-    return [trace_id for trace_id, _ in traced]
+    traced = [_case_trace(candidate.label, result) for result in candidate.results.values()]
+    mlflow.flush_trace_async_logging()
+    return traced
 
 
 def _case_trace(version: str, result: CaseResult) -> str:
     import mlflow
     from mlflow.entities import SpanStatusCode, SpanType
+    from mlflow.tracing.trace_manager import InMemoryTraceManager
 
     case, output = result.case, result.output
     allowed = _allowed(result)
@@ -48,35 +50,42 @@ def _case_trace(version: str, result: CaseResult) -> str:
     )
     if output.error:
         span.set_status(SpanStatusCode.ERROR)
+    with InMemoryTraceManager.get_instance().get_trace(span.trace_id) as trace:
+        if trace is not None:
+            trace.info.assessments.extend(assessments(span.trace_id, result))
     span.end(outputs=_masked({"content": output.text, "error": output.error}, allowed), end_time_ns=end_ns)
     return str(span.trace_id)
 
 
-def log_assessments(trace_id: str, result: CaseResult) -> None:
-    """The case's scores as feedback and its expectations as expectations on `trace_id`."""
-    import mlflow
-    from mlflow.entities import AssessmentError, AssessmentSource
+def assessments(trace_id: str, result: CaseResult) -> list[Any]:
+    """The case's scores as feedback and its expectations as expectations, for trace `trace_id`."""
+    from mlflow.entities import AssessmentError, AssessmentSource, Expectation, Feedback
 
     allowed = _allowed(result)
+    made: list[Any] = []
     for name, score in result.scores.items():
-        mlflow.log_feedback(
-            trace_id=trace_id,
-            name=name,
-            value=None if score.error else score.passed,
-            rationale=_masked(score.rationale, allowed),
-            source=AssessmentSource(source_type=_source_type(score), source_id=score.judge or name),
-            error=AssessmentError(error_code="SCORER_ERROR", error_message=_masked(score.rationale, allowed))
-            if score.error
-            else None,
-            metadata={"score": score.value, "applicable": score.applicable},
+        error = _masked(score.rationale, allowed) if score.error else None
+        made.append(
+            Feedback(
+                name=name,
+                value=None if score.error else score.passed,
+                rationale=_masked(score.rationale, allowed),
+                source=AssessmentSource(source_type=_source_type(score), source_id=score.judge or name),
+                error=AssessmentError(error_code="SCORER_ERROR", error_message=error) if error else None,
+                metadata={"score": str(score.value), "applicable": str(score.applicable)},
+                trace_id=trace_id,
+            )
         )
     for name, value in result.case.expectations.items():
-        mlflow.log_expectation(
-            trace_id=trace_id,
-            name=name,
-            value=_masked(value, allowed),
-            source=AssessmentSource(source_type="HUMAN", source_id=GOLDEN_SOURCE),
+        made.append(
+            Expectation(
+                name=name,
+                value=_masked(value, allowed),
+                source=AssessmentSource(source_type="HUMAN", source_id=GOLDEN_SOURCE),
+                trace_id=trace_id,
+            )
         )
+    return made
 
 
 def _source_type(score: Score) -> str:
