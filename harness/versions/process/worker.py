@@ -165,7 +165,7 @@ class Worker:
         self, messages: list[dict[str, str]], params: dict[str, Any], cid: str, flush: bool = True
     ) -> tuple[str, dict[str, Any], str, Any, list[Any]]:
         """One answer under MLflow tracing (LangChain autolog on): with its trace id, trajectory
-        (harness/trajectory.py: JSON steps) and the time of each node and call, read before the trace
+        (harness/trajectory/: JSON steps) and the time of each node and call, read before the trace
         closes, so the harness needs no store round trip. `flush`: wait until the trace is exported."""
         from harness.tracking.tracing import flush_traces, node_times, trace_this_process, traced_call
 
