@@ -51,64 +51,79 @@ _ACTIVE: ContextVar[Any] = ContextVar("harness_route_recorder", default=None)
 _HOOKED: list[bool] = []
 
 
+class _Recording:
+    """The callbacks of `RouteRecorder` (LangChain's handler class is mixed in when a recording starts)."""
+
+    run_inline = True  # called on the run's own thread, in order: no executor hop per event
+
+    def __init__(self) -> None:
+        self.spans: dict[UUID, RecordedSpan] = {}
+
+    def _start(self, run_id: UUID, parent: UUID | None, name: str, kind: str, inputs: Any, meta: Any) -> None:
+        self.spans[run_id] = RecordedSpan(
+            str(run_id),
+            str(parent) if parent is not None else ROOT_ID,
+            name,
+            kind,
+            time.time_ns(),
+            {"metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta}} if meta else {},
+            inputs,
+        )
+
+    def _end(self, run_id: UUID, failed: bool = False) -> None:
+        span = self.spans.get(run_id)
+        if span is not None:
+            span.end_time_ns = time.time_ns()
+            if failed:
+                span.status.status_code = "ERROR"
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kw: Any) -> None:
+        self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "CHAIN", None, kw.get("metadata"))
+
+    def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID, **kw: Any) -> None:
+        args = kw.get("inputs") if kw.get("inputs") is not None else input_str
+        self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "TOOL", args, kw.get("metadata"))
+
+    def on_llm_start(self, serialized: Any, prompts: list[str], *, run_id: UUID, **kw: Any) -> None:
+        self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "LLM", prompts, kw.get("metadata"))
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID, **kw: Any) -> None:
+        inputs = [[getattr(m, "content", m) for m in turn] for turn in messages]
+        self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "CHAT_MODEL", inputs, kw.get("metadata"))
+
+    def on_retriever_start(self, serialized: Any, query: str, *, run_id: UUID, **kw: Any) -> None:
+        self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "RETRIEVER", query, kw.get("metadata"))
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id)
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id)
+
+    def on_llm_end(self, response: Any, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id)
+
+    def on_retriever_end(self, documents: Any, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id, failed=True)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id, failed=True)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id, failed=True)
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
+        self._end(run_id, failed=True)
+
+
 @functools.cache
 def _handler_class() -> type:
     from langchain_core.callbacks import BaseCallbackHandler
 
-    class RouteRecorder(BaseCallbackHandler):
-        run_inline = True  # called on the run's own thread, in order: no executor hop per event
-
-        def __init__(self) -> None:
-            self.spans: dict[UUID, RecordedSpan] = {}
-
-        def _start(self, run_id: UUID, parent: UUID | None, name: str, kind: str, inputs: Any, meta: Any) -> None:
-            self.spans[run_id] = RecordedSpan(
-                str(run_id),
-                str(parent) if parent is not None else ROOT_ID,
-                name,
-                kind,
-                time.time_ns(),
-                {"metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta}} if meta else {},
-                inputs,
-            )
-
-        def _end(self, run_id: UUID, failed: bool = False) -> None:
-            span = self.spans.get(run_id)
-            if span is not None:
-                span.end_time_ns = time.time_ns()
-                if failed:
-                    span.status.status_code = "ERROR"
-
-        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kw: Any) -> None:
-            self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "CHAIN", None, kw.get("metadata"))
-
-        def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID, **kw: Any) -> None:
-            args = kw.get("inputs") if kw.get("inputs") is not None else input_str
-            self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "TOOL", args, kw.get("metadata"))
-
-        def on_llm_start(self, serialized: Any, prompts: list[str], *, run_id: UUID, **kw: Any) -> None:
-            self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "LLM", prompts, kw.get("metadata"))
-
-        def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID, **kw: Any) -> None:
-            inputs = [[getattr(m, "content", m) for m in turn] for turn in messages]
-            self._start(
-                run_id, kw.get("parent_run_id"), _name(serialized, kw), "CHAT_MODEL", inputs, kw.get("metadata")
-            )
-
-        def on_retriever_start(self, serialized: Any, query: str, *, run_id: UUID, **kw: Any) -> None:
-            self._start(run_id, kw.get("parent_run_id"), _name(serialized, kw), "RETRIEVER", query, kw.get("metadata"))
-
-        def on_chain_end(self, outputs: Any, *, run_id: UUID, **kw: Any) -> None:
-            self._end(run_id)
-
-        on_tool_end = on_llm_end = on_retriever_end = on_chain_end
-
-        def on_chain_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
-            self._end(run_id, failed=True)
-
-        on_tool_error = on_llm_error = on_retriever_error = on_chain_error
-
-    return RouteRecorder
+    return type("RouteRecorder", (_Recording, BaseCallbackHandler), {})
 
 
 def _name(serialized: Any, kw: dict[str, Any]) -> str:
