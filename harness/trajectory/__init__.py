@@ -1,13 +1,14 @@
 """Agent trajectories: the steps an answer took, read from its MLflow trace, and how they match a golden one.
 
 A trajectory is a JSON list of steps in start order: `{"kind": "node", "name": ...}` for a LangGraph
-node (as LangChain autolog records it) and `{"kind": "call", "name": ..., "type": ..., "args": {...}}`
+node (as LangGraph names it in its run metadata) and `{"kind": "call", "name": ..., "type": ..., "args": {...}}`
 for any other span below the harness's root span (`type` is its MLflow span type: TOOL, LLM,
 CHAT_MODEL, UNKNOWN for a plain `@mlflow.trace` function...). Each step also says where it ran:
 `parent` (index of the nearest enclosing step; absent at the top), `start_ms`/`end_ms` (from the
 trace's first span) and `error: true` when its span failed. It is built where the agent runs (its
-worker process or, in process, the harness) from the live trace, before the root span closes, so
-nothing waits on the tracking store and nothing pickled crosses processes.
+worker process or, in process, the harness) from the LangChain runs the route recorder saw
+(`recorder.py`) and the live trace's own spans, before the root span closes, so nothing waits on
+the tracking store and nothing pickled crosses processes.
 
 A golden `expectations.expected_trajectory` is `{"steps": [...], "mode": ...}` plus options; each
 step names a graph node (`{"node": "cost"}`), a tool call (`{"tool": "run_sql", "args": {...},
