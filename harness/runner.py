@@ -54,12 +54,12 @@ def call_with_timeout(
     def target() -> None:
         started = time.perf_counter()
         try:
-            trajectory = None
+            trajectory, trace_ms = None, 0.0
             if trace:
-                text, metadata, trajectory = predict_traced(version, case.messages, case.params, cid)
+                text, metadata, trajectory, trace_ms = predict_traced(version, case.messages, case.params, cid)
             else:
                 text, metadata = version.predict(case.messages, case.params, cid)
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed = (time.perf_counter() - started) * 1000 - trace_ms  # latency apart from tracing
             if len(text) > MAX_ANSWER_CHARS:
                 metadata = {**metadata, "truncated_from_chars": len(text)}
                 text = text[:MAX_ANSWER_CHARS]
@@ -84,26 +84,31 @@ def call_with_timeout(
 
 def predict_traced(
     version: Version, messages: list[dict[str, str]], params: dict[str, Any] | None = None, conversation_id: str = ""
-) -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
-    """`version.predict` under MLflow tracing, with the answer's trajectory (None: no spans below the root).
+) -> tuple[str, dict[str, Any], list[dict[str, Any]] | None, float]:
+    """`version.predict` under MLflow tracing, with the answer's trajectory (None: no spans below the root)
+    and what tracing cost (ms beyond the agent's own call). The trace itself is not exported: the
+    trajectory is what scoring keeps, and exporting every answer's trace costs more than the rest of
+    tracing together (the latency suite's pass exports its traces).
 
     A version answering from its own process is traced there and sends the trajectory back as JSON;
-    any other is traced here (LangChain autolog must be on: see `tracking.tracing.tracing`)."""
+    any other is traced here (its spans masked: see `tracking.tracing.tracing`)."""
     from harness.trajectory import received_trajectory
 
     cid = conversation_id or uuid.uuid4().hex
     if version.isolated is not None:
         reply = version.isolated.call(
-            messages, params or {}, cid, trace=True, flush=False
+            messages, params or {}, cid, trace=True, flush=False, export=False
         )  # the trajectory comes in the reply
         text, metadata = normalize_output({"content": reply["text"], "custom_outputs": reply.get("metadata") or {}})
-        return text, metadata, received_trajectory(reply.get("trajectory"))
+        trace_ms = reply.get("trace_ms")
+        trace_ms = float(trace_ms) if isinstance(trace_ms, (int, float)) and trace_ms > 0 else 0.0
+        return text, metadata, received_trajectory(reply.get("trajectory")), trace_ms
     from harness.tracking.tracing import traced_call
 
     attributes = {"harness.version": version.label, "harness.conversation_id": cid}
-    raw, _, trajectory = traced_call(lambda: version.call(messages, params or {}, cid), attributes)
-    text, metadata = normalize_output(raw)
-    return text, metadata, trajectory
+    answer = traced_call(lambda: version.call(messages, params or {}, cid), attributes, export=False)
+    text, metadata = normalize_output(answer.result)
+    return text, metadata, answer.trajectory, answer.trace_ms
 
 
 Progress = Callable[[int, int, int], None]  # (answers done, answers in all, errors so far)

@@ -236,7 +236,7 @@ class VersionResult:
             estimate = Estimate(rate, rate, rate, len(repeated)) if rate is not None else None
         elif metric.startswith("latency_"):  # every percentile is aggregated in __post_init__, from one bootstrap
             estimate = None
-        elif metric in USAGE_METRICS:  # per traced answer: the calls its route made (harness/trajectory.py)
+        elif metric in USAGE_METRICS:  # per traced answer: the calls its route made (harness/trajectory/)
             used = [
                 getattr(u, metric)
                 for r in self.results.values()

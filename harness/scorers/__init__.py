@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness import HarnessError
 from harness.scorers.base import Score, Scorer
-from harness.scorers.judge_specs import DEFAULT_KINDS
+from harness.scorers.judge_specs import DEFAULT_KINDS, OPTIONAL_JUDGES
 
 if TYPE_CHECKING:
     from harness.settings import HarnessConfig
@@ -72,7 +72,7 @@ def build_scorers(cfg: HarnessConfig) -> list[Scorer]:
 def scorer_names(cfg: HarnessConfig) -> list[str]:
     names = [spec if ":" not in spec else load_scorer(spec).name for spec in cfg.scorers]
     if cfg.judge_model:
-        names += list(DEFAULT_KINDS)
+        names += [n for n in DEFAULT_KINDS if n not in OPTIONAL_JUDGES or n in cfg.judges]
     return names
 
 

@@ -18,7 +18,10 @@ DEFAULT_KINDS: dict[str, str] = {
     "llm_safety": "mlflow.safety",
     "llm_guidelines": "mlflow.guidelines",
     "llm_faithfulness": "deepeval.faithfulness",
+    "llm_trajectory": "mlflow.trajectory",
 }
+# Judges that run only where `[tool.harness.judges]` names them: each costs a judge call per answer.
+OPTIONAL_JUDGES = frozenset({"llm_trajectory"})
 # The library judges a name may run (their classes: harness/scorers/judges.py).
 KINDS: frozenset[str] = frozenset(
     {
@@ -30,6 +33,7 @@ KINDS: frozenset[str] = frozenset(
         "mlflow.safety",
         "mlflow.guidelines",
         "mlflow.make_judge",
+        "mlflow.trajectory",
     }
 )
 SPEC_KEYS = {"kind", "threshold", "criteria", "evaluation_steps", "instructions", "guidelines"}
@@ -82,7 +86,7 @@ def judge_spec(name: str, raw: Any, where: str) -> JudgeSpec:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise HarnessError(f"{where}: '{key}' must be a list of non-empty strings")
         setattr(spec, key, list(value))
-    if spec.kind == "mlflow.make_judge":
+    if spec.kind == "mlflow.make_judge" or (spec.kind == "mlflow.trajectory" and spec.instructions):
         if not spec.instructions:
             raise HarnessError(
                 f"{where}: kind 'mlflow.make_judge' needs 'instructions' with {{{{ inputs }}}} and/or {{{{ outputs }}}}"

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from harness.scorers.judge_specs import DEFAULT_KINDS, judge_spec
+from harness.scorers.judge_specs import DEFAULT_KINDS, OPTIONAL_JUDGES, judge_spec
 from harness.scorers.llm import LLMJudge, check_llm_extras
 from harness.scorers.relay import JudgeRelay, resolve_upstream
 
@@ -26,6 +26,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     "mlflow.safety": ("harness.tracking.judges", "SafetyJudge"),
     "mlflow.guidelines": ("harness.tracking.judges", "GuidelinesJudge"),
     "mlflow.make_judge": ("harness.tracking.judges", "InstructionsJudge"),
+    "mlflow.trajectory": ("harness.tracking.judges", "TrajectoryJudge"),
 }
 
 
@@ -45,6 +46,8 @@ def build_llm_judges(cfg: HarnessConfig, relay: JudgeRelay | None = None) -> lis
         relay = JudgeRelay(resolve_upstream(cfg.judge_model), cache, cfg.judge_timeout_s, cfg.judge_retries)
     judges: list[LLMJudge] = []
     for name in DEFAULT_KINDS:
+        if name in OPTIONAL_JUDGES and name not in cfg.judges:
+            continue
         spec = judge_spec(name, cfg.judges.get(name, {}), f"[tool.harness.judges.{name}]")
         judges.append(judge_class(spec.kind)(name, spec, relay, cfg.judge_repeats))
     return judges

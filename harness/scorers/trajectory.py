@@ -1,6 +1,6 @@
 """The `trajectory` scorer: the steps an answer took (from its MLflow trace) against `expected_trajectory`.
 
-Rule-based and offline; the matching, its modes and the route budgets are in harness/trajectory.py.
+Rule-based and offline; the matching, its modes and the route budgets are in harness/trajectory/.
 An answer whose trajectory could not be read (the agent left no spans below the harness's root span,
 or answered from somewhere tracing cannot reach, like an endpoint) fails as "not traced", never
 passes, even where the expectation is "calls nothing" (`steps: []`): no span is no evidence.

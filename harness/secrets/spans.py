@@ -15,6 +15,20 @@ from harness.secrets.mask import TreeMasker
 
 # What `set_inputs` / `set_outputs` store: masked just before through `span.inputs` / `span.outputs`.
 IO_ATTRIBUTES = frozenset({"mlflow.spanInputs", "mlflow.spanOutputs"})
+# Ids and names MLflow itself writes on every span, new for each trace: never agent data, and each would
+# be a string the detector has not seen yet (a full scan, about 9 ms, per answer).
+OWN_ATTRIBUTES = frozenset(
+    {
+        "mlflow.traceRequestId",
+        "mlflow.experimentId",
+        "mlflow.spanType",
+        "mlflow.spanFunctionName",
+        "mlflow.spanStartTimeNs",
+        "mlflow.spanLogLevel",
+        "mlflow.message.format",
+        "harness.conversation_id",  # the harness's own id for the answer's conversation
+    }
+)
 
 
 def span_masker(allowed_emails: frozenset[str] = frozenset()) -> Callable[[Any], None]:
@@ -31,7 +45,7 @@ def span_masker(allowed_emails: frozenset[str] = frozenset()) -> Callable[[Any],
         if span.outputs is not None:
             span.set_outputs(walk(span.outputs))
         for key, value in list(span.attributes.items()):
-            if key not in IO_ATTRIBUTES and isinstance(value, (str, dict, list)):
+            if key not in IO_ATTRIBUTES and key not in OWN_ATTRIBUTES and isinstance(value, (str, dict, list)):
                 span.set_attribute(key, walk(value))
 
     return mask_span

@@ -157,3 +157,47 @@ class InstructionsJudge(_MlflowJudge):
         if "expectations" in self.spec.instructions:
             args["expectations"] = case.expectations
         return args
+
+
+TRAJECTORY_INSTRUCTIONS = (
+    "You judge the route an AI agent took to answer a question, not the answer's wording. The question "
+    "is in {{ inputs }}; the steps the agent took, in the order they started, and its answer are in "
+    "{{ outputs }}. Was this route reasonable for the question: the steps it needs, none missing, no "
+    "needless, repeated or unrelated calls? Answer yes or no."
+)
+
+
+class TrajectoryJudge(InstructionsJudge):
+    """Reference-free: was the route an answer took reasonable for its question (no expected steps needed).
+    An answer with no recorded route on a case that is traced fails as not traced; other cases are skipped."""
+
+    kind = "mlflow.trajectory"
+    reads_trajectory = True  # the runner traces the answers this judge scores
+
+    def skip_reason(self, case: Case, output: AgentOutput) -> str | None:
+        if output.trajectory is None and not case.traced:
+            return "no route recorded (only the cases with an expected_trajectory are traced)"
+        return None
+
+    def verdict(self, case: Case, output: AgentOutput, base_url: str) -> tuple[float, str]:
+        if output.trajectory is None:
+            return 0.0, "not traced: no route to judge"
+        return super().verdict(case, output, base_url)
+
+    def scorer(self, model_uri: str, case: Case) -> Any:
+        from typing import Literal
+
+        from mlflow.genai.judges import make_judge
+
+        return make_judge(
+            name=self.name,
+            instructions=self.spec.instructions or TRAJECTORY_INSTRUCTIONS,
+            model=model_uri,
+            feedback_value_type=Literal["yes", "no"],
+        )
+
+    def arguments(self, case: Case, output: AgentOutput) -> dict[str, Any]:
+        from harness.trajectory import step_label
+
+        route = [step_label(step) for step in output.trajectory or ()]
+        return {"inputs": {"question": case.question}, "outputs": {"route": route, "answer": output.text}}

@@ -25,7 +25,7 @@ class AgentOutput:
     metadata: dict[str, Any] = field(default_factory=dict)
     latency_ms: float = 0.0
     error: str | None = None
-    # The steps the answer took, read from its MLflow trace (harness/trajectory.py); None: not traced.
+    # The steps the answer took, read from its MLflow trace (harness/trajectory/); None: not traced.
     trajectory: list[dict[str, Any]] | None = None
     traced: bool = False  # answered under tracing: its latency includes the tracing cost
 

@@ -83,5 +83,6 @@ def test_shipped_configuration(tmp_path):
 
     cfg = load_config(REPO, environ={})
     assert cfg.thresholds["latency_ratio_max"] == 1.5 and cfg.latency_equivalence == 0.05
-    assert cfg.critical_scorers == ["safety"] and cfg.non_inferiority == {"correctness": 0.02}
+    assert cfg.critical_scorers == ["safety"] and cfg.non_inferiority == {"correctness": 0.02, "trajectory": 0.01}
     assert cfg.relative_test_for("correctness") == "no_regression"
+    assert cfg.relative_test_for("trajectory") == "non_inferiority" and "trajectory" in cfg.scorers

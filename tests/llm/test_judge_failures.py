@@ -33,6 +33,7 @@ OUTPUT = AgentOutput(
             }
         ]
     },
+    trajectory=[{"kind": "node", "name": "cost"}],  # the route the trajectory judge judges
 )
 INSTRUCTIONS = "Does the answer in {{ outputs }} address the question in {{ inputs }}? Answer yes or no."
 

@@ -57,7 +57,8 @@ def test_every_secret_in_a_span_is_masked_before_the_store(store: Path) -> None:
                 lookup(r["answer"], {"answer": r["answer"], "long": PADDING + r["answer"] if i < 3 else ""})
 
     with tracing(in_process=True):
-        _, trace_id, steps = traced_call(answer, {"harness.version": "leaky"})
+        traced = traced_call(answer, {"harness.version": "leaky"})
+    trace_id, steps = traced.trace_id, traced.trajectory
     written = stored(trace_id)
 
     leaked = sorted({r["id"] for r in SECRETS for value in r["values"] if value in written})
@@ -75,7 +76,9 @@ def test_every_secret_in_a_span_is_masked_before_the_store(store: Path) -> None:
 
 def test_an_email_the_question_named_is_kept_and_any_other_masked(store: Path) -> None:
     with tracing(in_process=True, allowed_emails=frozenset({"alice.smith@example.com"})):
-        _, trace_id, _ = traced_call(lambda: lookup("alice.smith@example.com wrote to bob.jones@example.com", {}), {})
+        trace_id = traced_call(
+            lambda: lookup("alice.smith@example.com wrote to bob.jones@example.com", {}), {}
+        ).trace_id
     written = stored(trace_id)
 
     assert "alice.smith@example.com" in written

@@ -67,7 +67,7 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     mlflow.set_experiment("span-steps")
     try:
         with tracing(in_process=True):
-            _, _, taken = traced_call(agent, {"harness.version": "tools"})
+            taken = traced_call(agent, {"harness.version": "tools"}).trajectory
         mlflow.flush_trace_async_logging()
     finally:
         mlflow.set_tracking_uri(previous)

@@ -378,9 +378,10 @@ class IsolatedAgent:
         conversation_id: str,
         trace: bool = False,
         flush: bool = True,
+        export: bool = True,
     ) -> dict[str, Any]:
-        """One answer; `trace`: traced, with `trace_id` and `trajectory` in the reply; `flush`: in the store on
-        return."""
+        """One answer; `trace`: traced, with `trace_id` and `trajectory` in the reply; `export`: the trace goes
+        to the store (else only the trajectory is kept); `flush`: in the store on return."""
         reply = self._alive().request(
             {
                 "op": "call",
@@ -389,6 +390,7 @@ class IsolatedAgent:
                 "conversation_id": conversation_id,
                 "trace": trace,
                 "flush": flush,
+                "export": export,
             }
         )
         if "error" in reply:

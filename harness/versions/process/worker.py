@@ -138,13 +138,14 @@ class Worker:
 
         reply: dict[str, Any] = {"id": request["id"]}
         started = time.perf_counter()
+        agent_ms: float | None = None  # traced: the agent's own time
         try:
             if self.version is None:
                 raise RuntimeError("no model loaded")
             args = (request["messages"], request.get("params") or {}, request.get("conversation_id") or "")
             if request.get("trace"):
-                text, metadata, reply["trace_id"], reply["trajectory"], reply["nodes"] = self.traced(
-                    *args, flush=request.get("flush", True)
+                text, metadata, reply["trace_id"], reply["trajectory"], reply["nodes"], agent_ms = self.traced(
+                    *args, flush=request.get("flush", True), export=request.get("export", True) is not False
                 )
             else:
                 text, metadata = self.version.predict(*args)
@@ -156,32 +157,33 @@ class Worker:
             message = first_line(exc, default="")
             reply["error"] = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
         reply["latency_ms"] = (time.perf_counter() - started) * 1000
+        if agent_ms is not None:  # what tracing added, which the harness leaves out of the answer's latency
+            reply["trace_ms"] = max(0.0, reply["latency_ms"] - agent_ms)
         try:
             self.send(reply)
         except (OSError, ValueError):
             pass  # the harness went away; nothing is waiting for this answer
 
     def traced(
-        self, messages: list[dict[str, str]], params: dict[str, Any], cid: str, flush: bool = True
-    ) -> tuple[str, dict[str, Any], str, Any, list[Any]]:
-        """One answer under MLflow tracing (LangChain autolog on): with its trace id, trajectory
-        (harness/trajectory.py: JSON steps) and the time of each node and call, read before the trace
-        closes, so the harness needs no store round trip. `flush`: wait until the trace is exported."""
-        from harness.tracking.tracing import flush_traces, node_times, trace_this_process, traced_call
+        self, messages: list[dict[str, str]], params: dict[str, Any], cid: str, flush: bool = True, export: bool = True
+    ) -> tuple[str, dict[str, Any], str, Any, list[Any], float]:
+        """One answer under MLflow tracing: with its trace id, trajectory (harness/trajectory/: JSON steps),
+        the time of each node and call, read before the trace closes, so the harness needs no store round
+        trip, and the agent's own time (without the trace's). `export`: the trace goes to the store (else it is
+        dropped once read); `flush`: wait until it is there."""
+        from harness.tracking.tracing import flush_traces, trace_this_process, traced_call
 
         with self.lock:
             if not self.tracing:
                 trace_this_process()
                 self.tracing = True
-        times: list[Any] = []
-        (text, metadata), trace_id, trajectory = traced_call(
-            lambda: self.version.predict(messages, params, cid),
-            {"harness.conversation_id": cid},
-            on_spans=lambda spans: times.extend(node_times(spans)),
+        answer = traced_call(
+            lambda: self.version.predict(messages, params, cid), {"harness.conversation_id": cid}, export=export
         )
-        if flush:
+        if flush and export:
             flush_traces()
-        return text, metadata, trace_id, trajectory, times
+        text, metadata = answer.result
+        return text, metadata, answer.trace_id, answer.trajectory, answer.nodes, answer.call_ms
 
 
 def _installed(names: set[str]) -> list[str]:
