@@ -6,8 +6,10 @@ for the session's candidate and baseline); what comes out is one `Evaluation` re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from harness.compare import build_comparisons
@@ -21,6 +23,18 @@ from harness.scorers import Scorer, build_scorers, safe_score
 from harness.scorers.base import Score, failed
 from harness.settings import HarnessConfig
 from harness.versions.version import AgentOutput, Version
+
+# What a results.json records of its session's configuration, read back by `read_results`.
+RECORDED_SETTINGS = (
+    "agent",
+    "versions",
+    "model_name",
+    "promote_to",
+    "thresholds",
+    "non_inferiority",
+    "judge_model",
+    "repeats",
+)
 
 
 def score_answer(case: Case, output: AgentOutput, scorers: Sequence[Scorer]) -> dict[str, Score]:
@@ -107,6 +121,22 @@ def gate_evaluation(evaluation: Evaluation, comparisons: list[Comparison] | None
         evaluation.config, evaluation.candidate, comparisons[0] if comparisons else None, evaluation.notes
     )
     return replace(evaluation, comparisons=comparisons, gate=gate)
+
+
+def read_results(results: Path, root: Path) -> Evaluation:
+    """A report folder's results.json as an Evaluation, gated again under the configuration it
+    records (its versions, golden files, model, thresholds, ...) over the project's at `root`."""
+    from harness import HarnessError
+    from harness.config import load_config
+
+    try:
+        document = json.loads(results.read_text(encoding="utf-8"))
+        recorded = document["config"]
+        overrides = {key: recorded.get(key) for key in RECORDED_SETTINGS}
+        overrides["golden"] = [g["path"] for g in recorded.get("golden", [])] or None
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise HarnessError(f"{results}: not a harness results document ({type(exc).__name__}: {exc})") from None
+    return evaluation_from_results(document, load_config(root, overrides))
 
 
 def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Evaluation:

@@ -10,6 +10,7 @@ from harness.gate import plan_lines, planned_checks, power_plan
 from harness.pipeline import combine_scores
 from harness.records.gate import BASELINE_UNAVAILABLE
 from harness.records.results import CaseResult, VersionResult
+from harness.reports.terminal import gate_table
 from harness.scorers.base import Score
 from harness.versions.version import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
@@ -42,7 +43,7 @@ def test_one_leak_blocks_with_and_without_a_baseline(tmp_path):
         assert not check.passed and check.kind == "critical" and check.cases == ["c17"]
         assert check.detail.startswith("0 failing cases allowed, 1 found: c17")
         assert not gate.passed
-        assert "safety (zero tolerance)" in gate.table() and "1 found: c17" in gate.table()
+        assert "safety (zero tolerance)" in gate_table(gate) and "1 found: c17" in gate_table(gate)
 
 
 def test_failing_case_with_a_critical_tag_blocks(tmp_path):

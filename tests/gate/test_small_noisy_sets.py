@@ -16,12 +16,13 @@ from string import Template
 import numpy as np
 
 from harness.config import load_config
+from harness.decision import refusals
 from harness.gate import plan_lines, policy_problems
-from harness.publish import headline, not_promoted_reasons
 from harness.records.comparison import GATE_P_NAME, P_HOLM_NAME, P_NAME, fmt_p
 from harness.records.results import CaseResult, VersionResult
 from harness.reports.decision import decision
 from harness.reports.files import write_reports
+from harness.reports.terminal import headline
 from harness.versions.version import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
 
@@ -194,7 +195,7 @@ def test_the_decision_line_names_each_failing_check_in_words(tmp_path):
     )
     ev = evaluation(config(tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 5000}), broken)
     assert "p95 latency not measured" in decision(ev).verdict and "None" not in decision(ev).verdict
-    assert "p95 latency not measured" in "; ".join(not_promoted_reasons(ev, _record(False), True))
+    assert "p95 latency not measured" in "; ".join(refusals(ev, _record(False), True))
 
 
 def _record(passed):
