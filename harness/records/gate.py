@@ -203,7 +203,7 @@ class GateResult:
         return next(c for c in self.checks if c.id == check_id)
 
     def to_dict(self) -> dict:
-        from harness.stats import BOOTSTRAP
+        from harness.records.estimate import BOOTSTRAP
 
         return {
             "passed": self.passed,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.gate import planned_checks
+from harness.plan import planned_checks
 from harness.records.gate import BASELINE_UNAVAILABLE
 from harness.reports.terminal import gate_table
 from tests.compare.helpers import config, evaluation, version

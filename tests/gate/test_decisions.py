@@ -6,8 +6,8 @@ import math
 import pytest
 
 from harness.compare import compare_versions
-from harness.gate import plan_lines, planned_checks, power_plan
 from harness.pipeline import combine_scores
+from harness.plan import plan_lines, planned_checks, power_plan
 from harness.records.gate import BASELINE_UNAVAILABLE
 from harness.records.results import CaseResult, VersionResult
 from harness.reports.terminal import gate_table

@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.config import load_config
 from harness.decision import refusals
-from harness.gate import plan_lines, policy_problems
+from harness.plan import plan_lines, policy_problems
 from harness.records.comparison import GATE_P_NAME, P_HOLM_NAME, P_NAME, fmt_p
 from harness.records.results import CaseResult, VersionResult
 from harness.reports.decision import decision
