@@ -140,22 +140,10 @@ def _latency_bound(
         return replace(check, **measured, checked=gated, passed=gated <= bound, detail=f"{what}, gated on the {where}")
     test = cfg.relative_test_for(check.metric)
     ci = f"95% CI [{shown(low)}, {shown(high)}] on {n} case(s)"
-    if low > bound:
-        return replace(
-            check,
-            **measured,
-            checked=low,
-            passed=False,
-            detail=f"{what}: shown above {shown(bound)} ({ci}, its lower end checked; {test})",
-        )
-    if high <= bound:
-        return replace(
-            check,
-            **measured,
-            checked=high,
-            passed=True,
-            detail=f"{what}: shown within {shown(bound)} ({ci}, its upper end checked; {test})",
-        )
+    if low > bound or high <= bound:  # the whole CI on one side: decided
+        side, end = ("above", "lower") if low > bound else ("within", "upper")
+        detail = f"{what}: shown {side} {shown(bound)} ({ci}, its {end} end checked; {test})"
+        return replace(check, **measured, checked=low if low > bound else high, passed=high <= bound, detail=detail)
     needed = stats.cases_to_decide(value, low, high, bound, n)
     more = (
         "no number of cases tells (the estimate sits on the bound)"
@@ -237,14 +225,7 @@ def _relative_check(
         return replace(check, skipped=True, passed=True, detail=f"skipped: no baseline ran ({why})")
     against = f"vs {comparison.baseline_reference}"
     if check.metric == RATIO_METRIC:
-        ratio = comparison.latency_ratio(RATIO_STATISTIC)
-        if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
-            return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
-        what = (
-            f"candidate/baseline latency {against}, geometric mean of the per-case ratios "
-            f"({ratio.verdict}; {comparison.latency_source})"
-        )
-        return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")
+        return _ratio_check(cfg, check, comparison)
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:
         return replace(check, passed=False, detail=f"no paired data for this metric {against}")
@@ -277,3 +258,15 @@ def _relative_check(
             f"detects drops of {detectable_text(metric.mdd)} or more on {metric.n} paired cases"
         ),
     )
+
+
+def _ratio_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison) -> GateCheck:
+    """`latency_ratio_max`: the geometric mean of the per-case latency ratios, on its 95% CI."""
+    ratio = comparison.latency_ratio(RATIO_STATISTIC)
+    if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
+        return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
+    what = (
+        f"candidate/baseline latency vs {comparison.baseline_reference}, geometric mean of the per-case ratios "
+        f"({ratio.verdict}; {comparison.latency_source})"
+    )
+    return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")

@@ -73,16 +73,7 @@ class GateCheck:
         )
         checked = self.value if self.checked is None else self.checked
         if self.kind == "critical":
-            ids = ", ".join(self.cases[:5]) + (f" and {len(self.cases) - 5} more" if len(self.cases) > 5 else "")
-            which = f"case{'s' if len(self.cases) != 1 else ''} {ids}" if self.cases else "no case"
-            if self.metric.startswith("tagged "):
-                tag = self.metric[len("tagged ") :]
-                return f"{len(self.cases)} case(s) tagged '{tag}' failed (zero tolerance: {which})"
-            what = CRITICAL_WORDS.get(self.metric, f"failed {self.metric}")
-            return (
-                f"{len(self.cases)} answer{'s' if len(self.cases) != 1 else ''} {what} ({self.metric}, "
-                f"zero tolerance: {which})"
-            )
+            return self._critical_sentence()
         if self.kind == "baseline":
             return f"baseline not loaded: {self.detail}" if not self.passed else "baseline loaded"
         if self.kind == "policy":
@@ -123,6 +114,18 @@ class GateCheck:
         if self.kind == "errors":
             return f"{self.metric.replace('_', ' ')} {checked:.1%} (allowed {bound})"
         return f"{self.metric} {GATE_ON_WORDS[self.checked_as]} {checked:.3f} (threshold {bound})"
+
+    def _critical_sentence(self) -> str:
+        ids = ", ".join(self.cases[:5]) + (f" and {len(self.cases) - 5} more" if len(self.cases) > 5 else "")
+        which = f"case{'s' if len(self.cases) != 1 else ''} {ids}" if self.cases else "no case"
+        if self.metric.startswith("tagged "):
+            tag = self.metric[len("tagged ") :]
+            return f"{len(self.cases)} case(s) tagged '{tag}' failed (zero tolerance: {which})"
+        what = CRITICAL_WORDS.get(self.metric, f"failed {self.metric}")
+        return (
+            f"{len(self.cases)} answer{'s' if len(self.cases) != 1 else ''} {what} ({self.metric}, "
+            f"zero tolerance: {which})"
+        )
 
     @property
     def checked_as(self) -> str:
