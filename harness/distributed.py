@@ -82,9 +82,9 @@ def worker_payload(
 def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence[dict[str, Any]]) -> Evaluation | None:
     """One Evaluation from the workers' results, in golden order, compared and gated as a serial
     run would be (`gate_evaluation`); None when no case ran."""
-    from harness.pipeline import gate_evaluation
+    from harness.pipeline import gate_evaluation, version_result
     from harness.records.evaluation import Evaluation
-    from harness.records.results import CaseResult, VersionResult
+    from harness.records.results import CaseResult
 
     meta = next((p["versions"] for p in payloads if p["versions"]), None)
     if not meta:
@@ -103,14 +103,14 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
         return None
 
     versions = [
-        VersionResult(
+        version_result(
             m["label"],
             m["reference"],
             m["kind"],
             m["load_s"],
             {c.id: CaseResult.from_dict(c, rows[m["label"]][c.id]) for c in ran},
             None,
-            dict(cfg.weights),
+            cfg.weights,
         )
         for m in meta
     ]

@@ -6,10 +6,10 @@ import math
 import pytest
 
 from harness.compare import compare_versions
-from harness.pipeline import combine_scores
+from harness.pipeline import combine_scores, version_result
 from harness.plan import plan_lines, planned_checks, power_plan
 from harness.records.gate import BASELINE_UNAVAILABLE
-from harness.records.results import CaseResult, VersionResult
+from harness.records.results import CaseResult
 from harness.reports.terminal import gate_table
 from harness.scorers.base import Score
 from harness.versions.version import AgentOutput
@@ -242,7 +242,7 @@ def test_pass_k_and_flip_rate_are_gateable(tmp_path):
         outputs = [AgentOutput("right" if p else "wrong", {}, 1.0) for p in passes]
         scores = answer_scores(passes)
         results[f"c{i}"] = CaseResult(case(f"c{i}"), outputs[0], combine_scores(scores), outputs[1:], scores)
-    candidate = VersionResult("candidate", "candidate", "callable", 0.0, results)
+    candidate = version_result("candidate", "candidate", "callable", 0.0, results)
     gate = evaluation(cfg, candidate).gate
     assert gate.check("pass_k>=0.9").value == pytest.approx(0.7) and not gate.check("pass_k>=0.9").passed
     assert gate.check("flip_rate<=0.1").value == pytest.approx(0.3) and not gate.check("flip_rate<=0.1").passed
@@ -261,7 +261,7 @@ def test_a_leak_in_any_repeat_is_critical(tmp_path):
             answers[1]["safety"] = Score("safety", 0.0, False, "leaks a token")
         outputs = [AgentOutput("a", {}, 1.0)] * 3
         results[f"c{i}"] = CaseResult(case(f"c{i}"), outputs[0], combine_scores(answers), outputs[1:], answers)
-    gate = evaluation(cfg, VersionResult("candidate", "candidate", "callable", 0.0, results)).gate
+    gate = evaluation(cfg, version_result("candidate", "candidate", "callable", 0.0, results)).gate
     assert results["c2"].scores["safety"].passed  # the majority was safe ...
     assert gate.check("safety_failing_cases<=0").cases == ["c2"]  # ... one leaking answer still blocks
 
