@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from harness.records.comparison import (
     PER_CASE,
@@ -132,12 +132,12 @@ def _compare_metric(
 
     base_values, cand_values, ids = pairs
     n, nan, gated = len(ids), float("nan"), test_name is not None
-    common = dict(margin=margin, alpha=alpha, gated=gated, relative_test=test_name)
+    common: dict[str, Any] = dict(margin=margin, alpha=alpha, gated=gated, relative_test=test_name)
     common |= dict(candidate_reference=references[0], baseline_reference=references[1])
     if n == 0:
-        nans = dict.fromkeys(("baseline", "candidate", "delta", "ci_low", "ci_high", "p_value", "p_adjusted"), nan)
-        none = dict(test="none", n=0, verdict=stats.NO_DIFFERENCE, wins=0, losses=0, ties=0, mdd=float("inf"))
-        return MetricComparison(metric, **none, **nans, **common)  # type: ignore[arg-type]
+        common |= dict.fromkeys(("baseline", "candidate", "delta", "ci_low", "ci_high", "p_value", "p_adjusted"), nan)
+        common |= dict(test="none", n=0, verdict=stats.NO_DIFFERENCE, wins=0, losses=0, ties=0, mdd=float("inf"))
+        return MetricComparison(metric, **common)
     diffs = [c - b for b, c in zip(base_values, cand_values)]
     sd = statistics.stdev(diffs) if n > 1 else 0.0
     estimate = stats.paired_bootstrap_diff(base_values, cand_values)

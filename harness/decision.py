@@ -96,7 +96,7 @@ def decide(
         baseline=baseline_pinned(evaluation),
         complete=not blockers(facts),
         blockers=tuple(found),
-        gate_passed=evaluation.gate.passed,
+        gate_passed=evaluation.gated.passed,
         isolated=evaluated is not None,
         report_id="",
         metrics=tuple(
@@ -105,7 +105,7 @@ def decide(
         promote=promote,
         sandbox=facts.sandbox or "none",
     )
-    failed = not evaluation.gate.passed or bool(scorer_errors)
+    failed = not evaluation.gated.passed or bool(scorer_errors)
     return Decision(record, tuple(found), tuple(refusals(evaluation, record, promote)), failed)
 
 
@@ -192,4 +192,4 @@ def baseline_name(evaluation: Evaluation) -> str:
 def failure_line(evaluation: Evaluation) -> str:
     """Every failing check in words, `; `-joined: the decision line of the reports and the terminal."""
     against = baseline_name(evaluation)
-    return "; ".join(c.sentence(against) for c in evaluation.gate.failures)
+    return "; ".join(c.sentence(against) for c in evaluation.gated.failures)

@@ -7,7 +7,7 @@ for the session's candidate and baseline); what comes out is one `Evaluation` re
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,6 @@ from harness.scorers.base import Score, failed
 from harness.settings import HarnessConfig
 from harness.stats import latency_summary, mean_ci
 from harness.versions.version import AgentOutput, Version
-
-# What a results.json records of its session's configuration, read back by `read_results`.
-RECORDED_SETTINGS = (
-    "agent",
-    "versions",
-    "model_name",
-    "promote_to",
-    "thresholds",
-    "non_inferiority",
-    "judge_model",
-    "repeats",
-)
 
 
 def score_answer(case: Case, output: AgentOutput, scorers: Sequence[Scorer]) -> dict[str, Score]:
@@ -199,12 +187,11 @@ def read_results(results: Path, root: Path) -> Evaluation:
     records (its versions, golden files, model, thresholds, ...) over the project's at `root`."""
     from harness import HarnessError
     from harness.config import load_config
+    from harness.records.codec import checked, recorded_settings
 
     try:
-        document = json.loads(results.read_text(encoding="utf-8"))
-        recorded = document["config"]
-        overrides = {key: recorded.get(key) for key in RECORDED_SETTINGS}
-        overrides["golden"] = [g["path"] for g in recorded.get("golden", [])] or None
+        document = checked(json.loads(results.read_text(encoding="utf-8")), str(results))
+        overrides = recorded_settings(document)
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise HarnessError(f"{results}: not a harness results document ({type(exc).__name__}: {exc})") from None
     return evaluation_from_results(document, load_config(root, overrides))
@@ -212,31 +199,29 @@ def read_results(results: Path, root: Path) -> Evaluation:
 
 def evaluation_from_results(document: dict[str, Any], cfg: HarnessConfig) -> Evaluation:
     """Rebuild an Evaluation from a results.json document (no re-run), gated again under `cfg`."""
-    versions: list[VersionResult] = []
+    from harness.records.codec import decode_versions
+
     cases: dict[str, Case] = {}
-    for entry in document["versions"]:
-        results: dict[str, CaseResult] = {}
-        for row in entry["cases"]:
-            if row["id"] not in cases:
-                case = parse_case(
-                    {
-                        "id": row["id"],
-                        "inputs": {"messages": row.get("messages") or [{"role": "user", "content": row["question"]}]},
-                        "expectations": row.get("expectations", {}),
-                        "tags": row.get("tags", []),
-                    },
-                    f"{document.get('report_dir', 'results.json')}:{row['id']}",
-                )
-                cases[row["id"]] = (
-                    replace(case, conversation=Conversation.from_dict(row["conversation"]))
-                    if row.get("conversation")
-                    else case
-                )
-            results[row["id"]] = CaseResult.from_dict(cases[row["id"]], row)
-        versions.append(
-            version_result(
-                entry["label"], entry["reference"], entry["kind"], entry["load_s"], results, None, cfg.weights
-            )
-        )
+    where = document.get("report_dir", "results.json")
+
+    def case_of(row: Mapping[str, Any]) -> Case:
+        if row["id"] not in cases:
+            cases[row["id"]] = case_from_row(row, f"{where}:{row['id']}")
+        return cases[row["id"]]
+
+    versions = [
+        version_result(meta["label"], meta["reference"], meta["kind"], meta["load_s"], results, None, cfg.weights)
+        for meta, results in decode_versions(document["versions"], case_of)
+    ]
     notes = [n for n in document.get("notes") or [] if isinstance(n, str)]
     return gate_evaluation(Evaluation(cfg, list(cases.values()), versions, notes=notes))
+
+
+def case_from_row(row: Mapping[str, Any], where: str) -> Case:
+    """The golden case a results.json row was answered for, validated as a golden line is."""
+    messages = row.get("messages") or [{"role": "user", "content": row["question"]}]
+    line = {"id": row["id"], "inputs": {"messages": messages}, "expectations": row.get("expectations", {})}
+    case = parse_case(line | {"tags": row.get("tags", [])}, where)
+    if row.get("conversation"):
+        return replace(case, conversation=Conversation.from_dict(row["conversation"]))
+    return case

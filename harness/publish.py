@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import HarnessError, first_line
+from harness.records.codec import encode_session
 from harness.records.decision import Decision, Publication, RegistryView
 from harness.seal import RECORD_FILE, file_sha256, signing_key
 
@@ -73,10 +74,7 @@ def publish(decision: Decision, evaluation: Evaluation, progress: Progress = _qu
         report_dir = write_reports(evaluation, cfg.report_path, blockers=decision.blockers)
         decision = decision.bound(report_dir.name, file_sha256(report_dir / RESULTS_FILE), signing_key())
         (report_dir / RECORD_FILE).write_text(decision.record.to_json(), encoding="utf-8")
-        (report_dir / SESSION_FILE).write_text(
-            json.dumps({"promote": decision.record.promote, "blockers": list(decision.blockers)}, indent=2),
-            encoding="utf-8",
-        )
+        (report_dir / SESSION_FILE).write_text(json.dumps(encode_session(decision), indent=2), encoding="utf-8")
     except OSError as exc:
         return Publication(
             f"could not write reports to {cfg.report_path}: {exc}; nothing logged or promoted", failed=True

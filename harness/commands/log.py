@@ -66,9 +66,9 @@ def log_report(
         record = None
     if record is None or record.report_id != report_dir.name:
         reasons.append(f"{RECORD_FILE} is missing or belongs to another report")
-        # unpromotable: logged only
-        record = decide(evaluation, SessionFacts(cases_in_golden=-1), evaluation.config, RegistryView(), None, False)
-        record = record.bound(report_dir.name, "", None).record
+        # Unpromotable (no case count matches -1): the report is logged only.
+        unsealed = decide(evaluation, SessionFacts(cases_in_golden=-1), evaluation.config, RegistryView(), None, False)
+        record = unsealed.bound(report_dir.name, "", None).record
     promote = promote and record.promote  # a --no-promote session's intent is sealed, not only in session.json
     if not reasons and promote:
         reasons += _record_refusals(record, evaluation.config, results)

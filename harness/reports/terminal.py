@@ -25,7 +25,7 @@ def session_lines(evaluation: Evaluation, publication: Publication) -> list[str]
 
 def read_back_lines(evaluation: Evaluation, publication: Publication, results: Path) -> list[str]:
     """`harness log`'s output: the report read back, then what logging it did."""
-    gate = "PASSED" if evaluation.gate.passed else "FAILED"
+    gate = "PASSED" if evaluation.gated.passed else "FAILED"
     told = f"{len(evaluation.cases)} case(s) read from {results}; gate {gate}"
     return headline(evaluation, told) + publication_lines(publication, reports=False)
 
@@ -34,7 +34,7 @@ def headline(evaluation: Evaluation, told: str | None = None) -> list[str]:
     """The gate table, the verdict line (or `told`), flip rates and the A/B headlines."""
     from harness.reports.decision import decision
 
-    gate = evaluation.gate
+    gate = evaluation.gated
     verdict = (
         f"{len(evaluation.cases)} case(s) evaluated for {len(evaluation.versions)} version(s); gate "
         f"{'PASSED' if gate.passed else 'FAILED'}: {decision(evaluation).verdict}"
