@@ -21,7 +21,7 @@ class AgentCallError(Exception):
     """A failed call whose message already reads `Type: reason` (the agent's own process phrased it)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Version:
     """A loaded agent version, called through `predict` whatever its kind."""
 
