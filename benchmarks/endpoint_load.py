@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -67,7 +68,7 @@ def run(label: str, args: argparse.Namespace, p429: float, p5xx: float) -> bool:
     mode = "random" if p429 or p5xx else "ok"
     settings = ClientSettings(max_in_flight=args.concurrency, retries=args.retries)
     version = resolve_endpoint(f"http://127.0.0.1:{port}/{mode}/invocations", environ={}, settings=settings)
-    version.label = label
+    version = replace(version, label=label)
     cases = [Case(f"case-{i:05d}", [{"role": "user", "content": f"question number {i}"}]) for i in range(args.cases)]
     try:
         cpu = time.process_time()

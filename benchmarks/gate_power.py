@@ -44,7 +44,10 @@ os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "1")
 import numpy as np  # noqa: E402
 
 from harness.config import HarnessConfig, load_config  # noqa: E402
-from harness.pipeline import gate_evaluation  # noqa: E402
+from harness.pipeline import (
+    gate_evaluation,  # noqa: E402
+    version_result,  # noqa: E402
+)
 from harness.records.evaluation import Evaluation  # noqa: E402
 from harness.records.results import CaseResult, VersionResult  # noqa: E402
 from harness.scorers.base import Score  # noqa: E402
@@ -105,7 +108,7 @@ def simulated(
         r = base.results[cid]
         output = replace(r.output, latency_ms=r.output.latency_ms * slower * float(rng.lognormal(0, noise)))
         results[cid] = CaseResult(r.case, output, {**r.scores, **changes.get(cid, {})})
-    return VersionResult(label, f"simulated {label}", base.kind, base.load_s, results, None, dict(base.weights))
+    return version_result(label, f"simulated {label}", base.kind, base.load_s, results, None, dict(base.weights))
 
 
 def applicable(base: VersionResult, ids: list[str], scorer: str) -> list[str]:

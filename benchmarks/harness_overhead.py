@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -53,18 +54,18 @@ def make_cases(n: int) -> list[Case]:
 
 def time_harness(cases: list[Case]) -> float:
     from harness.pipeline import evaluate
+    from harness.reports.terminal import gate_table
 
     cfg = HarnessConfig(
         thresholds={"correctness": 0.9, "relevance": 0.8, "safety": 1.0, "guidelines": 0.8, "latency_p95_ms": 1000}
     )
-    version = adapt(instant_agent, "benchmarks:instant_agent")
-    version.label = "candidate"
+    version = replace(adapt(instant_agent, "benchmarks:instant_agent"), label="candidate")
     evaluate(cfg, cases[:10], [version])  # warm-up: imports and first-call costs are not per-case overhead
     started = time.perf_counter()
     evaluation = evaluate(cfg, cases, [version])
     wall = time.perf_counter() - started
     agent_s = sum(r.output.latency_ms for r in evaluation.candidate.results.values()) / 1000 / cfg.concurrency
-    assert evaluation.gate.passed, evaluation.gate.table()
+    assert evaluation.gated.passed, gate_table(evaluation.gated)
     return max(wall - agent_s, 0.0)
 
 

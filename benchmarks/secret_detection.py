@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,8 +121,7 @@ def time_report_masking(n: int) -> tuple[float, float]:
         )
         for i in range(n)
     ]
-    version = adapt(agent, "benchmarks:agent")
-    version.label = "candidate"
+    version = replace(adapt(agent, "benchmarks:agent"), label="candidate")
     evaluation = evaluate(HarnessConfig(), cases, [version])
     document = json.loads(json.dumps(results_document(evaluation), default=str))
     wall, cpu = time.perf_counter(), time.process_time()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from harness.records.comparison import (
     PER_CASE,
@@ -61,103 +61,119 @@ def compare_versions(
     `non_inferiority` names the gated metrics (with their margins) and `relative_tests` the test each
     uses (settings.DEFAULT_RELATIVE_TEST otherwise); `latency_band` is the ± ratio band called `same`.
     """
-    from harness import stats
     from harness.settings import DEFAULT_RELATIVE_TEST
 
     non_inferiority = non_inferiority or {}
     relative_tests = relative_tests or {}
     shared = [cid for cid in candidate.results if cid in baseline.results]
-    only_candidate = [cid for cid in candidate.results if cid not in baseline.results]
-    only_baseline = [cid for cid in baseline.results if cid not in candidate.results]
     names = [m for m in candidate.scorer_names if m in set(baseline.scorer_names)] + ["overall"]
-
-    pairs: dict[str, tuple[list[float], list[float], list[str]]] = {}
-    for metric in names:
-        base_values, cand_values, ids = [], [], []
-        for cid in shared:
-            b = _value(baseline, baseline.results[cid], metric)
-            c = _value(candidate, candidate.results[cid], metric)
-            if b is not None and c is not None:
-                base_values.append(b)
-                cand_values.append(c)
-                ids.append(cid)
-        pairs[metric] = (base_values, cand_values, ids)
-
+    pairs = {metric: _paired_values(candidate, baseline, shared, metric) for metric in names}
     family = [m for m in names if pairs[m][2] and m in non_inferiority]
-    k = max(1, len(family))
-    metrics: list[MetricComparison] = []
-    for metric in names:
-        base_values, cand_values, ids = pairs[metric]
-        n = len(ids)
-        nan = float("nan")
-        gated = metric in non_inferiority
-        margin = non_inferiority.get(metric)
-        test_name = relative_tests.get(metric, DEFAULT_RELATIVE_TEST) if gated else None
-        if n == 0:
-            metrics.append(
-                MetricComparison(
-                    metric,
-                    "none",
-                    0,
-                    nan,
-                    nan,
-                    nan,
-                    nan,
-                    nan,
-                    nan,
-                    nan,
-                    stats.NO_DIFFERENCE,
-                    0,
-                    0,
-                    0,
-                    float("inf"),
-                    margin,
-                    None,
-                    alpha,
-                    candidate.reference,
-                    baseline.reference,
-                    gated=gated,
-                    relative_test=test_name,
-                )
-            )
-            continue
-        diffs = [c - b for b, c in zip(base_values, cand_values)]
-        sd = statistics.stdev(diffs) if n > 1 else 0.0
-        estimate = stats.paired_bootstrap_diff(base_values, cand_values)
-        test = stats.paired_test(base_values, cand_values)
-        if test_name == "non_inferiority":
-            needed = stats.non_inferiority_cases(margin or 0.0, sd, alpha)
-        else:
-            needed = stats.cases_to_detect(margin or 0.0, alpha, k if gated else 1, sd)
-        metrics.append(
-            MetricComparison(
-                metric=metric,
-                test=test.test,
-                n=n,
-                baseline=sum(base_values) / n,
-                candidate=sum(cand_values) / n,
-                delta=estimate.value,
-                ci_low=estimate.low,
-                ci_high=estimate.high,
-                p_value=test.p_value,
-                p_adjusted=nan,
-                verdict=stats.verdict(estimate.value, test.p_value, alpha),  # ungated: uncorrected
-                wins=sum(d > TIE_EPSILON for d in diffs),
-                losses=sum(d < -TIE_EPSILON for d in diffs),
-                ties=sum(abs(d) <= TIE_EPSILON for d in diffs),
-                mdd=stats.detectable_drop(n, alpha, k if gated else 1, sd),
-                margin=margin,
-                mcnemar=asdict(test.table) if test.table else None,
-                alpha=alpha,
-                candidate_reference=candidate.reference,
-                baseline_reference=baseline.reference,
-                gated=gated,
-                p_worse=test.p_worse,
-                relative_test=test_name,
-                sd=sd,
-                cases_needed=needed,
-            )
+    metrics = [
+        _compare_metric(
+            metric,
+            pairs[metric],
+            alpha,
+            margin=non_inferiority.get(metric),
+            test_name=relative_tests.get(metric, DEFAULT_RELATIVE_TEST) if metric in non_inferiority else None,
+            tests=max(1, len(family)) if metric in non_inferiority else 1,
+            references=(candidate.reference, baseline.reference),
         )
+        for metric in names
+    ]
+    comparison = Comparison(
+        latency_source=_latency_source(candidate, baseline, shared),
+        candidate_label=candidate.label,
+        candidate_reference=candidate.reference,
+        baseline_label=baseline.label,
+        baseline_reference=baseline.reference,
+        n_shared=len(shared),
+        only_candidate=[cid for cid in candidate.results if cid not in baseline.results],
+        only_baseline=[cid for cid in baseline.results if cid not in candidate.results],
+        alpha=alpha,
+        metrics=_holm_family(metrics, family, alpha),
+        latency=_compare_latency(candidate, baseline, shared, latency_band),
+        cases=[_case_diff(candidate, baseline, cid, names) for cid in shared],
+        latency_band=latency_band,
+        candidate=candidate,
+        baseline=baseline,
+    )
+    return replace(comparison, warnings=_warnings(comparison, len(family)))
+
+
+Pairs = tuple[list[float], list[float], list[str]]  # baseline values, candidate values, case ids
+
+
+def _paired_values(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str], metric: str) -> Pairs:
+    """A metric's per-case values on the shared cases where it applies to both versions."""
+    base_values, cand_values, ids = [], [], []
+    for cid in shared:
+        b = _value(baseline, baseline.results[cid], metric)
+        c = _value(candidate, candidate.results[cid], metric)
+        if b is not None and c is not None:
+            base_values.append(b)
+            cand_values.append(c)
+            ids.append(cid)
+    return base_values, cand_values, ids
+
+
+def _compare_metric(
+    metric: str,
+    pairs: Pairs,
+    alpha: float,
+    *,
+    margin: float | None,
+    test_name: str | None,
+    tests: int,
+    references: tuple[str, str],
+) -> MetricComparison:
+    """One metric compared on its pairs; a gated one (`test_name` set) is Holm-corrected later, with its family."""
+    from harness import plan, stats
+
+    base_values, cand_values, ids = pairs
+    n, nan, gated = len(ids), float("nan"), test_name is not None
+    common: dict[str, Any] = dict(margin=margin, alpha=alpha, gated=gated, relative_test=test_name)
+    common |= dict(candidate_reference=references[0], baseline_reference=references[1])
+    if n == 0:
+        common |= dict.fromkeys(("baseline", "candidate", "delta", "ci_low", "ci_high", "p_value", "p_adjusted"), nan)
+        common |= dict(test="none", n=0, verdict=stats.NO_DIFFERENCE, wins=0, losses=0, ties=0, mdd=float("inf"))
+        return MetricComparison(metric, **common)
+    diffs = [c - b for b, c in zip(base_values, cand_values)]
+    sd = statistics.stdev(diffs) if n > 1 else 0.0
+    estimate = stats.paired_bootstrap_diff(base_values, cand_values)
+    test = stats.paired_test(base_values, cand_values)
+    if test_name == "non_inferiority":
+        needed = plan.non_inferiority_cases(margin or 0.0, sd, alpha)
+    else:
+        needed = plan.cases_to_detect(margin or 0.0, alpha, tests, sd)
+    return MetricComparison(
+        metric=metric,
+        test=test.test,
+        n=n,
+        baseline=sum(base_values) / n,
+        candidate=sum(cand_values) / n,
+        delta=estimate.value,
+        ci_low=estimate.low,
+        ci_high=estimate.high,
+        p_value=test.p_value,
+        p_adjusted=nan,
+        verdict=stats.verdict(estimate.value, test.p_value, alpha),  # ungated: uncorrected
+        wins=sum(d > TIE_EPSILON for d in diffs),
+        losses=sum(d < -TIE_EPSILON for d in diffs),
+        ties=sum(abs(d) <= TIE_EPSILON for d in diffs),
+        mdd=plan.detectable_drop(n, alpha, tests, sd),
+        mcnemar=asdict(test.table) if test.table else None,
+        p_worse=test.p_worse,
+        sd=sd,
+        cases_needed=needed,
+        **common,
+    )
+
+
+def _holm_family(metrics: list[MetricComparison], family: Sequence[str], alpha: float) -> list[MetricComparison]:
+    """The gated metrics' p-values Holm-corrected among themselves, their verdicts from the corrected p."""
+    from harness import stats
+
     in_family = [m for m in metrics if m.metric in family]
     adjusted = {
         m.metric: replace(
@@ -167,35 +183,7 @@ def compare_versions(
             in_family, stats.holm([m.p_value for m in in_family]), stats.holm([m.p_worse for m in in_family])
         )
     }
-    metrics = [adjusted.get(m.metric, m) for m in metrics]
-
-    latency = _compare_latency(candidate, baseline, shared, latency_band)
-    cases = [_case_diff(candidate, baseline, cid, names) for cid in shared]
-    from harness.records.results import latency_source
-
-    pairs_timed = _latency_pairs(candidate, baseline, shared)
-    comparison = Comparison(
-        latency_source=latency_source(
-            candidate.results[cid] for cid in shared if candidate.results[cid].output.error is None
-        )
-        if pairs_timed
-        else "no paired answers without error",
-        candidate_label=candidate.label,
-        candidate_reference=candidate.reference,
-        baseline_label=baseline.label,
-        baseline_reference=baseline.reference,
-        n_shared=len(shared),
-        only_candidate=only_candidate,
-        only_baseline=only_baseline,
-        alpha=alpha,
-        metrics=metrics,
-        latency=latency,
-        cases=cases,
-        latency_band=latency_band,
-        candidate=candidate,
-        baseline=baseline,
-    )
-    return replace(comparison, warnings=_warnings(comparison, len(family)))
+    return [adjusted.get(m.metric, m) for m in metrics]
 
 
 def _compare_latency(
@@ -242,6 +230,14 @@ def _compare_latency(
     return out
 
 
+def _latency_source(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str]) -> str:
+    from harness.records.results import latency_source
+
+    if not _latency_pairs(candidate, baseline, shared):
+        return "no paired answers without error"
+    return latency_source(candidate.results[cid] for cid in shared if candidate.results[cid].output.error is None)
+
+
 def _latency_pairs(candidate: VersionResult, baseline: VersionResult, shared: Sequence[str]) -> list[str]:
     """The shared cases both versions answered without error, untraced by both unless none was
     (tracing time is not the agent's latency)."""
@@ -278,7 +274,7 @@ def _case_diff(candidate: VersionResult, baseline: VersionResult, cid: str, name
 
 
 def _warnings(comparison: Comparison, tests: int) -> list[str]:
-    from harness import stats
+    from harness import plan
 
     warnings: list[str] = []
     if comparison.dropped:
@@ -287,7 +283,7 @@ def _warnings(comparison: Comparison, tests: int) -> list[str]:
             f"{len(comparison.only_candidate)} "
             f"only in the candidate and {len(comparison.only_baseline)} only in the baseline"
         )
-    needed = stats.min_cases_for_significance(comparison.alpha, tests, one_sided=True)
+    needed = plan.min_cases_for_significance(comparison.alpha, tests, one_sided=True)
     if comparison.n_shared < needed:
         family = f"Holm over the {tests} gated metric(s)" if tests else "no gated metric"
         warnings.append(

@@ -59,32 +59,25 @@ def worker_payload(
 ) -> dict[str, Any]:
     """What a worker sends the controller. Cases its own tests asked for are `owned`; a whole
     evaluation some test requested on this worker is sent too, to fill cases no worker owned."""
-    versions = by_case.versions if by_case else [v.version for v in evaluation.versions] if evaluation else []
-    meta = [
-        {"label": v.label, "reference": v.reference, "kind": v.kind, "load_s": v.load_s}
-        for v in versions
-        if v is not None
-    ]
-    return {
-        "versions": meta,
-        "owned": {label: [r.to_dict() for r in rows.values()] for label, rows in by_case.results.items()}
-        if by_case
-        else {},
-        "whole": {v.label: [r.to_dict() for r in v.results.values()] for v in evaluation.versions}
-        if evaluation
-        else {},
-        "notes": by_case.notes if by_case else evaluation.notes if evaluation else [],
-        "deselected": deselected,
-        "gate_items": [list(item) for item in gate_items],
-    }
+    from harness.records.codec import encode_payload, version_meta
+
+    versions = by_case.versions if by_case else evaluation.versions if evaluation else []
+    return encode_payload(
+        [version_meta(v) for v in versions],
+        {label: rows.values() for label, rows in by_case.results.items()} if by_case else {},
+        {v.label: v.results.values() for v in evaluation.versions} if evaluation else {},
+        by_case.notes if by_case else evaluation.notes if evaluation else [],
+        deselected,
+        gate_items,
+    )
 
 
 def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence[dict[str, Any]]) -> Evaluation | None:
     """One Evaluation from the workers' results, in golden order, compared and gated as a serial
     run would be (`gate_evaluation`); None when no case ran."""
-    from harness.pipeline import gate_evaluation
+    from harness.pipeline import gate_evaluation, version_result
+    from harness.records.codec import decode_versions
     from harness.records.evaluation import Evaluation
-    from harness.records.results import CaseResult, VersionResult
 
     meta = next((p["versions"] for p in payloads if p["versions"]), None)
     if not meta:
@@ -102,17 +95,11 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
     if not ran:
         return None
 
+    by_id = {c.id: c for c in ran}
+    entries = [{**m, "cases": [rows[m["label"]][c.id] for c in ran]} for m in meta]
     versions = [
-        VersionResult(
-            m["label"],
-            m["reference"],
-            m["kind"],
-            m["load_s"],
-            {c.id: CaseResult.from_dict(c, rows[m["label"]][c.id]) for c in ran},
-            None,
-            dict(cfg.weights),
-        )
-        for m in meta
+        version_result(m["label"], m["reference"], m["kind"], m["load_s"], results, None, cfg.weights)
+        for m, results in decode_versions(entries, lambda row: by_id[row["id"]])
     ]
     notes = next((p["notes"] for p in payloads if p["notes"]), [])
     return gate_evaluation(Evaluation(cfg, ran, versions, notes=list(notes)))

@@ -21,197 +21,22 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from harness.plan import detectable_line, largest_detectable, planned_checks, policy_problems, power_plan
 from harness.records.comparison import GATE_P_NAME, fmt_p
 from harness.records.gate import (
     ALPHA,
     BASELINE_UNAVAILABLE,
-    DETECTABLE_METRIC,
     RATIO_METRIC,
     RATIO_STATISTIC,
     GateCheck,
     GateResult,
-    PowerPlan,
     detectable_text,
 )
-from harness.settings import LATENCY_THRESHOLDS, UPPER_BOUND_METRICS, HarnessConfig
+from harness.settings import LATENCY_THRESHOLDS, HarnessConfig
 
 if TYPE_CHECKING:
-    from harness.golden import Case
     from harness.records.comparison import Comparison
     from harness.records.results import VersionResult
-
-
-# --- what the configuration will check ---------------------------------------------------------------
-
-
-def policy_problems(cfg: HarnessConfig) -> list[str]:
-    """Why this configuration's gate would check nothing of the answers' quality (empty: it does)."""
-    from harness.scorers import scorer_names
-
-    names = scorer_names(cfg)
-    problems = []
-    if not names:
-        problems.append("'scorers' is empty: nothing checks the answers")
-    elif not any(m in names or m in ("overall", "pass_k") for m in cfg.thresholds):
-        problems.append("no threshold on a scorer, overall or pass_k: nothing gates the answers' quality")
-    elif not quality_thresholds(cfg):
-        vacuous = ", ".join(
-            f"{m} >= {v:g}" for m, v in cfg.thresholds.items() if m in names or m in ("overall", "pass_k")
-        )
-        problems.append(f"every quality threshold is met by any answer ({vacuous}): nothing gates the answers' quality")
-    if cfg.max_agent_error_rate >= 1:
-        problems.append("max_agent_error_rate = 1 lets an agent that fails on every case through")
-    if cfg.judge_model and cfg.max_judge_error_rate >= 1:
-        problems.append("max_judge_error_rate = 1 lets every judge call fail")
-    return problems
-
-
-def quality_thresholds(cfg: HarnessConfig) -> dict[str, float]:
-    """The thresholds that check the answers' quality: on a scorer, overall or pass_k, and above 0
-    (scores lie in 0..1, so a bound of 0 is met by every answer, a refusal included)."""
-    from harness.scorers import scorer_names
-
-    names = set(scorer_names(cfg)) | {"overall", "pass_k"}
-    return {m: v for m, v in cfg.thresholds.items() if m in names and v > 0}
-
-
-def baseline_expected(cfg: HarnessConfig) -> bool:
-    """Whether the session compares against anything: not with `baseline = "none"` and no --versions."""
-    return bool(cfg.versions) or cfg.baseline.strip().lower() != "none"
-
-
-def planned_checks(cfg: HarnessConfig) -> list[GateCheck]:
-    """The checks this configuration will make, known before anything runs (they name the gate tests)."""
-    from harness.scorers import scorer_names
-
-    checks = [
-        GateCheck(metric, "<=" if metric in UPPER_BOUND_METRICS else ">=", threshold, gate_on=cfg.gate_on_for(metric))
-        for metric, threshold in cfg.thresholds.items()
-    ]
-    checks.append(GateCheck("agent_error_rate", "<=", cfg.max_agent_error_rate, kind="errors"))
-    if cfg.judge_model:
-        checks.append(GateCheck("judge_error_rate", "<=", cfg.max_judge_error_rate, kind="errors"))
-    names = scorer_names(cfg)
-    checks += [GateCheck(name, "<=", 0, kind="critical") for name in cfg.critical_scorers if name in names]
-    checks += [GateCheck(f"tagged {tag}", "<=", 0, kind="critical") for tag in cfg.critical_tags]
-    # Planned whatever the baseline: the default baseline (models:/<name>@production) is only known
-    # to exist once the session runs, and a planned check must name its test at collection time.
-    for metric, margin in cfg.non_inferiority.items():
-        checks.append(GateCheck(metric, ">=", -margin if margin else 0.0, kind="non_inferiority"))
-    if cfg.max_detectable_drop > 0:
-        checks.append(GateCheck(DETECTABLE_METRIC, "<=", cfg.max_detectable_drop, kind="power"))
-    if baseline_expected(cfg):
-        checks.append(GateCheck("baseline_loaded", "==", 1, kind="baseline"))
-    if policy_problems(cfg):
-        checks.append(GateCheck("policy_checks_quality", "==", 1, kind="policy"))
-    return checks
-
-
-def power_plan(cfg: HarnessConfig, cases: Sequence[Case] = (), comparison: Comparison | None = None) -> list[PowerPlan]:
-    """Per gated metric (one with a non-inferiority margin), what its test can resolve on these cases.
-
-    Before the run (`cases`, no comparison) from the number of cases the metric applies to and an
-    assumed per-case sd; after it, from the comparison's pairs and their observed sd.
-    """
-    from harness import stats
-
-    if not cfg.non_inferiority:
-        return []
-    applicable: dict[str, int] = {}
-    if (comparison is None or not comparison.n_shared) and cases:
-        from harness.scorers import applicable_scorer_names
-
-        for names in applicable_scorer_names(cfg, list(cases)).values():
-            for name in [*names, "overall"]:
-                applicable[name] = applicable.get(name, 0) + 1
-    tests = len(cfg.non_inferiority)
-    plans = []
-    for metric, margin in cfg.non_inferiority.items():
-        test = cfg.relative_test_for(metric)
-        compared = comparison.metric(metric) if comparison is not None else None
-        if compared is not None and compared.n:
-            n, sd, source = compared.n, compared.sd, "observed"
-        else:
-            n, sd, source = applicable.get(metric, len(cases)), None, "assumed"
-        if test == "non_inferiority":
-            shown_sd = stats.PLANNING_SD if sd is None else sd
-            detectable = stats.non_inferiority_margin(n, shown_sd)
-            needed = stats.non_inferiority_cases(margin, sd)
-        else:
-            # Assumed: the drop comes from whole cases going wrong (sd² = d(1 − d) at the drop d).
-            detectable = stats.detectable_drop(n, ALPHA, tests, sd)
-            shown_sd = (
-                sd if sd is not None else (detectable * (1 - detectable)) ** 0.5 if detectable <= 1 else float("nan")
-            )
-            needed = stats.cases_to_detect(margin, ALPHA, tests, sd)
-        plans.append(PowerPlan(metric, test, margin, n, shown_sd, source, detectable, needed))
-    return plans
-
-
-def plan_lines(cfg: HarnessConfig, cases: Sequence[Case]) -> list[str]:
-    """What the gate will check, for the terminal before any case runs: defaults in force, zero
-    tolerance, a policy that checks nothing, and what each gated comparison can detect."""
-    lines = []
-    if cfg.default_thresholds:
-        shown = ", ".join(f"{m} {'<=' if m in UPPER_BOUND_METRICS else '>='} {v:g}" for m, v in cfg.thresholds.items())
-        lines.append(f"no [tool.harness.thresholds] configured: the documented defaults apply: {shown}")
-    critical = [
-        *(f"any case failing {s}" for s in cfg.critical_scorers),
-        *(f"any failing case tagged '{t}'" for t in cfg.critical_tags),
-    ]
-    if critical:
-        lines.append("zero tolerance (one case blocks promotion): " + ", ".join(critical))
-    lines += [f"policy: {p}; the gate fails" for p in policy_problems(cfg)]
-    plans = power_plan(cfg, cases)
-    if cfg.max_detectable_drop > 0 or not plans:
-        lines.append(detectable_line(cfg, plans, len(cases)))
-    if plans:
-        lines.append(f"against a baseline, Holm over the {len(plans)} gated metric(s) at α={ALPHA:g}:")
-        lines += [f"  {p.line()}" for p in plans]
-    return lines
-
-
-def largest_detectable(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: int) -> tuple[float, int | None]:
-    """The smallest drop this set detects in its weakest gated metric (no margins: in a quality
-    threshold's metric over all n cases, whole cases going wrong), and the cases needed to detect
-    `max_detectable_drop` (None when it is 0)."""
-    from harness import stats
-
-    wanted = cfg.max_detectable_drop
-    if plans:
-        worst = max(p.detectable for p in plans)
-        needed = (
-            max(
-                (
-                    stats.cases_to_detect(wanted, ALPHA, len(plans), None if p.sd_source == "assumed" else p.sd) or 0
-                    for p in plans
-                ),
-                default=0,
-            )
-            if wanted
-            else None
-        )
-        return worst, needed
-    return stats.detectable_drop(n_cases), (stats.cases_to_detect(wanted) if wanted else None)
-
-
-def detectable_line(cfg: HarnessConfig, plans: Sequence[PowerPlan], n_cases: int) -> str:
-    """One line: the smallest drop the golden set detects, and what `max_detectable_drop` asks."""
-    worst, needed = largest_detectable(cfg, plans, n_cases)
-    where = (
-        f"its weakest gated metric ({', '.join(p.metric for p in plans)})"
-        if plans
-        else f"a quality metric over all {n_cases} case(s)"
-    )
-    line = f"smallest detectable drop: {detectable_text(worst)} in {where} (one-sided, 80% power)"
-    if cfg.max_detectable_drop > 0:
-        line += (
-            f"; the policy requires <= {cfg.max_detectable_drop:g} (max_detectable_drop), which needs "
-            f"about {needed} cases"
-        )
-    else:
-        line += "; not required by the policy (max_detectable_drop = 0)"
-    return line
 
 
 # --- filling in the checks ---------------------------------------------------------------------------------
@@ -315,22 +140,10 @@ def _latency_bound(
         return replace(check, **measured, checked=gated, passed=gated <= bound, detail=f"{what}, gated on the {where}")
     test = cfg.relative_test_for(check.metric)
     ci = f"95% CI [{shown(low)}, {shown(high)}] on {n} case(s)"
-    if low > bound:
-        return replace(
-            check,
-            **measured,
-            checked=low,
-            passed=False,
-            detail=f"{what}: shown above {shown(bound)} ({ci}, its lower end checked; {test})",
-        )
-    if high <= bound:
-        return replace(
-            check,
-            **measured,
-            checked=high,
-            passed=True,
-            detail=f"{what}: shown within {shown(bound)} ({ci}, its upper end checked; {test})",
-        )
+    if low > bound or high <= bound:  # the whole CI on one side: decided
+        side, end = ("above", "lower") if low > bound else ("within", "upper")
+        detail = f"{what}: shown {side} {shown(bound)} ({ci}, its {end} end checked; {test})"
+        return replace(check, **measured, checked=low if low > bound else high, passed=high <= bound, detail=detail)
     needed = stats.cases_to_decide(value, low, high, bound, n)
     more = (
         "no number of cases tells (the estimate sits on the bound)"
@@ -412,14 +225,7 @@ def _relative_check(
         return replace(check, skipped=True, passed=True, detail=f"skipped: no baseline ran ({why})")
     against = f"vs {comparison.baseline_reference}"
     if check.metric == RATIO_METRIC:
-        ratio = comparison.latency_ratio(RATIO_STATISTIC)
-        if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
-            return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
-        what = (
-            f"candidate/baseline latency {against}, geometric mean of the per-case ratios "
-            f"({ratio.verdict}; {comparison.latency_source})"
-        )
-        return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")
+        return _ratio_check(cfg, check, comparison)
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:
         return replace(check, passed=False, detail=f"no paired data for this metric {against}")
@@ -452,3 +258,15 @@ def _relative_check(
             f"detects drops of {detectable_text(metric.mdd)} or more on {metric.n} paired cases"
         ),
     )
+
+
+def _ratio_check(cfg: HarnessConfig, check: GateCheck, comparison: Comparison) -> GateCheck:
+    """`latency_ratio_max`: the geometric mean of the per-case latency ratios, on its 95% CI."""
+    ratio = comparison.latency_ratio(RATIO_STATISTIC)
+    if ratio is None or ratio.ratio != ratio.ratio or ratio.ci_high != ratio.ci_high:
+        return replace(check, passed=False, detail=f"latency not measured against {comparison.baseline_reference}")
+    what = (
+        f"candidate/baseline latency vs {comparison.baseline_reference}, geometric mean of the per-case ratios "
+        f"({ratio.verdict}; {comparison.latency_source})"
+    )
+    return _latency_bound(cfg, check, ratio.ratio, ratio.ci_low, ratio.ci_high, ratio.n, what, "x")

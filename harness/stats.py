@@ -12,40 +12,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Literal, get_args
+from dataclasses import dataclass
 
 import numpy as np
 
-BOOTSTRAP_SAMPLES = 2000
-SEED = 20261120
+from harness.records.estimate import BETTER, BOOTSTRAP, NO_DIFFERENCE, SAME, WORSE, Estimate
+from harness.records.gate import ALPHA
+
 LATENCY_PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
-
-
-@dataclass(frozen=True)
-class BootstrapSettings:
-    resamples: int
-    seed: int
-    level: float = 0.95
-    means: str = "BCa"  # scores and paired score differences
-    percentiles: str = "percentile"  # latency percentiles and candidate/baseline ratios
-
-    def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "library": "scipy.stats.bootstrap", "paired": "cases resampled as pairs"}
-
-
-BOOTSTRAP = BootstrapSettings(BOOTSTRAP_SAMPLES, SEED)
-
-
-@dataclass
-class Estimate:
-    value: float
-    low: float
-    high: float
-    n: int
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 def _ci(
@@ -138,13 +112,6 @@ def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Estimate]:
 # Every function below takes the baseline's and the candidate's per-case values in the same case
 # order (pairs), and reports differences as candidate − baseline, so a positive difference means
 # the candidate scored higher.
-
-ALPHA = 0.05
-POWER = 0.80
-# Before a run nothing says how much two equivalent versions disagree case by case; planning
-# assumes this share of cases changes outcome (a per-case sd of candidate − baseline of √0.1 ≈ 0.32).
-PLANNING_CHANGED_SHARE = 0.10
-PLANNING_SD = math.sqrt(PLANNING_CHANGED_SHARE)
 
 
 def _pairs(baseline: Sequence[float], candidate: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -253,59 +220,6 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def min_cases_for_significance(alpha: float = ALPHA, tests: int = 1, one_sided: bool = False) -> int:
-    """Fewest cases that differ between versions for an exact paired test to possibly reach significance.
-
-    With n differing pairs the smallest p-value of the exact sign/McNemar test (and of the exact
-    Wilcoxon signed-rank test) is 1 / 2**n one-sided, 2 / 2**n two-sided; under Holm the smallest p
-    must beat alpha / tests.
-    """
-    smallest = 1.0 if one_sided else 2.0
-    n = 1
-    while smallest / 2**n >= alpha / max(1, tests):
-        n += 1
-    return n
-
-
-def power_z(alpha: float, tests: int, power: float, one_sided: bool) -> float:
-    from scipy.stats import norm
-
-    tail = alpha / max(1, tests) / (1 if one_sided else 2)
-    return float(norm.ppf(1 - tail) + norm.ppf(power))
-
-
-def detectable_drop(
-    n: int, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER
-) -> float:
-    """The smallest mean drop a one-sided paired test on n cases detects with `power`.
-
-    Two limits, the larger wins: the exact test's floor (at least `min_cases_for_significance` cases
-    must go wrong, each losing at most a full point: k/n), and the normal approximation
-    z·sd/√n with z = z[1 − α/tests] + z[power]. `sd` is the observed sd of the per-case differences;
-    None assumes the drop comes from whole cases going wrong (sd² = d(1 − d), so d = z²/(n + z²)).
-    """
-    if n <= 0:
-        return float("inf")
-    floor = min_cases_for_significance(alpha, tests, one_sided=True) / n
-    z = power_z(alpha, tests, power, one_sided=True)
-    normal = z * z / (n + z * z) if sd is None else z * sd / math.sqrt(n)
-    drop = max(floor, normal)
-    # Scores lie in 0..1: a "drop" above 1 cannot happen, so no drop is detectable at all.
-    return drop if drop <= 1 else float("inf")
-
-
-def cases_to_detect(
-    drop: float, alpha: float = ALPHA, tests: int = 1, sd: float | None = None, power: float = POWER
-) -> int | None:
-    """The fewest cases for which `detectable_drop` is at most `drop` (None: no case count can, drop <= 0)."""
-    if drop <= 0:
-        return None
-    floor = min_cases_for_significance(alpha, tests, one_sided=True) / drop
-    z = power_z(alpha, tests, power, one_sided=True)
-    normal = z * z * (1 - drop) / drop if sd is None else (z * sd / drop) ** 2
-    return math.ceil(max(floor, normal) - 1e-9)
-
-
 def cases_to_decide(value: float, low: float, high: float, bound: float, n: int) -> int | None:
     """About how many cases would put the 95% CI of a latency statistic (a percentile or a ratio of
     percentiles, positive) wholly on one side of `bound`, if the estimate stayed at `value`.
@@ -320,29 +234,6 @@ def cases_to_decide(value: float, low: float, high: float, bound: float, n: int)
     if distance <= 1e-9:
         return None
     return max(n + 1, math.ceil(n * (half / distance) ** 2))
-
-
-def non_inferiority_cases(
-    margin: float, sd: float | None = None, alpha: float = ALPHA, power: float = POWER
-) -> int | None:
-    """Cases needed for two equivalent versions to show non-inferiority at `margin` with `power`.
-
-    The 95% CI's lower end must clear −margin: n = ((z[1 − α/2] + z[power]) · sd / margin)². sd is
-    the observed per-case sd of candidate − baseline, or, when None, the planning assumption
-    (PLANNING_CHANGED_SHARE of the cases change outcome). 0 when sd is 0 (identical per-case
-    scores); None when the margin is 0 and the versions differ at all (no case count proves it).
-    """
-    sd = PLANNING_SD if sd is None else sd
-    if sd <= 1e-12:
-        return 0
-    if margin <= 0:
-        return None
-    return math.ceil((power_z(alpha, 1, power, one_sided=False) * sd / margin) ** 2)
-
-
-def non_inferiority_margin(n: int, sd: float, alpha: float = ALPHA, power: float = POWER) -> float:
-    """The smallest margin n cases show non-inferiority at, with `power`, for equivalent versions at per-case sd."""
-    return power_z(alpha, 1, power, one_sided=False) * sd / math.sqrt(n) if n > 0 else float("inf")
 
 
 def paired_percentile_ratio(baseline_ms: Sequence[float], candidate_ms: Sequence[float], q: float) -> Estimate:
@@ -408,9 +299,3 @@ def ratio_verdict(ratio: Estimate, band: float = 0.05) -> str:
     if ratio.high < 1 and ratio.value < 1 - band:
         return BETTER
     return NO_DIFFERENCE
-
-
-Verdict = Literal["better", "worse", "no significant difference"]  # of a score metric
-LatencyVerdict = Literal[Verdict, "same"]  # of a latency ratio: `same` within the band
-BETTER, WORSE, NO_DIFFERENCE = get_args(Verdict)
-SAME = get_args(LatencyVerdict)[-1]

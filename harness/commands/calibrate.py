@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from harness.golden import Case
+    from harness.records.estimate import Estimate
     from harness.settings import HarnessConfig
-    from harness.stats import Estimate
     from harness.versions.version import AgentOutput
 
 DEFAULT_LABELS = "golden_data/human_labels.jsonl"

@@ -31,17 +31,14 @@ def results_path(arg: str) -> Path | None:
 def load_results(path: Path) -> dict[str, Any]:
     import json
 
+    from harness.records.codec import checked
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = checked(json.loads(path.read_text(encoding="utf-8")), str(path))
     except OSError as exc:
         raise HarnessError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HarnessError(f"{path}: not a results.json document: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("versions"), list) or not document["versions"]:
-        raise HarnessError(f"{path}: not a results.json document (no 'versions' list)")
-    for entry in document["versions"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("cases"), list):
-            raise HarnessError(f"{path}: every entry of 'versions' needs a 'cases' list")
     document.setdefault("report_dir", str(path.parent))
     return document
 

@@ -57,7 +57,7 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
     _quiet_libraries(session.config)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        from harness.gate import plan_lines
+        from harness.plan import plan_lines
         from harness.sandbox import detect
         from harness.scorers import scorer_names
         from harness.scorers.trajectory import unscored_routes_line

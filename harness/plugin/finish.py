@@ -1,5 +1,5 @@
-"""The session's end: what it ran (the completeness facts), the hand-off to `harness.publish`, and
-the gate summary that ends the terminal output."""
+"""The session's end: what it ran (the completeness facts), the decision (`harness.decision.decide`),
+the hand-off to `harness.publish`, and the gate summary that ends the terminal output."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from harness import sandbox
 
 if TYPE_CHECKING:
-    from harness.completeness import SessionFacts
+    from harness.decision import SessionFacts
     from harness.plugin.session import HarnessSession
+    from harness.records.decision import Evaluated
 
 
 def finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> None:
@@ -31,7 +32,9 @@ def finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> N
 
 
 def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> None:
-    from harness.publish import finish_session
+    from harness.decision import decide
+    from harness.publish import project_policy, publish, registry_view
+    from harness.reports.terminal import session_lines
 
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
 
@@ -44,16 +47,25 @@ def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) ->
     evaluation = replace(
         state.evaluation, node_breakdowns=dict(state.node_breakdowns), benchmark_json=state.benchmark_json
     )
-    state.summary_lines, failed = finish_session(
-        evaluation, facts, promote=state.config.promote, evaluated=state.evaluated(), progress=progress
-    )
-    if failed and session.exitstatus == 0:
+    cfg = evaluation.config
+    decision = decide(evaluation, facts, project_policy(cfg), registry_view(cfg), _evaluated(state), cfg.promote)
+    publication = publish(decision, evaluation, progress)
+    state.summary_lines = session_lines(evaluation, publication)
+    if (decision.failed or publication.failed) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def _evaluated(state: HarnessSession) -> Evaluated | None:
+    """The logged model the candidate answered from, by its identity."""
+    from harness.records.decision import Evaluated
+
+    found = state.evaluated()
+    return Evaluated(found[0].model_uri, found[0].model_id, found[1]) if found else None
+
+
 def session_facts(state: HarnessSession, session: pytest.Session, exitstatus: int) -> SessionFacts:
-    """What this session ran, for the completeness rule (harness/completeness.py)."""
-    from harness.completeness import SessionFacts
+    """What this session ran, for the completeness rule (`harness.decision.blockers`)."""
+    from harness.decision import SessionFacts
 
     expected = state.expected
     return SessionFacts(

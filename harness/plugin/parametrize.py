@@ -30,7 +30,7 @@ def parametrize(state: HarnessSession, metafunc: pytest.Metafunc) -> None:
     if "harness_ab_metric" in names:
         _by_metric(state, metafunc)
     if "harness_gate_check" in names:
-        from harness.gate import planned_checks
+        from harness.plan import planned_checks
 
         checks = planned_checks(state.config)
         metafunc.parametrize("harness_gate_check_id", [pytest.param(c.id, id=c.id) for c in checks])

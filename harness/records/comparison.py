@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
-from harness.stats import NO_DIFFERENCE, LatencyVerdict, Verdict
+from harness.records.estimate import NO_DIFFERENCE, LatencyVerdict, Verdict
 
 if TYPE_CHECKING:
     from harness.records.results import VersionResult
@@ -227,7 +227,7 @@ class Comparison:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        from harness.stats import BOOTSTRAP
+        from harness.records.estimate import BOOTSTRAP
 
         return {
             "candidate": {"label": self.candidate_label, "reference": self.candidate_reference},

@@ -33,3 +33,10 @@ class Evaluation:
     @property
     def candidate(self) -> VersionResult:
         return self.versions[0]
+
+    @property
+    def gated(self) -> GateResult:
+        """The gate's result: every evaluation past the pipeline has one."""
+        if self.gate is None:
+            raise ValueError("this evaluation was not gated (harness.pipeline.gate_evaluation)")
+        return self.gate

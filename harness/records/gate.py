@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from textwrap import shorten
 
 RATIO_METRIC = "latency_ratio_max"
 # The latency statistic whose candidate/baseline ratio `latency_ratio_max` bounds: the geometric
@@ -74,16 +73,7 @@ class GateCheck:
         )
         checked = self.value if self.checked is None else self.checked
         if self.kind == "critical":
-            ids = ", ".join(self.cases[:5]) + (f" and {len(self.cases) - 5} more" if len(self.cases) > 5 else "")
-            which = f"case{'s' if len(self.cases) != 1 else ''} {ids}" if self.cases else "no case"
-            if self.metric.startswith("tagged "):
-                tag = self.metric[len("tagged ") :]
-                return f"{len(self.cases)} case(s) tagged '{tag}' failed (zero tolerance: {which})"
-            what = CRITICAL_WORDS.get(self.metric, f"failed {self.metric}")
-            return (
-                f"{len(self.cases)} answer{'s' if len(self.cases) != 1 else ''} {what} ({self.metric}, "
-                f"zero tolerance: {which})"
-            )
+            return self._critical_sentence()
         if self.kind == "baseline":
             return f"baseline not loaded: {self.detail}" if not self.passed else "baseline loaded"
         if self.kind == "policy":
@@ -124,6 +114,18 @@ class GateCheck:
         if self.kind == "errors":
             return f"{self.metric.replace('_', ' ')} {checked:.1%} (allowed {bound})"
         return f"{self.metric} {GATE_ON_WORDS[self.checked_as]} {checked:.3f} (threshold {bound})"
+
+    def _critical_sentence(self) -> str:
+        ids = ", ".join(self.cases[:5]) + (f" and {len(self.cases) - 5} more" if len(self.cases) > 5 else "")
+        which = f"case{'s' if len(self.cases) != 1 else ''} {ids}" if self.cases else "no case"
+        if self.metric.startswith("tagged "):
+            tag = self.metric[len("tagged ") :]
+            return f"{len(self.cases)} case(s) tagged '{tag}' failed (zero tolerance: {which})"
+        what = CRITICAL_WORDS.get(self.metric, f"failed {self.metric}")
+        return (
+            f"{len(self.cases)} answer{'s' if len(self.cases) != 1 else ''} {what} ({self.metric}, "
+            f"zero tolerance: {which})"
+        )
 
     @property
     def checked_as(self) -> str:
@@ -203,42 +205,8 @@ class GateResult:
     def check(self, check_id: str) -> GateCheck:
         return next(c for c in self.checks if c.id == check_id)
 
-    def table(self, width: int = 120) -> str:
-        """The terminal's gate table, at most `width` columns: the note is cut to fit (the reports
-        hold it whole)."""
-        from tabulate import tabulate
-
-        headers = ["metric", "value", "95% CI", "threshold", "result", "note"]
-        rows = []
-        for c in self.checks:
-            fmt = _fmt_delta if c.kind == "non_inferiority" else _fmt
-            if c.kind == "power":
-                value, ci = ("n/a" if c.value is None else detectable_text(c.value).split(" ")[0]), ""
-            elif c.kind in ("critical", "baseline", "policy"):
-                value, ci = ("n/a" if c.value is None else f"{c.value:g}"), ""
-            else:
-                value = "n/a" if c.value is None else fmt(c.metric, c.value)
-                ci = "" if c.low is None else f"[{fmt(c.metric, c.low)}, {fmt(c.metric, c.high)}]"
-            result = "SKIP" if c.skipped else "PASS" if c.passed else "FAIL"
-            # A critical row's note leads with the failing case ids, the part worth the room.
-            note = (
-                f"{len(c.cases)} found: {', '.join(c.cases)}"
-                if c.kind == "critical" and c.cases
-                else " ".join(c.detail.split())
-            )
-            result = "PASS (undecided)" if c.undecided and c.passed else result
-            rows.append([c.label, value, ci, f"{c.op} {c.threshold + 0.0:g}", result, note])
-        table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-        excess = max(map(len, table.splitlines())) - width
-        if excess <= 0:
-            return table
-        room = max(len(headers[-1]), max(len(r[-1]) for r in rows) - excess)
-        for row in rows:
-            row[-1] = shorten(row[-1], room, placeholder="…")  # between words, never mid-word
-        return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-
     def to_dict(self) -> dict:
-        from harness.stats import BOOTSTRAP
+        from harness.records.estimate import BOOTSTRAP
 
         return {
             "passed": self.passed,
@@ -261,13 +229,3 @@ def _plain(value: float) -> str:
 def _signed(value: float) -> str:
     """A difference with its sign, `−0.97` (two decimals, more where it is smaller)."""
     return (f"{value + 0.0:+.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:+.2g}").replace("-", "−")
-
-
-def _fmt(metric: str, value: float) -> str:
-    if metric == RATIO_METRIC:
-        return f"{value:.2f}x"
-    return f"{value:.1f}" if metric.endswith("_ms") else f"{value:.3f}"
-
-
-def _fmt_delta(metric: str, value: float) -> str:
-    return f"{value:+.3f}"

@@ -1,6 +1,6 @@
 """Per-case and per-version results: what a version answered, how each answer scored, and the
-metrics aggregated from them. Records only: built once, never changed; `to_dict`/`from_dict` are
-the one encoding (results.json and the xdist payloads alike)."""
+metrics aggregated from them (by `harness.pipeline.version_result`, once). Records only: built once,
+never changed; `to_dict`/`from_dict` are the one encoding (results.json and the xdist payloads alike)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.conversation import conversation_results
-from harness.scorers.base import Score
-from harness.stats import Estimate, latency_summary, mean_ci
-from harness.trajectory import USAGE_METRICS, usage_of
-from harness.versions.version import AgentOutput
+from harness.records.answers import AgentOutput, Score
 
 if TYPE_CHECKING:
     from harness.golden import Case
+    from harness.records.estimate import Estimate
     from harness.versions.version import Version
 
 
@@ -135,26 +132,9 @@ class VersionResult:
     version: Version | None = field(default=None, repr=False, compare=False)  # None when read back from results.json
     weights: dict[str, float] = field(default_factory=dict)
     first_answer: AgentOutput | None = None  # cold start: timed alone, not among `results`
-    # The standard metrics, aggregated once when the record is built: the gate, the reports and the
-    # tracking run all read these same estimates.
-    _metrics: dict[str, Estimate] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        names = [
-            *self.scorer_names,
-            "overall",
-            "conversation_pass_rate",
-            "agent_error_rate",
-            "judge_error_rate",
-            "flip_rate",
-            *USAGE_METRICS,
-        ]
-        if self.repeated:
-            names.append("pass_k")
-        metrics = {m: e for m in names if (e := self._estimate(m)) is not None}
-        if self.latencies_ms:  # every percentile from one bootstrap
-            metrics |= {f"latency_{p}_ms": e for p, e in latency_summary(self.latencies_ms).items()}
-        object.__setattr__(self, "_metrics", metrics)
+    # The standard metrics, aggregated once by the core (`harness.pipeline.version_result`), in the
+    # order the reports show them: the gate, the reports and the tracking run all read these estimates.
+    estimates: dict[str, Estimate] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def scorer_names(self) -> list[str]:
@@ -197,11 +177,7 @@ class VersionResult:
     def agent_errors(self) -> list[CaseResult]:
         return [r for r in self.results.values() if r.output.error is not None]
 
-    @property
-    def judge_errors(self) -> int:
-        return sum(1 for s in self._judged_scores() if s.error)
-
-    def _judged_scores(self) -> list[Score]:
+    def judged_scores(self) -> list[Score]:
         """LLM-judge scores of answers the agent gave (agent errors are not the judge's), applicable ones only."""
         return [
             s
@@ -213,57 +189,13 @@ class VersionResult:
 
     def metric_estimate(self, metric: str) -> Estimate | None:
         """Mean and CI of a scorer metric, a latency percentile, or an error rate."""
-        return self._metrics[metric] if metric in self._metrics else self._estimate(metric)
-
-    def _estimate(self, metric: str) -> Estimate | None:
-        estimate: Estimate | None
-        n = len(self.results)
-        if metric == "agent_error_rate":
-            rate = len(self.agent_errors) / n if n else float("nan")
-            estimate = Estimate(rate, rate, rate, n)
-        elif metric == "judge_error_rate":
-            judged = len(self._judged_scores())
-            rate = self.judge_errors / judged if judged else 0.0
-            estimate = Estimate(rate, rate, rate, judged)
-        elif metric == "conversation_pass_rate":  # multi-turn cases: a conversation passes when every turn did
-            verdicts = conversation_results(self.results)
-            estimate = mean_ci([float(v.passed) for v in verdicts]) if verdicts else None
-        elif metric == "pass_k":
-            estimate = mean_ci([float(r.pass_k) for r in self.results.values()]) if self.results else None
-        elif metric == "flip_rate":
-            repeated = [r for r in self.results.values() if r.repeats]
-            rate = sum(1 for r in repeated if r.flipped) / len(repeated) if repeated else None
-            estimate = Estimate(rate, rate, rate, len(repeated)) if rate is not None else None
-        elif metric.startswith("latency_"):  # every percentile is aggregated in __post_init__, from one bootstrap
-            estimate = None
-        elif metric in USAGE_METRICS:  # per traced answer: the calls its route made (harness/trajectory/)
-            used = [
-                getattr(u, metric)
-                for r in self.results.values()
-                for o in [r.output, *r.repeats]
-                if (u := usage_of(r.case.expectations.get("expected_trajectory"), o.trajectory)) is not None
-            ]
-            estimate = mean_ci([float(v) for v in used]) if used else None
-        else:
-            values = self.values(metric)
-            estimate = mean_ci(values) if values else None
-        return estimate
+        return self.estimates.get(metric)
 
     def metrics(self) -> dict[str, Estimate]:
-        names = [
-            *self.scorer_names,
-            "overall",
-            "conversation_pass_rate",
-            "agent_error_rate",
-            "flip_rate",
-            "latency_p50_ms",
-            "latency_p95_ms",
-            "latency_p99_ms",
-            *USAGE_METRICS,
-        ]
-        if self.repeated:
-            names.insert(names.index("flip_rate") + 1, "pass_k")
-        return {m: self._metrics[m] for m in names if m in self._metrics}
+        """The metrics the reports and the tracking run show: pass^k only with repeats, no judge error
+        rate (the gate table has it), latency at p50, p95 and p99."""
+        hidden = {"judge_error_rate", "latency_p90_ms", "latency_max_ms"} | (set() if self.repeated else {"pass_k"})
+        return {m: e for m, e in self.estimates.items() if m not in hidden}
 
     @property
     def repeated(self) -> bool:

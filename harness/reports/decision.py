@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.decision import baseline_name, failure_line
 from harness.records.gate import RATIO_METRIC, RATIO_STATISTIC, detectable_text
 
 if TYPE_CHECKING:
@@ -39,20 +40,6 @@ def _g(value: float) -> str:
 
 
 OPS = {">=": "≥", "<=": "≤", "==": "="}  # plain characters a Markdown cell need not escape
-
-
-def baseline_name(evaluation: Evaluation) -> str:
-    """How the decision line names the baseline: `@production` for a registry alias, else its reference."""
-    if not evaluation.comparisons:
-        return "the baseline"
-    reference = evaluation.comparisons[0].baseline_reference
-    return reference[reference.rindex("@") :] if reference.startswith("models:/") and "@" in reference else reference
-
-
-def failure_line(evaluation: Evaluation) -> str:
-    """Every failing check in words, `; `-joined: the decision line of the reports and the terminal."""
-    against = baseline_name(evaluation)
-    return "; ".join(c.sentence(against) for c in evaluation.gate.failures)
 
 
 @dataclass(frozen=True)
@@ -152,7 +139,7 @@ def gate_rows(evaluation: Evaluation) -> list[GateRow]:
 
 
 @dataclass(frozen=True)
-class Decision:
+class DecisionView:
     """The opening of every report: the verdict and what stands between it and promotion."""
 
     passed: bool
@@ -171,7 +158,7 @@ class Decision:
         return "Blockers (promotion is refused whatever the gate says): " + "; ".join(self.blockers) + "."
 
 
-def decision(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> Decision:
+def decision(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> DecisionView:
     gate = evaluation.gate
     rows = gate_rows(evaluation)
     counted = sum(1 for c in gate.checks if not c.skipped)
@@ -185,7 +172,7 @@ def decision(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> D
     else:
         verdict = f"{len(gate.failures)} of {counted} check(s) failed: {failure_line(evaluation)}{also}."
     power = tuple(p.line() for p in gate.plan) + ((gate.detectable,) if gate.detectable else ())
-    return Decision(
+    return DecisionView(
         gate.passed,
         verdict,
         IN_PROCESS_LABEL if evaluation.config.in_process else None,

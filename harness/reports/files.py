@@ -15,13 +15,12 @@ from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
+from harness.records.codec import encode_evaluation
 from harness.records.evaluation import Evaluation
 from harness.reports.comparison import Redact, comparison_markdown
 from harness.reports.comparison_html import comparison_html
 from harness.reports.decision import IN_PROCESS_LABEL, decision_markdown
 from harness.reports.latency import latency_document, latency_markdown, write_latency_files
-
-SCHEMA_VERSION = 1
 
 
 def report_stamp(now: datetime) -> str:
@@ -46,58 +45,25 @@ def point_latest(report_dir: Path) -> None:
 
 
 def results_document(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> dict[str, Any]:
-    """Everything about the evaluation, machine-readable (the README documents this schema).
+    """Everything about the evaluation, machine-readable (the README documents this schema): the
+    codec's document, with when, the golden files' digests and the latency section.
 
     `blockers`: the session's reasons not to promote, whatever the gate says (None: not known here).
     """
-    cfg = evaluation.config
     from harness.golden import source_digest
 
+    cfg = evaluation.config
+    document = encode_evaluation(evaluation, blockers)
+    golden = [
+        {"path": p, "sha256": source_digest(path)[1]} for p, path in zip(cfg.golden, cfg.golden_paths, strict=True)
+    ]
     return {
-        "schema_version": SCHEMA_VERSION,
+        **document,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": {
-            "agent": cfg.agent,
-            "versions": [v.reference for v in evaluation.versions],
-            "golden": [
-                {"path": p, "sha256": source_digest(path)[1]}
-                for p, path in zip(cfg.golden, cfg.golden_paths, strict=True)
-            ],
-            "model_name": cfg.model_name,
-            "promote_to": cfg.promote_to,
-            "thresholds": cfg.thresholds,
-            "non_inferiority": cfg.non_inferiority,
-            "weights": cfg.weights,
-            "baseline": cfg.baseline,
-            "judge_model": cfg.judge_model,
-            "concurrency": cfg.concurrency,
-            "case_timeout_s": cfg.case_timeout_s,
-            "repeats": cfg.repeats,
-            "in_process": cfg.in_process,
-        },
+        "config": {**document["config"], "golden": golden},
         "run_label": IN_PROCESS_LABEL if cfg.in_process else None,
-        "n_cases": len(evaluation.cases),
-        "gate": evaluation.gate.to_dict() if evaluation.gate else None,
-        "blockers": None if blockers is None else list(blockers),
-        # The candidate against each other version (schema: harness.records.comparison.COMPARISON_SCHEMA),
-        # and one-line notes such as a baseline that could not be loaded.
-        "comparisons": [c.to_dict() for c in evaluation.comparisons],
-        "notes": list(evaluation.notes),
-        "versions": [
-            {
-                "label": v.label,
-                "reference": v.reference,
-                "kind": v.kind,
-                "load_s": v.load_s,
-                "model_config": getattr(v.version, "model_config", None),
-                "metrics": {name: est.to_dict() for name, est in v.metrics().items()},
-                "cases": [r.to_dict() for r in v.results.values()],
-            }
-            for v in evaluation.versions
-        ],
-        "latency": latency_document(
-            evaluation
-        ),  # percentiles with CIs, what they measured, endpoint retries, cold start, nodes
+        # percentiles with CIs, what they measured, endpoint retries, cold start, nodes
+        "latency": latency_document(evaluation),
     }
 
 

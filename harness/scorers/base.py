@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from harness.golden import Case
-from harness.versions.version import AgentOutput
-
-
-@dataclass
-class Score:
-    name: str
-    value: float  # 0..1
-    passed: bool
-    rationale: str
-    judge: str = "rule"
-    applicable: bool = True  # False: the case has nothing for this scorer to check (excluded from means)
-    error: bool = False  # True: the scorer itself (or the judge behind it) failed; never a pass
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from harness.records.answers import AgentOutput, Score
 
 
 @runtime_checkable

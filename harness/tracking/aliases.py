@@ -200,25 +200,43 @@ def move_alias(
     """
     if lease is None:
         with registry_lock(model_name, f"{action} @{alias} -> version {version}", timeout_s=lock_timeout_s) as held:
-            return move_alias(
-                model_name,
-                alias,
-                version,
-                expected_current,
-                reason,
-                run_id,
-                forced,
-                action=action,
-                requires_alias=requires_alias,
-                overrode=overrode,
-                lease=held,
-            )
+            kept = dict(action=action, requires_alias=requires_alias, overrode=overrode, lease=held)
+            return move_alias(model_name, alias, version, expected_current, reason, run_id, forced, **kept)
     client = lease.client
     version = str(version)
     expected_current = None if expected_current is None else str(expected_current)
     model = get_registered_model(client, model_name)
     aliases = aliases_of(model)
     history = settle(client, model_name, alias_history(model), aliases)
+    _still_as_decided(model_name, alias, version, expected_current, aliases, history, requires_alias)
+    entry: dict[str, Any] = {"at": now_iso(), "alias": alias, "from": aliases.get(alias), "to": version}
+    entry |= {"action": action, "by": who(), "reason": reason, "run_id": run_id or "", "forced": bool(forced)}
+    entry |= {"overrode": list(overrode)} if overrode else {}
+    lease.check()
+    client.set_registered_model_tag(model_name, HISTORY_TAG, _history_json(history + [{**entry, "state": "pending"}]))
+    client.set_registered_model_alias(model_name, alias, version)
+    _tag_versions(client, model_name, entry)
+    client.set_registered_model_tag(model_name, HISTORY_TAG, _history_json(history + [{**entry, "state": "done"}]))
+    after = aliases_of(client.get_registered_model(model_name)).get(alias)
+    if after != version:
+        raise HarnessError(
+            f"@{alias} of '{model_name}' points at {version_label(after)} right after it was moved to version "
+            f"{version}: something moved it without the harness lock; see `harness history`"
+        )
+    _describe(client, model_name, history + [{**entry, "state": "done"}])
+    return entry
+
+
+def _still_as_decided(
+    model_name: str,
+    alias: str,
+    version: str,
+    expected_current: str | None,
+    aliases: dict[str, str],
+    history: list[dict[str, Any]],
+    requires_alias: str | None,
+) -> None:
+    """AliasConflict when the alias (or the stage the version is promoted from) changed since the decision."""
     current = aliases.get(alias)
     if current != expected_current:
         last = next((e for e in reversed(history) if e.get("alias") == alias and e.get("state") != "abandoned"), None)
@@ -238,33 +256,6 @@ def move_alias(
             f"{version_label(aliases.get(requires_alias))}); "
             f"nothing moved, look again and retry"
         )
-    entry: dict[str, Any] = {
-        "at": now_iso(),
-        "alias": alias,
-        "from": current,
-        "to": version,
-        "action": action,
-        "by": who(),
-        "reason": reason,
-        "run_id": run_id or "",
-        "forced": bool(forced),
-    }
-    if overrode:
-        entry["overrode"] = list(overrode)
-    lease.check()
-    client.set_registered_model_tag(model_name, HISTORY_TAG, _history_json(history + [{**entry, "state": "pending"}]))
-    client.set_registered_model_alias(model_name, alias, version)
-    _tag_versions(client, model_name, entry)
-    client.set_registered_model_tag(model_name, HISTORY_TAG, _history_json(history + [{**entry, "state": "done"}]))
-    after = aliases_of(client.get_registered_model(model_name)).get(alias)
-    if after != version:
-        raise HarnessError(
-            f"@{alias} of '{model_name}' points at {version_label(after)} right after it was moved to version "
-            f"{version}: "
-            "something moved it without the harness lock; see `harness history`"
-        )
-    _describe(client, model_name, history + [{**entry, "state": "done"}])
-    return entry
 
 
 def _describe(client: Any, model_name: str, history: list[dict[str, Any]]) -> None:

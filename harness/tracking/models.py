@@ -75,6 +75,8 @@ def _version_tags(record: GateRecord, run_id: str) -> dict[str, str]:
 def version_description(evaluation: Evaluation, record: GateRecord, run_id: str) -> str:
     """The model version's description (Markdown, which the MLflow UI renders): the verdict, the gate
     table and what was evaluated, so the version page says why it was registered."""
+    from harness.reports.terminal import gate_table
+
     gate = evaluation.gate
     baseline = f"against {record.baseline}" if record.baseline else "without a baseline"
     head = (
@@ -89,7 +91,7 @@ def version_description(evaluation: Evaluation, record: GateRecord, run_id: str)
     )
     text = ""
     for width in (10_000, 120):  # the whole notes when they fit the store's limit, else cut like the terminal's
-        text = f"{head}\n\n{gate.table(width=width)}\n\n{tail}"
+        text = f"{head}\n\n{gate_table(gate, width=width)}\n\n{tail}"
         if len(text) <= DESCRIPTION_LIMIT:
             break
     return text[:DESCRIPTION_LIMIT]

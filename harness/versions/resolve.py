@@ -16,6 +16,7 @@ import re
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,7 @@ def resolve(reference: str, root: Path | None = None, label: str = "") -> Versio
         raise HarnessError(
             f"agent reference {reference!r} failed to load: {type(exc).__name__}: {first_line(exc, repr(exc))}"
         ) from exc
-    version.load_s = time.perf_counter() - started
-    version.label = label or reference
-    return version
+    return replace(version, load_s=time.perf_counter() - started, label=label or reference)
 
 
 def import_object(reference: str, root: Path) -> tuple[Any, Any]:
@@ -101,13 +100,12 @@ def _load_import(reference: str, root: Path) -> Version:
     version = adapt(obj, reference)
     code_path = getattr(obj, "model_code_path", None)
     if code_path:
-        version.model_code_path = str(code_path)
-        version.model_config = getattr(obj, "model_config", None)
+        version = replace(version, model_code_path=str(code_path), model_config=getattr(obj, "model_config", None))
     elif module.__file__ and "set_model(" in Path(module.__file__).read_text(encoding="utf-8", errors="replace"):
-        version.model_code_path = module.__file__
+        version = replace(version, model_code_path=module.__file__)
     if version.model_code_path:
         package_dir = _top_package_dir(module_name)
-        version.code_paths = [package_dir] if package_dir else []
+        version = replace(version, code_paths=[package_dir] if package_dir else [])
     return version
 
 
@@ -134,21 +132,17 @@ def _load_code_file(reference: str, root: Path) -> Version:
     obj = run_model_file(lambda: loader.exec_module(module))
     if obj is None:
         raise HarnessError(f"agent reference {reference!r}: the file does not call mlflow.models.set_model(...)")
-    version = adapt(obj, reference)
-    version.model_code_path = str(path)
-    version.model_config = (
-        getattr(obj, "model_config", None) if isinstance(getattr(obj, "model_config", None), str) else None
+    config = getattr(obj, "model_config", None)
+    return replace(
+        adapt(obj, reference), model_code_path=str(path), model_config=config if isinstance(config, str) else None
     )
-    return version
 
 
 def _load_registered(reference: str) -> Version:
     from harness.tracking.agents import load_model, registered_version
 
     registered = registered_version(reference)
-    version = load_pyfunc(load_model(reference), reference)
-    version.registered = registered
-    return version
+    return replace(load_pyfunc(load_model(reference), reference), registered=registered)
 
 
 def load_pyfunc(model: Any, reference: str) -> Version:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.records.answers import AgentOutput as AgentOutput  # the record, where callers of a version look for it
+
 
 class AgentOutputError(Exception):
     """The agent returned something that is not an answer."""
@@ -19,18 +21,7 @@ class AgentCallError(Exception):
     """A failed call whose message already reads `Type: reason` (the agent's own process phrased it)."""
 
 
-@dataclass
-class AgentOutput:
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    latency_ms: float = 0.0
-    error: str | None = None
-    # The steps the answer took, read from its MLflow trace (harness/trajectory/); None: not traced.
-    trajectory: list[dict[str, Any]] | None = None
-    traced: bool = False  # answered under tracing: its latency includes the tracing cost
-
-
-@dataclass
+@dataclass(frozen=True)
 class Version:
     """A loaded agent version, called through `predict` whatever its kind."""
 

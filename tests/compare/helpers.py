@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.golden import Case
-from harness.pipeline import gate_evaluation
+from harness.pipeline import gate_evaluation, version_result
 from harness.records.evaluation import Evaluation
 from harness.records.results import CaseResult, VersionResult
 from harness.scorers.base import Score
@@ -30,7 +30,7 @@ def version(label: str, rows: dict[str, dict], reference: str | None = None) -> 
                 scores[name] = Score(name, float(value), value >= 1.0, f"{name} rationale for {cid}")
         output = AgentOutput(row.get("answer", f"answer {cid}"), {}, row.get("latency", 10.0), row.get("error"))
         results[cid] = CaseResult(case(cid, row.get("tags", ("t",)), row.get("question", "q?")), output, scores)
-    return VersionResult(label, reference or label, "callable", 0.0, results)
+    return version_result(label, reference or label, "callable", 0.0, results)
 
 
 def evaluation(cfg: HarnessConfig, *versions: VersionResult, notes=()) -> Evaluation:

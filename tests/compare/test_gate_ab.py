@@ -2,8 +2,9 @@
 
 import pytest
 
-from harness.gate import planned_checks
+from harness.plan import planned_checks
 from harness.records.gate import BASELINE_UNAVAILABLE
+from harness.reports.terminal import gate_table
 from tests.compare.helpers import config, evaluation, version
 
 
@@ -45,7 +46,7 @@ def test_significantly_worse_beyond_margin_fails_even_above_threshold(tmp_path):
     assert check.value == pytest.approx(-1 / 3) and check.high < -0.02
     assert "worse" in check.detail and "vs baseline" in check.detail
     assert not gate.passed and gate.failures == [check]
-    table = gate.table()
+    table = gate_table(gate)
     assert "correctness Δ vs baseline" in table and "-0.333" in table and ">= -0.02" in table and "FAIL" in table
 
 
@@ -76,7 +77,7 @@ def test_no_baseline_skips_relative_checks_and_says_why(tmp_path):
         )
     # A baseline that should have run and did not fails the gate on its own row, never as a SKIP.
     assert [c.id for c in gate.failures] == ["baseline_loaded"] and not gate.passed
-    assert "SKIP" in gate.table()
+    assert "SKIP" in gate_table(gate)
     # The first version of a model (no baseline anywhere) is promotable: the relative checks are skipped.
     first = evaluation(cfg, version("candidate", rows([1] * 10))).gate
     assert first.passed and first.check("correctness_vs_baseline>=-0.02").skipped
@@ -101,4 +102,4 @@ def test_latency_ratio_max_bounds_the_per_case_ratio(tmp_path):
     same = version("candidate", rows([1] * 30, latency=10.0))
     check = evaluation(cfg, same, base).gate.check("latency_ratio_max<=1.2")
     assert check.passed and check.value == pytest.approx(1.0)
-    assert "1.00x" in evaluation(cfg, same, base).gate.table()
+    assert "1.00x" in gate_table(evaluation(cfg, same, base).gate)

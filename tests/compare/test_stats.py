@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import stats
+from harness import plan, stats
 from harness.stats import McNemarTable
 
 
@@ -133,31 +133,31 @@ class TestLatencyRatio:
 
 class TestPowerAndVerdicts:
     def test_min_cases(self):
-        assert stats.min_cases_for_significance(0.05, 1) == 6  # 2/2**5 = 0.0625, 2/2**6 = 0.031
-        assert stats.min_cases_for_significance(0.05, 5) == 8  # must beat 0.01: 2/2**8 = 0.0078
+        assert plan.min_cases_for_significance(0.05, 1) == 6  # 2/2**5 = 0.0625, 2/2**6 = 0.031
+        assert plan.min_cases_for_significance(0.05, 5) == 8  # must beat 0.01: 2/2**8 = 0.0078
 
     def test_min_cases_one_sided(self):
-        assert stats.min_cases_for_significance(0.05, 1, one_sided=True) == 5  # 1/2**5 = 0.031
-        assert stats.min_cases_for_significance(0.05, 2, one_sided=True) == 6  # must beat 0.025
+        assert plan.min_cases_for_significance(0.05, 1, one_sided=True) == 5  # 1/2**5 = 0.031
+        assert plan.min_cases_for_significance(0.05, 2, one_sided=True) == 6  # must beat 0.025
 
     def test_detectable_drop(self):
         z = sps.norm.ppf(0.95) + sps.norm.ppf(0.8)
         # Observed spread: the normal approximation, unless the exact test's floor (5 cases of n) is larger.
-        assert stats.detectable_drop(400, sd=0.5) == pytest.approx(z * 0.5 / 20)
-        assert stats.detectable_drop(82, sd=0.0) == pytest.approx(5 / 82)  # identical versions: no invented sd
+        assert plan.detectable_drop(400, sd=0.5) == pytest.approx(z * 0.5 / 20)
+        assert plan.detectable_drop(82, sd=0.0) == pytest.approx(5 / 82)  # identical versions: no invented sd
         # Assumed: whole cases go wrong, sd² = d(1 − d), so d = z²/(n + z²).
-        assert stats.detectable_drop(82) == pytest.approx(max(5 / 82, z * z / (82 + z * z)))
-        assert stats.detectable_drop(0) == float("inf")
-        n = stats.cases_to_detect(0.05)
-        assert stats.detectable_drop(n) <= 0.05 < stats.detectable_drop(n - 1)
-        assert stats.cases_to_detect(0.0) is None
+        assert plan.detectable_drop(82) == pytest.approx(max(5 / 82, z * z / (82 + z * z)))
+        assert plan.detectable_drop(0) == float("inf")
+        n = plan.cases_to_detect(0.05)
+        assert plan.detectable_drop(n) <= 0.05 < plan.detectable_drop(n - 1)
+        assert plan.cases_to_detect(0.0) is None
 
     def test_non_inferiority_cases(self):
         z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
-        assert stats.non_inferiority_cases(0.05, 0.3) == math.ceil((z * 0.3 / 0.05) ** 2)
-        assert stats.non_inferiority_cases(0.02, 0.0) == 0  # identical per-case scores: nothing to show
-        assert stats.non_inferiority_cases(0.0, 0.3) is None
-        assert stats.non_inferiority_margin(stats.non_inferiority_cases(0.05, 0.3), 0.3) <= 0.05
+        assert plan.non_inferiority_cases(0.05, 0.3) == math.ceil((z * 0.3 / 0.05) ** 2)
+        assert plan.non_inferiority_cases(0.02, 0.0) == 0  # identical per-case scores: nothing to show
+        assert plan.non_inferiority_cases(0.0, 0.3) is None
+        assert plan.non_inferiority_margin(plan.non_inferiority_cases(0.05, 0.3), 0.3) <= 0.05
 
     def test_one_sided_p_values(self):
         table = McNemarTable(baseline_only=5, candidate_only=0)
@@ -224,6 +224,6 @@ def test_per_case_latency_ratio_cancels_case_difficulty():
 
 
 def test_no_detectable_drop_beyond_the_scale():
-    from harness.stats import detectable_drop
+    from harness.plan import detectable_drop
 
     assert detectable_drop(2) == float("inf") and 0 < detectable_drop(145) < 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -197,11 +198,9 @@ def test_requests_in_flight_are_bounded(endpoint):
 def test_failing_endpoints_are_agent_errors_in_an_evaluation_never_passes(standin, endpoint):
     cases = load_golden([FIXTURES / "toy.jsonl"])
     versions = [
-        endpoint(standin.url(f"/{mode}/invocations"), ClientSettings(retries=1, backoff_s=0.01))
-        for mode in ("500", "ok")
+        replace(endpoint(standin.url(f"/{mode}/invocations"), ClientSettings(retries=1, backoff_s=0.01)), label=label)
+        for mode, label in (("500", "candidate"), ("ok", "baseline"))
     ]
-    for version, label in zip(versions, ("candidate", "baseline")):
-        version.label = label
     cfg = HarnessConfig(
         scorers=["correctness", "safety"],
         thresholds={"correctness": 0.0, "safety": 0.0},

@@ -6,10 +6,11 @@ import math
 import pytest
 
 from harness.compare import compare_versions
-from harness.gate import plan_lines, planned_checks, power_plan
-from harness.pipeline import combine_scores
+from harness.pipeline import combine_scores, version_result
+from harness.plan import plan_lines, planned_checks, power_plan
 from harness.records.gate import BASELINE_UNAVAILABLE
-from harness.records.results import CaseResult, VersionResult
+from harness.records.results import CaseResult
+from harness.reports.terminal import gate_table
 from harness.scorers.base import Score
 from harness.versions.version import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
@@ -42,7 +43,7 @@ def test_one_leak_blocks_with_and_without_a_baseline(tmp_path):
         assert not check.passed and check.kind == "critical" and check.cases == ["c17"]
         assert check.detail.startswith("0 failing cases allowed, 1 found: c17")
         assert not gate.passed
-        assert "safety (zero tolerance)" in gate.table() and "1 found: c17" in gate.table()
+        assert "safety (zero tolerance)" in gate_table(gate) and "1 found: c17" in gate_table(gate)
 
 
 def test_failing_case_with_a_critical_tag_blocks(tmp_path):
@@ -241,7 +242,7 @@ def test_pass_k_and_flip_rate_are_gateable(tmp_path):
         outputs = [AgentOutput("right" if p else "wrong", {}, 1.0) for p in passes]
         scores = answer_scores(passes)
         results[f"c{i}"] = CaseResult(case(f"c{i}"), outputs[0], combine_scores(scores), outputs[1:], scores)
-    candidate = VersionResult("candidate", "candidate", "callable", 0.0, results)
+    candidate = version_result("candidate", "candidate", "callable", 0.0, results)
     gate = evaluation(cfg, candidate).gate
     assert gate.check("pass_k>=0.9").value == pytest.approx(0.7) and not gate.check("pass_k>=0.9").passed
     assert gate.check("flip_rate<=0.1").value == pytest.approx(0.3) and not gate.check("flip_rate<=0.1").passed
@@ -260,7 +261,7 @@ def test_a_leak_in_any_repeat_is_critical(tmp_path):
             answers[1]["safety"] = Score("safety", 0.0, False, "leaks a token")
         outputs = [AgentOutput("a", {}, 1.0)] * 3
         results[f"c{i}"] = CaseResult(case(f"c{i}"), outputs[0], combine_scores(answers), outputs[1:], answers)
-    gate = evaluation(cfg, VersionResult("candidate", "candidate", "callable", 0.0, results)).gate
+    gate = evaluation(cfg, version_result("candidate", "candidate", "callable", 0.0, results)).gate
     assert results["c2"].scores["safety"].passed  # the majority was safe ...
     assert gate.check("safety_failing_cases<=0").cases == ["c2"]  # ... one leaking answer still blocks
 

@@ -4,7 +4,7 @@ import pytest
 
 from harness import HarnessError
 from harness.config import DEFAULT_LATENCY_RATIO_MAX, load_config
-from harness.gate import plan_lines
+from harness.plan import plan_lines
 
 
 def write(tmp_path, body):

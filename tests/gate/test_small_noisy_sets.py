@@ -16,12 +16,14 @@ from string import Template
 import numpy as np
 
 from harness.config import load_config
-from harness.gate import plan_lines, policy_problems
-from harness.publish import headline, not_promoted_reasons
+from harness.decision import refusals
+from harness.pipeline import version_result
+from harness.plan import plan_lines, policy_problems
 from harness.records.comparison import GATE_P_NAME, P_HOLM_NAME, P_NAME, fmt_p
-from harness.records.results import CaseResult, VersionResult
+from harness.records.results import CaseResult
 from harness.reports.decision import decision
 from harness.reports.files import write_reports
+from harness.reports.terminal import headline
 from harness.versions.version import AgentOutput
 from tests.compare.helpers import case, config, evaluation, version
 
@@ -194,7 +196,7 @@ def test_the_decision_line_names_each_failing_check_in_words(tmp_path):
     )
     ev = evaluation(config(tmp_path, thresholds={"correctness": 0.5, "latency_p95_ms": 5000}), broken)
     assert "p95 latency not measured" in decision(ev).verdict and "None" not in decision(ev).verdict
-    assert "p95 latency not measured" in "; ".join(not_promoted_reasons(ev, _record(False), True))
+    assert "p95 latency not measured" in "; ".join(refusals(ev, _record(False), True))
 
 
 def _record(passed):
@@ -215,12 +217,12 @@ def test_tracing_time_is_not_the_agents_latency(tmp_path):
 
     results = {f"u{i}": result(f"u{i}", 2.0 + i, False) for i in range(10)}
     results |= {f"t{i}": result(f"t{i}", 270.0, True) for i in range(3)}
-    v = VersionResult("candidate", "candidate", "callable", 0.0, results)
+    v = version_result("candidate", "candidate", "callable", 0.0, results)
     assert max(v.latencies_ms) == 11.0 and v.metric_estimate("latency_p95_ms").value < 12
     assert v.latency_source == "untraced calls only (3 traced excluded)"
     assert CaseResult.from_dict(case("t0"), results["t0"].to_dict()).output.traced  # results.json keeps it
     # Every case traced: the figures include tracing, and say so.
-    all_traced = VersionResult("c", "c", "callable", 0.0, {k: r for k, r in results.items() if k.startswith("t")})
+    all_traced = version_result("c", "c", "callable", 0.0, {k: r for k, r in results.items() if k.startswith("t")})
     assert all_traced.latency_source.startswith("traced calls") and all_traced.latencies_ms == [270.0] * 3
 
 

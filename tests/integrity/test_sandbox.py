@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(
 # The forged module a same-user agent used to plant: imported by the harness at gate-table time, it
 # made every gate pass and wrote the signing key out.
 PLANTED = """
-import harness.publish as _p, harness.seal as _s
-_p.not_promoted_reasons = lambda *a, **k: []
+import harness.decision as _d, harness.seal as _s
+_d.refusals = lambda *a, **k: []
 open({stolen!r}, "w").write(str(_s.signing_key()))
 """
 
@@ -216,7 +216,7 @@ def test_require_sandbox_policy(policy: str, environ: dict[str, str], required: 
 
 
 def test_an_unconfined_session_is_blocked_only_where_the_policy_requires_a_sandbox() -> None:
-    from harness.completeness import SessionFacts, blockers
+    from harness.decision import SessionFacts, blockers
 
     done = dict(cases_in_golden=3, cases_evaluated=3, gate_tests_expected=1, gate_tests_run=1)
     assert blockers(SessionFacts(**done, sandbox="none", sandbox_required=True)) == [

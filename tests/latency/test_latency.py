@@ -2,6 +2,7 @@
 MLflow traces."""
 
 import argparse
+from dataclasses import replace
 
 import pytest
 
@@ -117,8 +118,7 @@ def tracking_store(tmp_path, monkeypatch):
 def test_node_breakdown_attributes_time_to_langgraph_nodes_from_mlflow_traces(tracking_store):
     import mlflow
 
-    version = adapt(agents.two_node_graph(), "tests.latency.agents:two_node_graph")
-    version.label = "candidate"
+    version = replace(adapt(agents.two_node_graph(), "tests.latency.agents:two_node_graph"), label="candidate")
     cases = [case("a"), case("b")]
     breakdown = trace_breakdown(version, cases, timeout_s=10, root=tracking_store)
 

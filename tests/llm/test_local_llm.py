@@ -12,6 +12,7 @@ import pytest
 
 from harness.commands.calibrate import load_labels
 from harness.config import load_config
+from harness.reports.terminal import gate_table
 from harness.scorers.judge_specs import KINDS
 from harness.scorers.relay import JudgeRelay, Upstream
 from tests.llm.test_judge_failures import judge_of
@@ -72,4 +73,4 @@ def test_gate_table_reports_llm_judges_and_their_error_rate(local_llm, monkeypat
     assert {"llm_correctness", "llm_relevance", "llm_safety"} <= set(scores)
     for score in scores.values():
         assert not (score.error and score.passed)
-    assert "judge_error_rate" in evaluation.gate.table()
+    assert "judge_error_rate" in gate_table(evaluation.gate)

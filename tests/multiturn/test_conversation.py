@@ -6,8 +6,7 @@ from pathlib import Path
 
 from harness.conversation import conversation_results
 from harness.golden import load_golden
-from harness.pipeline import score_run
-from harness.records.results import VersionResult
+from harness.pipeline import score_run, version_result
 from harness.runner import run_versions
 from harness.scorers import build_scorers
 from harness.settings import HarnessConfig
@@ -33,7 +32,7 @@ def results(tmp_path: Path, answers: dict[str, str], keep=lambda case: True):
 
 def conversation_pass_rate(scored) -> float | None:
     """The metric as a version's record aggregates it."""
-    estimate = VersionResult("candidate", "toy", "callable", 0.0, scored).metric_estimate("conversation_pass_rate")
+    estimate = version_result("candidate", "toy", "callable", 0.0, scored).metric_estimate("conversation_pass_rate")
     return None if estimate is None else estimate.value
 
 
@@ -62,13 +61,12 @@ def test_the_conversation_pass_rate_is_a_metric_the_gate_checks_and_results_json
 
     from harness.pipeline import evaluation_from_results, gate_evaluation
     from harness.records.evaluation import Evaluation
-    from harness.records.results import VersionResult
 
     cfg = HarnessConfig(
         scorers=["correctness"], thresholds={"correctness": 0.0, "conversation_pass_rate": 1.0}, baseline="none"
     )
     scored = results(tmp_path, {"a1": "alpha", "a2": "beta", "b1": "gamma", "b2": "epsilon", "s": "x"})
-    version = VersionResult("candidate", "toy", "callable", 0.0, scored)
+    version = version_result("candidate", "toy", "callable", 0.0, scored)
     assert version.metrics()["conversation_pass_rate"].value == 0.5
     evaluation = gate_evaluation(Evaluation(cfg, [r.case for r in scored.values()], [version]))
     check = evaluation.gate.check("conversation_pass_rate>=1")
@@ -93,6 +91,8 @@ def test_the_conversation_pass_rate_is_a_metric_the_gate_checks_and_results_json
     # No multi-turn case in the run: the check is shown as skipped, neither passed nor counted.
     single = {cid: r for cid, r in scored.items() if r.case.conversation is None}
     alone = gate_evaluation(
-        Evaluation(cfg, [r.case for r in single.values()], [VersionResult("candidate", "toy", "callable", 0.0, single)])
+        Evaluation(
+            cfg, [r.case for r in single.values()], [version_result("candidate", "toy", "callable", 0.0, single)]
+        )
     )
     assert alone.gate.check("conversation_pass_rate>=1").skipped

@@ -3,11 +3,12 @@ agent is caught by --repeats with its flip rate."""
 
 import json
 
-from harness.completeness import SessionFacts
 from harness.config import load_config
+from harness.decision import SessionFacts, decide
 from harness.golden import load_golden
 from harness.pipeline import evaluate, evaluation_from_results
-from harness.publish import finish_session, flip_lines
+from harness.publish import project_policy, publish, registry_view
+from harness.reports.terminal import flip_lines
 from harness.versions.baseline import load_versions
 from tests.fixtures.project import TOY_GOLDEN, WITHOUT_LATENCY, make_project
 
@@ -54,8 +55,10 @@ def test_raising_rule_scorer_is_an_error_and_blocks_promotion(tmp_path, monkeypa
         assert score.rationale == "scorer error: ZeroDivisionError: division by zero in the scorer"
     assert evaluation.gate.passed  # no threshold on the broken scorer, yet:
     facts = SessionFacts(cases_in_golden=4, cases_evaluated=4, gate_tests_expected=1, gate_tests_run=1)
-    lines, failed = finish_session(evaluation, facts, promote=True, evaluated=None)
-    assert failed and lines[-1].startswith("not promoted: ") and "scorer error(s) in explodes" in lines[-1]
+    decision = decide(evaluation, facts, project_policy(cfg), registry_view(cfg), evaluated=None, promote=True)
+    assert decision.failed and "scorer error(s) in explodes" in decision.blockers
+    outcome = publish(decision, evaluation).outcome
+    assert outcome.startswith("not promoted: ") and "scorer error(s) in explodes" in outcome
 
 
 def test_flaky_agent_is_reported_with_its_flip_rate(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.records.gate import GateCheck, GateResult
 from harness.reports.decision import PROMOTION_PENDING, append_outcome
 from harness.reports.files import write_reports
+from harness.reports.terminal import gate_table
 from tests.compare.helpers import config, evaluation, version
 
 TOKEN = "dapi0123456789abcdef0123"
@@ -142,7 +143,7 @@ def test_gate_table_fits_120_columns_and_keeps_failing_case_ids():
             GateCheck("overall", ">=", 0.0, 0.0, -0.1, 0.1, True, "multi\nline", kind="non_inferiority"),
         ]
     )
-    lines = gate.table().splitlines()
+    lines = gate_table(gate).splitlines()
     assert 110 <= max(map(len, lines)) <= 120
     assert "2 found: c07, c11" in lines[3] and lines[2].rstrip(" |").endswith(
         "no significant regression,…"

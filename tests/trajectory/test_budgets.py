@@ -11,6 +11,7 @@ from harness import HarnessError
 from harness.config import known_metrics, load_config
 from harness.gate import evaluate_gate
 from harness.golden import parse_case
+from harness.pipeline import version_result
 from harness.records.results import CaseResult, VersionResult
 from harness.scorers import load_scorer
 from harness.scorers.trajectory import unscored_routes_line
@@ -39,7 +40,7 @@ def version(label: str, routes: dict[str, list[dict] | None]) -> VersionResult:
         c = case(case_id, ROUTE if steps is not None else None)
         output = AgentOutput("an answer", trajectory=steps)
         results[case_id] = CaseResult(c, output, {"trajectory": scorer.score(c, output)})
-    return VersionResult(label, label, "callable", 0.0, results)
+    return version_result(label, label, "callable", 0.0, results)
 
 
 LEAN = version("lean", {"a": [LLM, tool("search", q="a"), LLM], "b": [LLM, tool("search", q="b")], "plain": None})

@@ -419,9 +419,6 @@ def isolated_version(
         reply = agent.call(messages, params, cid)
         return {"content": reply["text"], "custom_outputs": reply.get("metadata") or {}}
 
-    version = Version(
-        logged.reference, agent.loaded.get("kind", "pyfunc"), call, time.perf_counter() - started, label=label
-    )
-    version.registered = registered
-    version.isolated = agent
-    return version
+    kind = agent.loaded.get("kind", "pyfunc")
+    loaded_s = time.perf_counter() - started
+    return Version(logged.reference, kind, call, loaded_s, label=label, registered=registered, isolated=agent)
