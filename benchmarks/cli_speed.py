@@ -6,7 +6,8 @@ in a fresh process, and prints its wall time (the median of `--repeats` runs for
 commands; one move each for promote and rollback) and the widest line it printed. For scale it
 also times the floor every command pays: starting Python, `import mlflow` and opening the store
 with `MlflowClient` (one registry read). `harness verify` on one alias re-reads its version's record
-and hashes its artifact files again; it should take at most 0.5 s more than `harness status`.
+and hashes its artifact files again; it should take at most 0.5 s more than `harness status`, and
+`status`, `history`, `promote` and `rollback` at most 0.5 s more than the floor.
 
     python benchmarks/cli_speed.py [--repeats 3]
 """
@@ -88,6 +89,14 @@ def main() -> None:
             )
         extra = medians["harness verify @development"] - medians["harness status"]
         print(f"harness verify takes {extra:+.2f} s against harness status (budget: at most +0.50 s)")
+        floor = medians["import mlflow + open the store"]
+        for label in (
+            "harness status",
+            "harness history",
+            "harness promote --to staging",
+            "harness rollback development",
+        ):
+            print(f"{label} takes {medians[label] - floor:+.2f} s against the floor (budget: at most +0.50 s)")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness import HarnessError
 
-ADDOPTS = "-p no:deepeval -p no:langsmith_plugin"
+ADDOPTS = "-p no:deepeval -p no:langsmith_plugin -p no:asyncio -p no:anyio"
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 GITIGNORE = (
     "# Written by `harness init`: the local tracking store, its artifacts and the "
@@ -132,8 +132,8 @@ def plan(folder: Path, model_name: str) -> Scaffold:
     if not pytest_table:
         where = other or f"{pyproject_path.name} [tool.pytest.ini_options]"
         notes.append(
-            f"pytest options live in {where}: add `{ADDOPTS}` to its addopts, so deepeval's and langsmith's "
-            "pytest plugins (when installed) do not slow every start"
+            f"pytest options live in {where}: add `{ADDOPTS}` to its addopts, so pytest plugins the suites do "
+            "not use (when installed) do not slow every start and every test"
         )
     tables = string.Template(_template("pyproject_harness.toml")).substitute(model_name=model_name)
     if pytest_table:

@@ -124,8 +124,9 @@ class IsolatedLoader:
         for reference in self.to_log():
             if reference not in self.loggers:
                 self.loggers[reference] = AgentProcess(self.cfg.root, f"log-{slug(reference)}", self._env())
-        if workers and self.expected > 0 and not self.loggers:
-            # nothing to log; with a model to log, the worker starts as it is logged (two cores, not three)
+        if workers and self.expected > 0:
+            # Its imports overlap with the logging process's and this one's: started only once the model
+            # is logged, the worker's start-up was seconds of this session's wall time on its own.
             self._warm()
 
     def log(self, reference: str) -> LoggedAgent:
