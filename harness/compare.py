@@ -28,6 +28,7 @@ from harness.records.comparison import (
     Comparison,
     LatencyComparison,
     MetricComparison,
+    Outcome,
 )
 
 if TYPE_CHECKING:
@@ -215,11 +216,12 @@ def _compare_latency(
             )
         )
     per_case = stats.paired_log_ratio(base, cand)
-    geomean = [float(np.exp(np.mean(np.log(np.maximum(v, 1e-3))))) for v in (base, cand)]
+    base_mean, cand_mean = (float(np.exp(np.mean(np.log(np.maximum(v, 1e-3))))) for v in (base, cand))
     out.append(
         LatencyComparison(
             PER_CASE,
-            *geomean,
+            base_mean,
+            cand_mean,
             per_case.value,
             per_case.low,
             per_case.high,
@@ -259,7 +261,7 @@ def _case_diff(candidate: VersionResult, baseline: VersionResult, cid: str, name
         c, b = _value(candidate, rc, metric), _value(baseline, rb, metric)
         deltas[metric] = None if c is None or b is None else c - b
     overall = deltas.pop("overall", None)
-    outcome = "tie" if overall is None or abs(overall) <= TIE_EPSILON else "win" if overall > 0 else "loss"
+    outcome: Outcome = "tie" if overall is None or abs(overall) <= TIE_EPSILON else "win" if overall > 0 else "loss"
     return CaseDiff(
         cid,
         list(rc.case.tags),

@@ -15,7 +15,8 @@ from harness.golden import Case, Conversation
 
 
 class TurnResult(Protocol):
-    case: Case
+    @property
+    def case(self) -> Case: ...
 
     @property
     def pass_k(self) -> bool: ...

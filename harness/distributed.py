@@ -101,5 +101,5 @@ def merge_payloads(cfg: HarnessConfig, cases: Sequence[Case], payloads: Sequence
         version_result(m["label"], m["reference"], m["kind"], m["load_s"], results, None, cfg.weights)
         for m, results in decode_versions(entries, lambda row: by_id[row["id"]])
     ]
-    notes = next((p["notes"] for p in payloads if p["notes"]), [])
+    notes: list[str] = next((p["notes"] for p in payloads if p["notes"]), [])
     return gate_evaluation(Evaluation(cfg, ran, versions, notes=list(notes)))

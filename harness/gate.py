@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.plan import detectable_line, largest_detectable, planned_checks, policy_problems, power_plan
 from harness.records.comparison import GATE_P_NAME, fmt_p
@@ -133,7 +133,7 @@ def _latency_bound(
 
     bound = check.threshold
     shown = (lambda v: f"{v:.2f}x") if unit == "x" else (lambda v: f"{v:.1f} ms")
-    measured = {"value": value, "low": low, "high": high}
+    measured: dict[str, Any] = {"value": value, "low": low, "high": high}
     if check.gate_on in ("point", "ci_high"):
         gated = value if check.gate_on == "point" else high
         where = "point estimate" if check.gate_on == "point" else "CI's upper end"
@@ -229,7 +229,7 @@ def _relative_check(
     metric = comparison.metric(check.metric)
     if metric is None or metric.n == 0:
         return replace(check, passed=False, detail=f"no paired data for this metric {against}")
-    measured = {"value": metric.delta, "low": metric.ci_low, "high": metric.ci_high}
+    measured: dict[str, Any] = {"value": metric.delta, "low": metric.ci_low, "high": metric.ci_high}
     margin = -check.threshold + 0.0  # never -0.0 in a message
     needed = "no number of cases" if metric.cases_needed is None else f"about {metric.cases_needed} cases"
     if metric.relative_test == "non_inferiority":

@@ -121,7 +121,11 @@ def conversations(cases: Sequence[Case]) -> list[list[Case]]:
     for case in cases:
         key = f"conversation:{case.conversation.id}" if case.conversation else f"case:{case.id}"
         groups.setdefault(key, []).append(case)
-    return [sorted(g, key=lambda c: c.conversation.turn) if g[0].conversation else g for g in groups.values()]
+    return [sorted(g, key=_turn) if g[0].conversation else g for g in groups.values()]
+
+
+def _turn(case: Case) -> int:
+    return case.conversation.turn if case.conversation else 0
 
 
 def play(
@@ -143,7 +147,7 @@ def play(
             call_with_timeout(version, last, timeout_s, repeat, trace and last.traced, conversation_id=conversation_id),
         )
         return
-    asked = {c.conversation.turn: c for c in group}
+    asked = {_turn(c): c for c in group}
     # The id also goes in the custom inputs: a ChatAgent loaded back as a pyfunc model (a promotable
     # run's path) is handed the custom inputs but not the adapter's conversation id.
     params = {**last.params, "conversation_id": conversation_id}
@@ -195,7 +199,7 @@ def _run(
     progress: Progress | None,
     trace: bool,
 ) -> list[VersionRun]:
-    runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[misc]
+    runs = [VersionRun(v, {c.id: [None] * repeats for c in cases}) for v in versions]  # type: ignore[list-item]
     groups = conversations(cases)
     answers = len(cases) * repeats * len(runs)
     # Conversation ids are fresh per version, repeat and run: an agent's memory never carries one

@@ -13,10 +13,11 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from harness.records.estimate import BETTER, BOOTSTRAP, NO_DIFFERENCE, SAME, WORSE, Estimate
+from harness.records.estimate import BETTER, BOOTSTRAP, NO_DIFFERENCE, SAME, WORSE, Estimate, LatencyVerdict, Verdict
 from harness.records.gate import ALPHA
 
 LATENCY_PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
@@ -192,7 +193,7 @@ def wilcoxon_signed_rank(
 
 @dataclass(frozen=True)
 class PairedTest:
-    test: str  # "mcnemar" (pass/fail metric, 0 or 1 on every case) or "wilcoxon" (scores)
+    test: Literal["mcnemar", "wilcoxon"]  # pass/fail metric (0 or 1 on every case), or scores
     p_value: float  # two-sided: is there a difference?
     p_worse: float  # one-sided: is the candidate worse? (what a regression gate asks)
     table: McNemarTable | None = None
@@ -279,7 +280,7 @@ def paired_log_ratio(baseline_ms: Sequence[float], candidate_ms: Sequence[float]
     return Estimate(math.exp(mean), math.exp(mean - half), math.exp(mean + half), n)
 
 
-def verdict(delta: float, p_adjusted: float, alpha: float = ALPHA, higher_is_better: bool = True) -> str:
+def verdict(delta: float, p_adjusted: float, alpha: float = ALPHA, higher_is_better: bool = True) -> Verdict:
     """`better`, `worse` or `no significant difference`, from the Holm-adjusted p-value and the sign of Δ."""
     if p_adjusted != p_adjusted or delta != delta or p_adjusted >= alpha or delta == 0:
         return NO_DIFFERENCE
@@ -287,7 +288,7 @@ def verdict(delta: float, p_adjusted: float, alpha: float = ALPHA, higher_is_bet
     return BETTER if improved else WORSE
 
 
-def ratio_verdict(ratio: Estimate, band: float = 0.05) -> str:
+def ratio_verdict(ratio: Estimate, band: float = 0.05) -> LatencyVerdict:
     """Latency, candidate/baseline: `same` when the whole CI lies within 1 ± band; `worse` when the
     whole CI is above 1 and the ratio beyond 1 + band; `better` the other way round."""
     if ratio.low != ratio.low or ratio.high != ratio.high:

@@ -22,9 +22,8 @@ Test = Literal[
 ]  # exact McNemar (pass/fail metric), Wilcoxon (scores), none (no paired cases)
 RelativeTest = Literal["no_regression", "non_inferiority"]
 ComparedPercentile = Literal["p50", "p95", "p99"]  # of stats.LATENCY_PERCENTILES: the ratios an A/B comparison reports
-PER_CASE = (
-    "per-case"  # the geometric mean of the per-case ratios (stats.paired_log_ratio): what latency_ratio_max bounds
-)
+# The geometric mean of the per-case ratios (stats.paired_log_ratio): what latency_ratio_max bounds.
+PER_CASE: Literal["per-case"] = "per-case"
 LatencyStatistic = Literal[ComparedPercentile, "per-case"]
 Outcome = Literal["win", "loss", "tie"]
 # Every writer names a comparison's p-values with these words (terminal, gate, reports, results.json).

@@ -117,7 +117,7 @@ def _name_and_rule(cfg: HarnessConfig, c: GateCheck) -> tuple[str, str]:
 def gate_rows(evaluation: Evaluation) -> list[GateRow]:
     """The gate's checks in table order, with their thresholds and margins spelled out."""
     rows = []
-    for c in evaluation.gate.checks:
+    for c in evaluation.gated.checks:
         name, rule = _name_and_rule(evaluation.config, c)
         relative = c.kind == "non_inferiority"
         if c.kind == "critical":
@@ -159,7 +159,7 @@ class DecisionView:
 
 
 def decision(evaluation: Evaluation, blockers: Sequence[str] | None = None) -> DecisionView:
-    gate = evaluation.gate
+    gate = evaluation.gated
     rows = gate_rows(evaluation)
     counted = sum(1 for c in gate.checks if not c.skipped)
     skipped = len(gate.checks) - counted
@@ -222,5 +222,9 @@ def append_outcome(report_dir: Path, line: str) -> None:
         else:
             new = f"**{PROMOTION_PREFIX.strip()}** {md_cell(shown)}"
             marker, fallback = MD_PROMOTION, f"{text.rstrip()}\n\n{new}\n"
-        updated, found = marker.subn(lambda _, new=new: new, text, count=1)
+        # A function, not a replacement string: `new` may hold backslashes that re.subn would read as escapes.
+        def replacement(_: re.Match[str], line: str = new) -> str:
+            return line
+
+        updated, found = marker.subn(replacement, text, count=1)
         path.write_text(updated if found else fallback, encoding="utf-8")
