@@ -31,22 +31,27 @@ def finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> N
 
 
 def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> None:
+    from harness.plugin.collection import quiet_warnings
     from harness.publish import finish_session
-
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
 
     def progress(step: str) -> None:
         state.finishing = step
-        if reporter is not None:
-            reporter.write_line(f"harness: {step} ...")
+        state.say(step)
 
     facts = session_facts(state, session, exitstatus)
     evaluation = replace(
-        state.evaluation, node_breakdowns=dict(state.node_breakdowns), benchmark_json=state.benchmark_json
+        state.evaluation,
+        node_breakdowns=dict(state.node_breakdowns),
+        benchmark_json=state.benchmark_json,
+        started_s=state.started_s,
     )
-    state.summary_lines, failed = finish_session(
-        evaluation, facts, promote=state.config.promote, evaluated=state.evaluated(), progress=progress
-    )
+    quiet_warnings()
+    try:
+        state.summary_lines, failed = finish_session(
+            evaluation, facts, promote=state.config.promote, evaluated=state.evaluated(), progress=progress
+        )
+    finally:
+        state.end_progress()
     if failed and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
