@@ -7,6 +7,7 @@ import importlib
 import logging
 import os
 import warnings
+from typing import Any
 
 import pytest
 
@@ -133,7 +134,7 @@ def quiet_warnings() -> None:
         warnings.filterwarnings(*_filter(line))
 
 
-def _filter(line: str) -> tuple[str, str, type[Warning], str]:
+def _filter(line: str) -> tuple[Any, str, type[Warning], str]:
     """A `filterwarnings` ini line ("action:message:category:module") as `warnings.filterwarnings` arguments."""
     action, message, category, module = (line.split(":", 3) + ["", "", ""])[:4]
     if category:

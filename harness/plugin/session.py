@@ -161,7 +161,8 @@ class HarnessSession:
             def write(text: str, replace: bool) -> None:
                 # The answers run inside the first test, whose output pytest captures: not this line's.
                 with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-                    if not replace and getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
+                    writer = getattr(reporter, "_tw", None)  # pytest's own writer knows where its line stands
+                    if not replace and writer is not None and writer.width_of_current_line:
                         reporter.write("\n")  # after pytest's dots, or to end this line
                     if text:
                         reporter.write(("\r\x1b[K" if replace else "") + text + ("" if tty else "\n"), flush=True)
