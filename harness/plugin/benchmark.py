@@ -49,3 +49,13 @@ def enable_benchmark_autosave(config: Any) -> None:
     from pytest_benchmark.utils import get_tag
 
     session.autosave = get_tag()  # the name --benchmark-autosave gives: counter_commit_date
+
+
+def quiet_benchmarks(config: Any) -> None:
+    """pytest-benchmark's table (200+ columns) and its "Saved benchmark data" line only under -v: the
+    reports hold the figures, and the gate table is what a session ends with."""
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or config.get_verbosity() > 0:
+        return
+    session.logger.level = session.logger.QUIET
+    session.display = lambda terminalreporter: None  # this session's own table, nothing else of the plugin's

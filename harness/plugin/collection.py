@@ -3,7 +3,11 @@ the run starts."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
+import warnings
+from typing import Any
 
 import pytest
 
@@ -49,14 +53,15 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
     if session.config.option.collectonly:
         return
     if any("harness_bench_case_id" in _params(i) for i in session.items):
-        from harness.plugin.benchmark import enable_benchmark_autosave
+        from harness.plugin.benchmark import enable_benchmark_autosave, quiet_benchmarks
 
         enable_benchmark_autosave(session.config)  # only sessions that benchmark save benchmarks
+        quiet_benchmarks(session.config)
     if not evaluates(state):
         return
     _quiet_libraries(session.config)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    if reporter is not None and session.config.get_verbosity() >= 0:  # under -q: the progress line only
         from harness.plan import plan_lines
         from harness.sandbox import detect
         from harness.scorers import scorer_names
@@ -78,6 +83,7 @@ def finish_collection(state: HarnessSession, session: pytest.Session) -> None:
             *([routes] if routes else []),
         ]:
             reporter.write_line(f"harness: {line}")
+    state.say(f"{len(state.cases)} golden case(s): starting the agent processes")
 
 
 def load_before_run(state: HarnessSession, session: pytest.Session) -> None:
@@ -92,6 +98,7 @@ def load_before_run(state: HarnessSession, session: pytest.Session) -> None:
     ):
         return  # (a collection error ends the session before any test: nothing to load for)
     try:
+        quiet_warnings()
         state.load()
     except HarnessError as exc:
         raise usage_error(exc) from None
@@ -110,7 +117,29 @@ def _note_selection(state: HarnessSession, items: list[pytest.Item]) -> None:
 
 
 def _quiet_libraries(config: pytest.Config) -> None:
+    """Inside tests through pytest's `filterwarnings`; outside them (loading, publishing) `quiet_warnings`."""
     for line in NOISY_WARNINGS:
         config.addinivalue_line("filterwarnings", line)
+    # MLflow sets its loggers' level from this as it is imported (later, lazily): INFO would print
+    # "Creating initial MLflow database tables" and the like into the session.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def quiet_warnings() -> None:
+    """The library warnings of NOISY_WARNINGS ignored outside tests too (loading, publishing, pytest-benchmark's
+    end), for the rest of this process: pytest's `filterwarnings` apply inside tests only."""
+    for line in NOISY_WARNINGS:
+        warnings.filterwarnings(*_filter(line))
+
+
+def _filter(line: str) -> tuple[Any, str, type[Warning], str]:
+    """A `filterwarnings` ini line ("action:message:category:module") as `warnings.filterwarnings` arguments."""
+    action, message, category, module = (line.split(":", 3) + ["", "", ""])[:4]
+    if category:
+        module_name, _, name = category.rpartition(".")
+        found = getattr(importlib.import_module(module_name or "builtins"), name)
+    else:
+        found = Warning
+    return action, message, found, module

@@ -33,23 +33,28 @@ def finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> N
 
 def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> None:
     from harness.decision import decide
+    from harness.plugin.collection import quiet_warnings
     from harness.publish import project_policy, publish, registry_view
     from harness.reports.terminal import session_lines
 
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-
     def progress(step: str) -> None:
         state.finishing = step
-        if reporter is not None:
-            reporter.write_line(f"harness: {step} ...")
+        state.say(step)
 
     facts = session_facts(state, session, exitstatus)
     evaluation = replace(
-        state.evaluation, node_breakdowns=dict(state.node_breakdowns), benchmark_json=state.benchmark_json
+        state.evaluation,
+        node_breakdowns=dict(state.node_breakdowns),
+        benchmark_json=state.benchmark_json,
+        started_s=state.started_s,
     )
     cfg = evaluation.config
-    decision = decide(evaluation, facts, project_policy(cfg), registry_view(cfg), _evaluated(state), cfg.promote)
-    publication = publish(decision, evaluation, progress)
+    quiet_warnings()
+    try:
+        decision = decide(evaluation, facts, project_policy(cfg), registry_view(cfg), _evaluated(state), cfg.promote)
+        publication = publish(decision, evaluation, progress)
+    finally:
+        state.end_progress()
     state.summary_lines = session_lines(evaluation, publication)
     if (decision.failed or publication.failed) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

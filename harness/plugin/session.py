@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,6 +14,7 @@ from harness import HarnessError
 if TYPE_CHECKING:
     from harness.distributed import CaseByCase
     from harness.golden import Case
+    from harness.plugin.terminal import ProgressLine
     from harness.records.evaluation import Evaluation
     from harness.records.latency import NodeBreakdown
     from harness.records.results import CaseResult
@@ -71,6 +74,8 @@ class HarnessSession:
         self.registered_tags: set[str] = set()
         self.finishing = ""  # the finish step under way, named if an interrupt cuts it
         self.crashed_workers = 0
+        self._progress: ProgressLine | None = None
+        self.started_s = time.time()  # the session's start: its MLflow run's start
 
     # --- hooks this object implements itself (registered as the plugin "harness-session") ---
 
@@ -133,25 +138,47 @@ class HarnessSession:
             pass  # loading reports it, in one line, where it would have anyway
 
     def close(self) -> None:
-        if self.loader is not None:
-            self.loader.close()
+        """Stop the agent processes, then remove this process's temporary folder (their scratch folders)."""
+        from harness.sandbox import remove_session_temp
 
-    def progress_line(self) -> Any:
-        """Live progress of the evaluation on the terminal (rewritten in place) or in a CI log (every 10 s)."""
-        from harness.plugin.terminal import ProgressLine
+        try:
+            if self.loader is not None:
+                self.loader.close()
+        finally:
+            remove_session_temp()
 
-        reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
-        if reporter is None:
-            return None
-        tty = bool(reporter.isatty)
+    def progress(self) -> ProgressLine | None:
+        """The session's live progress line: rewritten in place on a terminal, plain lines in a CI log."""
+        if self._progress is None:
+            reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
+            if reporter is None:
+                return None
+            from harness.plugin.terminal import ProgressLine
 
-        def write(text: str, final: bool) -> None:
-            if tty:
-                reporter.write("\r" + text + ("\n" if final else ""), flush=True)
-            else:
-                reporter.write_line(text)
+            tty = bool(reporter.isatty)
+            capture = self.pluginmanager.get_plugin("capturemanager")
 
-        return ProgressLine(write, tty)
+            def write(text: str, replace: bool) -> None:
+                # The answers run inside the first test, whose output pytest captures: not this line's.
+                with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+                    writer = getattr(reporter, "_tw", None)  # pytest's own writer knows where its line stands
+                    if not replace and writer is not None and writer.width_of_current_line:
+                        reporter.write("\n")  # after pytest's dots, or to end this line
+                    if text:
+                        reporter.write(("\r\x1b[K" if replace else "") + text + ("" if tty else "\n"), flush=True)
+
+            self._progress = ProgressLine(write, tty)
+        return self._progress
+
+    def end_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.end()
+
+    def say(self, step: str) -> None:
+        """A step of the session, on the progress line."""
+        progress = self.progress()
+        if progress is not None:
+            progress.phase(step)
 
     def stop(self, error: str) -> None:
         """End the pytest session with a usage error in one line; later requests end it the same way."""
@@ -171,9 +198,12 @@ class HarnessSession:
         cases = [c for c in self.cases if self.selected_case_ids is None or c.id in self.selected_case_ids]
         try:
             versions = self.load()
-            self.evaluation = evaluate(self.config, cases, versions, notes=self.notes, progress=self.progress_line())
+            self.say(f"answering {len(cases)} case(s) with {len(versions)} version(s)")
+            self.evaluation = evaluate(self.config, cases, versions, notes=self.notes, progress=self.progress())
         except HarnessError as exc:
             self.stop(str(exc))
+        finally:
+            self.end_progress()
         return self.evaluation
 
     def load(self) -> list[Version]:
@@ -182,9 +212,19 @@ class HarnessSession:
 
         if self.versions is None:
             notes: list[str] = []  # e.g. a baseline that could not be loaded: printed at the end
-            self.versions = load_versions(self.config, notes=notes, resolver=self.resolver())
+            self.versions = load_versions(self.config, notes=notes, resolver=self._announced(self.resolver()))
             self.notes = notes
         return self.versions
+
+    def _announced(self, resolver: Any) -> Any:
+        """`resolver`, saying on the progress line which version it logs and loads."""
+        doing = "importing" if self.in_process else "logging and loading"
+
+        def resolve(reference: str, root: Any, label: str) -> Version:
+            self.say(f"{doing} {reference.strip()} ({label})")
+            return resolver(reference, root, label)
+
+        return resolve
 
     def case_result(self, case_id: str) -> CaseResult:
         """The candidate's result for one case: from the whole evaluation, or on an xdist worker, case by case."""

@@ -65,8 +65,12 @@ def explain_check(check: GateCheck) -> str:
 
 
 class ProgressLine:
-    """Called after every answer; writes through `write(text, final)` at most every `every_s` seconds
-    on a terminal (one line rewritten in place) or every `every_s_log` seconds in a log (CI)."""
+    """The session's live progress, from its first second: each step (logging, loading, scoring,
+    publishing) and, after every answer, `answered n/total` with errors and an ETA.
+
+    Writes through `write(text, replace)`: on a terminal one line rewritten in place (`replace`; at most
+    every `every_s` seconds), in a log (CI) a plain line per step and every `every_s_log` seconds; an
+    empty `text` ends the line."""
 
     def __init__(
         self, write: Callable[[str, bool], None], tty: bool, every_s: float = 0.2, every_s_log: float = 10.0
@@ -74,8 +78,18 @@ class ProgressLine:
         self.write, self.tty = write, tty
         self.every_s = every_s if tty else every_s_log
         self.started = time.monotonic()
+        self.answering = self.started
         self.last = float("-inf")
         self.lock = threading.Lock()
+        self.open = False  # a line on the terminal waits to be ended
+
+    def phase(self, step: str) -> None:
+        """A step of the session begins: always shown (`step` reads like "logging my_agent:answer")."""
+        with self.lock:
+            self.last = time.monotonic()
+            if step.startswith("answering"):
+                self.answering = self.last
+            self._show(f"harness: {step} ... ({self.last - self.started:.0f} s)")
 
     def __call__(self, done: int, total: int, errors: int) -> None:
         now = time.monotonic()
@@ -84,6 +98,18 @@ class ProgressLine:
             if not final and now - self.last < self.every_s:
                 return
             self.last = now
-        elapsed = now - self.started
-        eta = f", about {elapsed / done * (total - done):.0f} s left" if done and not final else ""
-        self.write(f"harness: {done}/{total} answers, {errors} error(s), {elapsed:.0f} s{eta}", final)
+            elapsed = now - self.answering
+            eta = f", about {elapsed / done * (total - done):.0f} s left" if done and not final else ""
+            then = "; scoring ..." if final else ""  # what the session does next
+            self._show(f"harness: answered {done}/{total}, {errors} error(s), {now - self.started:.0f} s{eta}{then}")
+
+    def end(self) -> None:
+        """The progress is over (the results follow): end the line left open on a terminal."""
+        with self.lock:
+            if self.open:
+                self.write("", False)
+                self.open = False
+
+    def _show(self, text: str) -> None:
+        self.write(text, self.open)
+        self.open = self.tty

@@ -25,6 +25,7 @@ class Evaluation:
     # From the latency suite, added at the session's end: per-version node breakdowns, pytest-benchmark's JSON.
     node_breakdowns: dict[str, NodeBreakdown] = field(default_factory=dict)
     benchmark_json: dict[str, Any] | None = None
+    started_s: float | None = None  # when the session began (epoch seconds), the start of its MLflow run
     # A/B: the candidate against each other version, and one-line notes such as a
     # baseline that could not be loaded.
     comparisons: list[Comparison] = field(default_factory=list)

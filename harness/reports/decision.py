@@ -222,6 +222,7 @@ def append_outcome(report_dir: Path, line: str) -> None:
         else:
             new = f"**{PROMOTION_PREFIX.strip()}** {md_cell(shown)}"
             marker, fallback = MD_PROMOTION, f"{text.rstrip()}\n\n{new}\n"
+
         # A function, not a replacement string: `new` may hold backslashes that re.subn would read as escapes.
         def replacement(_: re.Match[str], line: str = new) -> str:
             return line

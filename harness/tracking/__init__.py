@@ -17,7 +17,6 @@ GATE_TAG = "harness.gate"
 RUN_TAG = "harness.eval_run_id"
 RECORD_TAG = "harness.gate_record"  # the sealed record (JSON), on the model version and on the eval run
 RECORD_SHA_TAG = "harness.gate_record_sha256"
-METRIC_TAG_PREFIX = "harness.metric."
 REPORT_TAG = "harness.report_id"  # the report folder's name: `harness log` finds the run it already logged
 LATE_LOG_TAG = "harness.late_log"  # a run logged afterwards from a report folder by `harness log`
 EXPERIMENT = "harness-evaluations"

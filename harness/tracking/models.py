@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness import first_line
 from harness.seal import GateRecord, golden_digests, signing_key, tree_sha256, verify_record
-from harness.tracking import GATE_TAG, METRIC_TAG_PREFIX, RECORD_SHA_TAG, RECORD_TAG, RUN_TAG
+from harness.tracking import GATE_TAG, RECORD_SHA_TAG, RECORD_TAG, RUN_TAG
 from harness.tracking.connection import error_code
 from harness.tracking.lock import Lease
 
@@ -47,13 +47,34 @@ def register_evaluated(lease: Lease, model_name: str, record: GateRecord, run_id
     Returns (model version, whether it was created now).
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
-    existing = version_for_run(lease.client, model_name, run_id)
+    client = lease.client
+    existing = version_for_run(client, model_name, run_id)
     if existing is not None:
         return existing, False
     tags = _version_tags(record, run_id)
     lease.check()
-    return mlflow.register_model(record.model_uri, model_name, tags=tags), True
+    if record.model_id is None:  # a `runs:/` reference: MLflow resolves where its files are
+        return mlflow.register_model(record.model_uri, model_name, tags=tags), True
+    # The client's calls, not `mlflow.register_model`, which prints "Successfully registered model" and
+    # "Created version" into the session; the evaluation run is the version's run (its page links both).
+    try:
+        client.create_registered_model(model_name)
+    except MlflowException as exc:
+        if error_code(exc) not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+    mv = client.create_model_version(model_name, record.model_uri, run_id=run_id, tags=tags, model_id=record.model_id)
+    _name_run(client, run_id, model_name, str(mv.version))
+    return mv, True
+
+
+def _name_run(client: Any, run_id: str, model_name: str, number: str) -> None:
+    """The run list names the version a run registered: `my_agent version 3: my_agent:answer, gate passed`."""
+    name = client.get_run(run_id).info.run_name or ""
+    prefix = f"{model_name}: "
+    if name.startswith(prefix):
+        client.update_run(run_id, name=f"{model_name} version {number}: {name[len(prefix) :]}"[:250])
 
 
 def reseal_version(lease: Lease, model_name: str, number: str, record: GateRecord, run_id: str) -> Any:
@@ -66,10 +87,9 @@ def reseal_version(lease: Lease, model_name: str, number: str, record: GateRecor
 
 
 def _version_tags(record: GateRecord, run_id: str) -> dict[str, str]:
-    """The version's tags, every figure from the sealed record (never from a report folder's files)."""
-    tags = {GATE_TAG: "passed", RUN_TAG: run_id, RECORD_TAG: record.to_json()}
-    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{value:.4g}" for name, value in record.metrics})
-    return tags
+    """The version's tags: a few short ones (the version list shows them all on every row); the figures
+    are in the sealed record and, as a table, in the version's description."""
+    return {GATE_TAG: "passed", RUN_TAG: run_id, RECORD_TAG: record.to_json()}
 
 
 def version_description(evaluation: Evaluation, record: GateRecord, run_id: str) -> str:

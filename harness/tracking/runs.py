@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,32 +18,26 @@ KIND_TAG = "mlflow.experimentKind"  # the MLflow UI's choice of experiment page
 def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord, late: bool = False) -> str:
     """Log one MLflow run: params, metrics, the per-case table, the reports and the record. Returns the run id.
 
+    The run starts when the session did (its duration is the evaluation's) and takes the evaluated
+    logged model as its input, so the run page lists it and the model page shows the run's metrics.
     `late`: logged afterwards from a report folder by `harness log`, tagged so.
     """
     import mlflow
 
     from harness.secrets import mask
 
-    candidate = evaluation.candidate
-    experiment = mlflow.set_experiment(EXPERIMENT)
-    if KIND_TAG not in experiment.tags:
-        # Without a kind the UI infers "GenAI" from the traces and opens on an empty traces overview;
-        # these are evaluation runs with metrics and tables, shown best in its runs view.
-        mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, "custom_model_development")
-    verdict = "passed" if evaluation.gate.passed else "failed"
-    with mlflow.start_run(run_name=run_name(evaluation)) as run:
-        # References may carry credentials.
-        mlflow.log_params({key: mask(str(value)).text for key, value in run_params(evaluation, record).items()})
-        metrics: dict[str, float] = {}
-        for version in evaluation.versions:
-            prefix = "" if version is candidate else f"{version.label}/"
-            for name, est in version.metrics().items():
-                metrics[f"{prefix}{name}"] = est.value
-                if version is candidate:
-                    metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = est.low, est.high
-        metrics["gate_passed"] = float(evaluation.gate.passed)
-        metrics.update(comparison_metrics(evaluation))
-        mlflow.log_metrics({k: shown(v) for k, v in metrics.items() if v == v})  # drop NaN
+    experiment_id = _experiment_id()
+    client = mlflow.MlflowClient()
+    started_ms = int(evaluation.started_s * 1000) if evaluation.started_s and not late else None
+    created = client.create_run(
+        experiment_id, start_time=started_ms, tags=_source_tags(), run_name=run_name(evaluation)
+    )
+    with mlflow.start_run(run_id=created.info.run_id) as run:
+        mlflow.log_params({key: mask(str(value)).text for key, value in _params(evaluation, record).items()})
+        metrics = run_metrics(evaluation)
+        candidate = {k: v for k, v in metrics.items() if "/" not in k}  # the evaluated model's own figures
+        mlflow.log_metrics(candidate, model_id=record.model_id)
+        mlflow.log_metrics({k: v for k, v in metrics.items() if k not in candidate})
         if evaluation.comparisons:  # the comparison reports are also among the `reports` artifacts
             first = evaluation.comparisons[0]
             mlflow.set_tags(
@@ -59,7 +54,7 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
         # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
         mlflow.set_tags(
             {
-                GATE_TAG: verdict,
+                GATE_TAG: "passed" if evaluation.gate.passed else "failed",
                 "harness.report_dir": str(report_dir),
                 REPORT_TAG: report_dir.name,
                 RECORD_TAG: record.to_json(),
@@ -70,9 +65,34 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
         return run.info.run_id
 
 
-def run_params(evaluation: Evaluation, record: GateRecord) -> dict[str, Any]:
-    """The run's params: the references, the run settings, each golden source's digest, the thresholds."""
-    cfg, candidate = evaluation.config, evaluation.candidate
+def _experiment_id() -> str:
+    import mlflow
+
+    experiment = mlflow.set_experiment(EXPERIMENT)
+    if KIND_TAG not in experiment.tags:
+        # Without a kind the UI infers "GenAI" from the traces and opens on an empty traces overview;
+        # these are evaluation runs with metrics and tables, shown best in its runs view.
+        mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, "custom_model_development")
+    return str(experiment.experiment_id)
+
+
+def _source_tags() -> dict[str, str]:
+    """What MLflow's own runs say of their source (user, git commit), with the command that ran rather
+    than `__main__.py` (`python -m pytest`)."""
+    from mlflow.tracking.context.registry import resolve_tags
+
+    from harness.secrets import mask
+
+    program = Path(sys.argv[0]).name if sys.argv else ""
+    if program == "__main__.py":
+        program = Path(sys.argv[0]).parent.name
+    command = " ".join([program or "python", *sys.argv[1:]])
+    return resolve_tags({"mlflow.source.name": mask(command).text[:500], "mlflow.source.type": "LOCAL"})
+
+
+def _params(evaluation: Evaluation, record: GateRecord) -> dict[str, Any]:
+    cfg = evaluation.config
+    candidate = evaluation.candidate
     params: dict[str, Any] = {
         "agent": candidate.reference,
         "agent_kind": candidate.kind,
@@ -90,7 +110,23 @@ def run_params(evaluation: Evaluation, record: GateRecord) -> dict[str, Any]:
             params[f"golden.{name}.version"] = version
     for name, value in cfg.thresholds.items():
         params[f"threshold.{name}"] = value
-    return params
+    return params  # masked as logged: references may carry credentials
+
+
+def run_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """The run's metrics, as shown (4 digits), NaN left out: the candidate's without a prefix, every other
+    version's under its label, the comparisons under `compare/`."""
+    candidate = evaluation.candidate
+    metrics: dict[str, float] = {}
+    for version in evaluation.versions:
+        prefix = "" if version is candidate else f"{version.label}/"
+        for name, est in version.metrics().items():
+            metrics[f"{prefix}{name}"] = est.value
+            if version is candidate:
+                metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = est.low, est.high
+    metrics["gate_passed"] = float(evaluation.gate.passed)
+    metrics.update(comparison_metrics(evaluation))
+    return {k: shown(v) for k, v in metrics.items() if v == v}
 
 
 def run_name(evaluation: Evaluation) -> str:

@@ -114,7 +114,10 @@ def test_suites_promote_and_rollback_through_a_postgres_backed_server(tracking_s
     assert aliases == {"development": "2", "staging": "1"}
     version = rest(uri, "model-versions/get", name="toy_agent", version="1")["model_version"]
     tags = {t["key"]: t["value"] for t in version["tags"]}
-    assert tags["harness.gate"] == "passed" and float(tags["harness.metric.correctness"]) == 1.0
+    assert (
+        tags["harness.gate"] == "passed"
+        and dict(json.loads(tags["harness.gate_record"])["metrics"])["correctness"] == 1.0
+    )
     experiment = rest(uri, "experiments/get-by-name", experiment_name="harness-evaluations")["experiment"]
     runs = rest_post(uri, "runs/search", {"experiment_ids": [experiment["experiment_id"]]})["runs"]
     assert len(runs) == 2

@@ -84,7 +84,7 @@ def check_serial_session_logged_registered_and_promoted(project, result, documen
     mv = client.get_model_version_by_alias("toy_agent", "development")
     assert str(mv.version) == "1"
     assert mv.tags["harness.gate"] == "passed"
-    assert float(mv.tags["harness.metric.correctness"]) == 1.0
+    assert dict(json.loads(mv.tags["harness.gate_record"])["metrics"])["correctness"] == 1.0
     run = client.get_run(mv.tags["harness.eval_run_id"])
     assert run.data.metrics["correctness"] == 1.0 and run.data.metrics["gate_passed"] == 1.0
     assert run.data.params["agent"].endswith("toy_chat_agent_file.py")

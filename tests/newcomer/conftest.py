@@ -29,6 +29,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("HARNESS_", "PYTEST_", "MLFLOW_")) and k != "PYTHONPATH"
     }
+    (tmp_path / "tmp").mkdir(exist_ok=True)
     return (
         clean
         | _checkout_path()
@@ -36,6 +37,7 @@ def env(tmp_path: Path) -> dict[str, str]:
             "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "DEEPEVAL_TELEMETRY_OPT_OUT": "1",
+            "TMPDIR": str(tmp_path / "tmp"),  # its own temporary directory: what a session leaves there shows
         }
     )
 
@@ -56,10 +58,11 @@ def tree(folder: Path) -> dict[str, bytes]:
 def newcomer(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, Path, subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
-    """(project folder, its temporary parent holding mlflow.db, the `harness init` run, the `pytest suites/` run)."""
+    """(project folder, its temporary parent holding mlflow.db and tmp/, the `harness init` run, the
+    `pytest suites/ -q` run)."""
     tmp_path = tmp_path_factory.mktemp("newcomer")
     project = tmp_path / "newcomer"
     project.mkdir()
     made = harness_init(project, tmp_path)
-    session = run([sys.executable, "-m", "pytest", "suites/"], project, tmp_path, timeout=600)
+    session = run([sys.executable, "-m", "pytest", "suites/", "-q"], project, tmp_path, timeout=600)
     return project, tmp_path, made, session

@@ -45,7 +45,8 @@ def test_init_then_pytest_promotes_and_the_registered_version_answers(newcomer):
 
     assert session.returncode == 0, session.stdout[-4000:] + session.stderr[-2000:]
     assert "promoted version 1 of my_agent to @development" in session.stdout
-    plugins = next(line for line in session.stdout.splitlines() if line.startswith("plugins:"))
+    collected = run([sys.executable, "-m", "pytest", "--collect-only", "suites/"], project, tmp_path)
+    plugins = next(line for line in collected.stdout.splitlines() if line.startswith("plugins:"))
     assert "agent-eval-harness" in plugins and not {"deepeval", "langsmith", "asyncio", "anyio"} & set(
         plugin.split("-")[0] for plugin in plugins.removeprefix("plugins:").replace(",", " ").split()
     )  # the written addopts

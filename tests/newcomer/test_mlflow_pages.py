@@ -25,7 +25,23 @@ def test_the_run_the_version_and_the_model_read_well_in_the_mlflow_ui(newcomer):
     experiment = client.get_experiment_by_name(EXPERIMENT)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # opens on its runs, not on traces
     [run] = client.search_runs([experiment.experiment_id])
-    assert run.info.run_name == "my_agent: my_agent:answer, gate passed"
+    assert run.info.run_name == "my_agent version 1: my_agent:answer, gate passed"
+    assert run.data.tags["mlflow.source.name"] == "pytest suites/ -q"
+    # Linked both ways: the run lists the evaluated logged model and the version it registered; its
+    # clock started with the session, before the model was logged (its duration is the evaluation's).
+    version = client.get_model_version("my_agent", "1")
+    logged = client.get_logged_model(version.source.removeprefix("models:/"))
+    assert [i.model_id for i in client.get_run(run.info.run_id).inputs.model_inputs] == [logged.model_id]
+    assert version.run_id == run.info.run_id
+    assert run.info.start_time < logged.creation_timestamp < run.info.end_time
+    assert {m.key for m in logged.metrics} >= {"correctness", "safety"}
+    # Few, short version tags: no per-metric dump.
+    assert set(version.tags) == {
+        "harness.gate",
+        "harness.eval_run_id",
+        "harness.gate_record",
+        "harness.alias.development",
+    }
     assert run.data.metrics and all(value == float(f"{value:.4g}") for value in run.data.metrics.values())
     assert json.loads(run.data.tags["mlflow.loggedArtifacts"]) == [{"path": "eval_results.json", "type": "table"}]
 

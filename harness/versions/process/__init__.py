@@ -7,6 +7,7 @@ worker process (`AgentProcess`) that answers over a private socket. Nothing the 
 when imported can reach the scorers, and a registry baseline goes through the same path.
 """
 
-from harness.versions.process.client import AgentProcess, LoggedAgent, isolated_version, log_agent
+from harness.versions.process.client import AgentProcess, LoggedAgent, isolated_version
+from harness.versions.process.log import log_agent
 
 __all__ = ["AgentProcess", "LoggedAgent", "isolated_version", "log_agent"]

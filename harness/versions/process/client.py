@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError
+from harness.sandbox import session_temp
 from harness.versions.version import AgentCallError
 
 LOAD_TIMEOUT_S = 300.0
@@ -47,49 +47,20 @@ class LoggedAgent:
     sha256: str = ""  # of its artifact files, hashed by the harness (never taken from the agent's process)
 
 
-# The tracking store's credentials: the harness logs and downloads models for its agents, so agent
-# code never needs them (on a team server they may move aliases).
-STORE_CREDENTIALS = (
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    "MLFLOW_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_CLIENT_CERT_PATH",
-    "MLFLOW_TRACKING_SERVER_CERT_PATH",
-)
-
-
-def agent_environment() -> dict[str, str]:
-    """The environment an agent's process gets: this one's, without the harness's own settings and
-    secrets (HARNESS_*: the signing key, endpoint tokens) and the store's credentials, which agent
-    code has no business reading."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("HARNESS_") and key not in STORE_CREDENTIALS
-    }
-
-
-def _private_store(scratch: Path) -> dict[str, str]:
-    """A sandboxed process never talks to the session's store (the harness logs and downloads its
-    models): the traces it makes go to a store in its scratch folder, and the harness gets what it
-    needs of them in the replies. A folder store: nothing to create up front, unlike SQLite."""
-    private = f"file://{scratch / 'mlruns'}"
-    return {"MLFLOW_TRACKING_URI": private, "MLFLOW_REGISTRY_URI": private, "MLFLOW_ALLOW_FILE_STORE": "true"}
-
-
 class AgentProcess:
     """One worker process (harness/versions/process/worker.py), sandboxed with a private scratch folder
     (harness/sandbox), and the socket the harness talks to it over."""
 
     def __init__(self, root: Path, name: str, env: dict[str, str] | None = None) -> None:
-        from harness.sandbox import command, detect, new_scratch, scratch_environment
+        from harness.sandbox import agent_environment, command, detect, new_scratch, private_store, scratch_environment
 
         self.root, self.name = root, name
         log_dir = root / ".harness-cache" / "agent-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"  # what it printed, secrets masked, once it has stopped
-        handle, raw = tempfile.mkstemp(prefix=f"harness-agent-log-{slug(name)[:40]}-", suffix=".log")
-        self._raw_log = Path(raw)  # as printed, outside the project and outside the sandbox's scratch folder
+        # As printed: outside the project and the sandbox's scratch folder, in the session's temporary folder.
+        handle, raw = tempfile.mkstemp(prefix=f"agent-log-{slug(name)[:40]}-", suffix=".log", dir=session_temp())
+        self._raw_log = Path(raw)
         self.sandbox = detect()
         self.scratch = new_scratch(name)  # the only folder this process may write to
         ours, theirs = socket.socketpair()
@@ -98,7 +69,7 @@ class AgentProcess:
         argv = [sys.executable, "-P", "-m", "harness.versions.process.worker", str(theirs.fileno())]
         environment = {**agent_environment(), **scratch_environment(self.scratch), **(env or {})}
         if self.sandbox.confined:
-            environment.update(_private_store(self.scratch))
+            environment.update(private_store(self.scratch))
         with os.fdopen(handle, "wb") as log:
             self._proc = subprocess.Popen(
                 command(self.sandbox, argv, self.scratch, root),
@@ -233,74 +204,6 @@ class AgentProcess:
         except OSError:
             pass
         self._raw_log.unlink(missing_ok=True)
-
-
-def log_agent(
-    reference: str,
-    root: Path,
-    experiment: str,
-    pip_requirements: list[str],
-    env: dict[str, str] | None = None,
-    timeout_s: float = LOAD_TIMEOUT_S,
-    process: AgentProcess | None = None,
-) -> LoggedAgent:
-    """Log `reference` as an MLflow model from code: its sandboxed process (`process`: one started
-    ahead, closed here either way) saves it into its scratch folder, which runs the agent's module;
-    this process hashes the saved files and logs them to the store, which the agent cannot write."""
-    if reference.startswith(("models:/", "runs:/")):
-        if process is not None:
-            process.close()
-        return LoggedAgent(reference, reference, None)
-    from harness.tracking.agents import log_saved_model
-
-    process = process or AgentProcess(root, f"log-{slug(reference)}", env)
-    try:
-        try:
-            reply = process.request(
-                {
-                    "op": "log",
-                    "reference": reference,
-                    "root": str(root),
-                    "path": sys.path,
-                    "scratch": str(process.scratch),
-                    "pip_requirements": pip_requirements,
-                },
-                timeout_s,
-            )
-        except (AgentProcessDied, TimeoutError) as exc:
-            raise HarnessError(f"cannot log {reference!r} as an MLflow model: {exc}") from None
-        if not reply.get("ok"):
-            raise HarnessError(
-                reply["error"]
-                if reply.get("harness_error")
-                else f"cannot log {reference!r} as an MLflow model from code: {reply.get('error')}"
-            )
-        process.stop()  # nothing of the agent's runs while its saved files are hashed and logged
-        saved = process.scratch / "model"
-        if Path(str(reply.get("path"))) != saved or not _plain_tree(saved):
-            raise HarnessError(
-                f"cannot log {reference!r}: its process did not save a model of plain files where it was asked to"
-            )
-        # The digest that counts is of the store's copy, taken as it is downloaded for loading.
-        model_uri, model_id = log_saved_model(experiment, saved)
-        return LoggedAgent(reference, model_uri, model_id, bool(reply.get("generated")))
-    finally:
-        process.close()
-
-
-def _plain_tree(root: Path) -> bool:
-    """Whether `root` is a folder of plain folders and files only: the harness reads and uploads what
-    an agent's process saved, and a link there would point it at any file of this machine."""
-    if root.is_symlink() or not root.is_dir():
-        return False
-    for folder, folders, files in os.walk(root):
-        for name in folders + files:
-            info = os.lstat(os.path.join(folder, name))
-            if stat.S_ISLNK(info.st_mode) or not (
-                stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1)
-            ):
-                return False
-    return True
 
 
 def slug(text: str) -> str:

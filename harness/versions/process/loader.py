@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.tracking.connection import tracking_uri
-from harness.versions.process.client import AgentProcess, LoggedAgent, isolated_version, log_agent, slug
+from harness.versions.process.client import AgentProcess, LoggedAgent, isolated_version, slug
+from harness.versions.process.log import log_agent
 
 if TYPE_CHECKING:
     from harness.settings import HarnessConfig
