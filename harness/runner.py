@@ -190,6 +190,13 @@ def run_versions(
         return _run(versions, cases, concurrency, timeout_s, repeats, progress, trace=True)
 
 
+def _cold_start(runs: Sequence[VersionRun], case: Case, timeout_s: float, trace: bool) -> None:
+    """One answer per version, alone and before the pool, so lazy initialisation is reported as the first
+    answer and stays out of the warm percentiles."""
+    for run in runs:
+        run.first_answer = call_with_timeout(run.version, case, timeout_s, repeat=-1, trace=trace and case.traced)
+
+
 def _run(
     versions: Sequence[Version],
     cases: Sequence[Case],
@@ -206,12 +213,7 @@ def _run(
     # answer into another (a single case is a conversation of one turn).
     run_token = uuid.uuid4().hex[:12]
     if cases:
-        # Cold start: one answer per version, alone and before the pool, so lazy
-        # initialisation is reported as the first answer and stays out of the warm percentiles.
-        for run in runs:
-            run.first_answer = call_with_timeout(
-                run.version, cases[0], timeout_s, repeat=-1, trace=trace and cases[0].traced
-            )
+        _cold_start(runs, cases[0], timeout_s, trace)
     started = time.perf_counter()
     tally = {"done": 0, "errors": 0}
     lock = threading.Lock()

@@ -105,7 +105,7 @@ def load_before_run(state: HarnessSession, session: pytest.Session) -> None:
 
 
 def _note_selection(state: HarnessSession, items: list[pytest.Item]) -> None:
-    case_ids = {_params(i)["harness_case_id"] for i in items if "harness_case_id" in _params(i)}
+    case_ids = {str(_params(i)["harness_case_id"]) for i in items if "harness_case_id" in _params(i)}
     gate_selected = any({"harness_gate_check_id", "harness_ab_metric"} & _params(i).keys() for i in items)
     state.selected_case_ids = None if gate_selected or not case_ids else case_ids
     for item in items:

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 def finish(state: HarnessSession, session: pytest.Session, exitstatus: int) -> None:
     """Publish the evaluation (if one ran); an interrupt stops it and says what was left undone."""
     try:
-        if state.evaluation is not None:
-            _publish(state, session, exitstatus)
+        _publish(state, session, exitstatus)
     except KeyboardInterrupt:
         state.summary_lines.append(
             f"interrupted while {state.finishing or 'finishing'}: nothing more was done. Whatever was written "
@@ -41,6 +40,8 @@ def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) ->
         state.finishing = step
         state.say(step)
 
+    if state.evaluation is None:  # nothing was evaluated: nothing to decide or publish
+        return
     facts = session_facts(state, session, exitstatus)
     evaluation = replace(
         state.evaluation,
@@ -76,7 +77,7 @@ def session_facts(state: HarnessSession, session: pytest.Session, exitstatus: in
     return SessionFacts(
         selection=tuple(_selection(state, session)),
         cases_in_golden=len(state.cases),
-        cases_evaluated=len(state.evaluation.cases),
+        cases_evaluated=len(state.evaluation.cases) if state.evaluation else 0,
         gate_tests_expected=len(expected["gate"]),
         gate_tests_run=len(expected["gate"] & state.reported),
         quality_tests_expected=len(expected["quality"]),

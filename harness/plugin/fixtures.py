@@ -66,7 +66,7 @@ def harness_result(harness_session: HarnessSession, harness_case_id: str) -> Cas
 
 @pytest.fixture
 def harness_gate_check(harness_evaluation: Evaluation, harness_gate_check_id: str) -> GateCheck:
-    check = harness_evaluation.gate.check(harness_gate_check_id)
+    check = harness_evaluation.gated.check(harness_gate_check_id)
     if check.skipped:  # a check against the baseline when none ran
         pytest.skip(check.detail)
     return check
@@ -108,15 +108,16 @@ def harness_node_breakdown(harness_session: HarnessSession, harness_version: Ver
     """One version's representative cases answered once more under MLflow tracing, summed per node;
     it goes into the reports. A store the traces cannot reach fails the test in one line."""
     from harness.latency import representative_cases, trace_breakdown
+    from harness.secrets import safe
 
     cfg = harness_session.config
+    if harness_version.version is None:  # a result read back from results.json: nothing to call
+        pytest.fail(safe(f"{harness_version.label}: no per-node breakdown: the version is not loaded"), pytrace=False)
     try:
         breakdown = trace_breakdown(
             harness_version.version, representative_cases(harness_session.run().cases), cfg.case_timeout_s, cfg.root
         )
     except HarnessError as exc:
-        from harness.secrets import safe
-
         pytest.fail(safe(f"{harness_version.label}: no per-node breakdown: {exc}"), pytrace=False)
     harness_session.node_breakdowns[harness_version.label] = breakdown
     return breakdown

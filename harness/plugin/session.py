@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -180,7 +180,7 @@ class HarnessSession:
         if progress is not None:
             progress.phase(step)
 
-    def stop(self, error: str) -> None:
+    def stop(self, error: str) -> NoReturn:
         """End the pytest session with a usage error in one line; later requests end it the same way."""
         from harness.secrets import safe
 
@@ -199,12 +199,13 @@ class HarnessSession:
         try:
             versions = self.load()
             self.say(f"answering {len(cases)} case(s) with {len(versions)} version(s)")
-            self.evaluation = evaluate(self.config, cases, versions, notes=self.notes, progress=self.progress())
+            evaluation = evaluate(self.config, cases, versions, notes=self.notes, progress=self.progress())
         except HarnessError as exc:
             self.stop(str(exc))
         finally:
             self.end_progress()
-        return self.evaluation
+        self.evaluation = evaluation
+        return evaluation
 
     def load(self) -> list[Version]:
         """The versions, loaded once: logged and started in their own processes (or imported, in process)."""
@@ -241,6 +242,8 @@ class HarnessSession:
 
     def evaluated(self) -> tuple[LoggedAgent, str] | None:
         """The logged model the candidate's answers came from, and its artifact files' sha256."""
+        if self.evaluation is None:
+            return None
         candidate = self.evaluation.candidate
         isolated = getattr(candidate.version, "isolated", None)
         logged = isolated.logged if isolated is not None else None

@@ -77,7 +77,7 @@ METRIC_HEADERS = [
 ]
 LATENCY_HEADERS = ["statistic", "baseline ms", "candidate ms", "candidate / baseline", "95% CI", "verdict"]
 # How the latency table names each statistic: the per-case row is what latency_ratio_max bounds.
-STATISTIC_NAMES = {PER_CASE: "per-case ratio (geometric mean; latency_ratio_max)"}
+STATISTIC_NAMES: dict[str, str] = {PER_CASE: "per-case ratio (geometric mean; latency_ratio_max)"}
 
 
 def latency_rows(c: Comparison) -> list[list[str]]:

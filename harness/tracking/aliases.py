@@ -200,8 +200,13 @@ def move_alias(
     """
     if lease is None:
         with registry_lock(model_name, f"{action} @{alias} -> version {version}", timeout_s=lock_timeout_s) as held:
-            kept = dict(action=action, requires_alias=requires_alias, overrode=overrode, lease=held)
-            return move_alias(model_name, alias, version, expected_current, reason, run_id, forced, **kept)
+            return move_alias(
+                *(model_name, alias, version, expected_current, reason, run_id, forced),
+                action=action,
+                requires_alias=requires_alias,
+                overrode=overrode,
+                lease=held,
+            )
     client = lease.client
     version = str(version)
     expected_current = None if expected_current is None else str(expected_current)

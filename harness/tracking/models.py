@@ -97,7 +97,7 @@ def version_description(evaluation: Evaluation, record: GateRecord, run_id: str)
     table and what was evaluated, so the version page says why it was registered."""
     from harness.reports.terminal import gate_table
 
-    gate = evaluation.gate
+    gate = evaluation.gated
     baseline = f"against {record.baseline}" if record.baseline else "without a baseline"
     head = (
         f"**Gate {'PASSED' if gate.passed else 'FAILED'}** on {record.cases_evaluated} golden case(s), "

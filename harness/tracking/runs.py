@@ -54,7 +54,7 @@ def log_evaluation(evaluation: Evaluation, report_dir: Path, record: GateRecord,
         # Last, and in one call: a run with REPORT_TAG is completely logged (`harness log` relies on it).
         mlflow.set_tags(
             {
-                GATE_TAG: "passed" if evaluation.gate.passed else "failed",
+                GATE_TAG: "passed" if evaluation.gated.passed else "failed",
                 "harness.report_dir": str(report_dir),
                 REPORT_TAG: report_dir.name,
                 RECORD_TAG: record.to_json(),
@@ -124,7 +124,7 @@ def run_metrics(evaluation: Evaluation) -> dict[str, float]:
             metrics[f"{prefix}{name}"] = est.value
             if version is candidate:
                 metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = est.low, est.high
-    metrics["gate_passed"] = float(evaluation.gate.passed)
+    metrics["gate_passed"] = float(evaluation.gated.passed)
     metrics.update(comparison_metrics(evaluation))
     return {k: shown(v) for k, v in metrics.items() if v == v}
 
@@ -142,7 +142,7 @@ def run_name(evaluation: Evaluation) -> str:
         against = f" vs {other.reference}" + (
             f" (version {pinned[1]})" if pinned and f"/{pinned[1]}" not in other.reference else ""
         )
-    verdict = "passed" if evaluation.gate.passed else "failed"
+    verdict = "passed" if evaluation.gated.passed else "failed"
     return f"{evaluation.config.model_name}: {evaluation.candidate.reference}{against}, gate {verdict}"[:250]
 
 

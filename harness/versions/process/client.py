@@ -100,7 +100,8 @@ class AgentProcess:
             if not isinstance(reply, dict):
                 break
             with self._lock:
-                waiting = self._pending.pop(reply.get("id"), None)
+                reply_id = reply.get("id")
+                waiting = self._pending.pop(reply_id, None) if isinstance(reply_id, int) else None
             if waiting is not None:
                 waiting[1].update(reply)
                 waiting[0].set()
@@ -138,7 +139,7 @@ class AgentProcess:
 
     def request(self, payload: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
         """Send one request and wait for its reply; raises AgentProcessDied if the process ends first."""
-        event, reply = threading.Event(), {}
+        event, reply = threading.Event(), dict[str, Any]()
         with self._lock:
             if self.died:
                 raise AgentProcessDied(self.died)
