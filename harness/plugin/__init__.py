@@ -24,7 +24,7 @@ def __getattr__(name: str) -> Any:
 
         return AgentCaseError
     if name in ("explain_score", "explain_check"):
-        import harness.plugin.terminal
+        import harness.reports.terminal
 
-        return getattr(harness.plugin.terminal, name)
+        return getattr(harness.reports.terminal, name)
     raise AttributeError(name)

@@ -58,7 +58,7 @@ def harness_result(harness_session: HarnessSession, harness_case_id: str) -> Cas
     """The candidate's scored answer for one case; an agent error makes the test error in setup."""
     result = harness_session.case_result(harness_case_id)
     if result.output.error is not None:
-        from harness.plugin.terminal import explain_agent_error
+        from harness.reports.terminal import explain_agent_error
 
         raise AgentCaseError(explain_agent_error(result, harness_session.config.agent))
     return result

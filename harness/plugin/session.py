@@ -14,10 +14,10 @@ from harness import HarnessError
 if TYPE_CHECKING:
     from harness.distributed import CaseByCase
     from harness.golden import Case
-    from harness.plugin.terminal import ProgressLine
     from harness.records.evaluation import Evaluation
     from harness.records.latency import NodeBreakdown
     from harness.records.results import CaseResult
+    from harness.reports.terminal import ProgressLine
     from harness.settings import HarnessConfig
     from harness.versions.process.client import LoggedAgent
     from harness.versions.process.loader import IsolatedLoader
@@ -153,7 +153,7 @@ class HarnessSession:
             reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
             if reporter is None:
                 return None
-            from harness.plugin.terminal import ProgressLine
+            from harness.reports.terminal import ProgressLine
 
             tty = bool(reporter.isatty)
             capture = self.pluginmanager.get_plugin("capturemanager")

@@ -165,7 +165,7 @@ def _report_gate_check(
 ) -> None:
     """Report a gate test the controller judged, through the same hooks a test run would use, so the
     terminal, --junitxml, --lf and the exit status see it as in a serial session."""
-    from harness.plugin.terminal import explain_check
+    from harness.reports.terminal import explain_check
 
     hook = session.config.hook
     call: tuple[Literal["passed", "failed", "skipped"], Any]

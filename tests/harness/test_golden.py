@@ -102,8 +102,8 @@ def test_unknown_keys_name_the_closest_known_one(tmp_path, record, message):
 
 
 def test_a_failed_follow_up_under_history_agent_hints_at_history_sent(tmp_path):
-    from harness.plugin.terminal import explain_score
     from harness.records.results import CaseResult
+    from harness.reports.terminal import explain_score
     from harness.scorers.base import Score
     from harness.versions.version import AgentOutput
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.plugin.terminal import explain_check
+from harness.plugin import explain_check
 
 
 def test_gate(harness_gate_check):

@@ -3,7 +3,7 @@
 
 import pytest
 
-from harness.plugin.terminal import explain_score
+from harness.plugin import explain_score
 
 
 def test_quality(harness_result, harness_scorer, request):
