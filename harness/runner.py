@@ -217,11 +217,9 @@ def _run(
     started = time.perf_counter()
     tally = {"done": 0, "errors": 0}
     lock = threading.Lock()
-    # Every version has callers of its own, as many as each other one, all working through the same
-    # cases at the same time (machine drift hits each alike). A saturated agent's latency is mostly
-    # its queue, and from one shared pool the queues split between versions at random: a 2x slower
-    # agent read as 14x, an A/A run of the reference agent as anything from 0.7x to 2.1x.
-    # `concurrency` still bounds the calls in flight in all.
+    # Every version has callers of its own, as many as each other one, all working through the same cases at the
+    # same time (machine drift hits each alike). From one shared pool a saturated agent's queue split between
+    # versions at random: a 2x slower agent read as 14x. `concurrency` still bounds the calls in flight in all.
     callers = max(1, concurrency // max(1, len(runs)))
     in_flight = threading.BoundedSemaphore(max(1, concurrency))
 
