@@ -35,6 +35,7 @@ from harness.settings import (
 _FIELDS = {
     f.name: f for f in dataclasses.fields(HarnessConfig) if f.name not in ("root", "source", "default_thresholds")
 }
+_ALL_FIELDS = tuple(f.name for f in dataclasses.fields(HarnessConfig))
 _TABLES = {"thresholds", "non_inferiority", "weights", "promotion", "judges", "gate_on", "relative_test"}
 _PROMOTION_FIELDS = {f.name for f in dataclasses.fields(PromotionPolicy)}
 
@@ -98,7 +99,9 @@ def load_config(
     """Load `[tool.harness]`, then apply `HARNESS_<KEY>` environment variables, then `overrides`."""
     env: Mapping[str, str] = os.environ if environ is None else environ
     pyproject = pyproject or find_pyproject((root or Path.cwd()).resolve())
-    cfg = HarnessConfig(root=(pyproject.parent if pyproject else (root or Path.cwd())).resolve())
+    defaults = HarnessConfig(root=(pyproject.parent if pyproject else (root or Path.cwd())).resolve())
+    # The record is built once, from every source: collected here first, field by field.
+    values = {name: getattr(defaults, name) for name in _ALL_FIELDS}
     table: dict[str, Any] = {}
     project_name = ""
     if pyproject is not None:
@@ -109,34 +112,37 @@ def load_config(
             project_name = str(document.get("project", {}).get("name") or "")
         except tomllib.TOMLDecodeError as exc:
             raise HarnessError(f"{pyproject}: not valid TOML: {exc}") from None
-        cfg.source = str(pyproject)
+        values["source"] = str(pyproject)
     where = f"{pyproject or 'config'} [tool.harness]"
     for key, value in table.items():
         if key not in _FIELDS:
             raise _unknown(where, key, _FIELDS)
-        _apply(cfg, where, key, value)
+        _apply(values, where, key, value)
     for key in _FIELDS:
         env_name = f"HARNESS_{key.upper()}"
         if key not in _TABLES and env_name in env:
-            _apply(cfg, f"environment {env_name}", key, env[env_name])
+            _apply(values, f"environment {env_name}", key, env[env_name])
     for key, value in (overrides or {}).items():
         if value is None:
             continue
         if key not in _FIELDS:
             raise _unknown("command line", key, _FIELDS)
         if key == "thresholds":
-            merged = dict(cfg.thresholds)
+            merged = dict(values["thresholds"])
             merged.update(value)
             value = merged
-        _apply(cfg, "command line", key, value)
+        _apply(values, "command line", key, value)
     cli_thresholds = (overrides or {}).get("thresholds") or {}
-    unknown = sorted(set(cli_thresholds) - known_metrics(cfg)) if cli_thresholds else []
+    known = known_metrics(HarnessConfig(**values))
+    unknown = sorted(set(cli_thresholds) - known) if cli_thresholds else []
     if unknown:  # a typo on the command line is the command line's, not the pyproject's
-        raise _unknown("--threshold", unknown[0], sorted(known_metrics(cfg)))
+        raise _unknown("--threshold", unknown[0], sorted(known))
     if "thresholds" not in table:  # after every source: the defaults follow the final scorer list
-        cfg.thresholds, cfg.default_thresholds = {**default_thresholds(cfg.scorers), **cfg.thresholds}, True
-    if not cfg.model_name.strip():
-        cfg.model_name = default_model_name(project_name or cfg.root.name)
+        values["thresholds"] = {**default_thresholds(values["scorers"]), **values["thresholds"]}
+        values["default_thresholds"] = True
+    if not values["model_name"].strip():
+        values["model_name"] = default_model_name(project_name or defaults.root.name)
+    cfg = HarnessConfig(**values)
     validate(cfg, where)
     return cfg
 
@@ -162,14 +168,17 @@ def effective_baselines(cfg: HarnessConfig) -> list[str]:
     return [cfg.baseline.strip() or f"models:/{cfg.model_name}@production"]
 
 
-def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
+def _apply(values: dict[str, Any], where: str, key: str, value: Any) -> None:
+    """Parse `value` for `key` (from `where`) into `values`."""
     if key == "promotion":
         if not isinstance(value, dict):
             raise HarnessError(f"{where}: 'promotion' must be a table")
         for sub, subval in value.items():
             if sub not in _PROMOTION_FIELDS:
                 raise _unknown(f"{where}.promotion", sub, _PROMOTION_FIELDS)
-            setattr(cfg.promotion, sub, _coerce(f"{where}.promotion", sub, subval, getattr(cfg.promotion, sub)))
+            policy = values["promotion"]
+            coerced = _coerce(f"{where}.promotion", sub, subval, getattr(policy, sub))
+            values["promotion"] = dataclasses.replace(policy, **{sub: coerced})
         return
     if key in ("thresholds", "non_inferiority", "weights"):
         if not isinstance(value, dict):
@@ -182,17 +191,17 @@ def _apply(cfg: HarnessConfig, where: str, key: str, value: Any) -> None:
                 parsed[metric] = float(number)
             except ValueError:
                 raise HarnessError(f"{where}.{key}: '{metric}' must be a number, got {number!r}") from None
-        setattr(cfg, key, parsed)
+        values[key] = parsed
         return
     if key in ("gate_on", "relative_test"):
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise HarnessError(f"{where}: '{key}' must be a table of metric = \"name\"")
-        setattr(cfg, key, dict(value))
+        values[key] = dict(value)
         return
     if key == "judges":
-        setattr(cfg, key, parse_judges_table(value, f"{where}.judges"))
+        values[key] = parse_judges_table(value, f"{where}.judges")
         return
-    setattr(cfg, key, _coerce(where, key, value, getattr(cfg, key)))
+    values[key] = _coerce(where, key, value, values[key])
 
 
 def default_thresholds(scorers: list[str]) -> dict[str, float]:

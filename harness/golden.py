@@ -71,7 +71,7 @@ class Conversation:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Case:
     id: str
     messages: list[dict[str, str]]

@@ -48,13 +48,13 @@ LATENCY_UNDECIDED = ("pass", "block")
 DATASET_SCHEME = "mlflow-dataset:"
 
 
-@dataclass
+@dataclass(frozen=True)
 class PromotionPolicy:
     chain: list[str] = field(default_factory=lambda: ["development", "staging", "production"])
     require_fresh_eval_hours: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class HarnessConfig:
     agent: str = ""  # no default: a project names the agent it ships
     baseline: str = ""

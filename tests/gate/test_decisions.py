@@ -2,6 +2,7 @@
 family, gate_on, repeats, the latency band, vacuous policies and an unloadable baseline."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_non_inferiority_puts_the_burden_of_proof_on_the_candidate(tmp_path):
         evaluation(cfg, version("candidate", rows([1] * 24)), base).gate.check("correctness_vs_baseline>=-0.05").passed
     )
     # The same 2 of 24 under no_regression pass (not significant): the two tests answer different questions.
-    cfg.relative_test = {}
+    cfg = replace(cfg, relative_test={})
     assert evaluation(cfg, cand, base).gate.check("correctness_vs_baseline>=-0.05").passed
 
 
@@ -178,10 +179,10 @@ def test_latency_gate_on_point_ci_high_or_the_ci(tmp_path):
     )
     check = evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85")
     assert check.passed and check.high > 11.85 >= check.value
-    cfg.gate_on = {"latency_p95_ms": "ci_high"}
+    cfg = replace(cfg, gate_on={"latency_p95_ms": "ci_high"})
     assert not evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85").passed
     # The default: the CI lies across the bound, so the data cannot tell; undecided does not block.
-    cfg.gate_on = {}
+    cfg = replace(cfg, gate_on={})
     check = evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85")
     assert (
         check.passed
@@ -189,10 +190,10 @@ def test_latency_gate_on_point_ci_high_or_the_ci(tmp_path):
         and check.cases_needed > 20
         and "undecided: 20 case(s) cannot tell" in check.detail
     )
-    cfg.latency_undecided = "block"
+    cfg = replace(cfg, latency_undecided="block")
     assert not evaluation(cfg, version("candidate", rows([1] * 20))).gate.check("latency_p95_ms<=11.85").passed
     # Firm when it can tell: the whole CI above the bound blocks whatever latency_undecided says.
-    cfg.latency_undecided = "pass"
+    cfg = replace(cfg, latency_undecided="pass")
     check = evaluation(cfg, version("candidate", rows([1] * 20, latency=20.0))).gate.check("latency_p95_ms<=11.85")
     assert not check.passed and not check.undecided and check.checked == check.low > 11.85
 
@@ -287,7 +288,7 @@ def test_a_leak_in_any_repeat_is_critical(tmp_path):
 )
 def test_vacuous_policy_fails_the_gate(tmp_path, scorers, kw, reason):
     cfg = config(tmp_path, **kw)
-    cfg.scorers = scorers
+    cfg = replace(cfg, scorers=scorers)
     gate = evaluation(cfg, version("candidate", rows([1] * 5))).gate
     check = gate.check("policy_checks_quality")
     assert not check.passed and reason in check.detail and not gate.passed

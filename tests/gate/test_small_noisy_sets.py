@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from importlib import resources
 from string import Template
 
@@ -49,11 +50,8 @@ def init_config(tmp_path):
     text = (resources.files("harness") / "templates" / "pyproject_harness.toml").read_text(encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text(Template(text).safe_substitute(model_name="my_agent"), encoding="utf-8")
     cfg = load_config(tmp_path, environ={})
-    cfg.scorers = ["correctness", "safety"]
-    cfg.thresholds = {
-        k: v for k, v in cfg.thresholds.items() if k in ("correctness", "safety") or k.startswith("latency")
-    }
-    return cfg
+    kept = {k: v for k, v in cfg.thresholds.items() if k in ("correctness", "safety") or k.startswith("latency")}
+    return replace(cfg, scorers=["correctness", "safety"], thresholds=kept)
 
 
 def test_an_unchanged_seven_case_version_is_not_blocked_by_latency_noise(tmp_path):
@@ -113,7 +111,7 @@ def test_the_power_note_has_no_complex_number_and_no_drop_above_the_range(tmp_pa
 
 def regression(tmp_path, n=82, wrong=6):
     cfg = config(tmp_path, thresholds={"correctness": 0.5}, non_inferiority={"correctness": 0.02})
-    cfg.scorers = ["correctness", "safety"]
+    cfg = replace(cfg, scorers=["correctness", "safety"])
     base = version("baseline", rows([1] * n, [10.0 + i % 5 for i in range(n)]), "models:/m@production")
     cand = version(
         "candidate", rows([0] * wrong + [1] * (n - wrong), [10.0 + i % 5 for i in range(n)]), "agent.v2:CAND"
