@@ -79,15 +79,18 @@ def test_conversation_format(conversations):
             assert set(t["expectations"]["expected_domains"]) <= set(A.DOMAINS) and t["expectations"]["expected_facts"]
 
 
-def test_enough_cases_with_facts_for_the_shipped_gate_to_block_a_drop_of_005(cases):
+def test_enough_cases_with_facts_for_the_shipped_gate_to_block_a_drop_of_005():
     """A correctness drop of 0.05 is blocked only when 5% of the cases with facts is at least as many
-    wrong cases as the gate's exact one-sided test needs (``benchmarks/gate_power.py`` measures it)."""
+    wrong cases as the gate's exact one-sided test needs, Holm-corrected over every gated margin
+    (``benchmarks/gate_power.py`` measures it). The gate counts what it scores: each turn of a
+    conversation is a case."""
     from harness.config import load_config
+    from harness.golden import load_golden
     from harness.plan import cases_to_detect
 
     cfg = load_config(Path(GOLDEN_PATH).parents[1], environ={})
     needed = cases_to_detect(0.05, tests=max(1, len(cfg.non_inferiority)), sd=0.0)
-    with_facts = sum(bool(c["expectations"]["expected_facts"]) for c in cases)
+    with_facts = sum(bool(c.expectations.get("expected_facts")) for c in load_golden(cfg.golden_paths))
     assert needed is not None and with_facts >= needed, f"{with_facts} cases with expected_facts, {needed} needed"
 
 
