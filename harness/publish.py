@@ -45,11 +45,15 @@ def project_policy(cfg: HarnessConfig) -> HarnessConfig | str:
         return first_line(exc)
 
 
-def registry_view(cfg: HarnessConfig) -> RegistryView:
+def registry_view(project: HarnessConfig | str) -> RegistryView:
     """Which of the model's aliases the decision asks about exist; the store is asked only when the
-    project compares against the default `@production`, and a store that cannot say says None."""
+    project's own configuration (not the session's, whose baseline an option may have swapped) compares
+    against the default `@production`, and a store that cannot say says None."""
     from harness.config import effective_baselines
 
+    if isinstance(project, str):  # the project's configuration cannot be read: the decision says so
+        return RegistryView(None)
+    cfg = project
     if f"models:/{cfg.model_name}@production" not in effective_baselines(cfg):
         return RegistryView(frozenset())
     from harness.tracking.aliases import alias_exists

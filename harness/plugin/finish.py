@@ -52,7 +52,8 @@ def _publish(state: HarnessSession, session: pytest.Session, exitstatus: int) ->
     cfg = evaluation.config
     quiet_warnings()
     try:
-        decision = decide(evaluation, facts, project_policy(cfg), registry_view(cfg), _evaluated(state), cfg.promote)
+        project = project_policy(cfg)
+        decision = decide(evaluation, facts, project, registry_view(project), _evaluated(state), cfg.promote)
         publication = publish(decision, evaluation, progress)
     finally:
         state.end_progress()

@@ -55,7 +55,8 @@ def test_raising_rule_scorer_is_an_error_and_blocks_promotion(tmp_path, monkeypa
         assert score.rationale == "scorer error: ZeroDivisionError: division by zero in the scorer"
     assert evaluation.gate.passed  # no threshold on the broken scorer, yet:
     facts = SessionFacts(cases_in_golden=4, cases_evaluated=4, gate_tests_expected=1, gate_tests_run=1)
-    decision = decide(evaluation, facts, project_policy(cfg), registry_view(cfg), evaluated=None, promote=True)
+    project = project_policy(cfg)
+    decision = decide(evaluation, facts, project, registry_view(project), evaluated=None, promote=True)
     assert decision.failed and "scorer error(s) in explodes" in decision.blockers
     outcome = publish(decision, evaluation).outcome
     assert outcome.startswith("not promoted: ") and "scorer error(s) in explodes" in outcome
