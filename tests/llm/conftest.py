@@ -17,7 +17,7 @@ def local_llm() -> Iterator[object]:
     Without the `local-llm` extra this fails (it does not skip): CI installs the extra, so a
     missing server is a broken set-up, not an optional test.
     """
-    from harness import local_llm as server_module
+    from harness.commands import local_llm as server_module
 
     try:
         server = server_module.start()

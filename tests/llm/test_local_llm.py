@@ -6,6 +6,7 @@ answers is either a well-formed verdict or an error score, never an error that p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,10 @@ def test_adapter_end_to_end(relay, kind):
     judge = judge_of(kind, relay)
     calls = relay.calls
     for answer in ANSWERS:
-        score = judge.score(answer.case, answer.output)
+        output = answer.output
+        if kind == "mlflow.trajectory":  # it judges the route, which the labelled answers do not record
+            output = replace(output, trajectory=[{"kind": "node", "name": "cost"}])
+        score = judge.score(answer.case, output)
         assert score.applicable
         assert 0.0 <= score.value <= 1.0 and score.rationale
         if score.error:
