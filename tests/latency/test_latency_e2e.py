@@ -21,7 +21,9 @@ def run_both(tmp_path):
     fast = make_project(tmp_path / "fast", "tests.fixtures.toy_agents:GRAPH", tables=BUDGET)
     with ThreadPoolExecutor(2) as pool:
         results = list(
-            pool.map(lambda args: args[0].pytest("--no-promote", *args[1:]), [(slow,), (fast, "--benchmark-disable")])
+            pool.map(
+                lambda args: args[0].pytest("--no-promote", *args[1:]), [(slow, "-v"), (fast, "--benchmark-disable")]
+            )
         )
     return (slow, results[0]), (fast, results[1])
 
@@ -34,7 +36,7 @@ def test_slow_agent_fails_a_35ms_budget_fast_one_passes_reports_show_benchmarks_
     assert slow_run.returncode == 1, out[-3000:] + slow_run.stderr[-2000:]
     assert "FAILED suites/test_gate.py::test_gate[latency_p95_ms<=35]" in out
     assert " 1 failed," in out, out[-3000:]
-    # pytest-benchmark's table, one group per version.
+    # pytest-benchmark's table (shown under -v), one group per version.
     assert "benchmark 'candidate: tests.fixtures.toy_agents:slow': 3 tests" in out
     assert "benchmark 'baseline: tests.fixtures.toy_agents:good': 3 tests" in out
 
