@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import configparser
-import importlib.util
 import re
 import string
 import tomllib
@@ -73,18 +72,6 @@ class Scaffold:
 
 def _template(name: str) -> str:
     return (resources.files("harness") / "templates" / name).read_text(encoding="utf-8")
-
-
-def _asked_for_by_plugins() -> str:
-    """Options that installed pytest plugins warn about when unset: pytest-asyncio (which deepeval brings)
-    warns in every session without a loop scope; written only where it is installed, since pytest
-    warns about an option no plugin knows."""
-    if importlib.util.find_spec("pytest_asyncio") is None:
-        return ""
-    return (
-        "# pytest-asyncio is installed here and warns in every session without this.\n"
-        'asyncio_default_fixture_loop_scope = "function"\n'
-    )
 
 
 def _suite_templates() -> dict[str, str]:
@@ -150,7 +137,7 @@ def plan(folder: Path, model_name: str) -> Scaffold:
         )
     tables = string.Template(_template("pyproject_harness.toml")).substitute(model_name=model_name)
     if pytest_table:
-        tables += "\n" + _template("pyproject_pytest.toml") + _asked_for_by_plugins()
+        tables += "\n" + _template("pyproject_pytest.toml")
     text = existing + ("\n" if existing and not existing.endswith("\n") else "") + ("\n" if existing else "") + tables
     tomllib.loads(text)  # what is written always parses
     if (folder / ".gitignore").exists():
