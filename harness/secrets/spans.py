@@ -16,7 +16,8 @@ from harness.secrets.mask import TreeMasker
 # What `set_inputs` / `set_outputs` store: masked just before through `span.inputs` / `span.outputs`.
 IO_ATTRIBUTES = frozenset({"mlflow.spanInputs", "mlflow.spanOutputs"})
 # Ids and names MLflow itself writes on every span, new for each trace: never agent data, and each would
-# be a string the detector has not seen yet (a full scan, about 9 ms, per answer).
+# be a string the detector has not seen yet (a full scan, about 9 ms, per answer). The harness's
+# conversation id is not among them: it starts with the golden case's id, which may hold a secret.
 OWN_ATTRIBUTES = frozenset(
     {
         "mlflow.traceRequestId",
@@ -26,7 +27,6 @@ OWN_ATTRIBUTES = frozenset(
         "mlflow.spanStartTimeNs",
         "mlflow.spanLogLevel",
         "mlflow.message.format",
-        "harness.conversation_id",  # the harness's own id for the answer's conversation
     }
 )
 

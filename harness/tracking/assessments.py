@@ -41,11 +41,12 @@ def _case_trace(version: str, result: CaseResult) -> str:
     case, output = result.case, result.output
     allowed = _allowed(result)
     end_ns = time.time_ns()
+    case_id = _masked(case.id, allowed)  # a golden id may hold a secret like any other text
     span = mlflow.start_span_no_context(
-        name=case.id,
+        name=case_id,
         span_type=SpanType.AGENT,
         inputs=_masked({"messages": case.messages}, allowed),
-        tags={CASE_TAG: case.id, VERSION_TAG: version},
+        tags={CASE_TAG: case_id, VERSION_TAG: _masked(version, allowed)},
         start_time_ns=end_ns - int((output.latency_ms or 0.0) * 1e6),
     )
     if output.error:
