@@ -52,9 +52,10 @@ def test_monitor_passes_on_the_promoted_agents_traces_and_fails_on_a_degraded_ag
     golden = tmp_path / "sums.jsonl"
     golden.write_text("".join(json.dumps(c) + "\n" for c in CASES))
     project = make_project(
-        tmp_path, agent="my_agent:answer", golden=golden, model_name="sums", ignore_suites=WITHOUT_LATENCY
+        tmp_path, agent="sums_agent:answer", golden=golden, model_name="sums", ignore_suites=WITHOUT_LATENCY
     )
-    (project.root / "my_agent.py").write_text(REFERENCE, encoding="utf-8")
+    # A module name no other test uses: loading the model in this process must not find another `my_agent`.
+    (project.root / "sums_agent.py").write_text(REFERENCE, encoding="utf-8")
     result = project.pytest()
     assert "promoted version 1 of sums to @development" in result.stdout, result.stdout[-3000:] + result.stderr
     model_id = json.loads(project.client().get_model_version("sums", "1").tags["harness.gate_record"])["model_id"]
