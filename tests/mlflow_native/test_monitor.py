@@ -41,11 +41,16 @@ def _trace_answers(project, model_id, answer=None, questions=None):
     model = None if answer else mlflow.pyfunc.load_model("models:/sums@development")
     mlflow.set_active_model(model_id=model_id)
     asked = [{"messages": [{"role": "user", "content": q}]} for q in questions or []]
-    for request in asked or [case["inputs"] for case in CASES]:
-        with mlflow.start_span(name="predict") as span:
-            span.set_inputs(request)
-            span.set_outputs(answer(request["messages"]) if answer else model.predict(request))
-    mlflow.flush_trace_async_logging()
+    try:
+        for request in asked or [case["inputs"] for case in CASES]:
+            with mlflow.start_span(name="predict") as span:
+                span.set_inputs(request)
+                span.set_outputs(answer(request["messages"]) if answer else model.predict(request))
+        mlflow.flush_trace_async_logging()
+    finally:
+        # The active model is global to this process: left set, later tests' runs and traces would name a
+        # model their stores do not have.
+        mlflow.clear_active_model()
 
 
 def test_monitor_passes_on_the_promoted_agents_traces_and_fails_on_a_degraded_agent_under_the_same_alias(tmp_path):
